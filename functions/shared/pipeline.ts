@@ -1,0 +1,115 @@
+/**
+ * The document that flows through the state machine. Every step receives it whole and returns it
+ * with its own section filled in; the final document is the `detail` of the outcome event, so this
+ * file is the public contract with the workflows that consume those events. It never holds media
+ * bytes, PII values or secrets: only keys, hashes, counts and codes.
+ */
+import type { PiiEntityType } from './ports.js';
+import type { RejectionReason } from './reasons.js';
+
+export type PipelineStatus = 'in_progress' | 'processed' | 'rejected' | 'failed' | 'budget_exceeded';
+
+export const OUTCOME_SOURCE = 'mediagate';
+export const OUTCOME_DETAIL_TYPES = {
+  processed: 'Media Processed',
+  rejected: 'Media Rejected',
+  failed: 'Media Failed',
+} as const;
+
+/** What the starter puts into each execution. */
+export interface ExecutionInput {
+  readonly executionId: string;
+  readonly bucket: string;
+  readonly key: string;
+  readonly versionId?: string;
+  readonly sizeBytes: number;
+  readonly tenant: string;
+  /** SHA-256 of bucket/key/version: lets logs and the ledger refer to an object without naming it. */
+  readonly objectKeyHash: string;
+  readonly receivedAt: string;
+}
+
+export interface StepTiming {
+  readonly name: string;
+  readonly ms: number;
+}
+
+export interface MediaSection {
+  readonly kind: 'image' | 'audio';
+  readonly inputType: string;
+  readonly declaredType?: string;
+  readonly sanitizedKey: string;
+  readonly removed: readonly string[];
+}
+
+export interface ProcessedSection {
+  readonly key: string;
+  readonly mime: string;
+  readonly sha256: string;
+  readonly bytes: number;
+  readonly width?: number;
+  readonly height?: number;
+  readonly durationSec?: number;
+  readonly imageTokens?: { readonly before: number; readonly after: number };
+}
+
+export interface DlpSection {
+  readonly detector: string;
+  readonly decision: 'allow' | 'redact' | 'block';
+  readonly findings: readonly {
+    readonly type: PiiEntityType;
+    readonly source: 'instructions' | 'ocr' | 'transcript';
+    readonly score: number;
+    readonly start: number;
+    readonly end: number;
+    readonly action: 'allow' | 'redact' | 'block';
+  }[];
+  readonly transcriptScanned?: boolean;
+  readonly ocrScanned?: boolean;
+  /** Key of the media the model receives (the redacted copy when something was painted out). */
+  readonly modelInputKey: string;
+  /** Instructions after redaction; placeholders such as <SSN_1> replace values. */
+  readonly promptText: string;
+  readonly policyVersion: string;
+}
+
+export interface ModelSection {
+  readonly taskId: string;
+  readonly taskVersion: string;
+  readonly route: string;
+  readonly model: string;
+  readonly requestIds: readonly string[];
+  readonly resultKey: string;
+  readonly cached: boolean;
+  readonly attempts: number;
+  readonly usage: {
+    readonly promptTokens: number;
+    readonly cachedPromptTokens: number;
+    readonly audioPromptTokens: number;
+    readonly completionTokens: number;
+    readonly audioCompletionTokens: number;
+  };
+  readonly estimateMicroUsd: number;
+}
+
+export interface CostSection {
+  readonly ledgerId: string;
+  readonly costMicroUsd: number;
+  readonly priceTableVersion: string;
+  readonly written: boolean;
+}
+
+export interface PipelineState extends ExecutionInput {
+  status: PipelineStatus;
+  reason?: RejectionReason | string;
+  message?: string;
+  task?: string;
+  steps: StepTiming[];
+  media?: MediaSection;
+  processed?: ProcessedSection;
+  dlp?: DlpSection;
+  model?: ModelSection;
+  cost?: CostSection;
+  /** Set by the state machine's Catch: `{ Error, Cause }` of the step that broke. */
+  failure?: { Error: string; Cause?: string };
+}

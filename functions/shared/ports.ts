@@ -1,0 +1,185 @@
+/**
+ * Ports: the only way domain code reaches storage, models and detectors.
+ * Adapters live in `functions/shared/adapters/`; `config.ts` is the one place that chooses them.
+ */
+
+export interface StoredObject {
+  readonly body: Buffer;
+  readonly contentType?: string;
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly versionId?: string;
+}
+
+export interface BlobStore {
+  get(bucket: string, key: string, versionId?: string): Promise<StoredObject>;
+  put(
+    bucket: string,
+    key: string,
+    body: Buffer,
+    options?: { contentType?: string; metadata?: Record<string, string> },
+  ): Promise<void>;
+  /** Server-side copy (used to move originals into quarantine without passing them on). */
+  copy(from: { bucket: string; key: string; versionId?: string }, to: { bucket: string; key: string }): Promise<void>;
+}
+
+export type PiiEntityType =
+  | 'CREDIT_DEBIT_NUMBER'
+  | 'SSN'
+  | 'IBAN'
+  | 'EMAIL'
+  | 'PHONE'
+  | 'IP_ADDRESS'
+  | 'PASSPORT_NUMBER'
+  | 'DRIVER_ID'
+  | 'DATE_OF_BIRTH'
+  | 'BANK_ROUTING'
+  | 'AWS_ACCESS_KEY'
+  | 'AWS_SECRET_KEY'
+  | 'NAME'
+  | 'ADDRESS'
+  | 'OTHER';
+
+export interface PixelBox {
+  readonly left: number;
+  readonly top: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** A PII finding. Never carries the matched value: only where it is. */
+export interface PiiFinding {
+  readonly type: PiiEntityType;
+  readonly score: number;
+  /** Character span [start, end) in the scanned text. */
+  readonly start: number;
+  readonly end: number;
+  /** For OCR text: the image boxes of the words the span covers. */
+  readonly boxes?: readonly PixelBox[];
+}
+
+export interface PiiDetector {
+  readonly name: string;
+  detect(text: string, options?: { languageCode?: string }): Promise<PiiFinding[]>;
+}
+
+export interface OcrWord {
+  readonly text: string;
+  /** Offset of the word in `OcrResult.text`. */
+  readonly start: number;
+  readonly box: PixelBox;
+}
+
+export interface OcrResult {
+  readonly text: string;
+  readonly words: readonly OcrWord[];
+}
+
+export interface Ocr {
+  readonly name: string;
+  recognize(image: Buffer): Promise<OcrResult>;
+}
+
+export interface Transcriber {
+  readonly name: string;
+  /** Returns null when no recogniser is available (the outcome then says the transcript was not scanned). */
+  transcribe(audio: Buffer, mime: string): Promise<{ text: string; seconds: number } | null>;
+}
+
+export interface OutcomeEvent {
+  readonly detailType: 'Media Processed' | 'Media Rejected' | 'Media Failed' | string;
+  readonly detail: unknown;
+}
+
+export interface EventPublisher {
+  publish(event: OutcomeEvent): Promise<void>;
+}
+
+/** Starts one workflow per uploaded object version; a repeated name starts nothing new. */
+export interface WorkflowStarter {
+  start(name: string, input: unknown): Promise<{ started: boolean; executionId: string }>;
+}
+
+export type ImageDetail = 'low' | 'high' | 'auto';
+
+export type ModelMedia =
+  | { readonly kind: 'image'; readonly mime: string; readonly bytes: Buffer; readonly detail: ImageDetail }
+  | { readonly kind: 'audio'; readonly format: 'wav' | 'mp3'; readonly bytes: Buffer };
+
+export interface ModelCallRequest {
+  readonly model: string;
+  readonly instructions: string;
+  readonly media?: ModelMedia;
+  /** Structured Outputs: the answer must fit this JSON schema. */
+  readonly responseSchema?: { readonly name: string; readonly schema: Record<string, unknown> };
+  readonly maxOutputTokens: number;
+}
+
+/** Token buckets as OpenAI bills them. `cachedPromptTokens` and `audioPromptTokens` are subsets of `promptTokens`. */
+export interface ModelUsage {
+  readonly promptTokens: number;
+  readonly cachedPromptTokens: number;
+  readonly audioPromptTokens: number;
+  readonly completionTokens: number;
+  readonly audioCompletionTokens: number;
+}
+
+export interface ModelCallResult {
+  readonly text: string;
+  readonly model: string;
+  readonly requestId: string | null;
+  readonly usage: ModelUsage;
+}
+
+export type ModelErrorKind = 'retryable' | 'quota' | 'auth' | 'invalid' | 'refused';
+
+/** What a failed model call means for us; the adapter maps HTTP statuses and SDK errors onto it. */
+export class ModelCallError extends Error {
+  constructor(
+    readonly kind: ModelErrorKind,
+    message: string,
+    readonly details: { status?: number; retryAfterMs?: number; requestId?: string | null } = {},
+  ) {
+    super(message);
+    this.name = 'ModelCallError';
+  }
+}
+
+export interface ModelClient {
+  /** One attempt, no retries inside: the caller's policy sees every attempt. */
+  call(request: ModelCallRequest): Promise<ModelCallResult>;
+}
+
+export type LedgerEntryKind = 'model_call' | 'cache_hit' | 'ocr' | 'transcription' | 'dlp';
+
+/** One billable event. Money is integer micro-USD; time is ISO-8601 UTC. */
+export interface LedgerEntry {
+  /** Deterministic (execution + step + attempt identity) so a retry cannot write a second item. */
+  readonly id: string;
+  readonly tenant: string;
+  readonly task: string;
+  readonly kind: LedgerEntryKind;
+  readonly model: string;
+  readonly route: string;
+  readonly priceTableVersion: string;
+  readonly tokens: {
+    readonly textIn: number;
+    readonly cachedIn: number;
+    readonly imageIn: number;
+    readonly audioIn: number;
+    readonly textOut: number;
+    readonly audioOut: number;
+  };
+  /** Other billable units (Comprehend units, Textract pages, Transcribe seconds). */
+  readonly units?: Readonly<Record<string, number>>;
+  readonly costMicroUsd: number;
+  readonly estimateMicroUsd?: number;
+  readonly requestIds: readonly string[];
+  readonly executionId: string;
+  readonly objectKeyHash: string;
+  readonly createdAt: string;
+}
+
+export interface Ledger {
+  /** Writes the entry once; a second call with the same id writes nothing and says so. */
+  record(entry: LedgerEntry): Promise<{ written: boolean }>;
+}

@@ -1,0 +1,76 @@
+/**
+ * Stable reason codes. They reach outcome events and the CLI; consumers branch on them,
+ * so a code is never renamed or reused for another meaning.
+ */
+export const REJECTION_REASONS = [
+  'EMPTY',
+  'TOO_LARGE',
+  'TYPE_MISMATCH',
+  'UNSUPPORTED_TYPE',
+  'CORRUPT',
+  'LIMIT_EXCEEDED',
+  'PII_BLOCKED',
+  'AUDIO_NOT_SCANNED',
+  'UNKNOWN_TASK',
+  'BUDGET_EXCEEDED',
+  'INVALID_MODEL_OUTPUT',
+  'MODEL_REFUSED',
+  'MODEL_REQUEST_INVALID',
+] as const;
+export type RejectionReason = (typeof REJECTION_REASONS)[number];
+
+/** Failures that are not the user's fault; they end an execution as `failed`. */
+export const FAILURE_REASONS = [
+  'MODEL_UNAVAILABLE',
+  'MODEL_QUOTA_EXHAUSTED',
+  'MODEL_AUTH_FAILED',
+  'UNPRICED_MODEL',
+  'INTERNAL_ERROR',
+] as const;
+export type FailureReason = (typeof FAILURE_REASONS)[number];
+
+/** A rejection as a value: the user's input (or policy) said no. */
+export interface Rejection {
+  readonly reason: RejectionReason;
+  /** Human-readable, never contains user content or PII. */
+  readonly message: string;
+}
+
+export function reject(reason: RejectionReason, message: string): Rejection {
+  return { reason, message };
+}
+
+/**
+ * Thrown for outages that the state machine should retry or park (its Retry matches on `name`).
+ * Exceptions are for outages and bugs; user-caused problems are `Rejection` values.
+ */
+export class TransientStepError extends Error {
+  constructor(
+    readonly code: FailureReason,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    // The state machine's Retry/Catch match on the error name, so it is part of the contract.
+    this.name = 'MediagateTransient';
+  }
+}
+
+/** Thrown while the model route is unavailable: the state machine parks the item and retries later. */
+export class ModelUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ModelUnavailable';
+  }
+}
+
+/** Thrown for non-retryable failures that are not the user's fault (bad config, unpriced model). */
+export class PermanentStepError extends Error {
+  constructor(
+    readonly code: FailureReason,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'MediagatePermanent';
+  }
+}
