@@ -68,8 +68,8 @@ export interface DlpSection {
   readonly ocrScanned?: boolean;
   /** Key of the media the model receives (the redacted copy when something was painted out). */
   readonly modelInputKey: string;
-  /** Instructions after redaction; placeholders such as <SSN_1> replace values. */
-  readonly promptText: string;
+  /** Object holding the instructions after redaction (placeholders such as <SSN_1> replace values); kept out of the event because allowed PII may remain in it. */
+  readonly promptKey: string;
   readonly policyVersion: string;
 }
 

@@ -12,6 +12,8 @@ export interface StoredObject {
 
 export interface BlobStore {
   get(bucket: string, key: string, versionId?: string): Promise<StoredObject>;
+  /** Content type and user metadata without the body. */
+  head(bucket: string, key: string, versionId?: string): Promise<Omit<StoredObject, 'body'>>;
   put(
     bucket: string,
     key: string,

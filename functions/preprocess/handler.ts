@@ -1,0 +1,42 @@
+import { createHash } from 'node:crypto';
+import { s3Client } from '../shared/clients.js';
+import { loadConfig } from '../shared/config.js';
+import { createS3BlobStore } from '../shared/adapters/s3-blob-store.js';
+import { objectKeys, pipelineStep, rejected } from '../shared/step.js';
+import { findTask } from '../invoke-model/tasks.js';
+import { findRoute } from '../invoke-model/routes.js';
+import { normalizeMedia } from './normalize.js';
+
+const config = loadConfig();
+const blobs = createS3BlobStore(s3Client(config));
+
+/** Resizes images (token-aware) and resamples audio to what the model needs, and hashes the result. */
+export const handler = pipelineStep('Preprocess', async (state) => {
+  if (!state.media) throw new Error('Preprocess needs the ValidateAndStrip section');
+  const task = state.task ? findTask(state.task) : undefined;
+  const firstRoute = task?.routes[0] ? findRoute(task.routes[0]) : undefined;
+  const sanitized = await blobs.get(config.buckets.processed, state.media.sanitizedKey);
+  const mime = sanitized.contentType ?? state.media.inputType;
+
+  const outcome = await normalizeMedia(sanitized.body, state.media.kind, mime, {
+    detail: task?.detail,
+    model: firstRoute?.model,
+  });
+  if (!outcome.ok) return rejected(state, outcome.rejection);
+
+  const key = objectKeys.processed(state);
+  await blobs.put(config.buckets.processed, key, outcome.bytes, { contentType: outcome.mime });
+  return {
+    ...state,
+    processed: {
+      key,
+      mime: outcome.mime,
+      sha256: createHash('sha256').update(outcome.bytes).digest('hex'),
+      bytes: outcome.bytes.length,
+      width: outcome.width,
+      height: outcome.height,
+      durationSec: outcome.durationSec,
+      imageTokens: outcome.imageTokens,
+    },
+  };
+});

@@ -1,0 +1,29 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { s3Client } from '../shared/clients.js';
+import { loadConfig } from '../shared/config.js';
+import { parsePresignRequest, presignUpload } from './presign.js';
+
+const config = loadConfig();
+const client = s3Client(config);
+
+/** POST {tenant, contentType, task?, instructions?} → a presigned POST for one upload. Behind IAM auth. */
+export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+  let body: unknown;
+  try {
+    const raw = event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+    body = JSON.parse(raw ?? '');
+  } catch {
+    return respond(400, { error: 'body must be JSON' });
+  }
+  const request = parsePresignRequest(body);
+  if (typeof request === 'string') return respond(400, { error: request });
+  const upload = await presignUpload(
+    { client, bucket: config.buckets.ingest, maxBytes: config.maxUploadBytes, expirySeconds: config.presignExpirySeconds },
+    request,
+  );
+  return respond(200, upload);
+};
+
+function respond(statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 {
+  return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+}

@@ -1,0 +1,143 @@
+/**
+ * The one place that reads the environment and chooses adapters. Handlers call `loadConfig()` and
+ * `createDependencies()` once at module scope; domain code only ever sees ports. The same handler code
+ * runs in Lambda (AWS adapters, endpoints from the SDK defaults) and on the local stack (the same SDK
+ * clients pointed at loopback endpoints, plus offline detectors where AWS has no local stand-in).
+ */
+export interface RuntimeConfig {
+  readonly region: string;
+  readonly buckets: {
+    readonly ingest: string;
+    readonly processed: string;
+    readonly results: string;
+    readonly quarantine: string;
+  };
+  readonly tables: { readonly ledger: string; readonly state: string };
+  readonly eventBusName: string;
+  readonly stateMachineArn: string;
+  /** Loopback endpoints of the local stack; undefined in AWS. */
+  readonly endpoints: {
+    readonly s3?: string;
+    readonly dynamodb?: string;
+    readonly sfn?: string;
+    readonly eventbridge?: string;
+  };
+  readonly openai: {
+    readonly apiKey?: string;
+    /** ARN of the Secrets Manager secret holding the key (AWS deployments). */
+    readonly apiKeySecretArn?: string;
+    readonly baseURL?: string;
+    readonly timeoutMs: number;
+  };
+  readonly piiDetector: 'comprehend' | 'local';
+  readonly ocr: 'textract' | 'tesseract' | 'none';
+  readonly maxUploadBytes: number;
+  readonly presignExpirySeconds: number;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function oneOf<T extends string>(name: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
+  if (value === undefined || value === '') return fallback;
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new Error(`${name} must be one of ${allowed.join(', ')}; got "${value}"`);
+}
+
+function positiveInt(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed <= 0) throw new Error(`${name} must be a positive integer; got "${value}"`);
+  return parsed;
+}
+
+const DEFAULT_MAX_UPLOAD_BYTES = 25 * 1024 * 1024;
+
+export function loadConfig(env: Env = process.env): RuntimeConfig {
+  return {
+    region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    buckets: {
+      ingest: env.INGEST_BUCKET ?? '',
+      processed: env.PROCESSED_BUCKET ?? '',
+      results: env.RESULTS_BUCKET ?? '',
+      quarantine: env.QUARANTINE_BUCKET ?? '',
+    },
+    tables: { ledger: env.LEDGER_TABLE ?? '', state: env.STATE_TABLE ?? '' },
+    eventBusName: env.EVENT_BUS_NAME ?? 'default',
+    stateMachineArn: env.STATE_MACHINE_ARN ?? '',
+    endpoints: {
+      s3: env.AWS_ENDPOINT_URL_S3,
+      dynamodb: env.AWS_ENDPOINT_URL_DYNAMODB,
+      sfn: env.AWS_ENDPOINT_URL_SFN,
+      eventbridge: env.AWS_ENDPOINT_URL_EVENTBRIDGE,
+    },
+    openai: {
+      apiKey: env.OPENAI_API_KEY,
+      apiKeySecretArn: env.OPENAI_API_KEY_SECRET_ARN,
+      baseURL: env.OPENAI_BASE_URL,
+      timeoutMs: positiveInt('OPENAI_TIMEOUT_MS', env.OPENAI_TIMEOUT_MS, 30_000),
+    },
+    piiDetector: oneOf('MEDIAGATE_PII_DETECTOR', env.MEDIAGATE_PII_DETECTOR, ['comprehend', 'local'], 'comprehend'),
+    ocr: oneOf('MEDIAGATE_OCR', env.MEDIAGATE_OCR, ['textract', 'tesseract', 'none'], 'textract'),
+    maxUploadBytes: positiveInt('MEDIAGATE_MAX_UPLOAD_BYTES', env.MEDIAGATE_MAX_UPLOAD_BYTES, DEFAULT_MAX_UPLOAD_BYTES),
+    presignExpirySeconds: positiveInt('MEDIAGATE_PRESIGN_EXPIRY_SECONDS', env.MEDIAGATE_PRESIGN_EXPIRY_SECONDS, 300),
+  };
+}
+
+/** Fails fast with the names of missing settings, so a misdeployed function says what is wrong. */
+export function requireSettings(config: RuntimeConfig, names: readonly (keyof RuntimeConfig['buckets'] | 'ledger' | 'state' | 'stateMachineArn')[]): void {
+  const missing = names.filter((name) => {
+    if (name === 'ledger' || name === 'state') return config.tables[name] === '';
+    if (name === 'stateMachineArn') return config.stateMachineArn === '';
+    return config.buckets[name] === '';
+  });
+  if (missing.length > 0) throw new Error(`missing configuration: ${missing.join(', ')}`);
+}
+
+// ---- Adapter choice. Local-only adapters are imported lazily so Lambda bundles never load them. ----
+
+import type { Ocr, PiiDetector, Transcriber } from './ports.js';
+
+export async function createPiiDetector(config: RuntimeConfig): Promise<PiiDetector> {
+  if (config.piiDetector === 'local') {
+    const { createLocalPiiDetector } = await import('./adapters/local-pii-detector.js');
+    return createLocalPiiDetector();
+  }
+  const [{ createComprehendPiiDetector }, { comprehendClient }] = await Promise.all([
+    import('./adapters/comprehend-pii-detector.js'),
+    import('./clients.js'),
+  ]);
+  return createComprehendPiiDetector(comprehendClient(config));
+}
+
+export async function createOcr(config: RuntimeConfig): Promise<Ocr | undefined> {
+  if (config.ocr === 'none') return undefined;
+  if (config.ocr === 'tesseract') {
+    const { createTesseractOcr } = await import('./adapters/tesseract-ocr.js');
+    return createTesseractOcr();
+  }
+  const [{ createTextractOcr }, { textractClient }] = await Promise.all([
+    import('./adapters/textract-ocr.js'),
+    import('./clients.js'),
+  ]);
+  return createTextractOcr(textractClient(config));
+}
+
+/** No transcriber is wired yet: audio DLP then follows the tenant's policy for unscanned audio. */
+export async function createTranscriber(_config: RuntimeConfig): Promise<Transcriber | undefined> {
+  return undefined;
+}
+
+/** The OpenAI key: from the environment when set, else from Secrets Manager (AWS deployments). */
+export async function resolveOpenAiApiKey(config: RuntimeConfig): Promise<string> {
+  if (config.openai.apiKey) return config.openai.apiKey;
+  if (config.openai.apiKeySecretArn) {
+    const [{ GetSecretValueCommand }, { secretsClient }] = await Promise.all([
+      import('@aws-sdk/client-secrets-manager'),
+      import('./clients.js'),
+    ]);
+    const secret = await secretsClient(config).send(new GetSecretValueCommand({ SecretId: config.openai.apiKeySecretArn }));
+    if (!secret.SecretString) throw new Error('the OpenAI API key secret is empty');
+    return secret.SecretString.trim();
+  }
+  throw new Error('no OpenAI API key: set OPENAI_API_KEY or OPENAI_API_KEY_SECRET_ARN');
+}

@@ -1,0 +1,256 @@
+/**
+ * Audio side of validation: an ffmpeg probe read from its stderr (stream layout, duration, the names of
+ * the tags present) and the transcodes. ffmpeg always gets the demuxer forced from our sniff, a
+ * file-and-pipe-only protocol whitelist (no playlists reaching out, no concat tricks), a time limit, and
+ * bit-exact output so no encoder version or timestamp is written.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Rejection } from '../reasons.js';
+import { reject } from '../reasons.js';
+import { FfmpegError, spawnFfmpeg } from './ffmpeg.js';
+import type { MediaLimits } from './limits.js';
+import type { AudioFormat } from './sniff.js';
+
+/** ffmpeg demuxer names; both the 2018 static build and Debian's ffmpeg know these. */
+export const DEMUXER: Readonly<Record<AudioFormat, string>> = {
+  wav: 'wav',
+  mp3: 'mp3',
+  m4a: 'mp4',
+  aac: 'aac',
+  flac: 'flac',
+  ogg: 'ogg',
+  webm: 'webm',
+};
+
+/** Where the container keeps its tags, for the report's `Group:tag` names. */
+const TAG_GROUP: Readonly<Record<AudioFormat, string>> = {
+  wav: 'RIFF',
+  mp3: 'ID3',
+  m4a: 'MP4',
+  aac: 'ID3',
+  flac: 'Vorbis',
+  ogg: 'Vorbis',
+  webm: 'Matroska',
+};
+
+export const INPUT_GUARD_ARGS = ['-protocol_whitelist', 'file,pipe'] as const;
+export const BITEXACT_ARGS = ['-fflags', '+bitexact', '-flags:a', '+bitexact'] as const;
+/** Drops every tag, chapter and non-audio stream (cover art is a video stream). */
+export const STRIP_ARGS = ['-map', '0:a:0', '-map_metadata', '-1', '-map_chapters', '-1', '-vn', '-sn', '-dn'] as const;
+
+export interface AudioProbe {
+  readonly durationSec: number | null;
+  readonly channels: number;
+  readonly sampleRate: number;
+  readonly audioStreams: number;
+  /** Non-cover-art video streams: a video, not a voice note. */
+  readonly videoStreams: number;
+  readonly removed: string[];
+}
+
+const LAYOUT_CHANNELS: Readonly<Record<string, number>> = {
+  mono: 1,
+  stereo: 2,
+  downmix: 2,
+  quad: 4,
+  hexagonal: 6,
+  octagonal: 8,
+  hexadecagonal: 16,
+};
+
+function channelsOf(description: string): number {
+  const explicit = /(\d+) channels/.exec(description);
+  if (explicit?.[1]) return Number(explicit[1]);
+  const fields = description.split(',').map((field) => field.trim());
+  for (const field of fields) {
+    const layout = field.replace(/\(.*\)$/, '');
+    const named = LAYOUT_CHANNELS[layout];
+    if (named !== undefined) return named;
+    const dotted = /^(\d+)\.(\d+)$/.exec(layout);
+    if (dotted?.[1] && dotted[2]) return Number(dotted[1]) + Number(dotted[2]);
+  }
+  return 0;
+}
+
+/** Key names of `Metadata:` blocks in ffmpeg's input dump; the values after the colon are never read. */
+function metadataKeys(lines: string[], start: number): { keys: string[]; end: number } {
+  const header = lines[start] ?? '';
+  const indent = header.length - header.trimStart().length;
+  const keys: string[] = [];
+  let i = start + 1;
+  for (; i < lines.length; i++) {
+    const line = lines[i] ?? '';
+    const lineIndent = line.length - line.trimStart().length;
+    if (line.trim() === '' || lineIndent <= indent) break;
+    const key = line.slice(0, line.indexOf(':') >= 0 ? line.indexOf(':') : 0).trim();
+    // Continuation lines of multi-line values have an empty key; keys are letters, digits and punctuation.
+    if (key && /^[\w.\-:/ ]{1,64}$/.test(key)) keys.push(key.replace(/\s+/g, '_'));
+  }
+  return { keys, end: i - 1 };
+}
+
+/** Parses `ffmpeg -i` stderr. Exported for tests: the format differs a little between ffmpeg versions. */
+export function parseFfmpegProbe(stderr: string, format: AudioFormat): AudioProbe | null {
+  const lines = stderr.split(/\r?\n/);
+  const inputAt = lines.findIndex((line) => /^Input #0,/.test(line));
+  if (inputAt < 0) return null;
+  const group = TAG_GROUP[format];
+  const removed = new Set<string>();
+  let durationSec: number | null = null;
+  let channels = 0;
+  let sampleRate = 0;
+  let audioStreams = 0;
+  let videoStreams = 0;
+  let chapters = 0;
+  for (let i = inputAt + 1; i < lines.length; i++) {
+    const line = lines[i] ?? '';
+    if (/^\S/.test(line)) break;
+    const trimmed = line.trim();
+    if (trimmed === 'Metadata:') {
+      const { keys, end } = metadataKeys(lines, i);
+      for (const key of keys) removed.add(`${group}:${key}`);
+      i = end;
+      continue;
+    }
+    const duration = /^Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)/.exec(trimmed);
+    if (duration?.[1] && duration[2] && duration[3]) {
+      durationSec = Number(duration[1]) * 3600 + Number(duration[2]) * 60 + Number(duration[3]);
+      continue;
+    }
+    if (/^Chapter #\d+[:.]\d+/.test(trimmed)) {
+      chapters++;
+      continue;
+    }
+    const stream = /^Stream #\d+[:.]\d+(?:\[[^\]]*\])?(?:\([^)]*\))?: (Audio|Video|Subtitle|Data|Attachment): (.*)$/.exec(
+      trimmed,
+    );
+    if (stream?.[1] && stream[2] !== undefined) {
+      if (stream[1] === 'Audio') {
+        audioStreams++;
+        if (audioStreams === 1) {
+          channels = channelsOf(stream[2]);
+          sampleRate = Number(/(\d+) Hz/.exec(stream[2])?.[1] ?? 0);
+        }
+      } else if (stream[1] === 'Video' && stream[2].includes('(attached pic)')) {
+        removed.add('CoverArt');
+      } else if (stream[1] === 'Video') {
+        videoStreams++;
+      } else {
+        removed.add(`Stream:${stream[1]}`);
+      }
+    }
+  }
+  if (chapters > 0) removed.add('Chapters');
+  return { durationSec, channels, sampleRate, audioStreams, videoStreams, removed: [...removed].sort() };
+}
+
+export type AudioProbeOutcome = { ok: true; probe: AudioProbe } | { ok: false; rejection: Rejection };
+
+/** Checks the header-level facts against the limits; duration is re-checked on the decoded output. */
+export function checkAudioProbe(probe: AudioProbe | null, limits: MediaLimits): AudioProbeOutcome {
+  if (!probe) return { ok: false, rejection: reject('CORRUPT', 'the audio container could not be read') };
+  if (probe.videoStreams > 0) {
+    return { ok: false, rejection: reject('UNSUPPORTED_TYPE', 'video is not accepted, only audio recordings') };
+  }
+  if (probe.audioStreams === 0) {
+    return { ok: false, rejection: reject('CORRUPT', 'the file contains no audio stream') };
+  }
+  if (probe.channels > limits.maxAudioChannels) {
+    return {
+      ok: false,
+      rejection: reject(
+        'LIMIT_EXCEEDED',
+        `the audio has ${probe.channels} channels; the limit is ${limits.maxAudioChannels}`,
+      ),
+    };
+  }
+  if (probe.durationSec !== null && probe.durationSec > limits.maxAudioSeconds) {
+    return { ok: false, rejection: durationRejection(probe.durationSec, limits) };
+  }
+  return { ok: true, probe };
+}
+
+export function durationRejection(seconds: number, limits: MediaLimits): Rejection {
+  return reject(
+    'LIMIT_EXCEEDED',
+    `the audio lasts ${seconds.toFixed(1)} s or more; the limit is ${limits.maxAudioSeconds} s`,
+  );
+}
+
+/** Writes the input where ffmpeg can seek it (MP4 keeps its index at the end) and always cleans up. */
+export async function withTempInput<T>(input: Buffer, use: (path: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'mediagate-'));
+  try {
+    const path = join(dir, `${randomUUID()}.bin`);
+    await writeFile(path, input, { mode: 0o600 });
+    return await use(path);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export function inputArgs(format: AudioFormat, path: string): string[] {
+  return ['-f', DEMUXER[format], ...INPUT_GUARD_ARGS, '-i', `file:${path}`];
+}
+
+/** `ffmpeg -i` with no output: exits 1 by design, everything we need is in stderr. */
+export async function probeAudio(path: string, format: AudioFormat, timeoutMs: number): Promise<AudioProbe | null> {
+  const run = await spawnFfmpeg(inputArgs(format, path), { timeoutMs });
+  return parseFfmpegProbe(run.stderr, format);
+}
+
+/**
+ * ffmpeg's wav muxer cannot seek back on a pipe, so the RIFF and data sizes are left as placeholders;
+ * this writes the real sizes so every reader (and exiftool) sees a well-formed file.
+ */
+export function fixWavSizes(wav: Buffer): Buffer {
+  if (wav.length < 12 || wav.toString('latin1', 0, 4) !== 'RIFF') return wav;
+  wav.writeUInt32LE(wav.length - 8, 4);
+  let at = 12;
+  while (at + 8 <= wav.length) {
+    const id = wav.toString('latin1', at, at + 4);
+    if (id === 'data') {
+      wav.writeUInt32LE(wav.length - at - 8, at + 4);
+      break;
+    }
+    at += 8 + wav.readUInt32LE(at + 4) + (wav.readUInt32LE(at + 4) % 2);
+  }
+  return wav;
+}
+
+export interface WavInfo {
+  readonly channels: number;
+  readonly sampleRate: number;
+  readonly durationSec: number;
+}
+
+/** Reads the fmt and data chunks of a PCM WAV we produced. */
+export function wavInfo(wav: Buffer): WavInfo {
+  let at = 12;
+  let channels = 0;
+  let sampleRate = 0;
+  let blockAlign = 0;
+  let dataBytes = 0;
+  while (at + 8 <= wav.length) {
+    const id = wav.toString('latin1', at, at + 4);
+    const size = wav.readUInt32LE(at + 4);
+    if (id === 'fmt ') {
+      channels = wav.readUInt16LE(at + 10);
+      sampleRate = wav.readUInt32LE(at + 12);
+      blockAlign = wav.readUInt16LE(at + 20);
+    } else if (id === 'data') {
+      dataBytes = Math.min(size, wav.length - at - 8);
+      break;
+    }
+    at += 8 + size + (size % 2);
+  }
+  const durationSec = sampleRate && blockAlign ? dataBytes / blockAlign / sampleRate : 0;
+  return { channels, sampleRate, durationSec: Math.round(durationSec * 1000) / 1000 };
+}
+
+export function isFfmpegFailure(error: unknown): error is FfmpegError {
+  return error instanceof FfmpegError;
+}

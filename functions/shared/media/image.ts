@@ -1,0 +1,166 @@
+/**
+ * Image side of validation: header-only checks against the limits, the names of the metadata present,
+ * and a sharp pipeline that keeps none of it. Nothing here decodes pixels before the header checks pass.
+ */
+import sharp from 'sharp';
+import type { Rejection } from '../reasons.js';
+import { reject } from '../reasons.js';
+import { jpegMetadataSegments, pngMetadataChunks } from './containers.js';
+import { exifTagNames } from './exif-names.js';
+import type { MediaLimits } from './limits.js';
+import type { ImageFormat } from './sniff.js';
+
+/** sharp's format names for what we accept; a mismatch with our sniff means a loader we did not choose. */
+const SHARP_FORMAT: Readonly<Record<ImageFormat, string>> = {
+  jpeg: 'jpeg',
+  png: 'png',
+  webp: 'webp',
+  gif: 'gif',
+  tiff: 'tiff',
+  avif: 'heif',
+};
+
+/**
+ * Options for every sharp instance that reads untrusted bytes: libvips warnings (truncation, bad
+ * checksums) are errors, a pixel ceiling bounds memory, and only the first frame/page is ever read.
+ */
+export function untrustedSharpOptions(limits: MediaLimits): sharp.SharpOptions {
+  return { failOn: 'warning', limitInputPixels: limits.maxPixels, pages: 1, page: 0 };
+}
+
+export interface ImageInspection {
+  /** Size as displayed, i.e. after EXIF orientation. */
+  readonly width: number;
+  readonly height: number;
+  readonly hasAlpha: boolean;
+  readonly removed: string[];
+}
+
+export type InspectOutcome = { ok: true; inspection: ImageInspection } | { ok: false; rejection: Rejection };
+
+/** Reads only the header (sharp `metadata()`), checks the limits and lists the metadata present. */
+export async function inspectImage(input: Buffer, format: ImageFormat, limits: MediaLimits): Promise<InspectOutcome> {
+  let meta: sharp.Metadata;
+  try {
+    // metadata() parses headers only; `limitInputPixels: false` so an oversized header is reported by us.
+    meta = await sharp(input, { failOn: 'warning', limitInputPixels: false }).metadata();
+  } catch {
+    return { ok: false, rejection: reject('CORRUPT', 'the image header is truncated or corrupt') };
+  }
+  if (meta.format !== SHARP_FORMAT[format]) {
+    return { ok: false, rejection: reject('CORRUPT', 'the image structure does not match its signature') };
+  }
+  const width = meta.width ?? 0;
+  const height = meta.height ?? 0;
+  if (width <= 0 || height <= 0) {
+    return { ok: false, rejection: reject('CORRUPT', 'the image header declares no size') };
+  }
+  if (width > limits.maxWidthOrHeight || height > limits.maxWidthOrHeight) {
+    return {
+      ok: false,
+      rejection: reject(
+        'LIMIT_EXCEEDED',
+        `the image is ${width}×${height} px; the limit is ${limits.maxWidthOrHeight} px per side`,
+      ),
+    };
+  }
+  if (width * height > limits.maxPixels) {
+    const mp = (width * height) / 1e6;
+    return {
+      ok: false,
+      rejection: reject(
+        'LIMIT_EXCEEDED',
+        `the image has ${mp.toFixed(1)} megapixels; the limit is ${(limits.maxPixels / 1e6).toFixed(1)}`,
+      ),
+    };
+  }
+  if ((meta.pages ?? 1) > limits.maxFrames) {
+    return {
+      ok: false,
+      rejection: reject('LIMIT_EXCEEDED', `the image has ${meta.pages} frames/pages; the limit is ${limits.maxFrames}`),
+    };
+  }
+  const swapped = (meta.orientation ?? 1) >= 5;
+  return {
+    ok: true,
+    inspection: {
+      width: swapped ? height : width,
+      height: swapped ? width : height,
+      hasAlpha: meta.hasAlpha ?? false,
+      removed: metadataNames(input, format, meta),
+    },
+  };
+}
+
+function metadataNames(input: Buffer, format: ImageFormat, meta: sharp.Metadata): string[] {
+  const names = new Set<string>();
+  if (format === 'jpeg') for (const name of jpegMetadataSegments(input)) names.add(name);
+  if (format === 'png') for (const name of pngMetadataChunks(input)) names.add(name);
+  if (meta.exif) {
+    names.delete('EXIF');
+    for (const name of exifTagNames(meta.exif)) names.add(name);
+  }
+  if (format === 'tiff') {
+    // A TIFF's own IFD carries the camera and GPS tags; report the ones with a name, not the structure.
+    for (const name of exifTagNames(input, { namedOnly: true })) {
+      if (name !== 'EXIF' && !TIFF_STRUCTURE_TAGS.has(name)) names.add(name);
+    }
+  }
+  if (meta.icc) names.add('ICC_Profile');
+  if (meta.xmp) names.add('XMP');
+  if (meta.iptc) names.add('IPTC');
+  if (meta.tifftagPhotoshop) names.add('Photoshop');
+  if (meta.comments && meta.comments.length > 0) names.add('PNG:Text');
+  return [...names].sort();
+}
+
+const TIFF_STRUCTURE_TAGS = new Set([
+  'EXIF:XResolution',
+  'EXIF:YResolution',
+  'EXIF:ResolutionUnit',
+  'EXIF:Compression',
+  'EXIF:YCbCrPositioning',
+]);
+
+export interface EncodedImage {
+  readonly bytes: Buffer;
+  readonly mime: string;
+  readonly width: number;
+  readonly height: number;
+}
+
+/**
+ * The pipeline every untrusted image goes through: orientation baked into the pixels first, colour
+ * converted to sRGB from any embedded profile, and no metadata written (sharp keeps none unless told to;
+ * we never tell it to). The output is untagged sRGB.
+ */
+export function untrustedImagePipeline(input: Buffer, limits: MediaLimits): sharp.Sharp {
+  return sharp(input, untrustedSharpOptions(limits)).autoOrient().toColourspace('srgb');
+}
+
+/**
+ * Full-size clean copy. Lossy sources stay lossy (JPEG→JPEG, WebP→WebP, AVIF→JPEG) at a quality that
+ * hides the generation loss; lossless sources (PNG, GIF's first frame, TIFF) become PNG. AVIF and TIFF are
+ * not written back: fewer encoders means fewer places for metadata to hide.
+ */
+export async function encodeCleanImage(
+  input: Buffer,
+  format: ImageFormat,
+  hasAlpha: boolean,
+  limits: MediaLimits,
+): Promise<EncodedImage> {
+  const pipeline = untrustedImagePipeline(input, limits);
+  let mime: string;
+  if (format === 'jpeg' || (format === 'avif' && !hasAlpha)) {
+    pipeline.jpeg({ quality: 92 });
+    mime = 'image/jpeg';
+  } else if (format === 'webp') {
+    pipeline.webp({ quality: 92 });
+    mime = 'image/webp';
+  } else {
+    pipeline.png();
+    mime = 'image/png';
+  }
+  const { data, info } = await pipeline.toBuffer({ resolveWithObject: true });
+  return { bytes: data, mime, width: info.width, height: info.height };
+}

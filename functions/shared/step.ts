@@ -1,0 +1,39 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { PipelineState } from './pipeline.js';
+import type { Rejection } from './reasons.js';
+
+/**
+ * One logger for every function. Log lines carry ids, hashes and codes; never object keys' user parts,
+ * instructions, OCR text, transcripts or model answers (they may hold PII).
+ */
+export const logger = new Logger({ serviceName: 'mediagate' });
+
+/** Wraps a step so every outcome carries its timing and every log line its execution id. */
+export function pipelineStep(
+  name: string,
+  run: (state: PipelineState) => Promise<PipelineState>,
+): (state: PipelineState) => Promise<PipelineState> {
+  return async (state) => {
+    logger.resetKeys();
+    logger.appendKeys({ step: name, executionId: state.executionId, tenant: state.tenant, objectKeyHash: state.objectKeyHash });
+    const started = performance.now();
+    const next = await run(state);
+    const ms = Math.round(performance.now() - started);
+    logger.info('step finished', { status: next.status, reason: next.reason, ms });
+    return { ...next, steps: [...(state.steps ?? []), { name, ms }] };
+  };
+}
+
+export function rejected(state: PipelineState, rejection: Rejection, sections: Partial<PipelineState> = {}): PipelineState {
+  return { ...state, ...sections, status: rejection.reason === 'BUDGET_EXCEEDED' ? 'budget_exceeded' : 'rejected', reason: rejection.reason, message: rejection.message };
+}
+
+/** Keys the pipeline writes, derived from the execution so a retried step overwrites rather than duplicates. */
+export const objectKeys = {
+  sanitized: (state: PipelineState) => `sanitized/${state.tenant}/${state.executionId}`,
+  processed: (state: PipelineState) => `processed/${state.tenant}/${state.executionId}`,
+  redacted: (state: PipelineState) => `redacted/${state.tenant}/${state.executionId}`,
+  prompt: (state: PipelineState) => `prompts/${state.tenant}/${state.executionId}.txt`,
+  result: (state: PipelineState) => `results/${state.tenant}/${state.executionId}.json`,
+  quarantine: (state: PipelineState, reason: string) => `quarantine/${state.tenant}/${state.executionId}/${reason}`,
+};

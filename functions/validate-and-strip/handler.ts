@@ -1,0 +1,43 @@
+import { s3Client } from '../shared/clients.js';
+import { loadConfig } from '../shared/config.js';
+import { createS3BlobStore } from '../shared/adapters/s3-blob-store.js';
+import { reject } from '../shared/reasons.js';
+import { objectKeys, pipelineStep, rejected } from '../shared/step.js';
+import { DEFAULT_TASK_ID, findTask } from '../invoke-model/tasks.js';
+import { validateAndStrip } from './sanitize.js';
+
+const config = loadConfig();
+const blobs = createS3BlobStore(s3Client(config));
+
+/** Sniffs the real type, enforces the allowlist and limits, strips metadata; bad input goes to quarantine. */
+export const handler = pipelineStep('ValidateAndStrip', async (state) => {
+  const original = await blobs.get(config.buckets.ingest, state.key, state.versionId);
+  const task = original.metadata.task || DEFAULT_TASK_ID;
+  const declaredType = original.contentType;
+  const outcome = findTask(task)
+    ? await validateAndStrip(original.body, { declaredType, limits: { maxBytes: config.maxUploadBytes } })
+    : ({ ok: false, rejection: reject('UNKNOWN_TASK', `no task named "${task}" in the catalogue`) } as const);
+
+  if (!outcome.ok) {
+    // The original is kept for investigation but never passed on.
+    await blobs.copy(
+      { bucket: config.buckets.ingest, key: state.key, versionId: state.versionId },
+      { bucket: config.buckets.quarantine, key: objectKeys.quarantine(state, outcome.rejection.reason) },
+    );
+    return rejected({ ...state, task }, outcome.rejection);
+  }
+
+  const sanitizedKey = objectKeys.sanitized(state);
+  await blobs.put(config.buckets.processed, sanitizedKey, outcome.bytes, { contentType: outcome.outputType });
+  return {
+    ...state,
+    task,
+    media: {
+      kind: outcome.kind,
+      inputType: outcome.inputType,
+      declaredType,
+      sanitizedKey,
+      removed: outcome.removed,
+    },
+  };
+});

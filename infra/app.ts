@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+// The only place that reads context and environment for the CDK app.
+import { App, Validations } from 'aws-cdk-lib';
+import { Architecture } from 'aws-cdk-lib/aws-lambda';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { MediagateStack } from './stacks/mediagate-stack.js';
+
+const app = new App();
+const architectureName = app.node.tryGetContext('architecture') ?? 'x86_64';
+if (architectureName !== 'x86_64' && architectureName !== 'arm64') {
+  throw new Error(`context "architecture" must be x86_64 or arm64; got "${architectureName}"`);
+}
+new MediagateStack(app, 'Mediagate', {
+  architecture: architectureName === 'arm64' ? Architecture.ARM_64 : Architecture.X86_64,
+  env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+});
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+app.synth();

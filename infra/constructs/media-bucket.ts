@@ -1,0 +1,59 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { BlockPublicAccess, Bucket, BucketEncryption, type IBucket, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+
+export interface MediaBucketProps {
+  /** Key for SSE-KMS; bucket keys are on so KMS is called per bucket-key period, not per object. */
+  readonly encryptionKey: IKey;
+  /** Bucket that receives S3 server access logs. */
+  readonly accessLogsBucket: IBucket;
+  /**
+   * Days after which current objects expire.
+   * @default - objects are kept
+   */
+  readonly expireAfterDays?: number;
+  /**
+   * Send object events to EventBridge.
+   * @default false
+   */
+  readonly eventBridgeEnabled?: boolean;
+  /** @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/** A private, versioned, SSE-KMS, TLS-only bucket with server access logs: every bucket we hold media in. */
+export class MediaBucket extends Construct {
+  readonly bucket: Bucket;
+
+  constructor(scope: Construct, id: string, props: MediaBucketProps) {
+    super(scope, id);
+    if (props.expireAfterDays !== undefined && props.expireAfterDays < 1) {
+      throw new Error('expireAfterDays must be at least 1');
+    }
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.bucket = new Bucket(this, 'Bucket', {
+      encryption: BucketEncryption.KMS,
+      encryptionKey: props.encryptionKey,
+      bucketKeyEnabled: true,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      versioned: true,
+      eventBridgeEnabled: props.eventBridgeEnabled ?? false,
+      serverAccessLogsBucket: props.accessLogsBucket,
+      serverAccessLogsPrefix: `${id}/`,
+      lifecycleRules: [
+        {
+          id: 'expire-noncurrent-and-incomplete',
+          noncurrentVersionExpiration: Duration.days(30),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+          ...(props.expireAfterDays ? { expiration: Duration.days(props.expireAfterDays) } : {}),
+        },
+      ],
+      removalPolicy,
+      autoDeleteObjects: false,
+    });
+  }
+}

@@ -1,0 +1,54 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DockerImage } from 'aws-cdk-lib';
+import { Architecture, Code, LayerVersion } from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import { buildFfmpegLayer } from '../../layers/ffmpeg/build.js';
+import { buildSharpLayer } from '../../layers/sharp/build.js';
+
+const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
+
+export interface MediaLayersProps {
+  readonly architecture: Architecture;
+}
+
+/**
+ * sharp (with its libvips for the target architecture) and a static ffmpeg, as Lambda layers. Both are
+ * assembled from npm packages on this machine: no Docker and no download at synth time.
+ */
+export class MediaLayers extends Construct {
+  readonly sharp: LayerVersion;
+  readonly ffmpeg: LayerVersion;
+  /** Modules the layers provide, to be kept out of function bundles. */
+  static readonly EXTERNAL_MODULES = ['sharp', '@img/*', '@ffmpeg-installer/ffmpeg'] as const;
+
+  constructor(scope: Construct, id: string, props: MediaLayersProps) {
+    super(scope, id);
+    const arch = props.architecture === Architecture.ARM_64 ? 'arm64' : 'x86_64';
+    this.sharp = new LayerVersion(this, 'Sharp', {
+      description: `sharp and libvips for linux-${arch}`,
+      compatibleArchitectures: [props.architecture],
+      code: localLayerCode('sharp', () => buildSharpLayer(arch)),
+    });
+    this.ffmpeg = new LayerVersion(this, 'Ffmpeg', {
+      description: `static ffmpeg for linux-${arch} at /opt/bin/ffmpeg`,
+      compatibleArchitectures: [props.architecture],
+      code: localLayerCode('ffmpeg', () => buildFfmpegLayer(arch)),
+    });
+  }
+}
+
+/** Asset code whose bundling runs locally (copying a directory built from node_modules); Docker is never used. */
+function localLayerCode(name: string, build: () => string): Code {
+  return Code.fromAsset(path.join(REPO_ROOT, 'layers', name), {
+    bundling: {
+      image: DockerImage.fromRegistry('local-bundling-only'),
+      local: {
+        tryBundle(outputDir: string) {
+          fs.cpSync(build(), outputDir, { recursive: true, dereference: true });
+          return true;
+        },
+      },
+    },
+  });
+}

@@ -1,0 +1,584 @@
+/**
+ * The local DynamoDB: dynalite behind a small loopback HTTP front.
+ *
+ * dynalite implements the single-item API faithfully but not transactions or TTL updates, and the ledger
+ * depends on `TransactWriteItems` (ledger item + aggregates in one all-or-nothing write). The front
+ * forwards every request to dynalite unchanged, except:
+ *
+ * - `TransactWriteItems`: runs under an exclusive lock (every other request waits; requests already
+ *   running finish first), so no one can observe or interleave with a half-applied transaction. Each
+ *   action is applied as its single-item equivalent with its own ConditionExpression, after reading the
+ *   item's old image. `ConditionCheck` becomes `UpdateItem REMOVE #<sentinel>` with the same condition:
+ *   the condition is evaluated by dynalite itself, and removing an attribute nobody has changes nothing;
+ *   when the item did not exist, UpdateItem created a key-only item, which is deleted at once (invisible,
+ *   since the lock is held). If any condition fails, the already-applied actions are rolled back from
+ *   their old images (Put back, or Delete when there was none) and the answer is DynamoDB's
+ *   `TransactionCanceledException` with one `CancellationReasons` entry per action (`None` for the rest,
+ *   `Item` when `ReturnValuesOnConditionCheckFailure: ALL_OLD`). Any other error (validation, missing
+ *   table) rolls back and is returned as is. `ClientRequestToken` is honoured for 10 minutes, as in
+ *   DynamoDB: the same token and request answers success again without applying anything; the same
+ *   token with another request is `IdempotentParameterMismatchException`.
+ * - `TransactGetItems`: the gets run under the exclusive lock, so they see one consistent state.
+ * - `UpdateTimeToLive` / `DescribeTimeToLive`: the setting is recorded (and persisted with `path`) and
+ *   described like DynamoDB; expired items are **not** deleted (DynamoDB itself may take up to 48 h, so
+ *   no code here relies on TTL for correctness).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+
+interface DynaliteOptions {
+  readonly path?: string;
+  readonly createTableMs?: number;
+  readonly deleteTableMs?: number;
+  readonly updateTableMs?: number;
+}
+// dynalite ships no type declarations; this is the one function we use.
+const dynalite = createRequire(import.meta.url)('dynalite') as (options: DynaliteOptions) => Server;
+
+export interface LocalDynamo {
+  endpoint: string;
+  close(): Promise<void>;
+}
+
+export interface LocalDynamoOptions {
+  /** Directory for on-disk persistence (LevelDB); omit to keep everything in memory. */
+  path?: string;
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** @default 0 (any free port) */
+  port?: number;
+  /**
+   * Test-only: run transactions without the global lock, to show that the lock is what keeps concurrent
+   * transactions from losing each other's updates. Never set it anywhere else.
+   */
+  unsafeNoTransactionLock?: boolean;
+}
+
+type AttributeMap = Record<string, unknown>;
+type Json = Record<string, unknown>;
+
+const API = 'DynamoDB_20120810';
+const ERROR_PREFIX = 'com.amazonaws.dynamodb.v20120810#';
+const TOKEN_TTL_MS = 10 * 60 * 1000;
+const CONDITION_CHECK_SENTINEL = '__mediagate_condition_check__';
+
+/** Readers share, a transaction is alone; FIFO, so a waiting transaction is not starved by readers. */
+class ReadWriteLock {
+  private shared = 0;
+  private exclusive = false;
+  private readonly queue: { exclusive: boolean; grant: () => void }[] = [];
+
+  acquire(exclusive: boolean): Promise<() => void> {
+    return new Promise((resolve) => {
+      this.queue.push({
+        exclusive,
+        grant: () => {
+          let released = false;
+          resolve(() => {
+            if (released) return;
+            released = true;
+            if (exclusive) this.exclusive = false;
+            else this.shared -= 1;
+            this.pump();
+          });
+        },
+      });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.queue.length > 0 && !this.exclusive) {
+      const next = this.queue[0];
+      if (!next) return;
+      if (next.exclusive) {
+        if (this.shared > 0) return;
+        this.exclusive = true;
+      } else {
+        this.shared += 1;
+      }
+      this.queue.shift();
+      next.grant();
+    }
+  }
+}
+
+interface InnerResponse {
+  readonly status: number;
+  readonly body: Json;
+}
+
+class DynamoError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: Json,
+  ) {
+    super(String(body.message ?? body.Message ?? body.__type));
+  }
+}
+
+function errorType(body: Json): string {
+  const type = String(body.__type ?? '');
+  return type.slice(type.lastIndexOf('#') + 1);
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function requestId(): string {
+  return randomBytes(39).toString('base64').toUpperCase().replace(/[+/]/g, '0');
+}
+
+function sendJson(res: ServerResponse, status: number, body: Json): void {
+  const text = JSON.stringify(body);
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/x-amz-json-1.0');
+  res.setHeader('x-amzn-RequestId', requestId());
+  res.setHeader('x-amz-crc32', String(crc32(text)));
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(text);
+}
+
+function validation(message: string): DynamoError {
+  return new DynamoError(400, { __type: 'com.amazon.coral.validate#ValidationException', message });
+}
+
+/** A stable string for a key, whatever order its attributes came in. */
+function keyString(table: string, key: AttributeMap): string {
+  const names = Object.keys(key).sort();
+  return JSON.stringify([table, ...names.map((n) => [n, key[n]])]);
+}
+
+function expressionFields(action: Json): Json {
+  const fields: Json = {};
+  for (const name of ['ConditionExpression', 'ExpressionAttributeNames', 'ExpressionAttributeValues']) {
+    if (action[name] !== undefined) fields[name] = action[name];
+  }
+  return fields;
+}
+
+interface AppliedAction {
+  readonly table: string;
+  readonly key: AttributeMap;
+  readonly oldImage: AttributeMap | undefined;
+}
+
+type ActionKind = 'Put' | 'Update' | 'Delete' | 'ConditionCheck';
+
+interface ParsedAction {
+  readonly kind: ActionKind;
+  readonly body: Json;
+  readonly table: string;
+  readonly key: AttributeMap;
+}
+
+class TransactionFront {
+  private readonly lock = new ReadWriteLock();
+  private readonly tokens = new Map<string, { hash: string; at: number }>();
+  private readonly ttl = new Map<string, { AttributeName: string; Enabled: boolean }>();
+
+  constructor(
+    private readonly inner: string,
+    private readonly useLock: boolean,
+    private readonly ttlFile: string | undefined,
+  ) {}
+
+  async loadTtl(): Promise<void> {
+    if (!this.ttlFile) return;
+    try {
+      const saved = JSON.parse(await readFile(this.ttlFile, 'utf8')) as Record<
+        string,
+        { AttributeName: string; Enabled: boolean }
+      >;
+      for (const [table, spec] of Object.entries(saved)) this.ttl.set(table, spec);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req);
+    const [api, operation] = String(req.headers['x-amz-target'] ?? '').split('.');
+    if (req.method === 'POST' && api === API) {
+      const own = this.ownOperation(operation);
+      if (own) {
+        const release =
+          this.useLock || operation !== 'TransactWriteItems' ? await this.lock.acquire(true) : () => {};
+        try {
+          const answer = await own.call(this, JSON.parse(body.toString('utf8') || '{}') as Json);
+          sendJson(res, 200, answer);
+        } catch (error) {
+          if (error instanceof DynamoError) sendJson(res, error.status, error.body);
+          else if (error instanceof SyntaxError)
+            sendJson(res, 400, { __type: 'com.amazon.coral.service#SerializationException' });
+          else sendJson(res, 500, { __type: `${ERROR_PREFIX}InternalServerError`, message: String(error) });
+        } finally {
+          release();
+        }
+        return;
+      }
+    }
+    const release = await this.lock.acquire(false);
+    try {
+      await this.forward(req, body, res);
+    } finally {
+      release();
+    }
+  }
+
+  private ownOperation(operation: string | undefined): ((request: Json) => Promise<Json>) | undefined {
+    switch (operation) {
+      case 'TransactWriteItems':
+        return this.transactWrite;
+      case 'TransactGetItems':
+        return this.transactGet;
+      case 'UpdateTimeToLive':
+        return this.updateTimeToLive;
+      case 'DescribeTimeToLive':
+        return this.describeTimeToLive;
+      default:
+        return undefined;
+    }
+  }
+
+  private forward(req: IncomingMessage, body: Buffer, res: ServerResponse): Promise<void> {
+    const url = new URL(this.inner);
+    const headers = { ...req.headers, host: url.host, 'content-length': String(body.length) };
+    return new Promise((resolve, reject) => {
+      const out = httpRequest(
+        { hostname: url.hostname, port: url.port, path: req.url, method: req.method, headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 500, answer.headers);
+          answer.pipe(res);
+          answer.on('end', resolve);
+          answer.on('error', reject);
+        },
+      );
+      out.on('error', (error) => {
+        if (!res.headersSent)
+          sendJson(res, 500, { __type: `${ERROR_PREFIX}InternalServerError`, message: String(error) });
+        resolve();
+      });
+      out.end(body);
+    });
+  }
+
+  /** One call to dynalite, bypassing the lock (the caller holds it). */
+  private call(operation: string, payload: Json): Promise<InnerResponse> {
+    const url = new URL(this.inner);
+    const text = JSON.stringify(payload);
+    const date = new Date()
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d{3}/, '');
+    return new Promise((resolve, reject) => {
+      const out = httpRequest(
+        {
+          hostname: url.hostname,
+          port: url.port,
+          path: '/',
+          method: 'POST',
+          headers: {
+            'content-type': 'application/x-amz-json-1.0',
+            'content-length': Buffer.byteLength(text),
+            'x-amz-target': `${API}.${operation}`,
+            'x-amz-date': date,
+            // dynalite checks the header's shape, not the signature.
+            authorization: `AWS4-HMAC-SHA256 Credential=local/${date.slice(0, 8)}/us-east-1/dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=0`,
+          },
+        },
+        (answer) => {
+          const chunks: Buffer[] = [];
+          answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+          answer.on('end', () => {
+            const raw = Buffer.concat(chunks).toString('utf8');
+            resolve({ status: answer.statusCode ?? 500, body: raw ? (JSON.parse(raw) as Json) : {} });
+          });
+          answer.on('error', reject);
+        },
+      );
+      out.on('error', reject);
+      out.end(text);
+    });
+  }
+
+  private async callOk(operation: string, payload: Json): Promise<Json> {
+    const answer = await this.call(operation, payload);
+    if (answer.status !== 200) throw new DynamoError(answer.status, answer.body);
+    return answer.body;
+  }
+
+  private async keyNames(table: string): Promise<string[]> {
+    const described = await this.callOk('DescribeTable', { TableName: table });
+    const schema = (described.Table as Json | undefined)?.KeySchema as
+      | { AttributeName: string }[]
+      | undefined;
+    return (schema ?? []).map((k) => k.AttributeName);
+  }
+
+  private async parse(items: unknown): Promise<ParsedAction[]> {
+    if (!Array.isArray(items) || items.length === 0 || items.length > 100) {
+      throw validation('TransactItems must hold between 1 and 100 actions');
+    }
+    const seen = new Set<string>();
+    const parsed: ParsedAction[] = [];
+    for (const item of items as Json[]) {
+      const kinds = (['Put', 'Update', 'Delete', 'ConditionCheck'] as const).filter(
+        (k) => item[k] !== undefined,
+      );
+      const kind = kinds[0];
+      if (kinds.length !== 1 || !kind) throw validation('each TransactItem must hold exactly one action');
+      const body = item[kind] as Json;
+      const table = String(body.TableName ?? '');
+      let key: AttributeMap;
+      if (kind === 'Put') {
+        const names = await this.keyNames(table);
+        const record = (body.Item ?? {}) as AttributeMap;
+        key = Object.fromEntries(names.map((n) => [n, record[n]]));
+        if (names.some((n) => record[n] === undefined)) {
+          throw validation('One or more parameter values were invalid: Missing the key in the item');
+        }
+      } else {
+        key = (body.Key ?? {}) as AttributeMap;
+      }
+      const id = keyString(table, key);
+      if (seen.has(id))
+        throw validation('Transaction request cannot include multiple operations on one item');
+      seen.add(id);
+      parsed.push({ kind, body, table, key });
+    }
+    return parsed;
+  }
+
+  private async transactWrite(request: Json): Promise<Json> {
+    const now = Date.now();
+    for (const [token, entry] of this.tokens) if (now - entry.at > TOKEN_TTL_MS) this.tokens.delete(token);
+    const token = typeof request.ClientRequestToken === 'string' ? request.ClientRequestToken : undefined;
+    const hash = createHash('sha256').update(JSON.stringify(request.TransactItems)).digest('hex');
+    if (token) {
+      const previous = this.tokens.get(token);
+      if (previous && previous.hash === hash) return {};
+      if (previous) {
+        throw new DynamoError(400, {
+          __type: `${ERROR_PREFIX}IdempotentParameterMismatchException`,
+          message: 'Request parameters do not match the earlier request with this ClientRequestToken',
+        });
+      }
+    }
+    const actions = await this.parse(request.TransactItems);
+    const applied: AppliedAction[] = [];
+    const reasons: Json[] = [];
+    let cancelled = false;
+    try {
+      for (const action of actions) {
+        const reason = await this.apply(action, applied);
+        if (reason) cancelled = true;
+        reasons.push(reason ?? { Code: 'None' });
+      }
+    } catch (error) {
+      await this.rollback(applied);
+      throw error;
+    }
+    if (cancelled) {
+      await this.rollback(applied);
+      const codes = reasons.map((r) => String(r.Code)).join(', ');
+      throw new DynamoError(400, {
+        __type: `${ERROR_PREFIX}TransactionCanceledException`,
+        Message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${codes}]`,
+        CancellationReasons: reasons,
+      });
+    }
+    if (token) this.tokens.set(token, { hash, at: now });
+    return {};
+  }
+
+  /** Applies one action; returns a cancellation reason when its condition failed. */
+  private async apply(action: ParsedAction, applied: AppliedAction[]): Promise<Json | undefined> {
+    const { kind, body, table, key } = action;
+    const current = await this.callOk('GetItem', { TableName: table, Key: key, ConsistentRead: true });
+    const oldImage = current.Item as AttributeMap | undefined;
+    let operation: string;
+    let payload: Json;
+    switch (kind) {
+      case 'Put':
+        operation = 'PutItem';
+        payload = { TableName: table, Item: body.Item, ...expressionFields(body) };
+        break;
+      case 'Delete':
+        operation = 'DeleteItem';
+        payload = { TableName: table, Key: key, ...expressionFields(body) };
+        break;
+      case 'Update':
+        operation = 'UpdateItem';
+        payload = {
+          TableName: table,
+          Key: key,
+          UpdateExpression: body.UpdateExpression,
+          ...expressionFields(body),
+        };
+        break;
+      case 'ConditionCheck': {
+        operation = 'UpdateItem';
+        const names = {
+          ...((body.ExpressionAttributeNames as Json | undefined) ?? {}),
+          '#mgcc': CONDITION_CHECK_SENTINEL,
+        };
+        payload = {
+          TableName: table,
+          Key: key,
+          UpdateExpression: 'REMOVE #mgcc',
+          ...expressionFields(body),
+          ExpressionAttributeNames: names,
+        };
+        break;
+      }
+    }
+    const answer = await this.call(operation, payload);
+    if (answer.status !== 200) {
+      if (errorType(answer.body) === 'ConditionalCheckFailedException') {
+        const reason: Json = { Code: 'ConditionalCheckFailed', Message: 'The conditional request failed' };
+        if (body.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' && oldImage) reason.Item = oldImage;
+        return reason;
+      }
+      throw new DynamoError(answer.status, answer.body);
+    }
+    if (kind === 'ConditionCheck') {
+      // The check passed; undo the key-only item UpdateItem creates when there was no item.
+      if (!oldImage) await this.callOk('DeleteItem', { TableName: table, Key: key });
+      return undefined;
+    }
+    applied.push({ table, key, oldImage });
+    return undefined;
+  }
+
+  private async rollback(applied: AppliedAction[]): Promise<void> {
+    for (const action of [...applied].reverse()) {
+      if (action.oldImage) await this.callOk('PutItem', { TableName: action.table, Item: action.oldImage });
+      else await this.callOk('DeleteItem', { TableName: action.table, Key: action.key });
+    }
+    applied.length = 0;
+  }
+
+  private async transactGet(request: Json): Promise<Json> {
+    const items = request.TransactItems;
+    if (!Array.isArray(items) || items.length === 0 || items.length > 100) {
+      throw validation('TransactItems must hold between 1 and 100 actions');
+    }
+    const responses: Json[] = [];
+    for (const item of items as Json[]) {
+      const get = item.Get as Json | undefined;
+      if (!get) throw validation('each TransactGetItem must hold a Get');
+      const payload: Json = { TableName: get.TableName, Key: get.Key, ConsistentRead: true };
+      if (get.ProjectionExpression !== undefined) payload.ProjectionExpression = get.ProjectionExpression;
+      if (get.ExpressionAttributeNames !== undefined)
+        payload.ExpressionAttributeNames = get.ExpressionAttributeNames;
+      const answer = await this.callOk('GetItem', payload);
+      responses.push(answer.Item ? { Item: answer.Item } : {});
+    }
+    return { Responses: responses };
+  }
+
+  private async updateTimeToLive(request: Json): Promise<Json> {
+    const table = String(request.TableName ?? '');
+    const spec = request.TimeToLiveSpecification as
+      | { AttributeName?: unknown; Enabled?: unknown }
+      | undefined;
+    if (!spec || typeof spec.AttributeName !== 'string' || typeof spec.Enabled !== 'boolean') {
+      throw validation('TimeToLiveSpecification needs AttributeName and Enabled');
+    }
+    await this.callOk('DescribeTable', { TableName: table });
+    const previous = this.ttl.get(table);
+    if (previous?.Enabled === spec.Enabled) {
+      throw validation(`TimeToLive is already ${spec.Enabled ? 'enabled' : 'disabled'}`);
+    }
+    const recorded = { AttributeName: spec.AttributeName, Enabled: spec.Enabled };
+    this.ttl.set(table, recorded);
+    if (this.ttlFile) await writeFile(this.ttlFile, JSON.stringify(Object.fromEntries(this.ttl)));
+    return { TimeToLiveSpecification: recorded };
+  }
+
+  private async describeTimeToLive(request: Json): Promise<Json> {
+    const table = String(request.TableName ?? '');
+    await this.callOk('DescribeTable', { TableName: table });
+    const spec = this.ttl.get(table);
+    if (!spec) return { TimeToLiveDescription: { TimeToLiveStatus: 'DISABLED' } };
+    return {
+      TimeToLiveDescription: spec.Enabled
+        ? { TimeToLiveStatus: 'ENABLED', AttributeName: spec.AttributeName }
+        : { TimeToLiveStatus: 'DISABLED' },
+    };
+  }
+}
+
+function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.close((error) => (error ? reject(error) : resolve()));
+    server.closeAllConnections();
+  });
+}
+
+export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promise<LocalDynamo> {
+  const host = options.host ?? '127.0.0.1';
+  const store: Server = dynalite({
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+    ...(options.path ? { path: options.path } : {}),
+  });
+  const inner = await listen(store, 0, '127.0.0.1');
+  const front = new TransactionFront(
+    `http://127.0.0.1:${inner.port}`,
+    !options.unsafeNoTransactionLock,
+    options.path ? join(options.path, 'mediagate-ttl.json') : undefined,
+  );
+  await front.loadTtl();
+  const server = createServer((req, res) => {
+    front.handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent)
+        sendJson(res, 500, { __type: `${ERROR_PREFIX}InternalServerError`, message: String(error) });
+      else res.destroy();
+    });
+  });
+  let address: AddressInfo;
+  try {
+    address = await listen(server, options.port ?? 0, host);
+  } catch (error) {
+    await closeServer(store);
+    throw error;
+  }
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    endpoint: `http://${shownHost}:${address.port}`,
+    close: async () => {
+      await closeServer(server);
+      await closeServer(store);
+    },
+  };
+}

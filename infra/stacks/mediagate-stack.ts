@@ -1,0 +1,206 @@
+import { CfnElement, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { EventBus } from 'aws-cdk-lib/aws-events';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { Architecture } from 'aws-cdk-lib/aws-lambda';
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import { grantItems, grantObjectRead, grantObjectWrite } from '../grants.js';
+import { IngestTrigger } from '../constructs/ingest-trigger.js';
+import { MediaBucket } from '../constructs/media-bucket.js';
+import { MediaFunction } from '../constructs/media-function.js';
+import { MediaLayers } from '../constructs/media-layers.js';
+import { PipelineStateMachine } from '../constructs/pipeline-state-machine.js';
+import { PipelineTables } from '../constructs/pipeline-tables.js';
+import { PresignEndpoint } from '../constructs/presign-endpoint.js';
+
+export interface MediagateStackProps extends StackProps {
+  /** @default Architecture.X86_64 (the sharp and ffmpeg layers are built for it from this machine's node_modules) */
+  readonly architecture?: Architecture;
+  /** Days an upload stays in the ingest bucket; the pipeline finishes well within it. @default 7 */
+  readonly ingestRetentionDays?: number;
+  /** @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+export class MediagateStack extends Stack {
+  constructor(scope: Construct, id: string, props: MediagateStackProps = {}) {
+    super(scope, id, props);
+    const architecture = props.architecture ?? Architecture.X86_64;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+
+    const key = new Key(this, 'DataKey', {
+      description: 'mediagate: media, tables, queues, logs and the OpenAI secret',
+      enableKeyRotation: true,
+      removalPolicy,
+    });
+    // CloudWatch Logs encrypts our log groups with this key.
+    key.grantEncryptDecrypt(new ServicePrincipal(`logs.${this.region}.amazonaws.com`));
+
+    const accessLogs = new Bucket(this, 'AccessLogs', {
+      // S3 server access logging can only deliver to SSE-S3 buckets.
+      encryption: BucketEncryption.S3_MANAGED,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      versioned: true,
+      lifecycleRules: [{ expiration: Duration.days(90), noncurrentVersionExpiration: Duration.days(7) }],
+      removalPolicy,
+    });
+    Validations.of(accessLogs).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'This is the access-log target; logging it into itself would loop.',
+    });
+
+    const bucket = (id: string, extra: { expireAfterDays?: number; eventBridgeEnabled?: boolean } = {}) =>
+      new MediaBucket(this, id, { encryptionKey: key, accessLogsBucket: accessLogs, removalPolicy, ...extra }).bucket;
+    const ingest = bucket('Ingest', { expireAfterDays: props.ingestRetentionDays ?? 7, eventBridgeEnabled: true });
+    const processed = bucket('Processed', { expireAfterDays: 30 });
+    const results = bucket('Results');
+    const quarantine = bucket('Quarantine', { expireAfterDays: 90 });
+
+    const tables = new PipelineTables(this, 'Tables', { encryptionKey: key, removalPolicy });
+    const outcomeBus = new EventBus(this, 'Outcomes', { description: 'mediagate outcome and budget events', kmsKey: key });
+    outcomeBus.archive('OutcomeArchive', {
+      description: 'Replayable history of outcome events',
+      eventPattern: { source: ['mediagate'] },
+      retention: Duration.days(30),
+    });
+
+    const openAiKey = new Secret(this, 'OpenAiApiKey', {
+      description: 'OpenAI API key for the model step. Set its value after deploy: see README.',
+      encryptionKey: key,
+      removalPolicy,
+    });
+    Validations.of(openAiKey).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason: 'OpenAI keys are issued by OpenAI; AWS cannot rotate them. Rotate in the OpenAI console and put the new value.',
+    });
+
+    const layers = new MediaLayers(this, 'Layers', { architecture });
+    const environment = {
+      INGEST_BUCKET: ingest.bucketName,
+      PROCESSED_BUCKET: processed.bucketName,
+      RESULTS_BUCKET: results.bucketName,
+      QUARANTINE_BUCKET: quarantine.bucketName,
+      LEDGER_TABLE: tables.ledger.tableName,
+      STATE_TABLE: tables.state.tableName,
+      EVENT_BUS_NAME: outcomeBus.eventBusName,
+      MEDIAGATE_PII_DETECTOR: 'comprehend',
+      MEDIAGATE_OCR: 'textract',
+    };
+    const fn = (id: string, step: string, description: string, extra: { media?: boolean; memorySize?: number; timeout?: Duration; environment?: Record<string, string> } = {}) =>
+      new MediaFunction(this, id, {
+        step,
+        description,
+        architecture,
+        logKey: key,
+        memorySize: extra.memorySize,
+        timeout: extra.timeout,
+        layers: extra.media ? [layers.sharp, layers.ffmpeg] : undefined,
+        externalModules: extra.media ? [...MediaLayers.EXTERNAL_MODULES] : undefined,
+        environment: { ...environment, ...extra.environment },
+      }).function;
+
+    const validateAndStrip = fn('ValidateAndStripFunction', 'validate-and-strip', 'Sniff type, enforce limits, strip metadata', {
+      media: true,
+      memorySize: 2048,
+      timeout: Duration.seconds(90),
+    });
+    grantObjectRead(validateAndStrip, ingest, key, 'incoming/');
+    grantObjectWrite(validateAndStrip, processed, key, 'sanitized/');
+    grantObjectWrite(validateAndStrip, quarantine, key, 'quarantine/');
+
+    const preprocess = fn('PreprocessFunction', 'preprocess', 'Resize images, resample audio', {
+      media: true,
+      memorySize: 2048,
+      timeout: Duration.seconds(120),
+    });
+    grantObjectRead(preprocess, processed, key, 'sanitized/');
+    grantObjectWrite(preprocess, processed, key, 'processed/');
+
+    const dlpCheck = fn('DlpCheckFunction', 'dlp-check', 'Find PII in text, OCR and transcripts; apply tenant policy', {
+      media: true,
+      memorySize: 1024,
+      timeout: Duration.seconds(120),
+    });
+    grantObjectRead(dlpCheck, ingest, key, 'incoming/');
+    grantObjectRead(dlpCheck, processed, key, 'processed/');
+    grantObjectWrite(dlpCheck, processed, key, 'redacted/');
+    grantObjectWrite(dlpCheck, processed, key, 'prompts/');
+    dlpCheck.addToRolePolicy(
+      new PolicyStatement({
+        // Comprehend and Textract's synchronous APIs have no resource-level permissions.
+        actions: ['comprehend:DetectPiiEntities', 'comprehend:DetectDominantLanguage', 'textract:DetectDocumentText'],
+        resources: ['*'],
+      }),
+    );
+
+    const invokeModel = fn('InvokeModelFunction', 'invoke-model', 'Call GPT-4o with retries, breaker, cache', {
+      memorySize: 512,
+      timeout: Duration.seconds(150),
+      environment: { OPENAI_API_KEY_SECRET_ARN: openAiKey.secretArn },
+    });
+    grantObjectRead(invokeModel, processed, key, 'processed/');
+    grantObjectRead(invokeModel, processed, key, 'redacted/');
+    grantObjectRead(invokeModel, processed, key, 'prompts/');
+    grantObjectWrite(invokeModel, results, key, 'results/');
+    openAiKey.grantRead(invokeModel);
+    grantItems(invokeModel, tables.state, key, ['read', 'write']);
+    grantItems(invokeModel, tables.ledger, key, ['read', 'write']);
+    outcomeBus.grantPutEventsTo(invokeModel);
+
+    const recordCost = fn('RecordCostFunction', 'record-cost', 'Write the model call into the cost ledger once', {
+      timeout: Duration.seconds(30),
+    });
+    grantItems(recordCost, tables.ledger, key, ['read', 'write']);
+    outcomeBus.grantPutEventsTo(recordCost);
+
+    const pipeline = new PipelineStateMachine(this, 'Pipeline', {
+      steps: { validateAndStrip, preprocess, dlpCheck, invokeModel, recordCost },
+      outcomeBus,
+      logKey: key,
+    });
+
+    const stateMachinePolicy = pipeline.stateMachine.role.node.tryFindChild('DefaultPolicy');
+    if (stateMachinePolicy) {
+      for (const step of [validateAndStrip, preprocess, dlpCheck, invokeModel, recordCost]) {
+        Validations.of(stateMachinePolicy).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(step.node.defaultChild as CfnElement)}.Arn>:*]`,
+          reason: 'LambdaInvoke grants the function and its versions/aliases (ARN:*); the state machine invokes only these five.',
+        });
+      }
+    }
+
+    const starter = fn('StartExecutionFunction', 'start-execution', 'Start one execution per uploaded object version', {
+      timeout: Duration.seconds(30),
+      environment: { STATE_MACHINE_ARN: pipeline.stateMachine.stateMachineArn },
+    });
+    new IngestTrigger(this, 'IngestTrigger', {
+      ingestBucket: ingest,
+      starter,
+      stateMachine: pipeline.stateMachine,
+      encryptionKey: key,
+    });
+
+    const presigner = fn('PresignUploadFunction', 'presign-upload', 'Mint presigned POSTs for uploads', {
+      timeout: Duration.seconds(10),
+    });
+    const presign = new PresignEndpoint(this, 'PresignEndpoint', { presigner, ingestBucket: ingest, encryptionKey: key });
+
+    // eventBridgeEnabled is applied by CDK's shared BucketNotificationsHandler custom resource.
+    const notificationsHandler = this.node.children.find((child) => child.node.id.startsWith('BucketNotificationsHandler'));
+    if (notificationsHandler) {
+      Validations.of(notificationsHandler).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason: 'CDK-owned custom resource that turns on EventBridge delivery for the ingest bucket; it runs only at deploy time.',
+      });
+    }
+
+    new CfnOutput(this, 'IngestBucketName', { value: ingest.bucketName });
+    new CfnOutput(this, 'OutcomeBusName', { value: outcomeBus.eventBusName });
+    new CfnOutput(this, 'OpenAiSecretArn', { value: openAiKey.secretArn });
+    new CfnOutput(this, 'PresignUrl', { value: presign.url });
+  }
+}
