@@ -14,5 +14,5 @@ new MediagateStack(app, 'Mediagate', {
   architecture: architectureName === 'arm64' ? Architecture.ARM_64 : Architecture.X86_64,
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
 });
-Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { writeSuppressionsToCloudFormation: true }));
 app.synth();

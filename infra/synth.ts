@@ -32,7 +32,7 @@ export function synthesizeMediagate(options: { nag?: boolean; stackProps?: Media
     env: { account: '000000000000', region: 'us-east-1' },
     ...options.stackProps,
   });
-  if (options.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  if (options.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { writeSuppressionsToCloudFormation: true }));
   const assembly = app.synth();
   const template = assembly.getStackArtifact(stack.artifactId).template as CfnTemplate;
   return { app, stack, template, outdir };

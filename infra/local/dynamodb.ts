@@ -23,6 +23,7 @@
  *   described like DynamoDB; expired items are **not** deleted (DynamoDB itself may take up to 48 h, so
  *   no code here relies on TTL for correctness).
  */
+
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import {
@@ -36,6 +37,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { CreateTableCommand, type DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 
 interface DynaliteOptions {
   readonly path?: string;
@@ -581,4 +583,41 @@ export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promis
       await closeServer(store);
     },
   };
+}
+
+/**
+ * Creates the ledger table locally exactly as the CDK stack does (pk/sk, GSI `byPeriod` on gsi1pk/gsi1sk,
+ * projection ALL, on-demand); does nothing when it exists.
+ */
+export async function ensureLedgerTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+          { AttributeName: 'gsi1pk', AttributeType: 'S' },
+          { AttributeName: 'gsi1sk', AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: 'byPeriod',
+            KeySchema: [
+              { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+              { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
 }

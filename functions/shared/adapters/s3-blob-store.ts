@@ -31,7 +31,9 @@ export function createS3BlobStore(client: S3Client): BlobStore {
       );
     },
     async copy(from, to) {
-      const source = `${from.bucket}/${encodeURIComponent(from.key)}${from.versionId ? `?versionId=${from.versionId}` : ''}`;
+      // CopySource is URL-encoded per path segment; the slashes between segments stay as they are.
+      const encodedKey = from.key.split('/').map(encodeURIComponent).join('/');
+      const source = `${from.bucket}/${encodedKey}${from.versionId ? `?versionId=${encodeURIComponent(from.versionId)}` : ''}`;
       await client.send(new CopyObjectCommand({ Bucket: to.bucket, Key: to.key, CopySource: source }));
     },
   };

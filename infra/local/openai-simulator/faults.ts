@@ -19,7 +19,10 @@
 export type Fault =
   | { readonly kind: 'ok' }
   | { readonly kind: 'status'; readonly status: number }
-  | { readonly kind: 'rate_limit'; readonly retryAfter?: { readonly header: 'retry-after' | 'retry-after-ms'; readonly value: number } }
+  | {
+      readonly kind: 'rate_limit';
+      readonly retryAfter?: { readonly header: 'retry-after' | 'retry-after-ms'; readonly value: number };
+    }
   | { readonly kind: 'quota' }
   | { readonly kind: 'timeout' }
   | { readonly kind: 'reset' }

@@ -28,7 +28,11 @@ export async function imageSize(bytes: Buffer): Promise<{ width: number; height:
 
 /** Duration of a RIFF/WAVE file from its `fmt ` byte rate and `data` chunk size. */
 export function wavDurationSeconds(bytes: Buffer): number | undefined {
-  if (bytes.length < 12 || bytes.toString('ascii', 0, 4) !== 'RIFF' || bytes.toString('ascii', 8, 12) !== 'WAVE') {
+  if (
+    bytes.length < 12 ||
+    bytes.toString('ascii', 0, 4) !== 'RIFF' ||
+    bytes.toString('ascii', 8, 12) !== 'WAVE'
+  ) {
     return undefined;
   }
   let offset = 12;

@@ -6,7 +6,13 @@ export interface SimulatedModel {
   readonly audio: boolean;
 }
 
-const CHAT_VISION = ['gpt-4o', 'gpt-4o-2024-08-06', 'gpt-4o-2024-11-20', 'gpt-4o-mini', 'gpt-4o-mini-2024-07-18'];
+const CHAT_VISION = [
+  'gpt-4o',
+  'gpt-4o-2024-08-06',
+  'gpt-4o-2024-11-20',
+  'gpt-4o-mini',
+  'gpt-4o-mini-2024-07-18',
+];
 const CHAT_AUDIO = ['gpt-4o-audio-preview', 'gpt-4o-audio-preview-2024-12-17', 'gpt-4o-mini-audio-preview'];
 const TRANSCRIPTION = ['gpt-4o-transcribe', 'gpt-4o-mini-transcribe', 'whisper-1'];
 

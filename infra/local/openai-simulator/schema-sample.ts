@@ -43,13 +43,14 @@ function sample(root: Schema, schema: Schema, label: string, depth: number): unk
   if (Array.isArray(schema.enum) && schema.enum.length > 0) return schema.enum[0];
   const variants = (schema.anyOf ?? schema.oneOf) as Schema[] | undefined;
   if (Array.isArray(variants) && variants[0]) return sample(root, variants[0], label, depth + 1);
-  const type = Array.isArray(schema.type) ? schema.type.find((t) => t !== 'null') ?? 'null' : schema.type;
+  const type = Array.isArray(schema.type) ? (schema.type.find((t) => t !== 'null') ?? 'null') : schema.type;
   switch (type) {
     case 'object': {
       const properties = (schema.properties ?? {}) as Record<string, Schema>;
       const out: Record<string, unknown> = {};
       // Strict mode makes every property required; fill them all so any `required` list is met.
-      for (const [name, child] of Object.entries(properties)) out[name] = sample(root, child, name, depth + 1);
+      for (const [name, child] of Object.entries(properties))
+        out[name] = sample(root, child, name, depth + 1);
       return out;
     }
     case 'array': {

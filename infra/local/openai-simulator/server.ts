@@ -9,13 +9,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { decode, encode } from 'gpt-tokenizer/model/gpt-4o';
 import type { ImageDetail } from '../../../functions/shared/ports.js';
-import {
-  audioTokens,
-  billImage,
-  cachedPrefixTokens,
-  messageFramingTokens,
-  textTokens,
-} from './billing.js';
+import { audioTokens, billImage, cachedPrefixTokens, messageFramingTokens, textTokens } from './billing.js';
 import { type Fault, FaultSchedule, parseFaultSpec, seededRandom } from './faults.js';
 import { audioDurationSeconds, decodeDataUrl, imageSize } from './media.js';
 import { findSimulatedModel, SIMULATED_MODELS, type SimulatedModel } from './models.js';
@@ -86,11 +80,20 @@ interface ChatBody {
   max_completion_tokens?: number;
 }
 
-function errorBody(status: number, message: string, type: string, code: string | null = null, param: string | null = null) {
+function errorBody(
+  status: number,
+  message: string,
+  type: string,
+  code: string | null = null,
+  param: string | null = null,
+) {
   return { status, body: { error: { message, type, param, code } } };
 }
 
-function faultResponse(fault: Fault, model: string): { status: number; body: unknown; headers?: Record<string, string> } | undefined {
+function faultResponse(
+  fault: Fault,
+  model: string,
+): { status: number; body: unknown; headers?: Record<string, string> } | undefined {
   switch (fault.kind) {
     case 'rate_limit': {
       const headers: Record<string, string> = {};
@@ -128,7 +131,11 @@ function faultResponse(fault: Fault, model: string): { status: number; body: unk
         404: ['Simulated not found.', 'invalid_request_error', null],
         408: ['Request timed out.', 'server_error', null],
         409: ['Simulated conflict; please retry.', 'server_error', null],
-        500: ['The server had an error while processing your request. Sorry about that!', 'server_error', null],
+        500: [
+          'The server had an error while processing your request. Sorry about that!',
+          'server_error',
+          null,
+        ],
         502: ['Bad gateway.', 'server_error', null],
         503: ['The server is overloaded or not ready yet.', 'server_error', null],
         504: ['Gateway timeout.', 'server_error', null],
@@ -160,7 +167,8 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 }
 
 function requireModel(id: string | undefined, endpoint: SimulatedModel['endpoint']): SimulatedModel {
-  if (!id) throw new HttpError(400, "you must provide a model parameter", 'invalid_request_error', null, 'model');
+  if (!id)
+    throw new HttpError(400, 'you must provide a model parameter', 'invalid_request_error', null, 'model');
   const model = findSimulatedModel(id);
   if (!model) {
     throw new HttpError(
@@ -172,7 +180,13 @@ function requireModel(id: string | undefined, endpoint: SimulatedModel['endpoint
   }
   if (model.endpoint !== endpoint) {
     const where = endpoint === 'chat' ? 'v1/chat/completions' : 'v1/audio/transcriptions';
-    throw new HttpError(404, `This model is not supported in the ${where} endpoint.`, 'invalid_request_error', null, 'model');
+    throw new HttpError(
+      404,
+      `This model is not supported in the ${where} endpoint.`,
+      'invalid_request_error',
+      null,
+      'model',
+    );
   }
   return model;
 }
@@ -194,7 +208,13 @@ interface SimulatorState {
 async function chatCompletion(body: ChatBody, fault: Fault, state: SimulatorState): Promise<unknown> {
   const model = requireModel(body.model, 'chat');
   if (!Array.isArray(body.messages) || body.messages.length === 0) {
-    throw new HttpError(400, "Invalid 'messages': empty array.", 'invalid_request_error', 'empty_array', 'messages');
+    throw new HttpError(
+      400,
+      "Invalid 'messages': empty array.",
+      'invalid_request_error',
+      'empty_array',
+      'messages',
+    );
   }
   const roles: string[] = [];
   const texts: string[] = [];
@@ -205,14 +225,22 @@ async function chatCompletion(body: ChatBody, fault: Fault, state: SimulatorStat
   for (const [index, message] of body.messages.entries()) {
     roles.push(message.role ?? 'user');
     const parts: ChatPart[] =
-      typeof message.content === 'string' ? [{ type: 'text', text: message.content }] : (message.content ?? []);
+      typeof message.content === 'string'
+        ? [{ type: 'text', text: message.content }]
+        : (message.content ?? []);
     for (const part of parts) {
       if (part.type === 'text') {
         texts.push(part.text ?? '');
         digestParts.push(part.text ?? '');
       } else if (part.type === 'image_url') {
         if (!model.image) {
-          throw new HttpError(400, `Image inputs are not supported by ${model.id}.`, 'invalid_request_error', null, `messages[${index}]`);
+          throw new HttpError(
+            400,
+            `Image inputs are not supported by ${model.id}.`,
+            'invalid_request_error',
+            null,
+            `messages[${index}]`,
+          );
         }
         const decoded = decodeDataUrl(part.image_url?.url ?? '');
         const size = decoded ? await imageSize(decoded.bytes) : undefined;
@@ -228,21 +256,41 @@ async function chatCompletion(body: ChatBody, fault: Fault, state: SimulatorStat
         const billed = billImage({ ...size, detail: part.image_url?.detail ?? 'auto', model: model.id });
         imageTokenCount += billed.tokens;
         digestParts.push(decoded.bytes, billed.detail);
-        received.push(`1 image ${size.width}×${size.height} (detail ${billed.detail}, ${billed.tokens} image tokens)`);
+        received.push(
+          `1 image ${size.width}×${size.height} (detail ${billed.detail}, ${billed.tokens} image tokens)`,
+        );
       } else if (part.type === 'input_audio') {
         if (!model.audio) {
-          throw new HttpError(400, `Audio inputs are not supported by ${model.id}.`, 'invalid_request_error', null, `messages[${index}]`);
+          throw new HttpError(
+            400,
+            `Audio inputs are not supported by ${model.id}.`,
+            'invalid_request_error',
+            null,
+            `messages[${index}]`,
+          );
         }
         const bytes = Buffer.from(part.input_audio?.data ?? '', 'base64');
         const seconds = audioDurationSeconds(bytes, part.input_audio?.format ?? '');
         if (seconds === undefined) {
-          throw new HttpError(400, 'The audio data could not be decoded.', 'invalid_request_error', 'invalid_value', `messages[${index}]`);
+          throw new HttpError(
+            400,
+            'The audio data could not be decoded.',
+            'invalid_request_error',
+            'invalid_value',
+            `messages[${index}]`,
+          );
         }
         audioTokenCount += audioTokens(seconds);
         digestParts.push(bytes);
         received.push(`${formatSeconds(seconds)} of audio (${audioTokens(seconds)} audio tokens)`);
       } else {
-        throw new HttpError(400, `Invalid content part type: ${part.type}`, 'invalid_request_error', null, `messages[${index}]`);
+        throw new HttpError(
+          400,
+          `Invalid content part type: ${part.type}`,
+          'invalid_request_error',
+          null,
+          `messages[${index}]`,
+        );
       }
     }
   }
@@ -260,7 +308,13 @@ async function chatCompletion(body: ChatBody, fault: Fault, state: SimulatorStat
   const format = body.response_format;
   if (format?.type === 'json_schema') {
     if (!format.json_schema?.schema) {
-      throw new HttpError(400, "Missing required parameter: 'response_format.json_schema.schema'.", 'invalid_request_error', 'missing_required_parameter', 'response_format');
+      throw new HttpError(
+        400,
+        "Missing required parameter: 'response_format.json_schema.schema'.",
+        'invalid_request_error',
+        'missing_required_parameter',
+        'response_format',
+      );
     }
     content = JSON.stringify(sampleFromSchema(format.json_schema.schema));
   } else if (format?.type === 'json_object') {
@@ -289,7 +343,12 @@ async function chatCompletion(body: ChatBody, fault: Fault, state: SimulatorStat
     choices: [
       {
         index: 0,
-        message: { role: 'assistant', content: refused ? null : content, refusal: refused ? refusal : null, annotations: [] },
+        message: {
+          role: 'assistant',
+          content: refused ? null : content,
+          refusal: refused ? refusal : null,
+          annotations: [],
+        },
         logprobs: null,
         finish_reason: finishReason,
       },
@@ -314,20 +373,36 @@ async function chatCompletion(body: ChatBody, fault: Fault, state: SimulatorStat
 async function transcription(raw: Buffer, contentType: string): Promise<{ body: unknown; text?: string }> {
   let form: FormData;
   try {
-    form = await new Request('http://simulator/', { method: 'POST', headers: { 'content-type': contentType }, body: raw }).formData();
+    form = await new Request('http://simulator/', {
+      method: 'POST',
+      headers: { 'content-type': contentType },
+      body: raw,
+    }).formData();
   } catch {
     throw new HttpError(400, 'Could not parse multipart form.', 'invalid_request_error');
   }
   const model = requireModel(String(form.get('model') ?? ''), 'transcription');
   const file = form.get('file');
   if (!file || typeof file === 'string') {
-    throw new HttpError(400, "Missing required parameter: 'file'.", 'invalid_request_error', 'missing_required_parameter', 'file');
+    throw new HttpError(
+      400,
+      "Missing required parameter: 'file'.",
+      'invalid_request_error',
+      'missing_required_parameter',
+      'file',
+    );
   }
   const bytes = Buffer.from(await file.arrayBuffer());
   const extension = file.name.split('.').pop()?.toLowerCase() ?? '';
   const seconds = audioDurationSeconds(bytes, extension);
   if (seconds === undefined) {
-    throw new HttpError(400, 'Audio file might be corrupted or unsupported', 'invalid_request_error', 'invalid_value', 'file');
+    throw new HttpError(
+      400,
+      'Audio file might be corrupted or unsupported',
+      'invalid_request_error',
+      'invalid_value',
+      'file',
+    );
   }
   const text = `[simulated ${model.id}] Transcript of ${formatSeconds(seconds)} of audio ${shortDigest([bytes])}.`;
   if (form.get('response_format') === 'text') return { body: undefined, text };
@@ -406,7 +481,8 @@ export async function startOpenAiSimulator(options: SimulatorOptions = {}): Prom
     if (res.destroyed || res.writableEnded) return;
     const payload = raw ?? JSON.stringify(body);
     res.writeHead(status, {
-      'content-type': raw !== undefined && body === undefined ? 'text/plain; charset=utf-8' : 'application/json',
+      'content-type':
+        raw !== undefined && body === undefined ? 'text/plain; charset=utf-8' : 'application/json',
       'content-length': String(Buffer.byteLength(payload)),
       'x-request-id': log?.requestId ?? `req_sim_${randomBytes(12).toString('hex')}`,
       'openai-processing-ms': '1',
@@ -419,13 +495,23 @@ export async function startOpenAiSimulator(options: SimulatorOptions = {}): Prom
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (req.method === 'GET' && path === '/v1/models') {
-      const data = SIMULATED_MODELS.map((m) => ({ id: m.id, object: 'model', created: 0, owned_by: 'simulator' }));
+      const data = SIMULATED_MODELS.map((m) => ({
+        id: m.id,
+        object: 'model',
+        created: 0,
+        owned_by: 'simulator',
+      }));
       return send(res, undefined, 200, { object: 'list', data });
     }
     if (req.method === 'GET' && path.startsWith('/v1/models/')) {
       const model = findSimulatedModel(decodeURIComponent(path.slice('/v1/models/'.length)));
       if (!model) {
-        const { status, body } = errorBody(404, 'The model does not exist.', 'invalid_request_error', 'model_not_found');
+        const { status, body } = errorBody(
+          404,
+          'The model does not exist.',
+          'invalid_request_error',
+          'model_not_found',
+        );
         return send(res, undefined, status, body);
       }
       return send(res, undefined, 200, { id: model.id, object: 'model', created: 0, owned_by: 'simulator' });
@@ -450,7 +536,12 @@ export async function startOpenAiSimulator(options: SimulatorOptions = {}): Prom
     };
     requests.push(log);
     if (!/^Bearer\s+\S+/.test(req.headers.authorization ?? '')) {
-      const { status, body } = errorBody(401, 'You did not provide an API key.', 'invalid_request_error', 'missing_api_key');
+      const { status, body } = errorBody(
+        401,
+        'You did not provide an API key.',
+        'invalid_request_error',
+        'missing_api_key',
+      );
       return send(res, log, status, body);
     }
 
@@ -482,14 +573,22 @@ export async function startOpenAiSimulator(options: SimulatorOptions = {}): Prom
       if (closing) return;
     }
     if (fault.kind === 'malformed') {
-      return send(res, log, 200, {}, {}, '{"id":"chatcmpl-sim-broken","object":"chat.completion","choices":[{"index":0,');
+      return send(
+        res,
+        log,
+        200,
+        {},
+        {},
+        '{"id":"chatcmpl-sim-broken","object":"chat.completion","choices":[{"index":0,',
+      );
     }
     const failure = faultResponse(fault, log.model ?? '');
     if (failure) return send(res, log, failure.status, failure.body, failure.headers);
 
     if (isChat) return send(res, log, 200, await chatCompletion(peeked, fault, state));
     const result = await transcription(raw, req.headers['content-type'] ?? '');
-    if (result.text !== undefined && result.body === undefined) return send(res, log, 200, undefined, {}, result.text);
+    if (result.text !== undefined && result.body === undefined)
+      return send(res, log, 200, undefined, {}, result.text);
     return send(res, log, 200, result.body);
   };
 

@@ -1,0 +1,157 @@
+/**
+ * `mediagate run FILE…`: starts the local stack, uploads each file through a presigned POST exactly as an
+ * app would, waits for its outcome event and prints what happened to it.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { PipelineState } from '../../functions/shared/pipeline.js';
+import { parseLatency, startLocalStack } from '../../infra/local/stack.js';
+
+export interface RunOptions {
+  readonly tenant: string;
+  readonly task?: string;
+  readonly instructions?: string;
+  readonly json: boolean;
+  readonly simFaults?: string;
+  readonly simLatencyMs?: string;
+  readonly timeoutMs: number;
+}
+
+export interface FileOutcome {
+  readonly file: string;
+  readonly key: string | null;
+  readonly status: 'processed' | 'rejected' | 'failed' | 'budget_exceeded';
+  readonly reason: string | null;
+  readonly message: string | null;
+  readonly model: string | null;
+  readonly requestId: string | null;
+  readonly cached: boolean;
+  readonly tokens: { readonly prompt: number; readonly completion: number } | null;
+  readonly costMicroUsd: number;
+  readonly steps: readonly { readonly name: string; readonly ms: number }[];
+  readonly findings: readonly { readonly type: string; readonly action: string }[];
+}
+
+/** What the presign step will be told the file is: the extension's claim, which the pipeline verifies. */
+const DECLARED_TYPES: Readonly<Record<string, string>> = {
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.png': 'image/png',
+  '.webp': 'image/webp',
+  '.gif': 'image/gif',
+  '.tif': 'image/tiff',
+  '.tiff': 'image/tiff',
+  '.avif': 'image/avif',
+  '.wav': 'audio/wav',
+  '.mp3': 'audio/mpeg',
+  '.m4a': 'audio/mp4',
+  '.aac': 'audio/aac',
+  '.flac': 'audio/flac',
+  '.ogg': 'audio/ogg',
+  '.opus': 'audio/ogg',
+  '.webm': 'audio/webm',
+};
+
+export async function runFiles(files: readonly string[], options: RunOptions, out: NodeJS.WritableStream = process.stdout): Promise<number> {
+  for (const file of files) {
+    if (!fs.existsSync(file)) throw new Error(`no such file: ${file}`);
+  }
+  const stack = await startLocalStack({ simulatorFaults: options.simFaults, simulatorLatencyMs: parseLatency(options.simLatencyMs) });
+  const outcomes: FileOutcome[] = [];
+  try {
+    const results = await Promise.all(files.map((file) => processFile(stack, file, options)));
+    outcomes.push(...results);
+  } finally {
+    await stack.stop();
+  }
+  if (options.json) {
+    for (const outcome of outcomes) out.write(`${JSON.stringify(outcome)}\n`);
+  } else {
+    out.write(renderTable(outcomes));
+  }
+  return outcomes.every((outcome) => outcome.status !== 'failed') ? 0 : 1;
+}
+
+async function processFile(stack: Awaited<ReturnType<typeof startLocalStack>>, file: string, options: RunOptions): Promise<FileOutcome> {
+  const declaredType = DECLARED_TYPES[path.extname(file).toLowerCase()];
+  if (!declaredType) {
+    return refusedBeforeUpload(file, 'UNSUPPORTED_TYPE', `no allowed media type has the extension "${path.extname(file)}"`);
+  }
+  const presign = await fetch(stack.endpoints.presign, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ tenant: options.tenant, contentType: declaredType, task: options.task, instructions: options.instructions }),
+  });
+  const body = (await presign.json()) as { url: string; fields: Record<string, string>; key: string; error?: string };
+  if (!presign.ok) return refusedBeforeUpload(file, 'PRESIGN_REFUSED', body.error ?? `presign answered ${presign.status}`);
+
+  const outcome = stack.waitForOutcome(body.key, options.timeoutMs);
+  const form = new FormData();
+  for (const [name, value] of Object.entries(body.fields)) form.append(name, value);
+  form.append('file', new Blob([fs.readFileSync(file)], { type: declaredType }), path.basename(file));
+  const upload = await fetch(body.url, { method: 'POST', body: form });
+  if (!upload.ok) throw new Error(`upload of ${file} failed: HTTP ${upload.status} ${await upload.text()}`);
+
+  const event = await outcome;
+  return summarize(file, body.key, event.detail as PipelineState);
+}
+
+export function summarize(file: string, key: string, state: PipelineState): FileOutcome {
+  const status = state.status === 'in_progress' ? 'failed' : state.status;
+  return {
+    file,
+    key,
+    status,
+    reason: status === 'processed' ? null : (state.reason ?? (status === 'failed' ? 'INTERNAL_ERROR' : null)),
+    message: state.message ?? state.failure?.Error ?? null,
+    model: state.model?.model ?? null,
+    requestId: state.model?.requestIds.at(-1) ?? null,
+    cached: state.model?.cached ?? false,
+    tokens: state.model ? { prompt: state.model.usage.promptTokens, completion: state.model.usage.completionTokens } : null,
+    costMicroUsd: state.cost?.costMicroUsd ?? 0,
+    steps: state.steps ?? [],
+    findings: (state.dlp?.findings ?? []).map((finding) => ({ type: finding.type, action: finding.action })),
+  };
+}
+
+function refusedBeforeUpload(file: string, reason: string, message: string): FileOutcome {
+  return {
+    file,
+    key: null,
+    status: 'rejected',
+    reason,
+    message,
+    model: null,
+    requestId: null,
+    cached: false,
+    tokens: null,
+    costMicroUsd: 0,
+    steps: [],
+    findings: [],
+  };
+}
+
+export function formatUsd(microUsd: number): string {
+  return `$${(microUsd / 1_000_000).toFixed(6)}`;
+}
+
+export function renderTable(outcomes: readonly FileOutcome[]): string {
+  const lines: string[] = [];
+  for (const outcome of outcomes) {
+    const verdict = outcome.status === 'processed' ? 'processed' : `${outcome.status.toUpperCase()} ${outcome.reason ?? ''}`.trim();
+    lines.push(`${path.basename(outcome.file)}  →  ${verdict}`);
+    if (outcome.message && outcome.status !== 'processed') lines.push(`    why:    ${outcome.message}`);
+    if (outcome.steps.length > 0) lines.push(`    steps:  ${outcome.steps.map((step) => `${step.name} ${step.ms} ms`).join(' · ')}`);
+    if (outcome.findings.length > 0) {
+      lines.push(`    pii:    ${outcome.findings.map((finding) => `${finding.type} (${finding.action})`).join(', ')}`);
+    }
+    if (outcome.model) {
+      const tokens = outcome.tokens ? `${outcome.tokens.prompt} in / ${outcome.tokens.completion} out` : '';
+      lines.push(`    model:  ${outcome.model}${outcome.cached ? ' (cached)' : ''}  ${tokens}  request ${outcome.requestId ?? '-'}`);
+    }
+    lines.push(`    cost:   ${formatUsd(outcome.costMicroUsd)}`);
+  }
+  const total = outcomes.reduce((sum, outcome) => sum + outcome.costMicroUsd, 0);
+  lines.push(`${outcomes.length} file(s), total ${formatUsd(total)}`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,103 @@
+/**
+ * The `mediagate` command. Each subcommand lives in commands/; this file only parses arguments and sets the
+ * exit status, so every command can also be called (and tested) as a function.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Command, Option } from 'commander';
+import { DEFAULT_STATE_DIR } from '../infra/local/stack.js';
+import { runFiles } from './commands/run.js';
+import { runUp } from './commands/up.js';
+
+const program = new Command('mediagate')
+  .description('Sanitise, DLP-check and send images and voice notes to GPT-4o, with cost accounting — locally or on AWS.')
+  .showHelpAfterError();
+
+const simulatorOptions = (command: Command) =>
+  command
+    .addOption(new Option('--sim-faults <spec>', 'fault script for the OpenAI simulator, e.g. 429@2,503,timeout,ok').env('MEDIAGATE_SIM_FAULTS'))
+    .addOption(new Option('--sim-latency-ms <ms>', 'simulator latency: N or N-M').env('MEDIAGATE_SIM_LATENCY_MS'));
+
+simulatorOptions(
+  program
+    .command('run')
+    .description('run files through the whole pipeline on the local stack and print their outcomes')
+    .argument('<files...>', 'images or audio files')
+    .option('--tenant <id>', 'tenant the upload belongs to', 'demo')
+    .option('--task <name>', 'task from the catalogue (default: describe)')
+    .option('--instructions <text>', 'free text that travels with the item (scanned for PII)')
+    .option('--json', 'one JSON object per file')
+    .option('--timeout <seconds>', 'how long to wait for each outcome', '300'),
+).action(async (files: string[], options) => {
+  process.exitCode = await runFiles(files, {
+    tenant: options.tenant,
+    task: options.task,
+    instructions: options.instructions,
+    json: Boolean(options.json),
+    simFaults: options.simFaults,
+    simLatencyMs: options.simLatencyMs,
+    timeoutMs: Number(options.timeout) * 1000,
+  });
+});
+
+simulatorOptions(program.command('up').description('start the local stack and keep it running')).action(async (options) => {
+  process.exitCode = await runUp(options);
+});
+
+program
+  .command('reset')
+  .description('delete the local stack state (objects, tables, executions, events)')
+  .action(async () => {
+    const { acquireLock } = await import('../infra/local/lock.js');
+    const stateDir = path.resolve(process.env.MEDIAGATE_STATE_DIR ?? DEFAULT_STATE_DIR);
+    if (!fs.existsSync(stateDir)) return;
+    const release = acquireLock(path.join(stateDir, 'stack.lock'));
+    for (const entry of fs.readdirSync(stateDir)) {
+      if (entry !== 'stack.lock') fs.rmSync(path.join(stateDir, entry), { recursive: true, force: true });
+    }
+    release();
+    fs.rmSync(stateDir, { recursive: true, force: true });
+    console.log(`removed ${stateDir}`);
+  });
+
+program
+  .command('costs')
+  .description('cost report from the ledger (local stack by default; --aws for the deployed tables)')
+  .allowUnknownOption()
+  .helpOption(false)
+  .argument('[args...]')
+  .action(async (args: string[]) => {
+    const { runCosts } = await import('./commands/costs-entry.js');
+    process.exitCode = await runCosts(args);
+  });
+
+program
+  .command('sanitize')
+  .description('validate, strip and normalise files with no AWS and no local stack')
+  .allowUnknownOption()
+  .helpOption(false)
+  .argument('[args...]')
+  .action(async (args: string[]) => {
+    const { runSanitizeCommand } = await import('./commands/sanitize.js');
+    process.exitCode = await runSanitizeCommand(args);
+  });
+
+program
+  .command('scan')
+  .description('find PII in a file (and --text), optionally writing a redacted copy')
+  .allowUnknownOption()
+  .helpOption(false)
+  .argument('[args...]')
+  .action(async (args: string[]) => {
+    const { runScanCommand } = await import('./commands/scan.js');
+    process.exitCode = await runScanCommand(args);
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  console.error(`mediagate: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+}
+// Worker threads (OCR) and keep-alive sockets must not hold a finished command open.
+process.exit(process.exitCode ?? 0);

@@ -1,0 +1,47 @@
+/**
+ * The presign function behind a loopback HTTP endpoint, shaped like its function URL in AWS (the local
+ * stack has no IAM, so requests are not signed here).
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+
+type FunctionUrlHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+
+export async function startFunctionUrl(handler: FunctionUrlHandler): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', async () => {
+      const url = new URL(request.url ?? '/', 'http://localhost');
+      const event = {
+        version: '2.0',
+        routeKey: '$default',
+        rawPath: url.pathname,
+        rawQueryString: url.search.slice(1),
+        headers: Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, String(value)])),
+        requestContext: { http: { method: request.method ?? 'GET', path: url.pathname } },
+        body: Buffer.concat(chunks).toString('utf8'),
+        isBase64Encoded: false,
+      } as unknown as APIGatewayProxyEventV2;
+      try {
+        const result = await handler(event);
+        response.writeHead(result.statusCode ?? 200, (result.headers ?? {}) as Record<string, string>);
+        response.end(result.body ?? '');
+      } catch (error) {
+        response.writeHead(502, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ error: error instanceof Error ? error.message : 'function failed' }));
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

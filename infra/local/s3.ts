@@ -1,0 +1,88 @@
+/**
+ * Local S3: s3rver on loopback, keeping objects on disk, with the template's buckets. Its object events
+ * are reshaped into the EventBridge "Object Created" events that S3 sends in AWS.
+ */
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import S3rver from 's3rver';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from './template.js';
+
+/** s3rver's default credentials; any SDK client of the local stack signs with them. */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+
+export interface S3ObjectCreatedEvent {
+  readonly version: '0';
+  readonly id: string;
+  readonly 'detail-type': 'Object Created';
+  readonly source: 'aws.s3';
+  readonly account: string;
+  readonly time: string;
+  readonly region: string;
+  readonly resources: string[];
+  readonly detail: {
+    version: '0';
+    bucket: { name: string };
+    object: { key: string; size: number; etag?: string; 'version-id'?: string; sequencer: string };
+    'request-id': string;
+    requester: string;
+    reason: string;
+  };
+}
+
+export interface LocalS3 {
+  readonly endpoint: string;
+  close(): Promise<void>;
+}
+
+interface S3rverRecord {
+  eventName: string;
+  eventTime: string;
+  s3: { bucket: { name: string }; object: { key: string; size?: number; eTag?: string; sequencer?: string } };
+}
+
+export async function startLocalS3(options: {
+  directory: string;
+  buckets: readonly string[];
+  onObjectCreated: (event: S3ObjectCreatedEvent) => void;
+}): Promise<LocalS3> {
+  const server = new S3rver({
+    address: '127.0.0.1',
+    port: 0,
+    directory: options.directory,
+    silent: true,
+    configureBuckets: options.buckets.map((name) => ({ name, configs: [] })),
+  });
+  server.on('event', (event: { Records: S3rverRecord[] }) => {
+    for (const record of event.Records) {
+      if (!record.eventName.startsWith('ObjectCreated:')) continue;
+      options.onObjectCreated({
+        version: '0',
+        id: randomUUID(),
+        'detail-type': 'Object Created',
+        source: 'aws.s3',
+        account: LOCAL_ACCOUNT,
+        time: new Date(record.eventTime).toISOString(),
+        region: LOCAL_REGION,
+        resources: [`arn:aws:s3:::${record.s3.bucket.name}`],
+        detail: {
+          version: '0',
+          bucket: { name: record.s3.bucket.name },
+          object: {
+            key: decodeURIComponent(record.s3.object.key.replace(/\+/g, ' ')),
+            size: Number(record.s3.object.size ?? 0),
+            etag: record.s3.object.eTag,
+            sequencer: record.s3.object.sequencer ?? '0',
+          },
+          'request-id': randomUUID(),
+          requester: LOCAL_ACCOUNT,
+          reason: record.eventName.slice('ObjectCreated:'.length) === 'Post' ? 'PostObject' : 'PutObject',
+        },
+      });
+    }
+  });
+  const address = (await server.run()) as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${address.port}`,
+    close: () => server.close(),
+  };
+}

@@ -1,0 +1,260 @@
+/**
+ * The local stack: everything the pipeline touches in AWS, as real programs on loopback, wired from the
+ * synthesized template. S3 (s3rver), DynamoDB (dynalite), Step Functions (aws-local-stepfunctions running
+ * the template's ASL), EventBridge (a JSON-lines bus), the presign function URL and, unless a real OpenAI
+ * endpoint is configured, the OpenAI simulator. State lives on disk under one directory, guarded by a lock.
+ */
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { CreateTableCommand, DynamoDBClient, ResourceInUseException, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { synthesizeMediagate, type CfnTemplate } from '../synth.js';
+import { startLocalDynamo } from './dynamodb.js';
+import { matchesEventPattern } from './event-pattern.js';
+import { type LocalEventBus, type RecordedEvent, startLocalEventBus } from './event-bus.js';
+import { acquireLock } from './lock.js';
+import { type RunningSimulator, startOpenAiSimulator } from './openai-simulator/server.js';
+import { startFunctionUrl } from './presign-server.js';
+import { LOCAL_CREDENTIALS, type S3ObjectCreatedEvent, startLocalS3 } from './s3.js';
+import { type LocalStepFunctions, startLocalStepFunctions } from './step-functions.js';
+import {
+  LOCAL_REGION,
+  bucketNames,
+  functionEnvironment,
+  resolveIntrinsics,
+  stateMachineDefinition,
+  tableDefinitions,
+} from './template.js';
+
+export const DEFAULT_STATE_DIR = '.mediagate';
+
+export interface LocalStackOptions {
+  /** Where objects, tables, executions and the event log live. @default MEDIAGATE_STATE_DIR or .mediagate */
+  readonly stateDir?: string;
+  /** Simulator fault script (see the model-call docs). @default MEDIAGATE_SIM_FAULTS */
+  readonly simulatorFaults?: string;
+  /** Simulator latency. @default MEDIAGATE_SIM_LATENCY_MS or 0 */
+  readonly simulatorLatencyMs?: number | { min: number; max: number };
+  /** Pause before a parked model call is retried. @default 1000 */
+  readonly parkRetryMs?: number;
+  /** Extra environment for the functions (tests use it to pick policies, limits…). */
+  readonly environment?: Readonly<Record<string, string>>;
+}
+
+export interface LocalStack {
+  readonly stateDir: string;
+  readonly template: CfnTemplate;
+  readonly endpoints: {
+    readonly s3: string;
+    readonly dynamodb: string;
+    readonly sfn: string;
+    readonly eventbridge: string;
+    readonly presign: string;
+    readonly openai: string;
+  };
+  /** The environment the functions run with (also what `mediagate up` prints). */
+  readonly environment: Readonly<Record<string, string>>;
+  readonly simulator?: RunningSimulator;
+  readonly events: LocalEventBus;
+  readonly stepFunctions: LocalStepFunctions;
+  /** Delivers an S3 event as EventBridge → SQS → starter would (tests use it to replay duplicates). */
+  deliverObjectEvent(event: S3ObjectCreatedEvent): Promise<void>;
+  /** The first outcome event for an ingest key. */
+  waitForOutcome(key: string, timeoutMs?: number): Promise<RecordedEvent>;
+  stop(): Promise<void>;
+}
+
+export function parseLatency(spec: string | undefined): number | { min: number; max: number } | undefined {
+  if (!spec) return undefined;
+  const range = /^(\d+)-(\d+)$/.exec(spec);
+  if (range) return { min: Number(range[1]), max: Number(range[2]) };
+  if (/^\d+$/.test(spec)) return Number(spec);
+  throw new Error(`latency must be N or N-M milliseconds; got "${spec}"`);
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const stateDir = path.resolve(options.stateDir ?? process.env.MEDIAGATE_STATE_DIR ?? DEFAULT_STATE_DIR);
+  fs.mkdirSync(stateDir, { recursive: true });
+  const releaseLock = acquireLock(path.join(stateDir, 'stack.lock'));
+  const closers: (() => Promise<void> | void)[] = [releaseLock];
+  const stopAll = async () => {
+    for (const close of closers.reverse()) await close();
+  };
+
+  try {
+    const { template } = synthesizeMediagate();
+    const definition = stateMachineDefinition(template);
+
+    const objectEvents: S3ObjectCreatedEvent[] = [];
+    let deliver: (event: S3ObjectCreatedEvent) => void = (event) => objectEvents.push(event);
+    const s3 = await startLocalS3({
+      directory: path.join(stateDir, 's3'),
+      buckets: bucketNames(template),
+      onObjectCreated: (event) => deliver(event),
+    });
+    closers.push(() => s3.close());
+
+    const dynamo = await startLocalDynamo({ path: path.join(stateDir, 'dynamodb') });
+    closers.push(() => dynamo.close());
+    await createTables(template, dynamo.endpoint);
+
+    const events = await startLocalEventBus({ logFile: path.join(stateDir, 'events.jsonl') });
+    closers.push(() => events.close());
+
+    const useRealOpenAi = Boolean(process.env.OPENAI_API_KEY || process.env.OPENAI_BASE_URL);
+    let simulator: RunningSimulator | undefined;
+    if (!useRealOpenAi) {
+      simulator = await startOpenAiSimulator({
+        faults: options.simulatorFaults ?? process.env.MEDIAGATE_SIM_FAULTS,
+        latencyMs: options.simulatorLatencyMs ?? parseLatency(process.env.MEDIAGATE_SIM_LATENCY_MS),
+      });
+      closers.push(() => simulator?.close());
+    }
+
+    const environment: Record<string, string> = {
+      ...functionEnvironment(template),
+      AWS_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      AWS_ENDPOINT_URL_S3: s3.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: events.endpoint,
+      // Offline stand-ins for the AWS services that have no local server (Comprehend, Textract).
+      MEDIAGATE_PII_DETECTOR: 'local',
+      MEDIAGATE_OCR: 'tesseract',
+      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+      POWERTOOLS_TRACE_ENABLED: 'false',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      ...(simulator ? { OPENAI_API_KEY: 'sk-local-simulator', OPENAI_BASE_URL: simulator.baseUrl } : {}),
+      ...options.environment,
+    };
+    // There is no Secrets Manager locally: the key comes from the environment (or the simulator).
+    delete environment.OPENAI_API_KEY_SECRET_ARN;
+    Object.assign(process.env, environment);
+
+    const stepFunctions = await startLocalStepFunctions({
+      definition,
+      loadHandler: loadStepHandler,
+      eventBridge: { endpoint: events.endpoint, credentials: LOCAL_CREDENTIALS },
+      registryFile: path.join(stateDir, 'executions.json'),
+      parkRetryMs: options.parkRetryMs,
+    });
+    closers.push(() => stepFunctions.close());
+    environment.AWS_ENDPOINT_URL_SFN = stepFunctions.endpoint;
+    environment.STATE_MACHINE_ARN = stepFunctions.stateMachineArn;
+    Object.assign(process.env, { AWS_ENDPOINT_URL_SFN: stepFunctions.endpoint, STATE_MACHINE_ARN: stepFunctions.stateMachineArn });
+
+    const starter = (await import('../../functions/start-execution/handler.js')).handler as (event: SQSEvent) => Promise<SQSBatchResponse>;
+    const presigner = await startFunctionUrl((await import('../../functions/presign-upload/handler.js')).handler);
+    closers.push(() => presigner.close());
+
+    const deadLetters = path.join(stateDir, 'dead-letters.jsonl');
+    const rulePattern = ingestRulePattern(template);
+    const deliverObjectEvent = async (event: S3ObjectCreatedEvent) => {
+      if (!matchesEventPattern(event, rulePattern)) return;
+      // The SQS leg: redelivered on failure, parked in a dead-letter file after maxReceiveCount.
+      for (let receive = 1; receive <= 5; receive += 1) {
+        const messageId = randomUUID();
+        const batch = { Records: [{ messageId, body: JSON.stringify(event) }] } as unknown as SQSEvent;
+        const response = await starter(batch).catch(() => ({ batchItemFailures: [{ itemIdentifier: messageId }] }));
+        if (response.batchItemFailures.length === 0) return;
+        await new Promise((resolve) => setTimeout(resolve, 200 * receive));
+      }
+      fs.appendFileSync(deadLetters, `${JSON.stringify(event)}\n`);
+    };
+    const inFlight = new Set<Promise<void>>();
+    deliver = (event) => {
+      const delivery = deliverObjectEvent(event).finally(() => inFlight.delete(delivery));
+      inFlight.add(delivery);
+    };
+    for (const event of objectEvents.splice(0)) deliver(event);
+
+    return {
+      stateDir,
+      template,
+      endpoints: {
+        s3: s3.endpoint,
+        dynamodb: dynamo.endpoint,
+        sfn: stepFunctions.endpoint,
+        eventbridge: events.endpoint,
+        presign: presigner.url,
+        openai: simulator?.baseUrl ?? process.env.OPENAI_BASE_URL ?? 'https://api.openai.com/v1',
+      },
+      environment,
+      simulator,
+      events,
+      stepFunctions,
+      deliverObjectEvent,
+      waitForOutcome: (key, timeoutMs = 120_000) => waitForOutcome(events, key, timeoutMs),
+      async stop() {
+        while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+        await stepFunctions.idle();
+        await stopAll();
+      },
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+/** Imports functions/<step>/handler.ts: the same module esbuild bundles for Lambda. */
+async function loadStepHandler(step: string): Promise<(input: unknown) => Promise<unknown>> {
+  if (!/^[a-z][a-z-]*$/.test(step)) throw new Error(`not a step folder: ${step}`);
+  const file = pathToFileURL(path.join(import.meta.dirname, '..', '..', 'functions', step, 'handler.ts')).href;
+  const module = (await import(/* @vite-ignore */ file)) as { handler: (input: unknown) => Promise<unknown> };
+  return module.handler;
+}
+
+async function createTables(template: CfnTemplate, endpoint: string): Promise<void> {
+  const client = new DynamoDBClient({ region: LOCAL_REGION, endpoint, credentials: LOCAL_CREDENTIALS });
+  for (const table of tableDefinitions(template)) {
+    try {
+      await client.send(
+        new CreateTableCommand({
+          TableName: table.TableName,
+          KeySchema: table.KeySchema,
+          AttributeDefinitions: table.AttributeDefinitions,
+          GlobalSecondaryIndexes: table.GlobalSecondaryIndexes,
+          BillingMode: 'PAY_PER_REQUEST',
+        }),
+      );
+      if (table.TimeToLiveAttribute) {
+        await client.send(
+          new UpdateTimeToLiveCommand({
+            TableName: table.TableName,
+            TimeToLiveSpecification: { AttributeName: table.TimeToLiveAttribute, Enabled: true },
+          }),
+        );
+      }
+    } catch (error) {
+      if (!(error instanceof ResourceInUseException)) throw error;
+    }
+  }
+  client.destroy();
+}
+
+function ingestRulePattern(template: CfnTemplate): unknown {
+  const rules = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::Events::Rule');
+  const rule = rules.find((candidate) => JSON.stringify(candidate.Properties?.EventPattern ?? {}).includes('Object Created'));
+  if (!rule) throw new Error('the template has no rule for S3 Object Created events');
+  return resolveIntrinsics(rule.Properties?.EventPattern, template);
+}
+
+function waitForOutcome(events: LocalEventBus, key: string, timeoutMs: number): Promise<RecordedEvent> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stopListening();
+      reject(new Error(`no outcome for ${key} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const stopListening = events.onEvent((event) => {
+      if (event.source === 'mediagate' && (event.detail as { key?: string }).key === key) {
+        clearTimeout(timer);
+        stopListening();
+        resolve(event);
+      }
+    });
+  });
+}

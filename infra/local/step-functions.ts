@@ -1,0 +1,215 @@
+/**
+ * Local Step Functions: aws-local-stepfunctions runs the ASL extracted from the synthesized template, with
+ * each Lambda task mapped to its handler module in this process, and the EventBridge tasks sent to the
+ * local bus through the real SDK client. It is reached through the real SFN SDK client (StartExecution,
+ * DescribeExecution, ListExecutions), with Step Functions' name rule: one execution per name.
+ */
+import * as fs from 'node:fs';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { AwsJsonError, startAwsJsonServer } from './aws-json-server.js';
+import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalDefinition } from './template.js';
+
+type Handler = (input: unknown) => Promise<unknown>;
+
+export interface ExecutionRecord {
+  name: string;
+  executionArn: string;
+  input: string;
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
+  startDate: string;
+  stopDate?: string;
+  output?: string;
+  error?: string;
+  cause?: string;
+  /** The states entered, retried and caught, in order (what GetExecutionHistory shows in AWS). */
+  history: { type: string; state: string }[];
+}
+
+export interface LocalStepFunctions {
+  readonly endpoint: string;
+  readonly stateMachineArn: string;
+  /** Resolves when every execution started so far has stopped. */
+  idle(): Promise<void>;
+  /** The definition it runs (the test of "same ASL as the template" reads it). */
+  readonly definition: LocalDefinition;
+  execution(name: string): ExecutionRecord | undefined;
+  close(): Promise<void>;
+}
+
+export interface LocalStepFunctionsOptions {
+  readonly definition: LocalDefinition;
+  /** Loads the handler for a functions/<step> folder (imported only after the environment is set). */
+  readonly loadHandler: (step: string) => Promise<Handler>;
+  readonly eventBridge: { endpoint: string; credentials: { accessKeyId: string; secretAccessKey: string } };
+  /** JSON file that keeps executions across runs (names stay taken, as in AWS). */
+  readonly registryFile: string;
+  /** Pause before retrying a parked model call (ModelUnavailable). @default 1000 */
+  readonly parkRetryMs?: number;
+  /** Pause before other retries. @default 100 */
+  readonly retryMs?: number;
+}
+
+const STATE_MACHINE_NAME = 'MediagatePipeline';
+
+export async function startLocalStepFunctions(options: LocalStepFunctionsOptions): Promise<LocalStepFunctions> {
+  const stateMachineArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${STATE_MACHINE_NAME}`;
+  // The library fills in defaults on the object it is given; keep ours as the template has it.
+  const machine = new StateMachine(structuredClone(options.definition.definition) as never, {
+    validationOptions: { checkPaths: true, checkArn: false },
+  });
+  const events = new EventBridgeClient({
+    region: LOCAL_REGION,
+    endpoint: options.eventBridge.endpoint,
+    credentials: options.eventBridge.credentials,
+  });
+  const registry = loadRegistry(options.registryFile);
+  const save = () => fs.writeFileSync(options.registryFile, JSON.stringify([...registry.values()], null, 1));
+  const running = new Set<Promise<void>>();
+
+  const handlers: Record<string, Handler> = {};
+  const retryIntervals: Record<string, number[]> = {};
+  for (const [stateName, binding] of Object.entries(options.definition.tasks)) {
+    const state = options.definition.definition.States[stateName] ?? {};
+    const retriers = (state.Retry ?? []) as { ErrorEquals: string[] }[];
+    retryIntervals[stateName] = retriers.map((retrier) =>
+      retrier.ErrorEquals.includes('ModelUnavailable') ? (options.parkRetryMs ?? 1000) : (options.retryMs ?? 100),
+    );
+    if (binding.kind === 'putEvents') {
+      handlers[stateName] = async (input) => {
+        const entries = (input as { Entries: { Detail: unknown; DetailType: string; Source: string; EventBusName: string }[] }).Entries;
+        const response = await events.send(
+          new PutEventsCommand({
+            Entries: entries.map((entry) => ({
+              Detail: JSON.stringify(entry.Detail),
+              DetailType: entry.DetailType,
+              Source: entry.Source,
+              EventBusName: entry.EventBusName,
+            })),
+          }),
+        );
+        return response;
+      };
+    } else {
+      const handler = await options.loadHandler(binding.step);
+      handlers[stateName] = async (input) => handler(structuredClone(input));
+    }
+  }
+
+  const run = (record: ExecutionRecord) => {
+    const execution = machine.run(JSON.parse(record.input), {
+      overrides: { taskResourceLocalHandlers: handlers as never, retryIntervalOverrides: retryIntervals },
+      context: {
+        Execution: { Id: record.executionArn, Name: record.name, StartTime: record.startDate, Input: JSON.parse(record.input) },
+        StateMachine: { Id: stateMachineArn, Name: STATE_MACHINE_NAME },
+      } as never,
+    });
+    record.history = [];
+    const recordHistory = (async () => {
+      for await (const event of execution.eventLogs) {
+        const state = (event as { state?: { name?: string } }).state?.name;
+        if (state && ['StateEntered', 'StateRetried', 'StateCaught', 'StateFailed'].includes(event.type)) {
+          record.history.push({ type: event.type, state });
+        }
+      }
+    })();
+    const done = Promise.all([execution.result, recordHistory.catch(() => undefined)])
+      .then(([output]) => output)
+      .then((output) => {
+        Object.assign(record, { status: 'SUCCEEDED', output: JSON.stringify(output) });
+      })
+      .catch((error: unknown) => {
+        const failure = error as { cause?: { name?: string; message?: string }; name?: string; message?: string };
+        Object.assign(record, {
+          status: 'FAILED',
+          error: failure.cause?.name ?? failure.name ?? 'Error',
+          cause: failure.cause?.message ?? failure.message ?? '',
+        });
+      })
+      .finally(() => {
+        record.stopDate = new Date().toISOString();
+        save();
+        running.delete(done);
+      });
+    running.add(done);
+  };
+
+  // Executions a previous process left running are started again: steps are idempotent by design.
+  for (const record of registry.values()) {
+    if (record.status === 'RUNNING') run(record);
+  }
+
+  const server = await startAwsJsonServer({
+    targetPrefix: 'AWSStepFunctions',
+    contentType: 'application/x-amz-json-1.0',
+    operations: {
+      StartExecution: (body) => {
+        const name = String(body.name ?? '');
+        const input = String(body.input ?? '{}');
+        if (body.stateMachineArn !== stateMachineArn) {
+          throw new AwsJsonError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${String(body.stateMachineArn)}'`);
+        }
+        if (!/^[0-9A-Za-z_-]{1,80}$/.test(name)) throw new AwsJsonError('InvalidName', `Invalid Name: '${name}'`);
+        const existing = registry.get(name);
+        if (existing) {
+          // As in AWS: the same name and input while running is idempotent; anything else is refused.
+          if (existing.status === 'RUNNING' && existing.input === input) {
+            return { executionArn: existing.executionArn, startDate: Date.parse(existing.startDate) / 1000 };
+          }
+          throw new AwsJsonError('ExecutionAlreadyExists', `Execution Already Exists: '${existing.executionArn}'`);
+        }
+        const record: ExecutionRecord = {
+          name,
+          executionArn: `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`,
+          input,
+          status: 'RUNNING',
+          startDate: new Date().toISOString(),
+          history: [],
+        };
+        registry.set(name, record);
+        save();
+        run(record);
+        return { executionArn: record.executionArn, startDate: Date.parse(record.startDate) / 1000 };
+      },
+      DescribeExecution: (body) => {
+        const record = [...registry.values()].find((candidate) => candidate.executionArn === body.executionArn);
+        if (!record) throw new AwsJsonError('ExecutionDoesNotExist', `Execution Does Not Exist: '${String(body.executionArn)}'`);
+        return { ...describe(record), stateMachineArn };
+      },
+      ListExecutions: () => ({
+        executions: [...registry.values()].map((record) => ({ ...describe(record), stateMachineArn })),
+      }),
+    },
+  });
+
+  return {
+    endpoint: server.endpoint,
+    stateMachineArn,
+    definition: options.definition,
+    execution: (name) => registry.get(name),
+    async idle() {
+      while (running.size > 0) await Promise.allSettled([...running]);
+    },
+    close: () => server.close(),
+  };
+}
+
+function describe(record: ExecutionRecord) {
+  return {
+    executionArn: record.executionArn,
+    name: record.name,
+    status: record.status,
+    startDate: Date.parse(record.startDate) / 1000,
+    stopDate: record.stopDate ? Date.parse(record.stopDate) / 1000 : undefined,
+    input: record.input,
+    output: record.output,
+    error: record.error,
+    cause: record.cause,
+  };
+}
+
+function loadRegistry(file: string): Map<string, ExecutionRecord> {
+  if (!fs.existsSync(file)) return new Map();
+  const records = JSON.parse(fs.readFileSync(file, 'utf8')) as ExecutionRecord[];
+  return new Map(records.map((record) => [record.name, record]));
+}
