@@ -3,8 +3,10 @@
  * are reshaped into the EventBridge "Object Created" events that S3 sends in AWS.
  */
 import { randomUUID } from 'node:crypto';
+import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import S3rver from 's3rver';
+import { PostPolicyError, parseMultipart, verifyPostPolicy } from './s3-post-policy.js';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './template.js';
 
 /** s3rver's default credentials; any SDK client of the local stack signs with them. */
@@ -81,8 +83,63 @@ export async function startLocalS3(options: {
     }
   });
   const address = (await server.run()) as AddressInfo;
+  const front = await startPostPolicyFront(address.port);
   return {
-    endpoint: `http://127.0.0.1:${address.port}`,
-    close: () => server.close(),
+    endpoint: front.endpoint,
+    close: async () => {
+      await front.close();
+      await server.close();
+    },
+  };
+}
+
+/**
+ * A loopback front for s3rver: POST uploads are checked against their policy (as S3 does) before they are
+ * passed on; every other request is forwarded untouched.
+ */
+async function startPostPolicyFront(s3rverPort: number): Promise<{ endpoint: string; close(): Promise<void> }> {
+  const front = createServer((request, response) => {
+    const forward = (body?: Buffer) => {
+      const upstream = httpRequest(
+        { host: '127.0.0.1', port: s3rverPort, method: request.method, path: request.url, headers: request.headers },
+        (reply) => {
+          response.writeHead(reply.statusCode ?? 502, reply.headers);
+          reply.pipe(response);
+        },
+      );
+      upstream.on('error', () => response.destroy());
+      if (body) upstream.end(body);
+      else request.pipe(upstream);
+    };
+    const contentType = String(request.headers['content-type'] ?? '');
+    const bucket = /^\/([^/?]+)\/?(\?.*)?$/.exec(request.url ?? '')?.[1];
+    if (request.method !== 'POST' || !bucket || !contentType.startsWith('multipart/form-data')) {
+      forward();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const body = Buffer.concat(chunks);
+      try {
+        verifyPostPolicy({ bucket, parts: parseMultipart(body, contentType), secretAccessKey: LOCAL_CREDENTIALS.secretAccessKey });
+      } catch (error) {
+        const refusal = error instanceof PostPolicyError ? error : new PostPolicyError('AccessDenied', String(error));
+        response.writeHead(refusal.status, { 'content-type': 'application/xml' });
+        response.end(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${refusal.code}</Code><Message>${refusal.message}</Message></Error>`);
+        return;
+      }
+      forward(body);
+    });
+  });
+  await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+  const { port } = front.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        front.closeAllConnections();
+        front.close(() => resolve());
+      }),
   };
 }
