@@ -10,13 +10,22 @@ import { runFiles } from './commands/run.js';
 import { runUp } from './commands/up.js';
 
 const program = new Command('mediagate')
-  .description('Sanitise, DLP-check and send images and voice notes to GPT-4o, with cost accounting — locally or on AWS.')
+  .description(
+    'Sanitise, DLP-check and send images and voice notes to GPT-4o, with cost accounting — locally or on AWS.',
+  )
   .showHelpAfterError();
 
 const simulatorOptions = (command: Command) =>
   command
-    .addOption(new Option('--sim-faults <spec>', 'fault script for the OpenAI simulator, e.g. 429@2,503,timeout,ok').env('MEDIAGATE_SIM_FAULTS'))
-    .addOption(new Option('--sim-latency-ms <ms>', 'simulator latency: N or N-M').env('MEDIAGATE_SIM_LATENCY_MS'));
+    .addOption(
+      new Option(
+        '--sim-faults <spec>',
+        'fault script for the OpenAI simulator, e.g. 429@2,503,timeout,ok',
+      ).env('MEDIAGATE_SIM_FAULTS'),
+    )
+    .addOption(
+      new Option('--sim-latency-ms <ms>', 'simulator latency: N or N-M').env('MEDIAGATE_SIM_LATENCY_MS'),
+    );
 
 simulatorOptions(
   program
@@ -40,9 +49,11 @@ simulatorOptions(
   });
 });
 
-simulatorOptions(program.command('up').description('start the local stack and keep it running')).action(async (options) => {
-  process.exitCode = await runUp(options);
-});
+simulatorOptions(program.command('up').description('start the local stack and keep it running')).action(
+  async (options) => {
+    process.exitCode = await runUp(options);
+  },
+);
 
 program
   .command('reset')

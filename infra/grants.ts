@@ -14,15 +14,27 @@ function addStatement(grantee: IGrantable, statement: PolicyStatement): void {
 }
 
 export function grantObjectRead(fn: IFunction, bucket: IBucket, key: IKey, prefix: string): void {
-  addStatement(fn, new PolicyStatement({ actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [bucket.arnForObjects(`${prefix}*`)] }));
+  addStatement(
+    fn,
+    new PolicyStatement({
+      actions: ['s3:GetObject', 's3:GetObjectVersion'],
+      resources: [bucket.arnForObjects(`${prefix}*`)],
+    }),
+  );
   addStatement(fn, new PolicyStatement({ actions: ['kms:Decrypt'], resources: [key.keyArn] }));
   acknowledgePrefixWildcard(fn, bucket, prefix);
 }
 
 export function grantObjectWrite(fn: IFunction, bucket: IBucket, key: IKey, prefix: string): void {
-  addStatement(fn, new PolicyStatement({ actions: ['s3:PutObject'], resources: [bucket.arnForObjects(`${prefix}*`)] }));
+  addStatement(
+    fn,
+    new PolicyStatement({ actions: ['s3:PutObject'], resources: [bucket.arnForObjects(`${prefix}*`)] }),
+  );
   // GenerateDataKey for the object's data key; Decrypt because SSE-KMS with bucket keys may need it.
-  addStatement(fn, new PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [key.keyArn] }));
+  addStatement(
+    fn,
+    new PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [key.keyArn] }),
+  );
   acknowledgePrefixWildcard(fn, bucket, prefix);
 }
 
@@ -30,14 +42,27 @@ export type TableAccess = 'read' | 'write';
 
 export function grantItems(fn: IFunction, table: ITableV2, key: IKey, access: readonly TableAccess[]): void {
   const actions = new Set<string>();
-  if (access.includes('read')) for (const action of ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem']) actions.add(action);
+  if (access.includes('read'))
+    for (const action of ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem'])
+      actions.add(action);
   if (access.includes('write')) {
-    for (const action of ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem']) {
+    for (const action of [
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:ConditionCheckItem',
+    ]) {
       actions.add(action);
     }
   }
   addStatement(fn, new PolicyStatement({ actions: [...actions], resources: [table.tableArn] }));
-  addStatement(fn, new PolicyStatement({ actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'], resources: [key.keyArn] }));
+  addStatement(
+    fn,
+    new PolicyStatement({
+      actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+      resources: [key.keyArn],
+    }),
+  );
 }
 
 /** Object keys below a step's prefix are per-execution, so the prefix wildcard is the narrowest ARN there is. */

@@ -10,7 +10,10 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { MediagateStack, type MediagateStackProps } from './stacks/mediagate-stack.js';
 
 export type CfnTemplate = {
-  Resources: Record<string, { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> }>;
+  Resources: Record<
+    string,
+    { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> }
+  >;
   Outputs?: Record<string, unknown>;
 };
 
@@ -21,7 +24,9 @@ export interface SynthesisResult {
   readonly outdir: string;
 }
 
-export function synthesizeMediagate(options: { nag?: boolean; stackProps?: MediagateStackProps } = {}): SynthesisResult {
+export function synthesizeMediagate(
+  options: { nag?: boolean; stackProps?: MediagateStackProps } = {},
+): SynthesisResult {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'mediagate-synth-'));
   // Same feature flags as `cdk synth` (cdk.json), so both produce the same template.
   const cdkJson = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '..', 'cdk.json'), 'utf8')) as {
@@ -32,7 +37,8 @@ export function synthesizeMediagate(options: { nag?: boolean; stackProps?: Media
     env: { account: '000000000000', region: 'us-east-1' },
     ...options.stackProps,
   });
-  if (options.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { writeSuppressionsToCloudFormation: true }));
+  if (options.nag)
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { writeSuppressionsToCloudFormation: true }));
   const assembly = app.synth();
   const template = assembly.getStackArtifact(stack.artifactId).template as CfnTemplate;
   return { app, stack, template, outdir };

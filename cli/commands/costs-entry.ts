@@ -20,8 +20,10 @@ export async function runCosts(args: readonly string[]): Promise<number> {
     const rest = args.filter((_, index) => index !== awsIndex);
     const tableIndex = rest.indexOf('--table');
     const tableName = tableIndex >= 0 ? rest[tableIndex + 1] : process.env.LEDGER_TABLE;
-    if (!tableName) throw new Error('--aws needs --table NAME (or LEDGER_TABLE): the ledger table of the deployed stack');
-    const remaining = tableIndex >= 0 ? rest.filter((_, index) => index !== tableIndex && index !== tableIndex + 1) : rest;
+    if (!tableName)
+      throw new Error('--aws needs --table NAME (or LEDGER_TABLE): the ledger table of the deployed stack');
+    const remaining =
+      tableIndex >= 0 ? rest.filter((_, index) => index !== tableIndex && index !== tableIndex + 1) : rest;
     return runCostsCommand([...remaining], { client: new DynamoDBClient({}), tableName });
   }
 
@@ -33,7 +35,11 @@ export async function runCosts(args: readonly string[]): Promise<number> {
     if (!tableName) throw new Error('the template defines no LEDGER_TABLE');
     const dynamo = await startLocalDynamo({ path: path.join(stateDir, 'dynamodb') });
     try {
-      const client = new DynamoDBClient({ region: LOCAL_REGION, endpoint: dynamo.endpoint, credentials: LOCAL_CREDENTIALS });
+      const client = new DynamoDBClient({
+        region: LOCAL_REGION,
+        endpoint: dynamo.endpoint,
+        credentials: LOCAL_CREDENTIALS,
+      });
       return await runCostsCommand([...args], { client, tableName });
     } finally {
       await dynamo.close();

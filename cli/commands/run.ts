@@ -52,11 +52,18 @@ const DECLARED_TYPES: Readonly<Record<string, string>> = {
   '.webm': 'audio/webm',
 };
 
-export async function runFiles(files: readonly string[], options: RunOptions, out: NodeJS.WritableStream = process.stdout): Promise<number> {
+export async function runFiles(
+  files: readonly string[],
+  options: RunOptions,
+  out: NodeJS.WritableStream = process.stdout,
+): Promise<number> {
   for (const file of files) {
     if (!fs.existsSync(file)) throw new Error(`no such file: ${file}`);
   }
-  const stack = await startLocalStack({ simulatorFaults: options.simFaults, simulatorLatencyMs: parseLatency(options.simLatencyMs) });
+  const stack = await startLocalStack({
+    simulatorFaults: options.simFaults,
+    simulatorLatencyMs: parseLatency(options.simLatencyMs),
+  });
   const outcomes: FileOutcome[] = [];
   try {
     const results = await Promise.all(files.map((file) => processFile(stack, file, options)));
@@ -72,18 +79,37 @@ export async function runFiles(files: readonly string[], options: RunOptions, ou
   return outcomes.every((outcome) => outcome.status !== 'failed') ? 0 : 1;
 }
 
-async function processFile(stack: Awaited<ReturnType<typeof startLocalStack>>, file: string, options: RunOptions): Promise<FileOutcome> {
+async function processFile(
+  stack: Awaited<ReturnType<typeof startLocalStack>>,
+  file: string,
+  options: RunOptions,
+): Promise<FileOutcome> {
   const declaredType = DECLARED_TYPES[path.extname(file).toLowerCase()];
   if (!declaredType) {
-    return refusedBeforeUpload(file, 'UNSUPPORTED_TYPE', `no allowed media type has the extension "${path.extname(file)}"`);
+    return refusedBeforeUpload(
+      file,
+      'UNSUPPORTED_TYPE',
+      `no allowed media type has the extension "${path.extname(file)}"`,
+    );
   }
   const presign = await fetch(stack.endpoints.presign, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ tenant: options.tenant, contentType: declaredType, task: options.task, instructions: options.instructions }),
+    body: JSON.stringify({
+      tenant: options.tenant,
+      contentType: declaredType,
+      task: options.task,
+      instructions: options.instructions,
+    }),
   });
-  const body = (await presign.json()) as { url: string; fields: Record<string, string>; key: string; error?: string };
-  if (!presign.ok) return refusedBeforeUpload(file, 'PRESIGN_REFUSED', body.error ?? `presign answered ${presign.status}`);
+  const body = (await presign.json()) as {
+    url: string;
+    fields: Record<string, string>;
+    key: string;
+    error?: string;
+  };
+  if (!presign.ok)
+    return refusedBeforeUpload(file, 'PRESIGN_REFUSED', body.error ?? `presign answered ${presign.status}`);
 
   const outcome = stack.waitForOutcome(body.key, options.timeoutMs);
   const form = new FormData();
@@ -107,7 +133,9 @@ export function summarize(file: string, key: string, state: PipelineState): File
     model: state.model?.model ?? null,
     requestId: state.model?.requestIds.at(-1) ?? null,
     cached: state.model?.cached ?? false,
-    tokens: state.model ? { prompt: state.model.usage.promptTokens, completion: state.model.usage.completionTokens } : null,
+    tokens: state.model
+      ? { prompt: state.model.usage.promptTokens, completion: state.model.usage.completionTokens }
+      : null,
     costMicroUsd: state.cost?.costMicroUsd ?? 0,
     steps: state.steps ?? [],
     findings: (state.dlp?.findings ?? []).map((finding) => ({ type: finding.type, action: finding.action })),
@@ -138,16 +166,24 @@ export function formatUsd(microUsd: number): string {
 export function renderTable(outcomes: readonly FileOutcome[]): string {
   const lines: string[] = [];
   for (const outcome of outcomes) {
-    const verdict = outcome.status === 'processed' ? 'processed' : `${outcome.status.toUpperCase()} ${outcome.reason ?? ''}`.trim();
+    const verdict =
+      outcome.status === 'processed'
+        ? 'processed'
+        : `${outcome.status.toUpperCase()} ${outcome.reason ?? ''}`.trim();
     lines.push(`${path.basename(outcome.file)}  →  ${verdict}`);
     if (outcome.message && outcome.status !== 'processed') lines.push(`    why:    ${outcome.message}`);
-    if (outcome.steps.length > 0) lines.push(`    steps:  ${outcome.steps.map((step) => `${step.name} ${step.ms} ms`).join(' · ')}`);
+    if (outcome.steps.length > 0)
+      lines.push(`    steps:  ${outcome.steps.map((step) => `${step.name} ${step.ms} ms`).join(' · ')}`);
     if (outcome.findings.length > 0) {
-      lines.push(`    pii:    ${outcome.findings.map((finding) => `${finding.type} (${finding.action})`).join(', ')}`);
+      lines.push(
+        `    pii:    ${outcome.findings.map((finding) => `${finding.type} (${finding.action})`).join(', ')}`,
+      );
     }
     if (outcome.model) {
       const tokens = outcome.tokens ? `${outcome.tokens.prompt} in / ${outcome.tokens.completion} out` : '';
-      lines.push(`    model:  ${outcome.model}${outcome.cached ? ' (cached)' : ''}  ${tokens}  request ${outcome.requestId ?? '-'}`);
+      lines.push(
+        `    model:  ${outcome.model}${outcome.cached ? ' (cached)' : ''}  ${tokens}  request ${outcome.requestId ?? '-'}`,
+      );
     }
     lines.push(`    cost:   ${formatUsd(outcome.costMicroUsd)}`);
   }

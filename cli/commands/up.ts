@@ -1,8 +1,14 @@
 /** `mediagate up`: the local stack as a long-running process, with what other tools need to reach it. */
 import { parseLatency, startLocalStack } from '../../infra/local/stack.js';
 
-export async function runUp(options: { simFaults?: string; simLatencyMs?: string }, out: NodeJS.WritableStream = process.stdout): Promise<number> {
-  const stack = await startLocalStack({ simulatorFaults: options.simFaults, simulatorLatencyMs: parseLatency(options.simLatencyMs) });
+export async function runUp(
+  options: { simFaults?: string; simLatencyMs?: string },
+  out: NodeJS.WritableStream = process.stdout,
+): Promise<number> {
+  const stack = await startLocalStack({
+    simulatorFaults: options.simFaults,
+    simulatorLatencyMs: parseLatency(options.simLatencyMs),
+  });
   const env = stack.environment;
   out.write(
     [

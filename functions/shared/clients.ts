@@ -10,36 +10,43 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { TextractClient } from '@aws-sdk/client-textract';
 import type { RuntimeConfig } from './config.js';
+import { tracer } from './step.js';
 
 export function s3Client(config: RuntimeConfig): S3Client {
-  return new S3Client({
-    region: config.region,
-    endpoint: config.endpoints.s3,
-    // Loopback S3 stand-ins have no virtual-host DNS.
-    forcePathStyle: config.endpoints.s3 !== undefined,
-  });
+  return tracer.captureAWSv3Client(
+    new S3Client({
+      region: config.region,
+      endpoint: config.endpoints.s3,
+      // Loopback S3 stand-ins have no virtual-host DNS.
+      forcePathStyle: config.endpoints.s3 !== undefined,
+    }),
+  );
 }
 
 export function dynamoClient(config: RuntimeConfig): DynamoDBClient {
-  return new DynamoDBClient({ region: config.region, endpoint: config.endpoints.dynamodb });
+  return tracer.captureAWSv3Client(
+    new DynamoDBClient({ region: config.region, endpoint: config.endpoints.dynamodb }),
+  );
 }
 
 export function sfnClient(config: RuntimeConfig): SFNClient {
-  return new SFNClient({ region: config.region, endpoint: config.endpoints.sfn });
+  return tracer.captureAWSv3Client(new SFNClient({ region: config.region, endpoint: config.endpoints.sfn }));
 }
 
 export function eventBridgeClient(config: RuntimeConfig): EventBridgeClient {
-  return new EventBridgeClient({ region: config.region, endpoint: config.endpoints.eventbridge });
+  return tracer.captureAWSv3Client(
+    new EventBridgeClient({ region: config.region, endpoint: config.endpoints.eventbridge }),
+  );
 }
 
 export function comprehendClient(config: RuntimeConfig): ComprehendClient {
-  return new ComprehendClient({ region: config.region });
+  return tracer.captureAWSv3Client(new ComprehendClient({ region: config.region }));
 }
 
 export function textractClient(config: RuntimeConfig): TextractClient {
-  return new TextractClient({ region: config.region });
+  return tracer.captureAWSv3Client(new TextractClient({ region: config.region }));
 }
 
 export function secretsClient(config: RuntimeConfig): SecretsManagerClient {
-  return new SecretsManagerClient({ region: config.region });
+  return tracer.captureAWSv3Client(new SecretsManagerClient({ region: config.region }));
 }

@@ -37,7 +37,12 @@ export interface RuntimeConfig {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-function oneOf<T extends string>(name: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
+function oneOf<T extends string>(
+  name: string,
+  value: string | undefined,
+  allowed: readonly T[],
+  fallback: T,
+): T {
   if (value === undefined || value === '') return fallback;
   if ((allowed as readonly string[]).includes(value)) return value as T;
   throw new Error(`${name} must be one of ${allowed.join(', ')}; got "${value}"`);
@@ -46,7 +51,8 @@ function oneOf<T extends string>(name: string, value: string | undefined, allowe
 function positiveInt(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined || value === '') return fallback;
   const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed <= 0) throw new Error(`${name} must be a positive integer; got "${value}"`);
+  if (!Number.isInteger(parsed) || parsed <= 0)
+    throw new Error(`${name} must be a positive integer; got "${value}"`);
   return parsed;
 }
 
@@ -76,15 +82,31 @@ export function loadConfig(env: Env = process.env): RuntimeConfig {
       baseURL: env.OPENAI_BASE_URL,
       timeoutMs: positiveInt('OPENAI_TIMEOUT_MS', env.OPENAI_TIMEOUT_MS, 30_000),
     },
-    piiDetector: oneOf('MEDIAGATE_PII_DETECTOR', env.MEDIAGATE_PII_DETECTOR, ['comprehend', 'local'], 'comprehend'),
+    piiDetector: oneOf(
+      'MEDIAGATE_PII_DETECTOR',
+      env.MEDIAGATE_PII_DETECTOR,
+      ['comprehend', 'local'],
+      'comprehend',
+    ),
     ocr: oneOf('MEDIAGATE_OCR', env.MEDIAGATE_OCR, ['textract', 'tesseract', 'none'], 'textract'),
-    maxUploadBytes: positiveInt('MEDIAGATE_MAX_UPLOAD_BYTES', env.MEDIAGATE_MAX_UPLOAD_BYTES, DEFAULT_MAX_UPLOAD_BYTES),
-    presignExpirySeconds: positiveInt('MEDIAGATE_PRESIGN_EXPIRY_SECONDS', env.MEDIAGATE_PRESIGN_EXPIRY_SECONDS, 300),
+    maxUploadBytes: positiveInt(
+      'MEDIAGATE_MAX_UPLOAD_BYTES',
+      env.MEDIAGATE_MAX_UPLOAD_BYTES,
+      DEFAULT_MAX_UPLOAD_BYTES,
+    ),
+    presignExpirySeconds: positiveInt(
+      'MEDIAGATE_PRESIGN_EXPIRY_SECONDS',
+      env.MEDIAGATE_PRESIGN_EXPIRY_SECONDS,
+      300,
+    ),
   };
 }
 
 /** Fails fast with the names of missing settings, so a misdeployed function says what is wrong. */
-export function requireSettings(config: RuntimeConfig, names: readonly (keyof RuntimeConfig['buckets'] | 'ledger' | 'state' | 'stateMachineArn')[]): void {
+export function requireSettings(
+  config: RuntimeConfig,
+  names: readonly (keyof RuntimeConfig['buckets'] | 'ledger' | 'state' | 'stateMachineArn')[],
+): void {
   const missing = names.filter((name) => {
     if (name === 'ledger' || name === 'state') return config.tables[name] === '';
     if (name === 'stateMachineArn') return config.stateMachineArn === '';
@@ -135,7 +157,9 @@ export async function resolveOpenAiApiKey(config: RuntimeConfig): Promise<string
       import('@aws-sdk/client-secrets-manager'),
       import('./clients.js'),
     ]);
-    const secret = await secretsClient(config).send(new GetSecretValueCommand({ SecretId: config.openai.apiKeySecretArn }));
+    const secret = await secretsClient(config).send(
+      new GetSecretValueCommand({ SecretId: config.openai.apiKeySecretArn }),
+    );
     if (!secret.SecretString) throw new Error('the OpenAI API key secret is empty');
     return secret.SecretString.trim();
   }

@@ -47,7 +47,12 @@ export function imageTiles(width: number, height: number): number {
   return Math.ceil(billed.width / 512) * Math.ceil(billed.height / 512);
 }
 
-export function imageTokens(args: { width: number; height: number; detail: ImageDetail; model: string }): number {
+export function imageTokens(args: {
+  width: number;
+  height: number;
+  detail: ImageDetail;
+  model: string;
+}): number {
   const rates = imageTokenRates(args.model);
   // `auto` lets the model choose; we estimate the dearer `high` so a budget reservation never falls short.
   if (args.detail === 'low') return rates.base;

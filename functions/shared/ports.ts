@@ -21,7 +21,10 @@ export interface BlobStore {
     options?: { contentType?: string; metadata?: Record<string, string> },
   ): Promise<void>;
   /** Server-side copy (used to move originals into quarantine without passing them on). */
-  copy(from: { bucket: string; key: string; versionId?: string }, to: { bucket: string; key: string }): Promise<void>;
+  copy(
+    from: { bucket: string; key: string; versionId?: string },
+    to: { bucket: string; key: string },
+  ): Promise<void>;
 }
 
 export type PiiEntityType =

@@ -1,4 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { PipelineState } from './pipeline.js';
 import type { Rejection } from './reasons.js';
 
@@ -7,6 +9,10 @@ import type { Rejection } from './reasons.js';
  * instructions, OCR text, transcripts or model answers (they may hold PII).
  */
 export const logger = new Logger({ serviceName: 'mediagate' });
+/** X-Ray in Lambda (active tracing); off on the local stack (POWERTOOLS_TRACE_ENABLED=false). */
+export const tracer = new Tracer({ serviceName: 'mediagate' });
+/** CloudWatch EMF metrics; off on the local stack (POWERTOOLS_METRICS_DISABLED=true). */
+export const metrics = new Metrics({ namespace: 'Mediagate', serviceName: 'mediagate' });
 
 /** Wraps a step so every outcome carries its timing and every log line its execution id. */
 export function pipelineStep(
@@ -15,17 +21,53 @@ export function pipelineStep(
 ): (state: PipelineState) => Promise<PipelineState> {
   return async (state) => {
     logger.resetKeys();
-    logger.appendKeys({ step: name, executionId: state.executionId, tenant: state.tenant, objectKeyHash: state.objectKeyHash });
+    logger.appendKeys({
+      step: name,
+      executionId: state.executionId,
+      tenant: state.tenant,
+      objectKeyHash: state.objectKeyHash,
+    });
     const started = performance.now();
-    const next = await run(state);
+    let next: PipelineState;
+    try {
+      next = await run(state);
+    } catch (error) {
+      // Outages and bugs: counted, logged without the document, and rethrown for Retry/Catch.
+      metrics.addDimension('step', name);
+      metrics.addMetric('StepErrors', MetricUnit.Count, 1);
+      metrics.publishStoredMetrics();
+      logger.error('step failed', {
+        errorName: (error as Error).name,
+        errorMessage: (error as Error).message,
+      });
+      throw error;
+    }
     const ms = Math.round(performance.now() - started);
+    metrics.addDimension('step', name);
+    metrics.addMetric(
+      next.status === 'in_progress' || next.status === 'processed' ? 'StepCompleted' : 'StepRejected',
+      MetricUnit.Count,
+      1,
+    );
+    metrics.addMetric('StepDuration', MetricUnit.Milliseconds, ms);
+    metrics.publishStoredMetrics();
     logger.info('step finished', { status: next.status, reason: next.reason, ms });
     return { ...next, steps: [...(state.steps ?? []), { name, ms }] };
   };
 }
 
-export function rejected(state: PipelineState, rejection: Rejection, sections: Partial<PipelineState> = {}): PipelineState {
-  return { ...state, ...sections, status: rejection.reason === 'BUDGET_EXCEEDED' ? 'budget_exceeded' : 'rejected', reason: rejection.reason, message: rejection.message };
+export function rejected(
+  state: PipelineState,
+  rejection: Rejection,
+  sections: Partial<PipelineState> = {},
+): PipelineState {
+  return {
+    ...state,
+    ...sections,
+    status: rejection.reason === 'BUDGET_EXCEEDED' ? 'budget_exceeded' : 'rejected',
+    reason: rejection.reason,
+    message: rejection.message,
+  };
 }
 
 /** Keys the pipeline writes, derived from the execution so a retried step overwrites rather than duplicates. */
@@ -35,5 +77,6 @@ export const objectKeys = {
   redacted: (state: PipelineState) => `redacted/${state.tenant}/${state.executionId}`,
   prompt: (state: PipelineState) => `prompts/${state.tenant}/${state.executionId}.txt`,
   result: (state: PipelineState) => `results/${state.tenant}/${state.executionId}.json`,
-  quarantine: (state: PipelineState, reason: string) => `quarantine/${state.tenant}/${state.executionId}/${reason}`,
+  quarantine: (state: PipelineState, reason: string) =>
+    `quarantine/${state.tenant}/${state.executionId}/${reason}`,
 };

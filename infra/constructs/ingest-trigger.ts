@@ -66,7 +66,11 @@ export class IngestTrigger extends Construct {
     props.encryptionKey.grantEncryptDecrypt(new ServicePrincipal('events.amazonaws.com'));
 
     props.starter.addEventSource(
-      new SqsEventSource(this.queue, { batchSize: 10, maxBatchingWindow: Duration.seconds(1), reportBatchItemFailures: true }),
+      new SqsEventSource(this.queue, {
+        batchSize: 10,
+        maxBatchingWindow: Duration.seconds(1),
+        reportBatchItemFailures: true,
+      }),
     );
     props.stateMachine.grantStartExecution(props.starter);
   }

@@ -38,7 +38,8 @@ export class MediaFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: MediaFunctionProps) {
     super(scope, id);
-    if (!/^[a-z][a-z-]*$/.test(props.step)) throw new Error(`step must be a functions/ folder name; got "${props.step}"`);
+    if (!/^[a-z][a-z-]*$/.test(props.step))
+      throw new Error(`step must be a functions/ folder name; got "${props.step}"`);
     const logGroup = new LogGroup(this, 'Logs', {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
       encryptionKey: props.logKey,
@@ -49,7 +50,10 @@ export class MediaFunction extends Construct {
       description: `mediagate ${props.step}`,
     });
     role.addToPolicy(
-      new PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
+      new PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logGroup.logGroupArn],
+      }),
     );
     this.function = new NodejsFunction(this, 'Function', {
       role,
@@ -78,7 +82,8 @@ export class MediaFunction extends Construct {
         minify: true,
         sourceMap: true,
         // Some dependencies still call require(); ESM bundles need it defined.
-        banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+        banner:
+          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
         // The SDK is bundled (not taken from the runtime) so Lambda runs the versions the tests ran.
         // tesseract.js is the offline OCR: config never chooses it in AWS.
         externalModules: ['tesseract.js', '@tesseract.js-data/eng', ...(props.externalModules ?? [])],
@@ -89,7 +94,7 @@ export class MediaFunction extends Construct {
     if (policy) {
       Validations.of(policy).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(logGroup.node.defaultChild as CfnElement)}.Arn>:*]`,
-        reason: 'Log streams are created at run time inside this function\'s own log group.',
+        reason: "Log streams are created at run time inside this function's own log group.",
       });
       Validations.of(policy).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',

@@ -86,8 +86,12 @@ export class PipelineStateMachine extends Construct {
         backoffRate: 2,
       });
 
-    const publishProcessed = publish('PublishProcessed', OUTCOME_DETAIL_TYPES.processed).next(new Succeed(this, 'Processed'));
-    const publishRejected = publish('PublishRejected', OUTCOME_DETAIL_TYPES.rejected).next(new Succeed(this, 'Rejected'));
+    const publishProcessed = publish('PublishProcessed', OUTCOME_DETAIL_TYPES.processed).next(
+      new Succeed(this, 'Processed'),
+    );
+    const publishRejected = publish('PublishRejected', OUTCOME_DETAIL_TYPES.rejected).next(
+      new Succeed(this, 'Rejected'),
+    );
     const markFailed = new Pass(this, 'MarkFailed', {
       comment: 'Keeps the document and the Catch output ($.failure); the outcome event says why it broke.',
       result: Result.fromString('failed'),
@@ -95,7 +99,10 @@ export class PipelineStateMachine extends Construct {
     });
     markFailed.next(
       publish('PublishFailed', OUTCOME_DETAIL_TYPES.failed).next(
-        new Fail(this, 'Failed', { error: 'MediagateStepFailed', cause: 'A pipeline step failed; see the Media Failed event.' }),
+        new Fail(this, 'Failed', {
+          error: 'MediagateStepFailed',
+          cause: 'A pipeline step failed; see the Media Failed event.',
+        }),
       ),
     );
 
@@ -106,7 +113,12 @@ export class PipelineStateMachine extends Construct {
         taskTimeout: Timeout.duration(timeout),
         retryOnServiceExceptions: true,
       });
-      task.addRetry({ errors: TRANSIENT_ERRORS, interval: Duration.seconds(1), maxAttempts: 3, backoffRate: 2 });
+      task.addRetry({
+        errors: TRANSIENT_ERRORS,
+        interval: Duration.seconds(1),
+        maxAttempts: 3,
+        backoffRate: 2,
+      });
       return task;
     };
 
@@ -129,7 +141,9 @@ export class PipelineStateMachine extends Construct {
     }
 
     const continueUnlessRejected = (name: string, next: State) =>
-      new Choice(this, name).when(Condition.stringEquals('$.status', 'in_progress'), next).otherwise(publishRejected);
+      new Choice(this, name)
+        .when(Condition.stringEquals('$.status', 'in_progress'), next)
+        .otherwise(publishRejected);
 
     validate.next(continueUnlessRejected('AfterValidateAndStrip', preprocess));
     preprocess.next(continueUnlessRejected('AfterPreprocess', dlp));
@@ -154,7 +168,8 @@ export class PipelineStateMachine extends Construct {
     if (policy) {
       Validations.of(policy).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'CloudWatch Logs delivery (logs:CreateLogDelivery and friends) and X-Ray tracing accept only "*" as resource.',
+        reason:
+          'CloudWatch Logs delivery (logs:CreateLogDelivery and friends) and X-Ray tracing accept only "*" as resource.',
       });
     }
   }

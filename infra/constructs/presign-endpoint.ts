@@ -25,6 +25,9 @@ export class PresignEndpoint extends Construct {
     this.url = functionUrl.url;
     // The presigned POST carries the function's own credentials, so it may write under incoming/ only.
     grantObjectWrite(props.presigner, props.ingestBucket, props.encryptionKey, 'incoming/');
-    new CfnOutput(this, 'Url', { value: functionUrl.url, description: 'POST {tenant, contentType, task?} here (SigV4-signed)' });
+    new CfnOutput(this, 'Url', {
+      value: functionUrl.url,
+      description: 'POST {tenant, contentType, task?} here (SigV4-signed)',
+    });
   }
 }

@@ -28,7 +28,12 @@ export async function startLocalEventBus(options: { logFile: string }): Promise<
     contentType: 'application/x-amz-json-1.1',
     operations: {
       PutEvents: (body) => {
-        const entries = (body.Entries ?? []) as { Source?: string; DetailType?: string; Detail?: string; EventBusName?: string }[];
+        const entries = (body.Entries ?? []) as {
+          Source?: string;
+          DetailType?: string;
+          Detail?: string;
+          EventBusName?: string;
+        }[];
         const results = entries.map((entry) => {
           let detail: unknown;
           try {
@@ -48,7 +53,10 @@ export async function startLocalEventBus(options: { logFile: string }): Promise<
           for (const listener of listeners) listener(event);
           return { EventId: event.id };
         });
-        return { FailedEntryCount: results.filter((result) => 'ErrorCode' in result).length, Entries: results };
+        return {
+          FailedEntryCount: results.filter((result) => 'ErrorCode' in result).length,
+          Entries: results,
+        };
       },
     },
   });

@@ -1,7 +1,10 @@
 import * as fs from 'node:fs';
 
 export class LocalStackBusyError extends Error {
-  constructor(readonly pid: number, lockFile: string) {
+  constructor(
+    readonly pid: number,
+    lockFile: string,
+  ) {
     super(
       `another mediagate local stack (pid ${pid}) is using this state directory (${lockFile}). ` +
         'Wait for it to finish, stop it, or point MEDIAGATE_STATE_DIR elsewhere.',
@@ -21,7 +24,8 @@ export function acquireLock(lockFile: string): () => void {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const owner = Number(fs.readFileSync(lockFile, 'utf8'));
-      if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) throw new LocalStackBusyError(owner, lockFile);
+      if (Number.isInteger(owner) && owner > 0 && isAlive(owner))
+        throw new LocalStackBusyError(owner, lockFile);
       fs.rmSync(lockFile, { force: true });
     }
   }

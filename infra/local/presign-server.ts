@@ -8,7 +8,9 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 
 type FunctionUrlHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 
-export async function startFunctionUrl(handler: FunctionUrlHandler): Promise<{ url: string; close(): Promise<void> }> {
+export async function startFunctionUrl(
+  handler: FunctionUrlHandler,
+): Promise<{ url: string; close(): Promise<void> }> {
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -19,7 +21,9 @@ export async function startFunctionUrl(handler: FunctionUrlHandler): Promise<{ u
         routeKey: '$default',
         rawPath: url.pathname,
         rawQueryString: url.search.slice(1),
-        headers: Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, String(value)])),
+        headers: Object.fromEntries(
+          Object.entries(request.headers).map(([name, value]) => [name, String(value)]),
+        ),
         requestContext: { http: { method: request.method ?? 'GET', path: url.pathname } },
         body: Buffer.concat(chunks).toString('utf8'),
         isBase64Encoded: false,

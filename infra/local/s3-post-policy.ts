@@ -62,13 +62,15 @@ export function verifyPostPolicy(options: {
     }
     fields.set(part.name.toLowerCase(), part.data.toString('utf8'));
   }
-  if (!file) throw new PostPolicyError('InvalidArgument', 'POST requires exactly one file upload per request.', 400);
+  if (!file)
+    throw new PostPolicyError('InvalidArgument', 'POST requires exactly one file upload per request.', 400);
   const policyBase64 = fields.get('policy');
   if (!policyBase64) throw new PostPolicyError('AccessDenied', 'Bucket POST must contain a policy.');
 
   const credential = fields.get('x-amz-credential') ?? '';
   const [, date, region, service] = credential.split('/');
-  if (!date || !region || service !== 's3') throw new PostPolicyError('AccessDenied', 'malformed X-Amz-Credential');
+  if (!date || !region || service !== 's3')
+    throw new PostPolicyError('AccessDenied', 'malformed X-Amz-Credential');
   const signingKey = ['aws4_request'].reduce(
     (key, part) => hmac(key, part),
     hmac(hmac(hmac(Buffer.from(`AWS4${options.secretAccessKey}`), date), region), service),
@@ -76,10 +78,16 @@ export function verifyPostPolicy(options: {
   const expected = createHmac('sha256', signingKey).update(policyBase64).digest();
   const given = Buffer.from(fields.get('x-amz-signature') ?? '', 'hex');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    throw new PostPolicyError('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
+    throw new PostPolicyError(
+      'SignatureDoesNotMatch',
+      'The request signature we calculated does not match the signature you provided.',
+    );
   }
 
-  const policy = JSON.parse(Buffer.from(policyBase64, 'base64').toString('utf8')) as { expiration: string; conditions: Condition[] };
+  const policy = JSON.parse(Buffer.from(policyBase64, 'base64').toString('utf8')) as {
+    expiration: string;
+    conditions: Condition[];
+  };
   if (Date.parse(policy.expiration) <= (options.now ?? new Date()).getTime()) {
     throw new PostPolicyError('AccessDenied', 'Invalid according to Policy: Policy expired.');
   }
@@ -98,8 +106,18 @@ export function verifyPostPolicy(options: {
     const [operator, first, second] = condition;
     if (operator === 'content-length-range') {
       const size = file.data.length;
-      if (size < Number(first)) throw new PostPolicyError('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed size', 400);
-      if (size > Number(second)) throw new PostPolicyError('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size', 400);
+      if (size < Number(first))
+        throw new PostPolicyError(
+          'EntityTooSmall',
+          'Your proposed upload is smaller than the minimum allowed size',
+          400,
+        );
+      if (size > Number(second))
+        throw new PostPolicyError(
+          'EntityTooLarge',
+          'Your proposed upload exceeds the maximum allowed size',
+          400,
+        );
       continue;
     }
     const name = String(first).replace(/^\$/, '').toLowerCase();
@@ -116,7 +134,10 @@ export function verifyPostPolicy(options: {
 }
 
 function failed(condition: string): never {
-  throw new PostPolicyError('AccessDenied', `Invalid according to Policy: Policy Condition failed: ${condition}`);
+  throw new PostPolicyError(
+    'AccessDenied',
+    `Invalid according to Policy: Policy Condition failed: ${condition}`,
+  );
 }
 
 function hmac(key: Buffer, data: string): Buffer {

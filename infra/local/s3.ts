@@ -97,11 +97,19 @@ export async function startLocalS3(options: {
  * A loopback front for s3rver: POST uploads are checked against their policy (as S3 does) before they are
  * passed on; every other request is forwarded untouched.
  */
-async function startPostPolicyFront(s3rverPort: number): Promise<{ endpoint: string; close(): Promise<void> }> {
+async function startPostPolicyFront(
+  s3rverPort: number,
+): Promise<{ endpoint: string; close(): Promise<void> }> {
   const front = createServer((request, response) => {
     const forward = (body?: Buffer) => {
       const upstream = httpRequest(
-        { host: '127.0.0.1', port: s3rverPort, method: request.method, path: request.url, headers: request.headers },
+        {
+          host: '127.0.0.1',
+          port: s3rverPort,
+          method: request.method,
+          path: request.url,
+          headers: request.headers,
+        },
         (reply) => {
           response.writeHead(reply.statusCode ?? 502, reply.headers);
           reply.pipe(response);
@@ -122,11 +130,18 @@ async function startPostPolicyFront(s3rverPort: number): Promise<{ endpoint: str
     request.on('end', () => {
       const body = Buffer.concat(chunks);
       try {
-        verifyPostPolicy({ bucket, parts: parseMultipart(body, contentType), secretAccessKey: LOCAL_CREDENTIALS.secretAccessKey });
+        verifyPostPolicy({
+          bucket,
+          parts: parseMultipart(body, contentType),
+          secretAccessKey: LOCAL_CREDENTIALS.secretAccessKey,
+        });
       } catch (error) {
-        const refusal = error instanceof PostPolicyError ? error : new PostPolicyError('AccessDenied', String(error));
+        const refusal =
+          error instanceof PostPolicyError ? error : new PostPolicyError('AccessDenied', String(error));
         response.writeHead(refusal.status, { 'content-type': 'application/xml' });
-        response.end(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${refusal.code}</Code><Message>${refusal.message}</Message></Error>`);
+        response.end(
+          `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${refusal.code}</Code><Message>${refusal.message}</Message></Error>`,
+        );
         return;
       }
       forward(body);

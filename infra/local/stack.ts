@@ -8,7 +8,12 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CreateTableCommand, DynamoDBClient, ResourceInUseException, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  ResourceInUseException,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { synthesizeMediagate, type CfnTemplate } from '../synth.js';
 import { startLocalDynamo } from './dynamodb.js';
@@ -144,10 +149,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     closers.push(() => stepFunctions.close());
     environment.AWS_ENDPOINT_URL_SFN = stepFunctions.endpoint;
     environment.STATE_MACHINE_ARN = stepFunctions.stateMachineArn;
-    Object.assign(process.env, { AWS_ENDPOINT_URL_SFN: stepFunctions.endpoint, STATE_MACHINE_ARN: stepFunctions.stateMachineArn });
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL_SFN: stepFunctions.endpoint,
+      STATE_MACHINE_ARN: stepFunctions.stateMachineArn,
+    });
 
-    const starter = (await import('../../functions/start-execution/handler.js')).handler as (event: SQSEvent) => Promise<SQSBatchResponse>;
-    const presigner = await startFunctionUrl((await import('../../functions/presign-upload/handler.js')).handler);
+    const starter = (await import('../../functions/start-execution/handler.js')).handler as (
+      event: SQSEvent,
+    ) => Promise<SQSBatchResponse>;
+    const presigner = await startFunctionUrl(
+      (await import('../../functions/presign-upload/handler.js')).handler,
+    );
     closers.push(() => presigner.close());
 
     const deadLetters = path.join(stateDir, 'dead-letters.jsonl');
@@ -158,7 +170,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       for (let receive = 1; receive <= 5; receive += 1) {
         const messageId = randomUUID();
         const batch = { Records: [{ messageId, body: JSON.stringify(event) }] } as unknown as SQSEvent;
-        const response = await starter(batch).catch(() => ({ batchItemFailures: [{ itemIdentifier: messageId }] }));
+        const response = await starter(batch).catch(() => ({
+          batchItemFailures: [{ itemIdentifier: messageId }],
+        }));
         if (response.batchItemFailures.length === 0) return;
         await new Promise((resolve) => setTimeout(resolve, 200 * receive));
       }
@@ -203,7 +217,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 /** Imports functions/<step>/handler.ts: the same module esbuild bundles for Lambda. */
 async function loadStepHandler(step: string): Promise<(input: unknown) => Promise<unknown>> {
   if (!/^[a-z][a-z-]*$/.test(step)) throw new Error(`not a step folder: ${step}`);
-  const file = pathToFileURL(path.join(import.meta.dirname, '..', '..', 'functions', step, 'handler.ts')).href;
+  const file = pathToFileURL(
+    path.join(import.meta.dirname, '..', '..', 'functions', step, 'handler.ts'),
+  ).href;
   const module = (await import(/* @vite-ignore */ file)) as { handler: (input: unknown) => Promise<unknown> };
   return module.handler;
 }
@@ -238,7 +254,9 @@ async function createTables(template: CfnTemplate, endpoint: string): Promise<vo
 
 function ingestRulePattern(template: CfnTemplate): unknown {
   const rules = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::Events::Rule');
-  const rule = rules.find((candidate) => JSON.stringify(candidate.Properties?.EventPattern ?? {}).includes('Object Created'));
+  const rule = rules.find((candidate) =>
+    JSON.stringify(candidate.Properties?.EventPattern ?? {}).includes('Object Created'),
+  );
   if (!rule) throw new Error('the template has no rule for S3 Object Created events');
   return resolveIntrinsics(rule.Properties?.EventPattern, template);
 }

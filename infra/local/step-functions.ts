@@ -52,7 +52,9 @@ export interface LocalStepFunctionsOptions {
 
 const STATE_MACHINE_NAME = 'MediagatePipeline';
 
-export async function startLocalStepFunctions(options: LocalStepFunctionsOptions): Promise<LocalStepFunctions> {
+export async function startLocalStepFunctions(
+  options: LocalStepFunctionsOptions,
+): Promise<LocalStepFunctions> {
   const stateMachineArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${STATE_MACHINE_NAME}`;
   // The library fills in defaults on the object it is given; keep ours as the template has it.
   const machine = new StateMachine(structuredClone(options.definition.definition) as never, {
@@ -73,11 +75,17 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
     const state = options.definition.definition.States[stateName] ?? {};
     const retriers = (state.Retry ?? []) as { ErrorEquals: string[] }[];
     retryIntervals[stateName] = retriers.map((retrier) =>
-      retrier.ErrorEquals.includes('ModelUnavailable') ? (options.parkRetryMs ?? 1000) : (options.retryMs ?? 100),
+      retrier.ErrorEquals.includes('ModelUnavailable')
+        ? (options.parkRetryMs ?? 1000)
+        : (options.retryMs ?? 100),
     );
     if (binding.kind === 'putEvents') {
       handlers[stateName] = async (input) => {
-        const entries = (input as { Entries: { Detail: unknown; DetailType: string; Source: string; EventBusName: string }[] }).Entries;
+        const entries = (
+          input as {
+            Entries: { Detail: unknown; DetailType: string; Source: string; EventBusName: string }[];
+          }
+        ).Entries;
         const response = await events.send(
           new PutEventsCommand({
             Entries: entries.map((entry) => ({
@@ -100,7 +108,12 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
     const execution = machine.run(JSON.parse(record.input), {
       overrides: { taskResourceLocalHandlers: handlers as never, retryIntervalOverrides: retryIntervals },
       context: {
-        Execution: { Id: record.executionArn, Name: record.name, StartTime: record.startDate, Input: JSON.parse(record.input) },
+        Execution: {
+          Id: record.executionArn,
+          Name: record.name,
+          StartTime: record.startDate,
+          Input: JSON.parse(record.input),
+        },
         StateMachine: { Id: stateMachineArn, Name: STATE_MACHINE_NAME },
       } as never,
     });
@@ -119,7 +132,11 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
         Object.assign(record, { status: 'SUCCEEDED', output: JSON.stringify(output) });
       })
       .catch((error: unknown) => {
-        const failure = error as { cause?: { name?: string; message?: string }; name?: string; message?: string };
+        const failure = error as {
+          cause?: { name?: string; message?: string };
+          name?: string;
+          message?: string;
+        };
         Object.assign(record, {
           status: 'FAILED',
           error: failure.cause?.name ?? failure.name ?? 'Error',
@@ -147,16 +164,23 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
         const name = String(body.name ?? '');
         const input = String(body.input ?? '{}');
         if (body.stateMachineArn !== stateMachineArn) {
-          throw new AwsJsonError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${String(body.stateMachineArn)}'`);
+          throw new AwsJsonError(
+            'StateMachineDoesNotExist',
+            `State Machine Does Not Exist: '${String(body.stateMachineArn)}'`,
+          );
         }
-        if (!/^[0-9A-Za-z_-]{1,80}$/.test(name)) throw new AwsJsonError('InvalidName', `Invalid Name: '${name}'`);
+        if (!/^[0-9A-Za-z_-]{1,80}$/.test(name))
+          throw new AwsJsonError('InvalidName', `Invalid Name: '${name}'`);
         const existing = registry.get(name);
         if (existing) {
           // As in AWS: the same name and input while running is idempotent; anything else is refused.
           if (existing.status === 'RUNNING' && existing.input === input) {
             return { executionArn: existing.executionArn, startDate: Date.parse(existing.startDate) / 1000 };
           }
-          throw new AwsJsonError('ExecutionAlreadyExists', `Execution Already Exists: '${existing.executionArn}'`);
+          throw new AwsJsonError(
+            'ExecutionAlreadyExists',
+            `Execution Already Exists: '${existing.executionArn}'`,
+          );
         }
         const record: ExecutionRecord = {
           name,
@@ -172,8 +196,14 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
         return { executionArn: record.executionArn, startDate: Date.parse(record.startDate) / 1000 };
       },
       DescribeExecution: (body) => {
-        const record = [...registry.values()].find((candidate) => candidate.executionArn === body.executionArn);
-        if (!record) throw new AwsJsonError('ExecutionDoesNotExist', `Execution Does Not Exist: '${String(body.executionArn)}'`);
+        const record = [...registry.values()].find(
+          (candidate) => candidate.executionArn === body.executionArn,
+        );
+        if (!record)
+          throw new AwsJsonError(
+            'ExecutionDoesNotExist',
+            `Execution Does Not Exist: '${String(body.executionArn)}'`,
+          );
         return { ...describe(record), stateMachineArn };
       },
       ListExecutions: () => ({

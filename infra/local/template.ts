@@ -23,7 +23,8 @@ export interface LocalDefinition {
 
 /** Local names: buckets and tables are named after their logical ids, so they are stable across runs. */
 export function localName(logicalId: string, resource: Resource): string {
-  if (resource.Type === 'AWS::S3::Bucket') return `mediagate-${logicalId.toLowerCase().replace(/[^a-z0-9-]/g, '')}`;
+  if (resource.Type === 'AWS::S3::Bucket')
+    return `mediagate-${logicalId.toLowerCase().replace(/[^a-z0-9-]/g, '')}`;
   return logicalId;
 }
 
@@ -52,14 +53,17 @@ export function resolveIntrinsics(value: unknown, template: CfnTemplate): unknow
     if (!resource) throw new Error(`template has no resource ${logicalId}`);
     if (attribute !== 'Arn') throw new Error(`cannot resolve ${logicalId}.${attribute} locally`);
     if (resource.Type === 'AWS::Lambda::Function') return lambdaArn(logicalId);
-    if (resource.Type === 'AWS::Events::EventBus') return `arn:aws:events:${LOCAL_REGION}:${LOCAL_ACCOUNT}:event-bus/${logicalId}`;
+    if (resource.Type === 'AWS::Events::EventBus')
+      return `arn:aws:events:${LOCAL_REGION}:${LOCAL_ACCOUNT}:event-bus/${logicalId}`;
     return `arn:aws:local:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${logicalId}`;
   }
   if ('Fn::Join' in object) {
     const [separator, parts] = object['Fn::Join'] as [string, unknown[]];
     return parts.map((part) => String(resolveIntrinsics(part, template))).join(separator);
   }
-  return Object.fromEntries(Object.entries(object).map(([key, item]) => [key, resolveIntrinsics(item, template)]));
+  return Object.fromEntries(
+    Object.entries(object).map(([key, item]) => [key, resolveIntrinsics(item, template)]),
+  );
 }
 
 function resourcesOfType(template: CfnTemplate, type: string): [string, Resource][] {
@@ -68,13 +72,17 @@ function resourcesOfType(template: CfnTemplate, type: string): [string, Resource
 
 export function stateMachineDefinition(template: CfnTemplate): LocalDefinition {
   const machines = resourcesOfType(template, 'AWS::StepFunctions::StateMachine');
-  if (machines.length !== 1 || !machines[0]) throw new Error(`expected one state machine, found ${machines.length}`);
+  if (machines.length !== 1 || !machines[0])
+    throw new Error(`expected one state machine, found ${machines.length}`);
   const definitionString = resolveIntrinsics(machines[0][1].Properties?.DefinitionString, template);
   if (typeof definitionString !== 'string') throw new Error('state machine has no DefinitionString');
   const definition = JSON.parse(definitionString) as LocalDefinition['definition'];
 
   const functionByArn = new Map(
-    resourcesOfType(template, 'AWS::Lambda::Function').map(([logicalId, resource]) => [lambdaArn(logicalId), { logicalId, resource }]),
+    resourcesOfType(template, 'AWS::Lambda::Function').map(([logicalId, resource]) => [
+      lambdaArn(logicalId),
+      { logicalId, resource },
+    ]),
   );
   const tasks: Record<string, TaskBinding> = {};
   for (const [name, state] of Object.entries(definition.States)) {
@@ -85,8 +93,8 @@ export function stateMachineDefinition(template: CfnTemplate): LocalDefinition {
       continue;
     }
     const fn = functionByArn.get(resource);
-    const step = (fn?.resource.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables
-      ?.MEDIAGATE_STEP;
+    const step = (fn?.resource.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)
+      ?.Variables?.MEDIAGATE_STEP;
     if (!fn || typeof step !== 'string') {
       throw new Error(`state ${name} uses ${resource}, which the local stack cannot run`);
     }
@@ -96,7 +104,9 @@ export function stateMachineDefinition(template: CfnTemplate): LocalDefinition {
 }
 
 export function bucketNames(template: CfnTemplate): string[] {
-  return resourcesOfType(template, 'AWS::S3::Bucket').map(([logicalId, resource]) => localName(logicalId, resource));
+  return resourcesOfType(template, 'AWS::S3::Bucket').map(([logicalId, resource]) =>
+    localName(logicalId, resource),
+  );
 }
 
 export interface LocalTableDefinition {
@@ -120,7 +130,11 @@ export function tableDefinitions(template: CfnTemplate): LocalTableDefinition[] 
     const properties = resource.Properties as {
       KeySchema: LocalTableDefinition['KeySchema'];
       AttributeDefinitions: LocalTableDefinition['AttributeDefinitions'];
-      GlobalSecondaryIndexes?: { IndexName: string; KeySchema: LocalTableDefinition['KeySchema']; Projection?: { ProjectionType?: string } }[];
+      GlobalSecondaryIndexes?: {
+        IndexName: string;
+        KeySchema: LocalTableDefinition['KeySchema'];
+        Projection?: { ProjectionType?: string };
+      }[];
       TimeToLiveSpecification?: { AttributeName?: string; Enabled?: boolean };
     };
     return {
@@ -132,7 +146,9 @@ export function tableDefinitions(template: CfnTemplate): LocalTableDefinition[] 
         KeySchema: index.KeySchema,
         Projection: { ProjectionType: (index.Projection?.ProjectionType ?? 'ALL') as 'ALL' },
       })),
-      TimeToLiveAttribute: properties.TimeToLiveSpecification?.Enabled ? properties.TimeToLiveSpecification.AttributeName : undefined,
+      TimeToLiveAttribute: properties.TimeToLiveSpecification?.Enabled
+        ? properties.TimeToLiveSpecification.AttributeName
+        : undefined,
     };
   });
 }
@@ -144,7 +160,9 @@ export function tableDefinitions(template: CfnTemplate): LocalTableDefinition[] 
 export function functionEnvironment(template: CfnTemplate): Record<string, string> {
   const merged: Record<string, string> = {};
   for (const [logicalId, resource] of resourcesOfType(template, 'AWS::Lambda::Function')) {
-    const variables = (resource.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+    const variables =
+      (resource.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ??
+      {};
     for (const [name, raw] of Object.entries(variables)) {
       if (name === 'MEDIAGATE_STEP') continue;
       const value = String(resolveIntrinsics(raw, template));

@@ -1,4 +1,12 @@
-import { CfnElement, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import {
+  CfnElement,
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Validations,
+} from 'aws-cdk-lib';
 import { EventBus } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
@@ -54,14 +62,21 @@ export class MediagateStack extends Stack {
     });
 
     const bucket = (id: string, extra: { expireAfterDays?: number; eventBridgeEnabled?: boolean } = {}) =>
-      new MediaBucket(this, id, { encryptionKey: key, accessLogsBucket: accessLogs, removalPolicy, ...extra }).bucket;
-    const ingest = bucket('Ingest', { expireAfterDays: props.ingestRetentionDays ?? 7, eventBridgeEnabled: true });
+      new MediaBucket(this, id, { encryptionKey: key, accessLogsBucket: accessLogs, removalPolicy, ...extra })
+        .bucket;
+    const ingest = bucket('Ingest', {
+      expireAfterDays: props.ingestRetentionDays ?? 7,
+      eventBridgeEnabled: true,
+    });
     const processed = bucket('Processed', { expireAfterDays: 30 });
     const results = bucket('Results');
     const quarantine = bucket('Quarantine', { expireAfterDays: 90 });
 
     const tables = new PipelineTables(this, 'Tables', { encryptionKey: key, removalPolicy });
-    const outcomeBus = new EventBus(this, 'Outcomes', { description: 'mediagate outcome and budget events', kmsKey: key });
+    const outcomeBus = new EventBus(this, 'Outcomes', {
+      description: 'mediagate outcome and budget events',
+      kmsKey: key,
+    });
     outcomeBus.archive('OutcomeArchive', {
       description: 'Replayable history of outcome events',
       eventPattern: { source: ['mediagate'] },
@@ -75,7 +90,8 @@ export class MediagateStack extends Stack {
     });
     Validations.of(openAiKey).acknowledge({
       id: 'AwsSolutions-SMG4',
-      reason: 'OpenAI keys are issued by OpenAI; AWS cannot rotate them. Rotate in the OpenAI console and put the new value.',
+      reason:
+        'OpenAI keys are issued by OpenAI; AWS cannot rotate them. Rotate in the OpenAI console and put the new value.',
     });
 
     const layers = new MediaLayers(this, 'Layers', { architecture });
@@ -90,7 +106,17 @@ export class MediagateStack extends Stack {
       MEDIAGATE_PII_DETECTOR: 'comprehend',
       MEDIAGATE_OCR: 'textract',
     };
-    const fn = (id: string, step: string, description: string, extra: { media?: boolean; memorySize?: number; timeout?: Duration; environment?: Record<string, string> } = {}) =>
+    const fn = (
+      id: string,
+      step: string,
+      description: string,
+      extra: {
+        media?: boolean;
+        memorySize?: number;
+        timeout?: Duration;
+        environment?: Record<string, string>;
+      } = {},
+    ) =>
       new MediaFunction(this, id, {
         step,
         description,
@@ -103,11 +129,16 @@ export class MediagateStack extends Stack {
         environment: { ...environment, ...extra.environment },
       }).function;
 
-    const validateAndStrip = fn('ValidateAndStripFunction', 'validate-and-strip', 'Sniff type, enforce limits, strip metadata', {
-      media: true,
-      memorySize: 2048,
-      timeout: Duration.seconds(90),
-    });
+    const validateAndStrip = fn(
+      'ValidateAndStripFunction',
+      'validate-and-strip',
+      'Sniff type, enforce limits, strip metadata',
+      {
+        media: true,
+        memorySize: 2048,
+        timeout: Duration.seconds(90),
+      },
+    );
     grantObjectRead(validateAndStrip, ingest, key, 'incoming/');
     grantObjectWrite(validateAndStrip, processed, key, 'sanitized/');
     grantObjectWrite(validateAndStrip, quarantine, key, 'quarantine/');
@@ -120,11 +151,16 @@ export class MediagateStack extends Stack {
     grantObjectRead(preprocess, processed, key, 'sanitized/');
     grantObjectWrite(preprocess, processed, key, 'processed/');
 
-    const dlpCheck = fn('DlpCheckFunction', 'dlp-check', 'Find PII in text, OCR and transcripts; apply tenant policy', {
-      media: true,
-      memorySize: 1024,
-      timeout: Duration.seconds(120),
-    });
+    const dlpCheck = fn(
+      'DlpCheckFunction',
+      'dlp-check',
+      'Find PII in text, OCR and transcripts; apply tenant policy',
+      {
+        media: true,
+        memorySize: 1024,
+        timeout: Duration.seconds(120),
+      },
+    );
     grantObjectRead(dlpCheck, ingest, key, 'incoming/');
     grantObjectRead(dlpCheck, processed, key, 'processed/');
     grantObjectWrite(dlpCheck, processed, key, 'redacted/');
@@ -132,16 +168,25 @@ export class MediagateStack extends Stack {
     dlpCheck.addToRolePolicy(
       new PolicyStatement({
         // Comprehend and Textract's synchronous APIs have no resource-level permissions.
-        actions: ['comprehend:DetectPiiEntities', 'comprehend:DetectDominantLanguage', 'textract:DetectDocumentText'],
+        actions: [
+          'comprehend:DetectPiiEntities',
+          'comprehend:DetectDominantLanguage',
+          'textract:DetectDocumentText',
+        ],
         resources: ['*'],
       }),
     );
 
-    const invokeModel = fn('InvokeModelFunction', 'invoke-model', 'Call GPT-4o with retries, breaker, cache', {
-      memorySize: 512,
-      timeout: Duration.seconds(150),
-      environment: { OPENAI_API_KEY_SECRET_ARN: openAiKey.secretArn },
-    });
+    const invokeModel = fn(
+      'InvokeModelFunction',
+      'invoke-model',
+      'Call GPT-4o with retries, breaker, cache',
+      {
+        memorySize: 512,
+        timeout: Duration.seconds(150),
+        environment: { OPENAI_API_KEY_SECRET_ARN: openAiKey.secretArn },
+      },
+    );
     grantObjectRead(invokeModel, processed, key, 'processed/');
     grantObjectRead(invokeModel, processed, key, 'redacted/');
     grantObjectRead(invokeModel, processed, key, 'prompts/');
@@ -151,9 +196,14 @@ export class MediagateStack extends Stack {
     grantItems(invokeModel, tables.ledger, key, ['read', 'write']);
     outcomeBus.grantPutEventsTo(invokeModel);
 
-    const recordCost = fn('RecordCostFunction', 'record-cost', 'Write the model call into the cost ledger once', {
-      timeout: Duration.seconds(30),
-    });
+    const recordCost = fn(
+      'RecordCostFunction',
+      'record-cost',
+      'Write the model call into the cost ledger once',
+      {
+        timeout: Duration.seconds(30),
+      },
+    );
     grantItems(recordCost, tables.ledger, key, ['read', 'write']);
     outcomeBus.grantPutEventsTo(recordCost);
 
@@ -168,15 +218,21 @@ export class MediagateStack extends Stack {
       for (const step of [validateAndStrip, preprocess, dlpCheck, invokeModel, recordCost]) {
         Validations.of(stateMachinePolicy).acknowledge({
           id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(step.node.defaultChild as CfnElement)}.Arn>:*]`,
-          reason: 'LambdaInvoke grants the function and its versions/aliases (ARN:*); the state machine invokes only these five.',
+          reason:
+            'LambdaInvoke grants the function and its versions/aliases (ARN:*); the state machine invokes only these five.',
         });
       }
     }
 
-    const starter = fn('StartExecutionFunction', 'start-execution', 'Start one execution per uploaded object version', {
-      timeout: Duration.seconds(30),
-      environment: { STATE_MACHINE_ARN: pipeline.stateMachine.stateMachineArn },
-    });
+    const starter = fn(
+      'StartExecutionFunction',
+      'start-execution',
+      'Start one execution per uploaded object version',
+      {
+        timeout: Duration.seconds(30),
+        environment: { STATE_MACHINE_ARN: pipeline.stateMachine.stateMachineArn },
+      },
+    );
     new IngestTrigger(this, 'IngestTrigger', {
       ingestBucket: ingest,
       starter,
@@ -187,14 +243,21 @@ export class MediagateStack extends Stack {
     const presigner = fn('PresignUploadFunction', 'presign-upload', 'Mint presigned POSTs for uploads', {
       timeout: Duration.seconds(10),
     });
-    const presign = new PresignEndpoint(this, 'PresignEndpoint', { presigner, ingestBucket: ingest, encryptionKey: key });
+    const presign = new PresignEndpoint(this, 'PresignEndpoint', {
+      presigner,
+      ingestBucket: ingest,
+      encryptionKey: key,
+    });
 
     // eventBridgeEnabled is applied by CDK's shared BucketNotificationsHandler custom resource.
-    const notificationsHandler = this.node.children.find((child) => child.node.id.startsWith('BucketNotificationsHandler'));
+    const notificationsHandler = this.node.children.find((child) =>
+      child.node.id.startsWith('BucketNotificationsHandler'),
+    );
     if (notificationsHandler) {
       Validations.of(notificationsHandler).acknowledge({
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        reason: 'CDK-owned custom resource that turns on EventBridge delivery for the ingest bucket; it runs only at deploy time.',
+        reason:
+          'CDK-owned custom resource that turns on EventBridge delivery for the ingest bucket; it runs only at deploy time.',
       });
     }
 

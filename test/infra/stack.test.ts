@@ -21,8 +21,13 @@ describe('MediagateStack', () => {
     const reportFile = path.join(outdir, 'validation-report.json');
     const report = fs.existsSync(reportFile) ? fs.readFileSync(reportFile, 'utf8') : '{}';
     expect(report).not.toMatch(/"severity":\s*"error"/);
-    const resources = template.toJSON().Resources as Record<string, { Metadata?: { cdk_nag?: { rules_to_suppress: { id: string; reason: string }[] } } }>;
-    const acknowledged = Object.values(resources).flatMap((resource) => resource.Metadata?.cdk_nag?.rules_to_suppress ?? []);
+    const resources = template.toJSON().Resources as Record<
+      string,
+      { Metadata?: { cdk_nag?: { rules_to_suppress: { id: string; reason: string }[] } } }
+    >;
+    const acknowledged = Object.values(resources).flatMap(
+      (resource) => resource.Metadata?.cdk_nag?.rules_to_suppress ?? [],
+    );
     expect(acknowledged.length).toBeGreaterThan(0);
     for (const { id, reason } of acknowledged) {
       expect(reason.length, `reason for ${id}`).toBeGreaterThan(40);
@@ -31,7 +36,11 @@ describe('MediagateStack', () => {
 
   it('encrypts every bucket that holds media with the customer-managed key and refuses plain HTTP', () => {
     const buckets = template.findResources('AWS::S3::Bucket', {
-      Properties: { BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' } }] } },
+      Properties: {
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' } }],
+        },
+      },
     });
     expect(Object.keys(buckets)).toHaveLength(4);
     for (const bucket of Object.values(buckets)) {
@@ -54,10 +63,15 @@ describe('MediagateStack', () => {
     template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
     template.allResourcesProperties('AWS::DynamoDB::GlobalTable', {
       SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
-      Replicas: [Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } })],
+      Replicas: [
+        Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } }),
+      ],
     });
     template.allResourcesProperties('AWS::SQS::Queue', { KmsMasterKeyId: Match.anyValue() });
-    template.allResourcesProperties('AWS::Logs::LogGroup', { KmsKeyId: Match.anyValue(), RetentionInDays: Match.anyValue() });
+    template.allResourcesProperties('AWS::Logs::LogGroup', {
+      KmsKeyId: Match.anyValue(),
+      RetentionInDays: Match.anyValue(),
+    });
   });
 
   it('expires uploads in the ingest bucket and sends its object events to EventBridge', () => {
@@ -78,13 +92,26 @@ describe('MediagateStack', () => {
       },
       Targets: [Match.objectLike({ Arn: Match.anyValue(), DeadLetterConfig: Match.anyValue() })],
     });
-    template.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: Match.objectLike({ maxReceiveCount: 5 }) });
-    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { FunctionResponseTypes: ['ReportBatchItemFailures'] });
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      RedrivePolicy: Match.objectLike({ maxReceiveCount: 5 }),
+    });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
   });
 
   it('chains the five steps in order, each with its own Retry and a Catch to the failure path', () => {
     const { definition } = stateMachineDefinition(template.toJSON() as CfnTemplate);
-    const states = definition.States as Record<string, { Type: string; Next?: string; Retry?: unknown[]; Catch?: { Next: string }[]; Choices?: { Next: string }[] }>;
+    const states = definition.States as Record<
+      string,
+      {
+        Type: string;
+        Next?: string;
+        Retry?: unknown[];
+        Catch?: { Next: string }[];
+        Choices?: { Next: string }[];
+      }
+    >;
     const order = ['ValidateAndStrip', 'Preprocess', 'DlpCheck', 'InvokeModel', 'RecordCost'];
     expect(definition.StartAt).toBe('ValidateAndStrip');
     for (const [index, name] of order.entries()) {
@@ -120,7 +147,11 @@ describe('MediagateStack', () => {
       });
     }
     const mediaSteps = template.findResources('AWS::Lambda::Function', {
-      Properties: { Environment: { Variables: { MEDIAGATE_STEP: Match.stringLikeRegexp('validate-and-strip|preprocess') } } },
+      Properties: {
+        Environment: {
+          Variables: { MEDIAGATE_STEP: Match.stringLikeRegexp('validate-and-strip|preprocess') },
+        },
+      },
     });
     for (const fn of Object.values(mediaSteps)) expect(fn.Properties.Layers).toHaveLength(2);
   });

@@ -11,14 +11,23 @@ import { type LocalStack, startLocalStack } from '../../infra/local/stack.js';
 import { stateMachineDefinition } from '../../infra/local/template.js';
 
 /** Uploads through the presign endpoint exactly as an app does: JSON request, then a multipart POST. */
-async function upload(stack: LocalStack, bytes: Buffer, contentType: string, tenant = 'acme'): Promise<string> {
+async function upload(
+  stack: LocalStack,
+  bytes: Buffer,
+  contentType: string,
+  tenant = 'acme',
+): Promise<string> {
   const presign = await fetch(stack.endpoints.presign, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ tenant, contentType }),
   });
   expect(presign.status).toBe(200);
-  const { url, fields, key } = (await presign.json()) as { url: string; fields: Record<string, string>; key: string };
+  const { url, fields, key } = (await presign.json()) as {
+    url: string;
+    fields: Record<string, string>;
+    key: string;
+  };
   const form = new FormData();
   for (const [name, value] of Object.entries(fields)) form.append(name, value);
   form.append('file', new Blob([bytes], { type: contentType }));
@@ -28,7 +37,11 @@ async function upload(stack: LocalStack, bytes: Buffer, contentType: string, ten
 }
 
 async function ledgerItems(stack: LocalStack, tenant: string) {
-  const client = new DynamoDBClient({ region: 'us-east-1', endpoint: stack.endpoints.dynamodb, credentials: LOCAL_CREDENTIALS });
+  const client = new DynamoDBClient({
+    region: 'us-east-1',
+    endpoint: stack.endpoints.dynamodb,
+    credentials: LOCAL_CREDENTIALS,
+  });
   const response = await client.send(
     new QueryCommand({
       TableName: stack.environment.LEDGER_TABLE,
@@ -56,15 +69,25 @@ describe('the pipeline on the local stack', () => {
 
   it('runs exactly the ASL of the synthesized template: same states, transitions, Retry and Catch', () => {
     // Prepare: read the definition straight from the template, independently of the runner
-    const machine = Object.values(stack.template.Resources).find((r) => r.Type === 'AWS::StepFunctions::StateMachine');
-    const parts = (machine?.Properties?.DefinitionString as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+    const machine = Object.values(stack.template.Resources).find(
+      (r) => r.Type === 'AWS::StepFunctions::StateMachine',
+    );
+    const parts = (machine?.Properties?.DefinitionString as { 'Fn::Join': [string, unknown[]] })[
+      'Fn::Join'
+    ][1];
     const placeholder = 'TOKEN';
-    const fromTemplate = JSON.parse(parts.map((part) => (typeof part === 'string' ? part : placeholder)).join('')) as {
+    const fromTemplate = JSON.parse(
+      parts.map((part) => (typeof part === 'string' ? part : placeholder)).join(''),
+    ) as {
       StartAt: string;
       States: Record<string, Record<string, unknown>>;
     };
     const strip = (states: Record<string, Record<string, unknown>>) =>
-      JSON.parse(JSON.stringify(states, (key, value) => (key === 'Resource' || key === 'EventBusName' ? 'ARN' : value)));
+      JSON.parse(
+        JSON.stringify(states, (key, value) =>
+          key === 'Resource' || key === 'EventBusName' ? 'ARN' : value,
+        ),
+      );
 
     // Act
     const running = stack.stepFunctions.definition.definition;
@@ -78,7 +101,9 @@ describe('the pipeline on the local stack', () => {
 
   it('processes an upload through a presigned POST, emits Media Processed and writes one ledger item', async () => {
     // Prepare
-    const photo = await sharp({ create: { width: 1600, height: 1200, channels: 3, background: '#4a7' } }).jpeg().toBuffer();
+    const photo = await sharp({ create: { width: 1600, height: 1200, channels: 3, background: '#4a7' } })
+      .jpeg()
+      .toBuffer();
 
     // Act
     const key = await upload(stack, photo, 'image/jpeg');
@@ -88,12 +113,21 @@ describe('the pipeline on the local stack', () => {
     const state = event.detail as PipelineState;
     expect(event.detailType).toBe('Media Processed');
     expect(state.status).toBe('processed');
-    expect(state.steps.map((step) => step.name)).toEqual(['ValidateAndStrip', 'Preprocess', 'DlpCheck', 'InvokeModel', 'RecordCost']);
+    expect(state.steps.map((step) => step.name)).toEqual([
+      'ValidateAndStrip',
+      'Preprocess',
+      'DlpCheck',
+      'InvokeModel',
+      'RecordCost',
+    ]);
     expect(state.processed?.width).toBeLessThanOrEqual(1024);
     expect(state.model?.requestIds[0]).toMatch(/^req_/);
     expect(state.cost?.costMicroUsd).toBeGreaterThan(0);
     await stack.stepFunctions.idle();
-    const history = stack.stepFunctions.execution(state.executionId)?.history.filter((h) => h.type === 'StateEntered').map((h) => h.state);
+    const history = stack.stepFunctions
+      .execution(state.executionId)
+      ?.history.filter((h) => h.type === 'StateEntered')
+      .map((h) => h.state);
     expect(history).toEqual([
       'ValidateAndStrip',
       'AfterValidateAndStrip',
@@ -112,7 +146,9 @@ describe('the pipeline on the local stack', () => {
 
   it('starts no second execution and writes no second ledger item for a duplicate event', async () => {
     // Prepare
-    const photo = await sharp({ create: { width: 800, height: 600, channels: 3, background: '#a47' } }).png().toBuffer();
+    const photo = await sharp({ create: { width: 800, height: 600, channels: 3, background: '#a47' } })
+      .png()
+      .toBuffer();
     const key = await upload(stack, photo, 'image/png', 'dupes');
     const first = (await stack.waitForOutcome(key)).detail as PipelineState;
     const executionsBefore = stack.stepFunctions.execution(first.executionId);
@@ -161,12 +197,24 @@ describe('the pipeline on the local stack', () => {
     expect(state.status).toBe('rejected');
     expect(['TYPE_MISMATCH', 'UNSUPPORTED_TYPE']).toContain(state.reason);
     expect(stack.simulator?.requests.length ?? 0).toBe(requestsBefore);
-    const s3 = new S3Client({ region: 'us-east-1', endpoint: stack.endpoints.s3, forcePathStyle: true, credentials: LOCAL_CREDENTIALS });
+    const s3 = new S3Client({
+      region: 'us-east-1',
+      endpoint: stack.endpoints.s3,
+      forcePathStyle: true,
+      credentials: LOCAL_CREDENTIALS,
+    });
     const quarantined = await s3.send(
-      new ListObjectsV2Command({ Bucket: stack.environment.QUARANTINE_BUCKET, Prefix: `quarantine/badfiles/${state.executionId}/` }),
+      new ListObjectsV2Command({
+        Bucket: stack.environment.QUARANTINE_BUCKET,
+        Prefix: `quarantine/badfiles/${state.executionId}/`,
+      }),
     );
-    expect(quarantined.Contents?.map((object) => object.Key)).toEqual([`quarantine/badfiles/${state.executionId}/${state.reason}`]);
-    const processed = await s3.send(new ListObjectsV2Command({ Bucket: stack.environment.PROCESSED_BUCKET, Prefix: `sanitized/badfiles/` }));
+    expect(quarantined.Contents?.map((object) => object.Key)).toEqual([
+      `quarantine/badfiles/${state.executionId}/${state.reason}`,
+    ]);
+    const processed = await s3.send(
+      new ListObjectsV2Command({ Bucket: stack.environment.PROCESSED_BUCKET, Prefix: `sanitized/badfiles/` }),
+    );
     expect(processed.Contents ?? []).toHaveLength(0);
     expect(JSON.stringify(event)).not.toContain('Jane Example');
   });

@@ -10,7 +10,15 @@ async function presign(stack: LocalStack, body: unknown) {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
-  return { status: response.status, body: (await response.json()) as { url: string; fields: Record<string, string>; key: string; error?: string } };
+  return {
+    status: response.status,
+    body: (await response.json()) as {
+      url: string;
+      fields: Record<string, string>;
+      key: string;
+      error?: string;
+    },
+  };
 }
 
 function form(fields: Record<string, string>, file: Buffer, type: string): FormData {
@@ -35,24 +43,39 @@ describe('presigned uploads on the local stack', () => {
   });
 
   it('scopes the key to incoming/<tenant>/ and pins the declared type and size range', async () => {
-    const { status, body } = await presign(stack, { tenant: 'acme', contentType: 'image/png', task: 'describe' });
+    const { status, body } = await presign(stack, {
+      tenant: 'acme',
+      contentType: 'image/png',
+      task: 'describe',
+    });
     expect(status).toBe(200);
     expect(body.key).toMatch(/^incoming\/acme\/[0-9a-f-]{36}$/);
-    const policy = JSON.parse(Buffer.from(String(body.fields.Policy), 'base64').toString('utf8')) as { conditions: unknown[] };
+    const policy = JSON.parse(Buffer.from(String(body.fields.Policy), 'base64').toString('utf8')) as {
+      conditions: unknown[];
+    };
     expect(policy.conditions).toEqual(
-      expect.arrayContaining([['content-length-range', 1, 1000], ['eq', '$Content-Type', 'image/png'], { key: body.key }]),
+      expect.arrayContaining([
+        ['content-length-range', 1, 1000],
+        ['eq', '$Content-Type', 'image/png'],
+        { key: body.key },
+      ]),
     );
   });
 
   it('refuses a tenant id that could escape its prefix and a type outside the allowlist', async () => {
     expect((await presign(stack, { tenant: '../other', contentType: 'image/png' })).status).toBe(400);
-    expect((await presign(stack, { tenant: 'acme', contentType: 'image/svg+xml' })).body.error).toContain('contentType');
+    expect((await presign(stack, { tenant: 'acme', contentType: 'image/svg+xml' })).body.error).toContain(
+      'contentType',
+    );
   });
 
   it('makes S3 refuse an upload over the size range, with another content type, or with a forged signature', async () => {
     const { body } = await presign(stack, { tenant: 'acme', contentType: 'image/png' });
 
-    const tooLarge = await fetch(body.url, { method: 'POST', body: form(body.fields, Buffer.alloc(1001), 'image/png') });
+    const tooLarge = await fetch(body.url, {
+      method: 'POST',
+      body: form(body.fields, Buffer.alloc(1001), 'image/png'),
+    });
     const otherType = await fetch(body.url, {
       method: 'POST',
       body: form({ ...body.fields, 'Content-Type': 'text/html' }, Buffer.alloc(10), 'text/html'),
@@ -61,7 +84,10 @@ describe('presigned uploads on the local stack', () => {
       method: 'POST',
       body: form({ ...body.fields, 'X-Amz-Signature': '0'.repeat(64) }, Buffer.alloc(10), 'image/png'),
     });
-    const fits = await fetch(body.url, { method: 'POST', body: form(body.fields, Buffer.alloc(10), 'image/png') });
+    const fits = await fetch(body.url, {
+      method: 'POST',
+      body: form(body.fields, Buffer.alloc(10), 'image/png'),
+    });
 
     expect(tooLarge.status).toBe(400);
     expect(await tooLarge.text()).toContain('EntityTooLarge');

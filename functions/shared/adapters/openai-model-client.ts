@@ -6,9 +6,9 @@
 import OpenAI, { APIConnectionError, APIError, toFile } from 'openai';
 import type { ChatCompletion, ChatCompletionContentPart } from 'openai/resources/chat/completions';
 import {
+  ModelCallError,
   type ModelCallRequest,
   type ModelCallResult,
-  ModelCallError,
   type ModelClient,
   type ModelUsage,
 } from '../ports.js';
@@ -28,7 +28,10 @@ export function isTranscriptionModel(model: string): boolean {
 }
 
 /** `retry-after-ms` (OpenAI's, fractional ms) wins over `retry-after` (seconds or an HTTP date). */
-export function parseRetryAfterMs(headers: { get(name: string): string | null } | undefined, now = Date.now()): number | undefined {
+export function parseRetryAfterMs(
+  headers: { get(name: string): string | null } | undefined,
+  now = Date.now(),
+): number | undefined {
   const ms = headers?.get('retry-after-ms');
   if (ms) {
     const value = Number(ms);
@@ -63,12 +66,16 @@ export function toModelCallError(error: unknown, requestId: string | null = null
     if (status === 401 || status === 403) return new ModelCallError('auth', label, details);
     if (status === 408 || status === 409 || status === 429 || (status !== undefined && status >= 500)) {
       const retryAfterMs = parseRetryAfterMs(error.headers);
-      return new ModelCallError('retryable', label, { ...details, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
+      return new ModelCallError('retryable', label, {
+        ...details,
+        ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+      });
     }
     return new ModelCallError('invalid', label, details);
   }
   // A 200 whose body is not JSON (a proxy's HTML page, a truncated body): the next attempt may be fine.
-  if (error instanceof SyntaxError) return new ModelCallError('retryable', 'response body was not valid JSON', { requestId });
+  if (error instanceof SyntaxError)
+    return new ModelCallError('retryable', 'response body was not valid JSON', { requestId });
   throw error;
 }
 
@@ -90,7 +97,10 @@ function contentParts(request: ModelCallRequest): ChatCompletionContentPart[] {
     const url = `data:${media.mime};base64,${media.bytes.toString('base64')}`;
     parts.push({ type: 'image_url', image_url: { url, detail: media.detail } });
   } else if (media?.kind === 'audio') {
-    parts.push({ type: 'input_audio', input_audio: { data: media.bytes.toString('base64'), format: media.format } });
+    parts.push({
+      type: 'input_audio',
+      input_audio: { data: media.bytes.toString('base64'), format: media.format },
+    });
   }
   return parts;
 }
@@ -113,7 +123,11 @@ export function createOpenAiModelClient(options: OpenAiModelClientOptions): Mode
         ? {
             response_format: {
               type: 'json_schema' as const,
-              json_schema: { name: request.responseSchema.name, schema: request.responseSchema.schema, strict: true },
+              json_schema: {
+                name: request.responseSchema.name,
+                schema: request.responseSchema.schema,
+                strict: true,
+              },
             },
           }
         : {}),
@@ -129,11 +143,17 @@ export function createOpenAiModelClient(options: OpenAiModelClientOptions): Mode
     }
     const choice = completion.choices?.[0];
     if (!choice) throw new ModelCallError('retryable', 'response had no choices', { requestId });
-    if (choice.message.refusal) throw new ModelCallError('refused', 'the model refused the request', { requestId });
+    if (choice.message.refusal)
+      throw new ModelCallError('refused', 'the model refused the request', { requestId });
     if (choice.finish_reason === 'content_filter') {
       throw new ModelCallError('refused', 'the answer was stopped by the content filter', { requestId });
     }
-    return { text: choice.message.content ?? '', model: completion.model, requestId, usage: usageOf(completion) };
+    return {
+      text: choice.message.content ?? '',
+      model: completion.model,
+      requestId,
+      usage: usageOf(completion),
+    };
   }
 
   async function transcribe(request: ModelCallRequest): Promise<ModelCallResult> {
@@ -141,7 +161,9 @@ export function createOpenAiModelClient(options: OpenAiModelClientOptions): Mode
     if (media?.kind !== 'audio') {
       throw new ModelCallError('invalid', `${request.model} needs audio input`);
     }
-    const file = await toFile(media.bytes, `audio.${media.format}`, { type: media.format === 'mp3' ? 'audio/mpeg' : 'audio/wav' });
+    const file = await toFile(media.bytes, `audio.${media.format}`, {
+      type: media.format === 'mp3' ? 'audio/mpeg' : 'audio/wav',
+    });
     let requestId: string | null = null;
     try {
       const { data, request_id } = await client.audio.transcriptions

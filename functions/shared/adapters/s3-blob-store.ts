@@ -1,11 +1,19 @@
-import { CopyObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CopyObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import type { BlobStore, StoredObject } from '../ports.js';
 
 /** BlobStore over S3. Encryption is the buckets' default (SSE-KMS), so no per-call key settings. */
 export function createS3BlobStore(client: S3Client): BlobStore {
   return {
     async get(bucket, key, versionId): Promise<StoredObject> {
-      const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }));
+      const response = await client.send(
+        new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }),
+      );
       if (!response.Body) throw new Error(`object body missing for s3://${bucket}/<key>`);
       const body = Buffer.from(await response.Body.transformToByteArray());
       return {
@@ -16,8 +24,14 @@ export function createS3BlobStore(client: S3Client): BlobStore {
       };
     },
     async head(bucket, key, versionId) {
-      const response = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }));
-      return { contentType: response.ContentType, metadata: response.Metadata ?? {}, versionId: response.VersionId };
+      const response = await client.send(
+        new HeadObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }),
+      );
+      return {
+        contentType: response.ContentType,
+        metadata: response.Metadata ?? {},
+        versionId: response.VersionId,
+      };
     },
     async put(bucket, key, body, options) {
       await client.send(

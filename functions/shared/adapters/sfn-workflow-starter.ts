@@ -16,7 +16,8 @@ export function createSfnWorkflowStarter(client: SFNClient, stateMachineArn: str
         );
         return { started: true, executionId: response.executionArn ?? executionArnFor(name) };
       } catch (error) {
-        if (error instanceof ExecutionAlreadyExists) return { started: false, executionId: executionArnFor(name) };
+        if (error instanceof ExecutionAlreadyExists)
+          return { started: false, executionId: executionArnFor(name) };
         throw error;
       }
     },

@@ -39,7 +39,17 @@ const TAG_GROUP: Readonly<Record<AudioFormat, string>> = {
 export const INPUT_GUARD_ARGS = ['-protocol_whitelist', 'file,pipe'] as const;
 export const BITEXACT_ARGS = ['-fflags', '+bitexact', '-flags:a', '+bitexact'] as const;
 /** Drops every tag, chapter and non-audio stream (cover art is a video stream). */
-export const STRIP_ARGS = ['-map', '0:a:0', '-map_metadata', '-1', '-map_chapters', '-1', '-vn', '-sn', '-dn'] as const;
+export const STRIP_ARGS = [
+  '-map',
+  '0:a:0',
+  '-map_metadata',
+  '-1',
+  '-map_chapters',
+  '-1',
+  '-vn',
+  '-sn',
+  '-dn',
+] as const;
 
 export interface AudioProbe {
   readonly durationSec: number | null;
@@ -75,7 +85,10 @@ function channelsOf(description: string): number {
   return 0;
 }
 
-/** Key names of `Metadata:` blocks in ffmpeg's input dump; the values after the colon are never read. */
+/**
+ * Key names of `Metadata:` blocks in ffmpeg's input dump; the values after the colon are never read.
+ * Lower-cased: ffmpeg versions differ in the case they print Vorbis/Matroska keys in.
+ */
 function metadataKeys(lines: string[], start: number): { keys: string[]; end: number } {
   const header = lines[start] ?? '';
   const indent = header.length - header.trimStart().length;
@@ -85,11 +98,21 @@ function metadataKeys(lines: string[], start: number): { keys: string[]; end: nu
     const line = lines[i] ?? '';
     const lineIndent = line.length - line.trimStart().length;
     if (line.trim() === '' || lineIndent <= indent) break;
-    const key = line.slice(0, line.indexOf(':') >= 0 ? line.indexOf(':') : 0).trim();
+    const key = line.slice(0, Math.max(line.indexOf(':'), 0)).trim();
     // Continuation lines of multi-line values have an empty key; keys are letters, digits and punctuation.
-    if (key && /^[\w.\-:/ ]{1,64}$/.test(key)) keys.push(key.replace(/\s+/g, '_'));
+    if (key && /^[\w.\-:/ ]{1,64}$/.test(key)) keys.push(key.replace(/\s+/g, '_').toLowerCase());
   }
   return { keys, end: i - 1 };
+}
+
+/**
+ * Cover art is a still-image "video" stream. Newer ffmpeg marks it `(attached pic)`; the 2018 static build
+ * does not, so image codecs count as cover art too (no one records a voice note as Motion JPEG).
+ */
+const COVER_ART_CODECS = /^(mjpeg|png|bmp|gif|tiff|webp)\b/;
+
+function isCoverArt(description: string): boolean {
+  return description.includes('(attached pic)') || COVER_ART_CODECS.test(description);
 }
 
 /** Parses `ffmpeg -i` stderr. Exported for tests: the format differs a little between ffmpeg versions. */
@@ -124,9 +147,10 @@ export function parseFfmpegProbe(stderr: string, format: AudioFormat): AudioProb
       chapters++;
       continue;
     }
-    const stream = /^Stream #\d+[:.]\d+(?:\[[^\]]*\])?(?:\([^)]*\))?: (Audio|Video|Subtitle|Data|Attachment): (.*)$/.exec(
-      trimmed,
-    );
+    const stream =
+      /^Stream #\d+[:.]\d+(?:\[[^\]]*\])?(?:\([^)]*\))?: (Audio|Video|Subtitle|Data|Attachment): (.*)$/.exec(
+        trimmed,
+      );
     if (stream?.[1] && stream[2] !== undefined) {
       if (stream[1] === 'Audio') {
         audioStreams++;
@@ -134,7 +158,7 @@ export function parseFfmpegProbe(stderr: string, format: AudioFormat): AudioProb
           channels = channelsOf(stream[2]);
           sampleRate = Number(/(\d+) Hz/.exec(stream[2])?.[1] ?? 0);
         }
-      } else if (stream[1] === 'Video' && stream[2].includes('(attached pic)')) {
+      } else if (stream[1] === 'Video' && isCoverArt(stream[2])) {
         removed.add('CoverArt');
       } else if (stream[1] === 'Video') {
         videoStreams++;
@@ -153,7 +177,10 @@ export type AudioProbeOutcome = { ok: true; probe: AudioProbe } | { ok: false; r
 export function checkAudioProbe(probe: AudioProbe | null, limits: MediaLimits): AudioProbeOutcome {
   if (!probe) return { ok: false, rejection: reject('CORRUPT', 'the audio container could not be read') };
   if (probe.videoStreams > 0) {
-    return { ok: false, rejection: reject('UNSUPPORTED_TYPE', 'video is not accepted, only audio recordings') };
+    return {
+      ok: false,
+      rejection: reject('UNSUPPORTED_TYPE', 'video is not accepted, only audio recordings'),
+    };
   }
   if (probe.audioStreams === 0) {
     return { ok: false, rejection: reject('CORRUPT', 'the file contains no audio stream') };
@@ -180,12 +207,20 @@ export function durationRejection(seconds: number, limits: MediaLimits): Rejecti
   );
 }
 
-/** Writes the input where ffmpeg can seek it (MP4 keeps its index at the end) and always cleans up. */
-export async function withTempInput<T>(input: Buffer, use: (path: string) => Promise<T>): Promise<T> {
+/**
+ * Writes the input where ffmpeg can seek it (MP4 keeps its index at the end) and always cleans up.
+ * A WAV written by a streaming recorder has placeholder sizes (0 or 0xFFFFFFFF) that ffmpeg reports as a
+ * corrupt last packet; its sizes are made real first, on a copy.
+ */
+export async function withTempInput<T>(
+  input: Buffer,
+  format: AudioFormat,
+  use: (path: string) => Promise<T>,
+): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'mediagate-'));
   try {
     const path = join(dir, `${randomUUID()}.bin`);
-    await writeFile(path, input, { mode: 0o600 });
+    await writeFile(path, format === 'wav' ? fixWavSizes(Buffer.from(input)) : input, { mode: 0o600 });
     return await use(path);
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -197,7 +232,11 @@ export function inputArgs(format: AudioFormat, path: string): string[] {
 }
 
 /** `ffmpeg -i` with no output: exits 1 by design, everything we need is in stderr. */
-export async function probeAudio(path: string, format: AudioFormat, timeoutMs: number): Promise<AudioProbe | null> {
+export async function probeAudio(
+  path: string,
+  format: AudioFormat,
+  timeoutMs: number,
+): Promise<AudioProbe | null> {
   const run = await spawnFfmpeg(inputArgs(format, path), { timeoutMs });
   return parseFfmpegProbe(run.stderr, format);
 }

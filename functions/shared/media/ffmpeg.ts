@@ -62,8 +62,8 @@ export function spawnFfmpeg(
       timedOut = true;
       child.kill('SIGKILL');
     }, options.timeoutMs);
-    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => {
+    child.stdout?.on('data', (chunk: Buffer) => chunks.push(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => {
       stderr += chunk.toString('utf8');
       if (stderr.length > MAX_STDERR_CHARS * 2) stderr = stderr.slice(-MAX_STDERR_CHARS);
     });
@@ -88,7 +88,10 @@ export function spawnFfmpeg(
 }
 
 /** Runs ffmpeg, returns its stdout; a non-zero exit or a timeout throws `FfmpegError`. */
-export async function runFfmpeg(args: string[], options: { input?: Buffer; timeoutMs: number }): Promise<Buffer> {
+export async function runFfmpeg(
+  args: string[],
+  options: { input?: Buffer; timeoutMs: number },
+): Promise<Buffer> {
   const run = await spawnFfmpeg(args, options);
   if (run.exitCode !== 0) {
     throw new FfmpegError(`ffmpeg exited with status ${run.exitCode}`, run.exitCode, false, run.stderr);

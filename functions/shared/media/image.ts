@@ -2,6 +2,7 @@
  * Image side of validation: header-only checks against the limits, the names of the metadata present,
  * and a sharp pipeline that keeps none of it. Nothing here decodes pixels before the header checks pass.
  */
+import type { Metadata, Sharp, SharpOptions } from 'sharp';
 import sharp from 'sharp';
 import type { Rejection } from '../reasons.js';
 import { reject } from '../reasons.js';
@@ -24,7 +25,7 @@ const SHARP_FORMAT: Readonly<Record<ImageFormat, string>> = {
  * Options for every sharp instance that reads untrusted bytes: libvips warnings (truncation, bad
  * checksums) are errors, a pixel ceiling bounds memory, and only the first frame/page is ever read.
  */
-export function untrustedSharpOptions(limits: MediaLimits): sharp.SharpOptions {
+export function untrustedSharpOptions(limits: MediaLimits): SharpOptions {
   return { failOn: 'warning', limitInputPixels: limits.maxPixels, pages: 1, page: 0 };
 }
 
@@ -39,8 +40,12 @@ export interface ImageInspection {
 export type InspectOutcome = { ok: true; inspection: ImageInspection } | { ok: false; rejection: Rejection };
 
 /** Reads only the header (sharp `metadata()`), checks the limits and lists the metadata present. */
-export async function inspectImage(input: Buffer, format: ImageFormat, limits: MediaLimits): Promise<InspectOutcome> {
-  let meta: sharp.Metadata;
+export async function inspectImage(
+  input: Buffer,
+  format: ImageFormat,
+  limits: MediaLimits,
+): Promise<InspectOutcome> {
+  let meta: Metadata;
   try {
     // metadata() parses headers only; `limitInputPixels: false` so an oversized header is reported by us.
     meta = await sharp(input, { failOn: 'warning', limitInputPixels: false }).metadata();
@@ -77,7 +82,10 @@ export async function inspectImage(input: Buffer, format: ImageFormat, limits: M
   if ((meta.pages ?? 1) > limits.maxFrames) {
     return {
       ok: false,
-      rejection: reject('LIMIT_EXCEEDED', `the image has ${meta.pages} frames/pages; the limit is ${limits.maxFrames}`),
+      rejection: reject(
+        'LIMIT_EXCEEDED',
+        `the image has ${meta.pages} frames/pages; the limit is ${limits.maxFrames}`,
+      ),
     };
   }
   const swapped = (meta.orientation ?? 1) >= 5;
@@ -92,7 +100,7 @@ export async function inspectImage(input: Buffer, format: ImageFormat, limits: M
   };
 }
 
-function metadataNames(input: Buffer, format: ImageFormat, meta: sharp.Metadata): string[] {
+function metadataNames(input: Buffer, format: ImageFormat, meta: Metadata): string[] {
   const names = new Set<string>();
   if (format === 'jpeg') for (const name of jpegMetadataSegments(input)) names.add(name);
   if (format === 'png') for (const name of pngMetadataChunks(input)) names.add(name);
@@ -134,7 +142,7 @@ export interface EncodedImage {
  * converted to sRGB from any embedded profile, and no metadata written (sharp keeps none unless told to;
  * we never tell it to). The output is untagged sRGB.
  */
-export function untrustedImagePipeline(input: Buffer, limits: MediaLimits): sharp.Sharp {
+export function untrustedImagePipeline(input: Buffer, limits: MediaLimits): Sharp {
   return sharp(input, untrustedSharpOptions(limits)).autoOrient().toColourspace('srgb');
 }
 

@@ -37,7 +37,8 @@ export function resolveMediaLimits(overrides: Partial<MediaLimits> = {}): MediaL
   const limits = { ...DEFAULT_MEDIA_LIMITS };
   for (const [key, value] of Object.entries(overrides) as [keyof MediaLimits, number | undefined][]) {
     if (value === undefined) continue;
-    if (!Number.isFinite(value) || value <= 0) throw new Error(`media limit ${key} must be a positive number`);
+    if (!Number.isFinite(value) || value <= 0)
+      throw new Error(`media limit ${key} must be a positive number`);
     limits[key] = value;
   }
   return limits;

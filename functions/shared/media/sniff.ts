@@ -83,7 +83,12 @@ const DECLARED_ALIASES: Readonly<Record<string, ImageFormat | AudioFormat>> = {
 };
 
 /** Types that say nothing about the content; a declaration of one of these is not checked. */
-const UNINFORMATIVE_TYPES = new Set(['', 'application/octet-stream', 'binary/octet-stream', 'application/unknown']);
+const UNINFORMATIVE_TYPES = new Set([
+  '',
+  'application/octet-stream',
+  'binary/octet-stream',
+  'application/unknown',
+]);
 
 /** Formats whose declared names are interchangeable in practice (Safari labels M4A recordings audio/aac). */
 function sameFamily(declared: ImageFormat | AudioFormat, sniffed: ImageFormat | AudioFormat): boolean {
@@ -101,7 +106,9 @@ export function normaliseDeclaredType(declared: string | undefined): string {
   return (declared ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
 }
 
-export type SniffResult = { ok: true; accepted: AcceptedFormat } | { ok: false; rejection: Rejection; inputType?: string };
+export type SniffResult =
+  | { ok: true; accepted: AcceptedFormat }
+  | { ok: false; rejection: Rejection; inputType?: string };
 
 const TEXT_SAMPLE_BYTES = 4096;
 
@@ -151,12 +158,17 @@ function textRejection(input: Buffer): Rejection {
  */
 export async function sniffMedia(input: Buffer, declaredType?: string): Promise<SniffResult> {
   const detected = await fileTypeFromBuffer(input);
-  // Text is checked first: a UTF-16 BOM (FF FE) is also an MPEG audio frame sync to naive sniffers.
-  if (detected?.ext === 'svg' || detected?.ext === 'xml' || looksLikeText(input)) {
+  if (detected?.ext === 'svg' || detected?.ext === 'xml')
+    return { ok: false, rejection: textRejection(input) };
+  // A UTF-16 BOM (FF FE) is also an MPEG audio frame sync, so "audio" that reads as text is text.
+  if ((!detected || detected.mime.startsWith('audio/')) && looksLikeText(input)) {
     return { ok: false, rejection: textRejection(input) };
   }
   if (!detected) {
-    return { ok: false, rejection: reject('UNSUPPORTED_TYPE', 'the file is not a recognised image or audio format') };
+    return {
+      ok: false,
+      rejection: reject('UNSUPPORTED_TYPE', 'the file is not a recognised image or audio format'),
+    };
   }
   if (detected.ext === 'heic' || detected.mime === 'image/heif' || detected.mime === 'image/heic') {
     return {
@@ -184,7 +196,10 @@ export async function sniffMedia(input: Buffer, declaredType?: string): Promise<
       return {
         ok: false,
         inputType: accepted.mime,
-        rejection: reject('TYPE_MISMATCH', `declared as ${printableType(declared)} but the bytes are ${accepted.mime}`),
+        rejection: reject(
+          'TYPE_MISMATCH',
+          `declared as ${printableType(declared)} but the bytes are ${accepted.mime}`,
+        ),
       };
     }
   }
