@@ -35,6 +35,9 @@ import {
 
 export const DEFAULT_STATE_DIR = '.mediagate';
 
+/** Counts stacks started in this process; each gets its own instance of the handler modules. */
+let stackInstances = 0;
+
 export interface LocalStackOptions {
   /** Where objects, tables, executions and the event log live. @default MEDIAGATE_STATE_DIR or .mediagate */
   readonly stateDir?: string;
@@ -91,6 +94,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   try {
     const { template } = synthesizeMediagate();
     const definition = stateMachineDefinition(template);
+    const instance = ++stackInstances;
 
     const objectEvents: S3ObjectCreatedEvent[] = [];
     let deliver: (event: S3ObjectCreatedEvent) => void = (event) => objectEvents.push(event);
@@ -141,7 +145,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const stepFunctions = await startLocalStepFunctions({
       definition,
-      loadHandler: loadStepHandler,
+      loadHandler: (step) => loadHandler(step, instance),
       eventBridge: { endpoint: events.endpoint, credentials: LOCAL_CREDENTIALS },
       registryFile: path.join(stateDir, 'executions.json'),
       parkRetryMs: options.parkRetryMs,
@@ -154,11 +158,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       STATE_MACHINE_ARN: stepFunctions.stateMachineArn,
     });
 
-    const starter = (await import('../../functions/start-execution/handler.js')).handler as (
-      event: SQSEvent,
-    ) => Promise<SQSBatchResponse>;
+    const starter = await loadHandler<(event: SQSEvent) => Promise<SQSBatchResponse>>('start-execution', instance);
     const presigner = await startFunctionUrl(
-      (await import('../../functions/presign-upload/handler.js')).handler,
+      await loadHandler<Parameters<typeof startFunctionUrl>[0]>('presign-upload', instance),
     );
     closers.push(() => presigner.close());
 
@@ -214,13 +216,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   }
 }
 
-/** Imports functions/<step>/handler.ts: the same module esbuild bundles for Lambda. */
-async function loadStepHandler(step: string): Promise<(input: unknown) => Promise<unknown>> {
+/**
+ * Imports functions/<step>/handler.ts: the same module esbuild bundles for Lambda. Handlers read their
+ * configuration once at module scope (as in Lambda), so each stack loads its own instance of them.
+ */
+async function loadHandler<T>(step: string, instance: number): Promise<T> {
   if (!/^[a-z][a-z-]*$/.test(step)) throw new Error(`not a step folder: ${step}`);
-  const file = pathToFileURL(
-    path.join(import.meta.dirname, '..', '..', 'functions', step, 'handler.ts'),
-  ).href;
-  const module = (await import(/* @vite-ignore */ file)) as { handler: (input: unknown) => Promise<unknown> };
+  const file = pathToFileURL(path.join(import.meta.dirname, '..', '..', 'functions', step, 'handler.ts'));
+  file.searchParams.set('stack', String(instance));
+  const module = (await import(/* @vite-ignore */ file.href)) as { handler: T };
   return module.handler;
 }
 
