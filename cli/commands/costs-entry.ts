@@ -10,7 +10,7 @@ import { startLocalDynamo } from '../../infra/local/dynamodb.js';
 import { acquireLock } from '../../infra/local/lock.js';
 import { LOCAL_CREDENTIALS } from '../../infra/local/s3.js';
 import { DEFAULT_STATE_DIR } from '../../infra/local/stack.js';
-import { LOCAL_REGION, functionEnvironment } from '../../infra/local/template.js';
+import { functionEnvironment, LOCAL_REGION } from '../../infra/local/template.js';
 import { synthesizeMediagate } from '../../infra/synth.js';
 import { runCostsCommand } from './costs.js';
 

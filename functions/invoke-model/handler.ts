@@ -1,11 +1,11 @@
-import { s3Client } from '../shared/clients.js';
-import { loadConfig, resolveOpenAiApiKey } from '../shared/config.js';
+import { estimateMicroUsd } from '../record-cost/prices.js';
 import { createOpenAiModelClient } from '../shared/adapters/openai-model-client.js';
 import { createS3BlobStore } from '../shared/adapters/s3-blob-store.js';
+import { s3Client } from '../shared/clients.js';
+import { loadConfig, resolveOpenAiApiKey } from '../shared/config.js';
 import type { ModelClient, ModelMedia } from '../shared/ports.js';
 import { reject } from '../shared/reasons.js';
 import { objectKeys, pipelineStep, rejected } from '../shared/step.js';
-import { estimateMicroUsd } from '../record-cost/prices.js';
 import { invokeModel } from './invoke.js';
 import type { RouteDefinition } from './routes.js';
 import { findTask } from './tasks.js';
@@ -18,7 +18,11 @@ const clientsByEndpoint = new Map<string, ModelClient>();
 function clientFor(route: RouteDefinition): ModelClient {
   let client = clientsByEndpoint.get(route.endpoint);
   if (!client) {
-    client = createOpenAiModelClient({ apiKey, baseURL: config.openai.baseURL, timeoutMs: config.openai.timeoutMs });
+    client = createOpenAiModelClient({
+      apiKey,
+      baseURL: config.openai.baseURL,
+      timeoutMs: config.openai.timeoutMs,
+    });
     clientsByEndpoint.set(route.endpoint, client);
   }
   return client;
@@ -26,7 +30,8 @@ function clientFor(route: RouteDefinition): ModelClient {
 
 /** Calls the model for the task with the (possibly redacted) media; outages park the item via Retry. */
 export const handler = pipelineStep('InvokeModel', async (state) => {
-  if (!state.media || !state.processed || !state.dlp) throw new Error('InvokeModel needs the DlpCheck section');
+  if (!state.media || !state.processed || !state.dlp)
+    throw new Error('InvokeModel needs the DlpCheck section');
   const task = state.task ? findTask(state.task) : undefined;
   if (!task) return rejected(state, reject('UNKNOWN_TASK', 'the task is not in the catalogue'));
 
@@ -46,14 +51,24 @@ export const handler = pipelineStep('InvokeModel', async (state) => {
       task,
       promptText: prompt.body.toString('utf8'),
       media: modelMedia,
-      mediaInfo: { width: state.processed.width, height: state.processed.height, durationSec: state.processed.durationSec },
+      mediaInfo: {
+        width: state.processed.width,
+        height: state.processed.height,
+        durationSec: state.processed.durationSec,
+      },
       mediaSha256: state.processed.sha256,
     },
   );
   if (!outcome.ok) return rejected(state, outcome.rejection);
 
   const resultKey = objectKeys.result(state);
-  const answer = { executionId: state.executionId, task: task.id, taskVersion: task.version, model: outcome.model, answer: outcome.text };
+  const answer = {
+    executionId: state.executionId,
+    task: task.id,
+    taskVersion: task.version,
+    model: outcome.model,
+    answer: outcome.text,
+  };
   await blobs.put(config.buckets.results, resultKey, Buffer.from(JSON.stringify(answer)), {
     contentType: 'application/json',
   });

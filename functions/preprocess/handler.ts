@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
+import { findRoute } from '../invoke-model/routes.js';
+import { findTask } from '../invoke-model/tasks.js';
+import { createS3BlobStore } from '../shared/adapters/s3-blob-store.js';
 import { s3Client } from '../shared/clients.js';
 import { loadConfig } from '../shared/config.js';
-import { createS3BlobStore } from '../shared/adapters/s3-blob-store.js';
 import { objectKeys, pipelineStep, rejected } from '../shared/step.js';
-import { findTask } from '../invoke-model/tasks.js';
-import { findRoute } from '../invoke-model/routes.js';
 import { normalizeMedia } from './normalize.js';
 
 const config = loadConfig();

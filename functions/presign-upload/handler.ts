@@ -10,7 +10,8 @@ const client = s3Client(config);
 export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
   let body: unknown;
   try {
-    const raw = event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+    const raw =
+      event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
     body = JSON.parse(raw ?? '');
   } catch {
     return respond(400, { error: 'body must be JSON' });
@@ -18,7 +19,12 @@ export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGateway
   const request = parsePresignRequest(body);
   if (typeof request === 'string') return respond(400, { error: request });
   const upload = await presignUpload(
-    { client, bucket: config.buckets.ingest, maxBytes: config.maxUploadBytes, expirySeconds: config.presignExpirySeconds },
+    {
+      client,
+      bucket: config.buckets.ingest,
+      maxBytes: config.maxUploadBytes,
+      expirySeconds: config.presignExpirySeconds,
+    },
     request,
   );
   return respond(200, upload);

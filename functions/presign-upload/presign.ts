@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 
 /** Declared types we accept a presign for. The bytes are checked again later: this is a claim, not proof. */
 export const PRESIGNABLE_TYPES = [
@@ -48,9 +48,13 @@ export function parsePresignRequest(body: unknown): PresignRequest | string {
   if (typeof contentType !== 'string' || !(PRESIGNABLE_TYPES as readonly string[]).includes(contentType)) {
     return `contentType must be one of ${PRESIGNABLE_TYPES.join(', ')}`;
   }
-  if (task !== undefined && (typeof task !== 'string' || !TASK.test(task))) return 'task must match [a-z0-9-]';
+  if (task !== undefined && (typeof task !== 'string' || !TASK.test(task)))
+    return 'task must match [a-z0-9-]';
   if (instructions !== undefined && typeof instructions !== 'string') return 'instructions must be a string';
-  if (instructions !== undefined && Buffer.byteLength(encodeURIComponent(instructions)) > MAX_INSTRUCTIONS_BYTES) {
+  if (
+    instructions !== undefined &&
+    Buffer.byteLength(encodeURIComponent(instructions)) > MAX_INSTRUCTIONS_BYTES
+  ) {
     return `instructions must encode to at most ${MAX_INSTRUCTIONS_BYTES} bytes`;
   }
   return { tenant, contentType, task, instructions };
@@ -83,5 +87,10 @@ export async function presignUpload(
     Expires: deps.expirySeconds,
   });
   const now = deps.now?.() ?? new Date();
-  return { url, fields: signedFields, key, expiresAt: new Date(now.getTime() + deps.expirySeconds * 1000).toISOString() };
+  return {
+    url,
+    fields: signedFields,
+    key,
+    expiresAt: new Date(now.getTime() + deps.expirySeconds * 1000).toISOString(),
+  };
 }

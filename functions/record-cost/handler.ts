@@ -1,6 +1,6 @@
+import { createDynamoLedger } from '../shared/adapters/dynamodb-ledger.js';
 import { dynamoClient } from '../shared/clients.js';
 import { loadConfig } from '../shared/config.js';
-import { createDynamoLedger } from '../shared/adapters/dynamodb-ledger.js';
 import { pipelineStep } from '../shared/step.js';
 import { priceModelUsage } from './prices.js';
 
@@ -11,7 +11,11 @@ const ledger = createDynamoLedger(dynamoClient(config), config.tables.ledger);
 export const handler = pipelineStep('RecordCost', async (state) => {
   if (!state.model || !state.processed) throw new Error('RecordCost needs the InvokeModel section');
   const model = state.model;
-  const priced = priceModelUsage({ model: model.model, usage: model.usage, imageTokens: state.processed.imageTokens?.after });
+  const priced = priceModelUsage({
+    model: model.model,
+    usage: model.usage,
+    imageTokens: state.processed.imageTokens?.after,
+  });
   // A cache hit is recorded too (at zero model cost) so finance can see what the cache saved.
   const costMicroUsd = model.cached ? 0 : priced.costMicroUsd;
   const attemptIdentity = model.cached ? 'cache' : (model.requestIds.at(-1) ?? 'no-request-id');

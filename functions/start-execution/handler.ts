@@ -1,7 +1,7 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { createSfnWorkflowStarter } from '../shared/adapters/sfn-workflow-starter.js';
 import { sfnClient } from '../shared/clients.js';
 import { loadConfig } from '../shared/config.js';
-import { createSfnWorkflowStarter } from '../shared/adapters/sfn-workflow-starter.js';
 import { logger } from '../shared/step.js';
 import { executionInputFor, parseObjectCreated } from './object-created.js';
 
@@ -16,16 +16,25 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
       const object = parseObjectCreated(JSON.parse(record.body));
       const input = object ? executionInputFor(object) : undefined;
       if (!input) {
-        logger.warn('ignored an event that is not an upload to incoming/<tenant>/', { messageId: record.messageId });
+        logger.warn('ignored an event that is not an upload to incoming/<tenant>/', {
+          messageId: record.messageId,
+        });
         continue;
       }
-      const { started } = await starter.start(input.executionId, { ...input, status: 'in_progress', steps: [] });
+      const { started } = await starter.start(input.executionId, {
+        ...input,
+        status: 'in_progress',
+        steps: [],
+      });
       logger.info(started ? 'execution started' : 'duplicate event: execution exists', {
         executionId: input.executionId,
         tenant: input.tenant,
       });
     } catch (error) {
-      logger.error('could not start execution; the message returns to the queue', { messageId: record.messageId, error });
+      logger.error('could not start execution; the message returns to the queue', {
+        messageId: record.messageId,
+        error,
+      });
       batchItemFailures.push({ itemIdentifier: record.messageId });
     }
   }

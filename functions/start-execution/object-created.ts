@@ -17,7 +17,10 @@ export function parseObjectCreated(event: unknown): ObjectCreated | undefined {
   if (typeof event !== 'object' || event === null) return undefined;
   const { source, 'detail-type': detailType, detail, time } = event as Record<string, unknown>;
   if (source !== 'aws.s3' || detailType !== 'Object Created') return undefined;
-  const { bucket, object } = (detail ?? {}) as { bucket?: { name?: unknown }; object?: Record<string, unknown> };
+  const { bucket, object } = (detail ?? {}) as {
+    bucket?: { name?: unknown };
+    object?: Record<string, unknown>;
+  };
   if (typeof bucket?.name !== 'string' || typeof object?.key !== 'string') return undefined;
   const versionId = object['version-id'];
   return {

@@ -1,9 +1,9 @@
+import { DEFAULT_TASK_ID, findTask } from '../invoke-model/tasks.js';
+import { createS3BlobStore } from '../shared/adapters/s3-blob-store.js';
 import { s3Client } from '../shared/clients.js';
 import { loadConfig } from '../shared/config.js';
-import { createS3BlobStore } from '../shared/adapters/s3-blob-store.js';
 import { reject } from '../shared/reasons.js';
 import { objectKeys, pipelineStep, rejected } from '../shared/step.js';
-import { DEFAULT_TASK_ID, findTask } from '../invoke-model/tasks.js';
 import { validateAndStrip } from './sanitize.js';
 
 const config = loadConfig();

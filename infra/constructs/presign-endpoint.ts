@@ -1,9 +1,9 @@
 import { CfnOutput } from 'aws-cdk-lib';
-import { FunctionUrlAuthType, type IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { FunctionUrlAuthType, type IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
-import { grantObjectWrite } from '../grants.js';
 import { Construct } from 'constructs';
+import { grantObjectWrite } from '../grants.js';
 
 export interface PresignEndpointProps {
   /** The presign function (functions/presign-upload). */

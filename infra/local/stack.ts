@@ -15,19 +15,19 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { synthesizeMediagate, type CfnTemplate } from '../synth.js';
+import { type CfnTemplate, synthesizeMediagate } from '../synth.js';
 import { startLocalDynamo } from './dynamodb.js';
-import { matchesEventPattern } from './event-pattern.js';
 import { type LocalEventBus, type RecordedEvent, startLocalEventBus } from './event-bus.js';
+import { matchesEventPattern } from './event-pattern.js';
 import { acquireLock } from './lock.js';
 import { type RunningSimulator, startOpenAiSimulator } from './openai-simulator/server.js';
 import { startFunctionUrl } from './presign-server.js';
 import { LOCAL_CREDENTIALS, type S3ObjectCreatedEvent, startLocalS3 } from './s3.js';
 import { type LocalStepFunctions, startLocalStepFunctions } from './step-functions.js';
 import {
-  LOCAL_REGION,
   bucketNames,
   functionEnvironment,
+  LOCAL_REGION,
   resolveIntrinsics,
   stateMachineDefinition,
   tableDefinitions,
@@ -158,7 +158,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       STATE_MACHINE_ARN: stepFunctions.stateMachineArn,
     });
 
-    const starter = await loadHandler<(event: SQSEvent) => Promise<SQSBatchResponse>>('start-execution', instance);
+    const starter = await loadHandler<(event: SQSEvent) => Promise<SQSBatchResponse>>(
+      'start-execution',
+      instance,
+    );
     const presigner = await startFunctionUrl(
       await loadHandler<Parameters<typeof startFunctionUrl>[0]>('presign-upload', instance),
     );

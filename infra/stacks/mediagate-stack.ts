@@ -1,5 +1,5 @@
 import {
-  CfnElement,
+  type CfnElement,
   CfnOutput,
   Duration,
   RemovalPolicy,
@@ -14,7 +14,6 @@ import { Architecture } from 'aws-cdk-lib/aws-lambda';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { grantItems, grantObjectRead, grantObjectWrite } from '../grants.js';
 import { IngestTrigger } from '../constructs/ingest-trigger.js';
 import { MediaBucket } from '../constructs/media-bucket.js';
 import { MediaFunction } from '../constructs/media-function.js';
@@ -22,6 +21,7 @@ import { MediaLayers } from '../constructs/media-layers.js';
 import { PipelineStateMachine } from '../constructs/pipeline-state-machine.js';
 import { PipelineTables } from '../constructs/pipeline-tables.js';
 import { PresignEndpoint } from '../constructs/presign-endpoint.js';
+import { grantItems, grantObjectRead, grantObjectWrite } from '../grants.js';
 
 export interface MediagateStackProps extends StackProps {
   /** @default Architecture.X86_64 (the sharp and ffmpeg layers are built for it from this machine's node_modules) */

@@ -31,13 +31,19 @@ describe('mediagate run', () => {
   it('prints one JSON outcome per file, says plainly why a bad file was rejected, and exits 0', async () => {
     // Prepare
     const photo = path.join(workDir, 'photo.png');
-    await sharp({ create: { width: 640, height: 480, channels: 3, background: '#357' } }).png().toFile(photo);
+    await sharp({ create: { width: 640, height: 480, channels: 3, background: '#357' } })
+      .png()
+      .toFile(photo);
     const fake = path.join(workDir, 'photo.jpg');
     fs.writeFileSync(fake, 'this is a text file, not a JPEG\n');
     const out = capture();
 
     // Act
-    const exitCode = await runFiles([photo, fake], { tenant: 'cli', json: true, timeoutMs: 120_000 }, out.stream);
+    const exitCode = await runFiles(
+      [photo, fake],
+      { tenant: 'cli', json: true, timeoutMs: 120_000 },
+      out.stream,
+    );
 
     // Assess
     expect(exitCode).toBe(0);
@@ -47,10 +53,21 @@ describe('mediagate run', () => {
       .split('\n')
       .map((line) => JSON.parse(line) as FileOutcome);
     const [good, bad] = outcomes;
-    expect(good).toMatchObject({ file: photo, status: 'processed', reason: null, model: expect.stringMatching(/^gpt-4o/) });
+    expect(good).toMatchObject({
+      file: photo,
+      status: 'processed',
+      reason: null,
+      model: expect.stringMatching(/^gpt-4o/),
+    });
     expect(good?.requestId).toMatch(/^req_/);
     expect(good?.costMicroUsd).toBeGreaterThan(0);
-    expect(good?.steps.map((step) => step.name)).toEqual(['ValidateAndStrip', 'Preprocess', 'DlpCheck', 'InvokeModel', 'RecordCost']);
+    expect(good?.steps.map((step) => step.name)).toEqual([
+      'ValidateAndStrip',
+      'Preprocess',
+      'DlpCheck',
+      'InvokeModel',
+      'RecordCost',
+    ]);
     expect(bad).toMatchObject({ file: fake, status: 'rejected', model: null, costMicroUsd: 0 });
     expect(['TYPE_MISMATCH', 'UNSUPPORTED_TYPE']).toContain(bad?.reason);
     expect(bad?.key).toMatch(/^incoming\/cli\//);

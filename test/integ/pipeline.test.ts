@@ -72,9 +72,11 @@ describe('the pipeline on the local stack', () => {
     const machine = Object.values(stack.template.Resources).find(
       (r) => r.Type === 'AWS::StepFunctions::StateMachine',
     );
-    const parts = (machine?.Properties?.DefinitionString as { 'Fn::Join': [string, unknown[]] })[
-      'Fn::Join'
-    ][1];
+    const definitionString = machine?.Properties?.DefinitionString as
+      | { 'Fn::Join': [string, unknown[]] }
+      | undefined;
+    if (!definitionString) throw new Error('the template has no state machine');
+    const parts = definitionString['Fn::Join'][1];
     const placeholder = 'TOKEN';
     const fromTemplate = JSON.parse(
       parts.map((part) => (typeof part === 'string' ? part : placeholder)).join(''),

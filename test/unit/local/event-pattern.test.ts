@@ -25,6 +25,8 @@ describe('event pattern matching', () => {
   });
 
   it('refuses matchers it does not implement rather than guessing', () => {
-    expect(() => matchesEventPattern(event('ingest', 'x'), { detail: { object: { key: [{ suffix: '.jpg' }] } } })).toThrow(/unsupported/);
+    expect(() =>
+      matchesEventPattern(event('ingest', 'x'), { detail: { object: { key: [{ suffix: '.jpg' }] } } }),
+    ).toThrow(/unsupported/);
   });
 });

@@ -4,7 +4,14 @@ import { parsePresignRequest, presignUpload } from '../../../functions/presign-u
 
 describe('presign request parsing', () => {
   it('accepts a tenant, an allowlisted declared type, a task and short instructions', () => {
-    expect(parsePresignRequest({ tenant: 'acme', contentType: 'audio/mpeg', task: 'describe', instructions: 'hi' })).toEqual({
+    expect(
+      parsePresignRequest({
+        tenant: 'acme',
+        contentType: 'audio/mpeg',
+        task: 'describe',
+        instructions: 'hi',
+      }),
+    ).toEqual({
       tenant: 'acme',
       contentType: 'audio/mpeg',
       task: 'describe',
@@ -16,7 +23,9 @@ describe('presign request parsing', () => {
     expect(parsePresignRequest({ tenant: 'a/b', contentType: 'image/png' })).toMatch(/tenant/);
     expect(parsePresignRequest({ tenant: 'Acme', contentType: 'image/png' })).toMatch(/tenant/);
     expect(parsePresignRequest({ tenant: 'acme', contentType: 'text/html' })).toMatch(/contentType/);
-    expect(parsePresignRequest({ tenant: 'acme', contentType: 'image/png', instructions: 'x'.repeat(2000) })).toMatch(/instructions/);
+    expect(
+      parsePresignRequest({ tenant: 'acme', contentType: 'image/png', instructions: 'x'.repeat(2000) }),
+    ).toMatch(/instructions/);
     expect(parsePresignRequest('nope')).toMatch(/JSON object/);
   });
 });
@@ -24,19 +33,29 @@ describe('presign request parsing', () => {
 describe('presigned POST', () => {
   it('pins key, size range, declared type and metadata in the signed policy, and expires', async () => {
     // Prepare
-    const client = new S3Client({ region: 'us-east-1', credentials: { accessKeyId: 'AKID', secretAccessKey: 'secret' } });
+    const client = new S3Client({
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'AKID', secretAccessKey: 'secret' },
+    });
     const now = new Date('2026-11-24T12:00:00Z');
 
     // Act
     const upload = await presignUpload(
       { client, bucket: 'ingest', maxBytes: 5_000_000, expirySeconds: 300, now: () => now },
-      { tenant: 'acme', contentType: 'image/jpeg', task: 'describe', instructions: 'Pay attention to the date' },
+      {
+        tenant: 'acme',
+        contentType: 'image/jpeg',
+        task: 'describe',
+        instructions: 'Pay attention to the date',
+      },
     );
 
     // Assess
     expect(upload.key).toMatch(/^incoming\/acme\/[0-9a-f-]{36}$/);
     expect(upload.expiresAt).toBe('2026-11-24T12:05:00.000Z');
-    const policy = JSON.parse(Buffer.from(String(upload.fields.Policy), 'base64').toString('utf8')) as { conditions: unknown[] };
+    const policy = JSON.parse(Buffer.from(String(upload.fields.Policy), 'base64').toString('utf8')) as {
+      conditions: unknown[];
+    };
     expect(policy.conditions).toEqual(
       expect.arrayContaining([
         ['content-length-range', 1, 5_000_000],

@@ -12,19 +12,30 @@ function objectCreated(key: string, versionId?: string) {
     'detail-type': 'Object Created',
     source: 'aws.s3',
     time: '2026-11-24T10:00:00Z',
-    detail: { bucket: { name: 'ingest' }, object: { key, size: 123, ...(versionId ? { 'version-id': versionId } : {}) } },
+    detail: {
+      bucket: { name: 'ingest' },
+      object: { key, size: 123, ...(versionId ? { 'version-id': versionId } : {}) },
+    },
   };
 }
 
 function batch(...bodies: unknown[]): SQSEvent {
-  return { Records: bodies.map((body, index) => ({ messageId: `m${index}`, body: JSON.stringify(body) })) } as unknown as SQSEvent;
+  return {
+    Records: bodies.map((body, index) => ({ messageId: `m${index}`, body: JSON.stringify(body) })),
+  } as unknown as SQSEvent;
+}
+
+function inputFor(key: string, versionId?: string) {
+  const parsed = parseObjectCreated(objectCreated(key, versionId));
+  if (!parsed) throw new Error('fixture is not an Object Created event');
+  return executionInputFor(parsed);
 }
 
 describe('execution naming', () => {
   it('names the execution from bucket, key and version, so the same version always maps to one name', () => {
-    const first = executionInputFor(parseObjectCreated(objectCreated('incoming/acme/a1', 'v1'))!);
-    const again = executionInputFor(parseObjectCreated(objectCreated('incoming/acme/a1', 'v1'))!);
-    const newVersion = executionInputFor(parseObjectCreated(objectCreated('incoming/acme/a1', 'v2'))!);
+    const first = inputFor('incoming/acme/a1', 'v1');
+    const again = inputFor('incoming/acme/a1', 'v1');
+    const newVersion = inputFor('incoming/acme/a1', 'v2');
     expect(first?.executionId).toBe(again?.executionId);
     expect(first?.executionId).not.toBe(newVersion?.executionId);
     expect(first?.executionId).toMatch(/^mg-[0-9a-f]{64}$/);
@@ -32,9 +43,11 @@ describe('execution naming', () => {
   });
 
   it('ignores keys outside incoming/<tenant>/ and events that are not Object Created', () => {
-    expect(executionInputFor(parseObjectCreated(objectCreated('elsewhere/acme/a1'))!)).toBeUndefined();
-    expect(executionInputFor(parseObjectCreated(objectCreated('incoming/../a1'))!)).toBeUndefined();
-    expect(parseObjectCreated({ ...objectCreated('incoming/acme/a1'), 'detail-type': 'Object Deleted' })).toBeUndefined();
+    expect(inputFor('elsewhere/acme/a1')).toBeUndefined();
+    expect(inputFor('incoming/../a1')).toBeUndefined();
+    expect(
+      parseObjectCreated({ ...objectCreated('incoming/acme/a1'), 'detail-type': 'Object Deleted' }),
+    ).toBeUndefined();
   });
 });
 
@@ -59,7 +72,12 @@ describe('start-execution handler', () => {
     expect(result.batchItemFailures).toEqual([]);
     const call = sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input;
     expect(call?.name).toMatch(/^mg-[0-9a-f]{64}$/);
-    expect(JSON.parse(call?.input ?? '{}')).toMatchObject({ tenant: 'acme', key: 'incoming/acme/a1', status: 'in_progress', steps: [] });
+    expect(JSON.parse(call?.input ?? '{}')).toMatchObject({
+      tenant: 'acme',
+      key: 'incoming/acme/a1',
+      status: 'in_progress',
+      steps: [],
+    });
   });
 
   it('treats ExecutionAlreadyExists (a duplicate event) as done, not as a failure', async () => {
