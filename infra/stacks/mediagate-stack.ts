@@ -21,6 +21,7 @@ import { MediaLayers } from '../constructs/media-layers.js';
 import { PipelineStateMachine } from '../constructs/pipeline-state-machine.js';
 import { PipelineTables } from '../constructs/pipeline-tables.js';
 import { PresignEndpoint } from '../constructs/presign-endpoint.js';
+import { ResultsPiiScan } from '../constructs/results-pii-scan.js';
 import { grantItems, grantObjectRead, grantObjectWrite } from '../grants.js';
 
 export interface MediagateStackProps extends StackProps {
@@ -30,6 +31,8 @@ export interface MediagateStackProps extends StackProps {
   readonly ingestRetentionDays?: number;
   /** @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
+  /** Create the Macie session (off where the account already has Macie enabled). @default true */
+  readonly enableMacie?: boolean;
 }
 
 export class MediagateStack extends Stack {
@@ -260,6 +263,13 @@ export class MediagateStack extends Stack {
           'CDK-owned custom resource that turns on EventBridge delivery for the ingest bucket; it runs only at deploy time.',
       });
     }
+
+    new ResultsPiiScan(this, 'ResultsPiiScan', {
+      resultsBucket: results,
+      encryptionKey: key,
+      findingsBus: outcomeBus,
+      enableMacie: props.enableMacie,
+    });
 
     new CfnOutput(this, 'IngestBucketName', { value: ingest.bucketName });
     new CfnOutput(this, 'OutcomeBusName', { value: outcomeBus.eventBusName });

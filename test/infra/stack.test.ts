@@ -166,4 +166,18 @@ describe('MediagateStack', () => {
     expect(policies).not.toMatch(/"dynamodb:\w*\*"/);
     expect(policies).not.toContain('"kms:GenerateDataKey*"');
   });
+
+  it('schedules a daily Macie classification job over the results bucket and forwards its findings to the bus', () => {
+    template.hasResourceProperties('AWS::Macie::Session', { Status: 'ENABLED' });
+    const jobs = template.findResources('Custom::AWS');
+    const create = Object.values(jobs)
+      .map((job) => JSON.stringify(job.Properties.Create))
+      .find((call) => call.includes('createClassificationJob'));
+    expect(create).toBeDefined();
+    expect(create).toContain('\\"jobType\\":\\"SCHEDULED\\"');
+    expect(create).toContain('ResultsBucket');
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({ source: ['aws.macie'], 'detail-type': ['Macie Finding'] }),
+    });
+  });
 });
