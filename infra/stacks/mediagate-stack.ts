@@ -14,6 +14,8 @@ import { Architecture } from 'aws-cdk-lib/aws-lambda';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import budgets from '../../functions/record-cost/budgets.json' with { type: 'json' };
+import { BudgetAlarms } from '../constructs/budget-alarms.js';
 import { IngestTrigger } from '../constructs/ingest-trigger.js';
 import { MediaBucket } from '../constructs/media-bucket.js';
 import { MediaFunction } from '../constructs/media-function.js';
@@ -263,6 +265,8 @@ export class MediagateStack extends Stack {
           'CDK-owned custom resource that turns on EventBridge delivery for the ingest bucket; it runs only at deploy time.',
       });
     }
+
+    new BudgetAlarms(this, 'BudgetAlarms', { tiers: budgets.tiers });
 
     new ResultsPiiScan(this, 'ResultsPiiScan', {
       resultsBucket: results,

@@ -180,4 +180,17 @@ describe('MediagateStack', () => {
       EventPattern: Match.objectLike({ source: ['aws.macie'], 'detail-type': ['Macie Finding'] }),
     });
   });
+
+  it('alarms per tenant tier when a tenant hits its cap or the tier spends a daily cap within an hour', () => {
+    for (const tier of ['trial', 'standard', 'enterprise']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'BudgetExceeded',
+        Dimensions: Match.arrayWith([{ Name: 'tier', Value: tier }]),
+      });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'SpendMicroUsd',
+        Dimensions: Match.arrayWith([{ Name: 'tier', Value: tier }]),
+      });
+    }
+  });
 });
