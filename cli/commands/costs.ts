@@ -357,6 +357,7 @@ table{border-collapse:collapse}td,th{padding:0.3em 0.8em;border-bottom:1px solid
 <p>Total <strong>$${summary.totalUsd}</strong> (${summary.totalMicroUsd} µUSD) over ${summary.items} ledger items.</p>
 <h2>Spend per day per tenant, ${escapeHtml(month)}</h2>
 <svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="spend per day per tenant">
+<rect width="${width}" height="${height}" fill="#fff"/>
 ${ticks.join('\n')}
 ${bars.join('\n')}
 </svg>
@@ -374,7 +375,14 @@ ${rows}
 
 export async function runCostsCommand(
   argv: string[],
-  deps: { client: DynamoDBClient; tableName: string; out?: NodeJS.WritableStream; now?: () => Date },
+  deps: {
+    client: DynamoDBClient;
+    tableName: string;
+    out?: NodeJS.WritableStream;
+    /** Where usage errors go. @default process.stderr */
+    err?: NodeJS.WritableStream;
+    now?: () => Date;
+  },
 ): Promise<number> {
   const out = deps.out ?? process.stdout;
   let options: CostsOptions;
@@ -382,7 +390,7 @@ export async function runCostsCommand(
     options = parseCostsArgs(argv, deps.now?.() ?? new Date());
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`mediagate costs: ${error.message}\n${USAGE}\n`);
+    (deps.err ?? process.stderr).write(`mediagate costs: ${error.message}\n${USAGE}\n`);
     return 2;
   }
   const report = await buildCostsReport(deps.client, deps.tableName, options);

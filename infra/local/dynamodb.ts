@@ -37,7 +37,12 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { CreateTableCommand, type DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  type DynamoDBClient,
+  ResourceInUseException,
+} from '@aws-sdk/client-dynamodb';
 
 interface DynaliteOptions {
   readonly path?: string;
@@ -221,16 +226,17 @@ class TransactionFront {
     if (req.method === 'POST' && api === API) {
       const own = this.ownOperation(operation);
       if (own) {
-        const release =
-          this.useLock || operation !== 'TransactWriteItems' ? await this.lock.acquire(true) : () => {};
+        // Writes that span items take the lock alone; reads only keep transactions out while they run.
+        const exclusive = own.exclusive && (this.useLock || operation !== 'TransactWriteItems');
+        const release = await this.lock.acquire(exclusive);
         try {
-          const answer = await own.call(this, JSON.parse(body.toString('utf8') || '{}') as Json);
+          const answer = await own.run.call(this, JSON.parse(body.toString('utf8') || '{}') as Json);
           sendJson(res, 200, answer);
         } catch (error) {
           if (error instanceof DynamoError) sendJson(res, error.status, error.body);
-          else if (error instanceof SyntaxError)
+          else if (error instanceof SyntaxError) {
             sendJson(res, 400, { __type: 'com.amazon.coral.service#SerializationException' });
-          else sendJson(res, 500, { __type: `${ERROR_PREFIX}InternalServerError`, message: String(error) });
+          } else sendJson(res, 500, { __type: `${ERROR_PREFIX}InternalServerError`, message: String(error) });
         } finally {
           release();
         }
@@ -245,16 +251,20 @@ class TransactionFront {
     }
   }
 
-  private ownOperation(operation: string | undefined): ((request: Json) => Promise<Json>) | undefined {
+  private ownOperation(
+    operation: string | undefined,
+  ): { run: (request: Json) => Promise<Json>; exclusive: boolean } | undefined {
     switch (operation) {
       case 'TransactWriteItems':
-        return this.transactWrite;
+        return { run: this.transactWrite, exclusive: true };
       case 'TransactGetItems':
-        return this.transactGet;
+        return { run: this.transactGet, exclusive: true };
       case 'UpdateTimeToLive':
-        return this.updateTimeToLive;
+        return { run: this.updateTimeToLive, exclusive: true };
       case 'DescribeTimeToLive':
-        return this.describeTimeToLive;
+        return { run: this.describeTimeToLive, exclusive: false };
+      case 'ExecuteStatement':
+        return { run: this.executeStatement, exclusive: false };
       default:
         return undefined;
     }
@@ -527,6 +537,166 @@ class TransactionFront {
         : { TimeToLiveStatus: 'DISABLED' },
     };
   }
+  /** PartiQL `SELECT`, as far as finance's statements need it: run as the equivalent Query (or Scan). */
+  private async executeStatement(request: Json): Promise<Json> {
+    const select = parseSelect(
+      String(request.Statement ?? ''),
+      (request.Parameters as unknown[] | undefined) ?? [],
+    );
+    const described = (await this.callOk('DescribeTable', { TableName: select.table })).Table as Json;
+    let keySchema = described.KeySchema as { AttributeName: string; KeyType: string }[];
+    if (select.index) {
+      const indexes = [
+        ...((described.GlobalSecondaryIndexes as Json[] | undefined) ?? []),
+        ...((described.LocalSecondaryIndexes as Json[] | undefined) ?? []),
+      ];
+      const index = indexes.find((i) => i.IndexName === select.index);
+      if (!index) throw validation(`No index ${select.index} on table ${select.table}`);
+      keySchema = index.KeySchema as typeof keySchema;
+    }
+    const hash = keySchema.find((k) => k.KeyType === 'HASH')?.AttributeName;
+    const range = keySchema.find((k) => k.KeyType === 'RANGE')?.AttributeName;
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const render = (condition: PartiqlCondition, i: number): string => {
+      names[`#c${i}`] = condition.attribute;
+      values[`:c${i}`] = condition.value;
+      return condition.kind === 'eq' ? `#c${i} = :c${i}` : `begins_with(#c${i}, :c${i})`;
+    };
+    const hashCondition = select.conditions.find((c) => c.kind === 'eq' && c.attribute === hash);
+    const rangeCondition = hashCondition
+      ? select.conditions.find((c) => c !== hashCondition && c.attribute === range)
+      : undefined;
+    const key: string[] = [];
+    const filter: string[] = [];
+    select.conditions.forEach((condition, i) => {
+      const text = render(condition, i);
+      if (condition === hashCondition || condition === rangeCondition) key.push(text);
+      else filter.push(text);
+    });
+    const payload: Json = { TableName: select.table };
+    if (select.index) payload.IndexName = select.index;
+    if (key.length > 0) payload.KeyConditionExpression = key.join(' AND ');
+    if (filter.length > 0) payload.FilterExpression = filter.join(' AND ');
+    if (select.columns) {
+      payload.ProjectionExpression = select.columns
+        .map((column, i) => {
+          names[`#p${i}`] = column;
+          return `#p${i}`;
+        })
+        .join(', ');
+    }
+    if (Object.keys(names).length > 0) payload.ExpressionAttributeNames = names;
+    if (Object.keys(values).length > 0) payload.ExpressionAttributeValues = values;
+    if (typeof request.Limit === 'number') payload.Limit = request.Limit;
+    if (request.ConsistentRead === true && !select.index) payload.ConsistentRead = true;
+    if (typeof request.NextToken === 'string') {
+      payload.ExclusiveStartKey = JSON.parse(Buffer.from(request.NextToken, 'base64url').toString('utf8'));
+    }
+    const answer = await this.callOk(key.length > 0 ? 'Query' : 'Scan', payload);
+    const next = answer.LastEvaluatedKey
+      ? { NextToken: Buffer.from(JSON.stringify(answer.LastEvaluatedKey)).toString('base64url') }
+      : {};
+    return { Items: answer.Items ?? [], ...next };
+  }
+}
+
+interface PartiqlCondition {
+  readonly kind: 'eq' | 'begins_with';
+  readonly attribute: string;
+  readonly value: unknown;
+}
+
+/**
+ * The PartiQL subset the local DynamoDB understands: `SELECT * | a, "b" FROM "table"[."index"]
+ * [WHERE x = 'v' | begins_with(x, 'v') | x = ? | x = 12, joined by AND]`. Anything else is a
+ * ValidationException saying so, never a silently different answer.
+ */
+function parseSelect(
+  statement: string,
+  parameters: readonly unknown[],
+): {
+  table: string;
+  index?: string;
+  columns: string[] | null;
+  conditions: PartiqlCondition[];
+} {
+  const unsupported = () => validation(`Statement not supported by the local DynamoDB: ${statement}`);
+  const tokens = [
+    ...statement.matchAll(
+      /\s*("(?:[^"]|"")*"|'(?:[^']|'')*'|-?\d+(?:\.\d+)?|[A-Za-z_][A-Za-z0-9_-]*|[=(),.*?;])/gy,
+    ),
+  ];
+  if (
+    tokens
+      .map((t) => t[0])
+      .join('')
+      .trim() !== statement.trim()
+  )
+    throw unsupported();
+  const words = tokens.map((t) => t[1] ?? '');
+  let at = 0;
+  let parameter = 0;
+  const peek = () => words[at] ?? '';
+  const next = () => words[at++] ?? '';
+  const expect = (word: string) => {
+    if (next().toUpperCase() !== word) throw unsupported();
+  };
+  const identifier = () => {
+    const word = next();
+    if (word.startsWith('"')) return word.slice(1, -1).replace(/""/g, '"');
+    if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(word)) throw unsupported();
+    return word;
+  };
+  const value = (): unknown => {
+    const word = next();
+    if (word === '?') {
+      const bound = parameters[parameter++];
+      if (bound === undefined) throw validation('Number of parameters in request and statement do not match');
+      return bound;
+    }
+    if (word.startsWith("'")) return { S: word.slice(1, -1).replace(/''/g, "'") };
+    if (/^-?\d/.test(word)) return { N: word };
+    throw unsupported();
+  };
+  expect('SELECT');
+  let columns: string[] | null = null;
+  if (peek() === '*') next();
+  else {
+    columns = [identifier()];
+    while (peek() === ',') {
+      next();
+      columns.push(identifier());
+    }
+  }
+  expect('FROM');
+  const table = identifier();
+  let index: string | undefined;
+  if (peek() === '.') {
+    next();
+    index = identifier();
+  }
+  const conditions: PartiqlCondition[] = [];
+  if (peek().toUpperCase() === 'WHERE') {
+    next();
+    do {
+      if (peek().toLowerCase() === 'begins_with') {
+        next();
+        expect('(');
+        const attribute = identifier();
+        expect(',');
+        conditions.push({ kind: 'begins_with', attribute, value: value() });
+        expect(')');
+      } else {
+        const attribute = identifier();
+        expect('=');
+        conditions.push({ kind: 'eq', attribute, value: value() });
+      }
+    } while (peek().toUpperCase() === 'AND' && next());
+  }
+  if (peek() === ';') next();
+  if (at !== words.length) throw unsupported();
+  return { table, ...(index ? { index } : {}), columns, conditions };
 }
 
 function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
@@ -619,5 +789,25 @@ export async function ensureLedgerTable(client: DynamoDBClient, tableName: strin
     );
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
+  }
+  await waitForTableActive(client, tableName);
+}
+
+/**
+ * A new table is CREATING for a moment (in dynalite too, and longer on disk); writes before it is ACTIVE
+ * fail with ResourceNotFoundException. The SDK waiter's 20-second minimum delay is far too slow locally.
+ */
+export async function waitForTableActive(
+  client: DynamoDBClient,
+  tableName: string,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const described = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const indexes = described.Table?.GlobalSecondaryIndexes ?? [];
+    if (described.Table?.TableStatus === 'ACTIVE' && indexes.every((i) => i.IndexStatus === 'ACTIVE')) return;
+    if (Date.now() > deadline) throw new Error(`table ${tableName} is not ACTIVE after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

@@ -29,8 +29,8 @@ export function sharpLayerPackages(arch: LayerArchitecture): string[] {
 
 export function buildSharpLayer(arch: LayerArchitecture): string {
   const out = path.join(LAYER_ROOT, 'build', arch);
-  fs.rmSync(out, { recursive: true, force: true });
-  for (const name of sharpLayerPackages(arch)) {
+  // Every package is located before anything is copied, so a missing one leaves no half-built layer.
+  const sources = sharpLayerPackages(arch).map((name) => {
     const dir = packageDir(name);
     if (!dir) {
       throw new Error(
@@ -38,6 +38,10 @@ export function buildSharpLayer(arch: LayerArchitecture): string {
           `Install it with: npm install --no-save --cpu=${arch === 'arm64' ? 'arm64' : 'x64'} --os=linux --libc=glibc sharp`,
       );
     }
+    return { name, dir };
+  });
+  fs.rmSync(out, { recursive: true, force: true });
+  for (const { name, dir } of sources) {
     fs.cpSync(dir, path.join(out, 'nodejs', 'node_modules', name), { recursive: true, dereference: true });
   }
   return out;

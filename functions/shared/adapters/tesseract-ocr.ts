@@ -5,10 +5,23 @@
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import sharp from 'sharp';
 import Tesseract from 'tesseract.js';
 import type { Ocr, OcrResult, OcrWord } from '../ports.js';
 
 const require = createRequire(import.meta.url);
+
+/** Formats Leptonica (inside tesseract.js) decodes itself; others (WebP, GIF, AVIF) go in as PNG. */
+const LEPTONICA_FORMATS = new Set(['png', 'jpeg', 'tiff']);
+
+/**
+ * Checks with sharp that the bytes are an image (so a bad upload fails here with a clear error and not
+ * inside the WASM module) and hands tesseract a format it reads, with the same pixels and size.
+ */
+async function toTesseractInput(image: Buffer): Promise<Buffer> {
+  const meta = await sharp(image).metadata();
+  return LEPTONICA_FORMATS.has(meta.format ?? '') ? image : sharp(image).png().toBuffer();
+}
 
 /** Folder holding `eng.traineddata.gz` (the integer "best" LSTM model, tesseract.js's own default). */
 export function tesseractLangPath(): string {
@@ -82,12 +95,17 @@ export function createTesseractOcr(options: TesseractOcrOptions = {}): Tesseract
   return {
     name: 'tesseract.js',
     async recognize(image) {
+      const input = await toTesseractInput(image);
       if (idleTimer) clearTimeout(idleTimer);
       running++;
       try {
         const w = await getWorker();
-        const result = await w.recognize(image, {}, { blocks: true, text: false });
+        const result = await w.recognize(input, {}, { blocks: true, text: false });
         return layoutWords(result.data);
+      } catch (error) {
+        // A worker that failed once (bad image, crashed thread) is not trusted with the next image.
+        await close().catch(() => {});
+        throw error;
       } finally {
         running--;
         if (running === 0) {

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Rejection } from '../reasons.js';
 import { reject } from '../reasons.js';
+import { wavMetadataChunks } from './containers.js';
 import { FfmpegError, spawnFfmpeg } from './ffmpeg.js';
 import type { MediaLimits } from './limits.js';
 import type { AudioFormat } from './sniff.js';
@@ -39,6 +40,17 @@ const TAG_GROUP: Readonly<Record<AudioFormat, string>> = {
 export const INPUT_GUARD_ARGS = ['-protocol_whitelist', 'file,pipe'] as const;
 export const BITEXACT_ARGS = ['-fflags', '+bitexact', '-flags:a', '+bitexact'] as const;
 /** Drops every tag, chapter and non-audio stream (cover art is a video stream). */
+/**
+ * The clean copy keeps the source's rate and channels up to 48 kHz stereo: enough for any later use
+ * (the model gets 16 kHz mono), and it bounds the PCM a 10-minute file can decode to (~110 MB).
+ */
+export function pcmBoundArgs(probe: { sampleRate: number; channels: number }): string[] {
+  return [
+    ...(probe.sampleRate > 48_000 ? ['-ar', '48000'] : []),
+    ...(probe.channels > 2 ? ['-ac', '2'] : []),
+  ];
+}
+
 export const STRIP_ARGS = [
   '-map',
   '0:a:0',
@@ -220,7 +232,13 @@ export async function withTempInput<T>(
   const dir = await mkdtemp(join(tmpdir(), 'mediagate-'));
   try {
     const path = join(dir, `${randomUUID()}.bin`);
-    await writeFile(path, format === 'wav' ? fixWavSizes(Buffer.from(input)) : input, { mode: 0o600 });
+    await writeFile(
+      path,
+      format === 'wav' ? fixWavSizes(Buffer.from(input), { placeholdersOnly: true }) : input,
+      {
+        mode: 0o600,
+      },
+    );
     return await use(path);
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -232,30 +250,44 @@ export function inputArgs(format: AudioFormat, path: string): string[] {
 }
 
 /** `ffmpeg -i` with no output: exits 1 by design, everything we need is in stderr. */
+/** Tag names from ffmpeg's dump, plus the RIFF chunks it does not print (bext, iXML, ID3, XMP…). */
+export function withContainerNames(probe: AudioProbe, input: Buffer, format: AudioFormat): AudioProbe {
+  if (format !== 'wav') return probe;
+  return { ...probe, removed: [...new Set([...probe.removed, ...wavMetadataChunks(input)])].sort() };
+}
+
 export async function probeAudio(
   path: string,
   format: AudioFormat,
   timeoutMs: number,
 ): Promise<AudioProbe | null> {
-  const run = await spawnFfmpeg(inputArgs(format, path), { timeoutMs });
-  return parseFfmpegProbe(run.stderr, format);
+  // A demuxer that spins on a crafted header is unreadable input, not an outage.
+  const run = await spawnFfmpeg(inputArgs(format, path), { timeoutMs }).catch((error: unknown) => {
+    if (isFfmpegFailure(error) && error.timedOut) return null;
+    throw error;
+  });
+  return run ? parseFfmpegProbe(run.stderr, format) : null;
 }
 
 /**
  * ffmpeg's wav muxer cannot seek back on a pipe, so the RIFF and data sizes are left as placeholders;
  * this writes the real sizes so every reader (and exiftool) sees a well-formed file.
  */
-export function fixWavSizes(wav: Buffer): Buffer {
+export function fixWavSizes(wav: Buffer, options: { placeholdersOnly?: boolean } = {}): Buffer {
   if (wav.length < 12 || wav.toString('latin1', 0, 4) !== 'RIFF') return wav;
-  wav.writeUInt32LE(wav.length - 8, 4);
+  // A real size that disagrees with the file is truncation, which must stay visible; only streaming
+  // placeholders (0 or 0xFFFFFFFF) are rewritten when asked to be careful.
+  const isPlaceholder = (size: number) => size === 0 || size === 0xffffffff;
+  if (!options.placeholdersOnly || isPlaceholder(wav.readUInt32LE(4))) wav.writeUInt32LE(wav.length - 8, 4);
   let at = 12;
   while (at + 8 <= wav.length) {
     const id = wav.toString('latin1', at, at + 4);
+    const size = wav.readUInt32LE(at + 4);
     if (id === 'data') {
-      wav.writeUInt32LE(wav.length - at - 8, at + 4);
+      if (!options.placeholdersOnly || isPlaceholder(size)) wav.writeUInt32LE(wav.length - at - 8, at + 4);
       break;
     }
-    at += 8 + wav.readUInt32LE(at + 4) + (wav.readUInt32LE(at + 4) % 2);
+    at += 8 + size + (size % 2);
   }
   return wav;
 }
@@ -292,4 +324,19 @@ export function wavInfo(wav: Buffer): WavInfo {
 
 export function isFfmpegFailure(error: unknown): error is FfmpegError {
   return error instanceof FfmpegError;
+}
+
+/**
+ * A file that decodes to much less than its header promises was cut off. MP3 is exempt: without a Xing
+ * header its "duration" is a guess from the first frame's bitrate.
+ */
+export function isTruncated(
+  format: AudioFormat,
+  headerSec: number | null,
+  decodedSec: number,
+  limits: MediaLimits,
+): boolean {
+  if (format === 'mp3' || format === 'aac' || headerSec === null) return false;
+  const expected = Math.min(headerSec, limits.maxAudioSeconds);
+  return decodedSec < expected * 0.9 - 0.25;
 }

@@ -96,3 +96,81 @@ export function pngMetadataChunks(input: Buffer): string[] {
   }
   return [...names];
 }
+
+/** Skips GIF data sub-blocks (length-prefixed, ended by a zero length); returns the offset after them. */
+function skipSubBlocks(input: Buffer, at: number): number {
+  let offset = at;
+  while (offset < input.length) {
+    const size = input[offset] ?? 0;
+    offset += 1 + size;
+    if (size === 0) break;
+  }
+  return offset;
+}
+
+/** Comment, XMP and other application extensions of a GIF, plus `TrailingData` after its trailer. */
+export function gifMetadataBlocks(input: Buffer): string[] {
+  const names = new Set<string>();
+  if (input.length < 13) return [];
+  const flags = input[10] ?? 0;
+  let at = 13 + (flags & 0x80 ? 3 * 2 ** ((flags & 0x07) + 1) : 0);
+  while (at < input.length) {
+    const introducer = input[at];
+    if (introducer === 0x3b) {
+      if (hasTrailingData(input, at + 1)) names.add('TrailingData');
+      break;
+    }
+    if (introducer === 0x21) {
+      const label = input[at + 1];
+      if (label === 0xfe) names.add('GIF:Comment');
+      else if (label === 0x01) names.add('GIF:PlainText');
+      else if (label === 0xff) {
+        const app = input.toString('latin1', at + 3, at + 14);
+        if (app === 'XMP DataXMP') names.add('XMP');
+        else if (app.startsWith('ICCRGBG1')) names.add('ICC_Profile');
+        else if (app !== 'NETSCAPE2.0' && app !== 'ANIMEXTS1.0') names.add('GIF:Application');
+      }
+      at = skipSubBlocks(input, at + 2);
+    } else if (introducer === 0x2c) {
+      const localFlags = input[at + 9] ?? 0;
+      at += 10 + (localFlags & 0x80 ? 3 * 2 ** ((localFlags & 0x07) + 1) : 0);
+      at = skipSubBlocks(input, at + 1);
+    } else {
+      break;
+    }
+  }
+  return [...names];
+}
+
+/** Chunks that describe the audio itself. */
+const AUDIO_CHUNKS = new Set(['fmt ', 'data', 'fact', 'PEAK', 'JUNK', 'junk', 'PAD ', 'FLLR']);
+
+/** RIFF chunks of a WAV that are metadata (INFO, bext, iXML, embedded ID3, XMP, cart…), by name. */
+export function wavMetadataChunks(input: Buffer): string[] {
+  const names = new Set<string>();
+  const known: Readonly<Record<string, string>> = {
+    bext: 'RIFF:bext',
+    iXML: 'RIFF:iXML',
+    'id3 ': 'ID3',
+    ID3: 'ID3',
+    _PMX: 'XMP',
+    cart: 'RIFF:cart',
+    axml: 'RIFF:axml',
+  };
+  let at = 12;
+  while (at + 8 <= input.length) {
+    const id = input.toString('latin1', at, at + 4);
+    const size = input.readUInt32LE(at + 4);
+    const listType = input.toString('latin1', at + 8, at + 12);
+    const name = known[id] ?? known[id.trim()];
+    if (id === 'LIST') names.add(`RIFF:LIST-${/^[A-Za-z ]{4}$/.test(listType) ? listType.trim() : 'other'}`);
+    else if (name) names.add(name);
+    else if (!AUDIO_CHUNKS.has(id))
+      names.add(/^[\x20-\x7e]{4}$/.test(id) ? `RIFF:${id.trim()}` : 'RIFF:unknown');
+    if (id === 'data' && (size === 0 || size === 0xffffffff)) break;
+    const next = at + 8 + size + (size % 2);
+    if (next <= at) break;
+    at = next;
+  }
+  return [...names];
+}

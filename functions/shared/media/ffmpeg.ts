@@ -28,6 +28,8 @@ export class FfmpegError extends Error {
     readonly timedOut: boolean,
     /** Tail of ffmpeg's stderr: may contain user metadata, so for parsing only, never for logs. */
     readonly stderr: string,
+    /** Killed because stdout passed `maxStdoutBytes`. */
+    readonly overflowed = false,
   ) {
     super(message);
     this.name = 'FfmpegError';
@@ -48,7 +50,7 @@ const MAX_STDERR_CHARS = 64 * 1024;
  */
 export function spawnFfmpeg(
   args: string[],
-  options: { input?: Buffer; timeoutMs: number; binary?: string },
+  options: { input?: Buffer; timeoutMs: number; binary?: string; maxStdoutBytes?: number },
 ): Promise<FfmpegRun> {
   const binary = options.binary ?? ffmpegPath();
   const fullArgs = ['-nostdin', '-hide_banner', ...args];
@@ -62,7 +64,18 @@ export function spawnFfmpeg(
       timedOut = true;
       child.kill('SIGKILL');
     }, options.timeoutMs);
-    child.stdout?.on('data', (chunk: Buffer) => chunks.push(chunk));
+    let stdoutBytes = 0;
+    let overflowed = false;
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdoutBytes += chunk.length;
+      // An output bigger than any legitimate result is a bomb in progress: stop it, do not buffer it.
+      if (options.maxStdoutBytes !== undefined && stdoutBytes > options.maxStdoutBytes) {
+        if (!overflowed) child.kill('SIGKILL');
+        overflowed = true;
+        return;
+      }
+      chunks.push(chunk);
+    });
     child.stderr?.on('data', (chunk: Buffer) => {
       stderr += chunk.toString('utf8');
       if (stderr.length > MAX_STDERR_CHARS * 2) stderr = stderr.slice(-MAX_STDERR_CHARS);
@@ -75,6 +88,12 @@ export function spawnFfmpeg(
       clearTimeout(timer);
       if (timedOut) {
         reject(new FfmpegError(`ffmpeg ran past ${options.timeoutMs} ms and was killed`, code, true, stderr));
+        return;
+      }
+      if (overflowed) {
+        reject(
+          new FfmpegError(`ffmpeg output passed ${options.maxStdoutBytes} bytes`, code, false, stderr, true),
+        );
         return;
       }
       resolve({ stdout: Buffer.concat(chunks), stderr, exitCode: code });

@@ -6,7 +6,7 @@ import type { Metadata, Sharp, SharpOptions } from 'sharp';
 import sharp from 'sharp';
 import type { Rejection } from '../reasons.js';
 import { reject } from '../reasons.js';
-import { jpegMetadataSegments, pngMetadataChunks } from './containers.js';
+import { gifMetadataBlocks, jpegMetadataSegments, pngMetadataChunks } from './containers.js';
 import { exifTagNames } from './exif-names.js';
 import type { MediaLimits } from './limits.js';
 import type { ImageFormat } from './sniff.js';
@@ -104,6 +104,7 @@ function metadataNames(input: Buffer, format: ImageFormat, meta: Metadata): stri
   const names = new Set<string>();
   if (format === 'jpeg') for (const name of jpegMetadataSegments(input)) names.add(name);
   if (format === 'png') for (const name of pngMetadataChunks(input)) names.add(name);
+  if (format === 'gif') for (const name of gifMetadataBlocks(input)) names.add(name);
   if (meta.exif) {
     names.delete('EXIF');
     for (const name of exifTagNames(meta.exif)) names.add(name);
@@ -160,7 +161,8 @@ export async function encodeCleanImage(
   const pipeline = untrustedImagePipeline(input, limits);
   let mime: string;
   if (format === 'jpeg' || (format === 'avif' && !hasAlpha)) {
-    pipeline.jpeg({ quality: 92 });
+    // Huffman optimisation buffers every coefficient of the image (420 MB for 50 MP instead of ~100 MB).
+    pipeline.jpeg({ quality: 92, optimiseCoding: false });
     mime = 'image/jpeg';
   } else if (format === 'webp') {
     pipeline.webp({ quality: 92 });
@@ -171,4 +173,26 @@ export async function encodeCleanImage(
   }
   const { data, info } = await pipeline.toBuffer({ resolveWithObject: true });
   return { bytes: data, mime, width: info.width, height: info.height };
+}
+
+/** libvips loader classes for the formats we accept (each name covers its file/buffer/source variants). */
+const ALLOWED_LOADERS = [
+  'VipsForeignLoadJpeg',
+  'VipsForeignLoadPng',
+  'VipsForeignLoadWebp',
+  'VipsForeignLoadNsgif',
+  'VipsForeignLoadGif',
+  'VipsForeignLoadTiff',
+  'VipsForeignLoadHeif',
+];
+
+/**
+ * Blocks every libvips loader except the allowlisted formats' (SVG, PDF, FITS, Matrix, VIPS, PPM…),
+ * process-wide. Call it at cold start of processes that only sanitise (the ValidateAndStrip Lambda, the
+ * sanitize CLI). It is not called on import because other steps in a shared process render SVG
+ * overlays of their own; inside validateAndStrip the sniffed format is checked against sharp's anyway.
+ */
+export function restrictSharpLoaders(): void {
+  sharp.block({ operation: ['VipsForeignLoad'] });
+  sharp.unblock({ operation: ALLOWED_LOADERS });
 }

@@ -43,3 +43,29 @@ export function resolveMediaLimits(overrides: Partial<MediaLimits> = {}): MediaL
   }
   return limits;
 }
+
+/** Environment variables a deployment sets to override the defaults (unset or empty = default). */
+export const MEDIA_LIMIT_ENV: Readonly<Record<keyof MediaLimits, string>> = {
+  maxBytes: 'MEDIAGATE_MAX_UPLOAD_BYTES',
+  maxPixels: 'MEDIAGATE_MAX_PIXELS',
+  maxWidthOrHeight: 'MEDIAGATE_MAX_SIDE_PX',
+  maxFrames: 'MEDIAGATE_MAX_FRAMES',
+  maxAudioSeconds: 'MEDIAGATE_MAX_AUDIO_SECONDS',
+  maxAudioChannels: 'MEDIAGATE_MAX_AUDIO_CHANNELS',
+};
+
+/** Overrides read from the environment; a malformed value is a deployment bug and throws. */
+export function mediaLimitsFromEnv(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Partial<MediaLimits> {
+  const overrides: Partial<MediaLimits> = {};
+  for (const [key, name] of Object.entries(MEDIA_LIMIT_ENV) as [keyof MediaLimits, string][]) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value <= 0)
+      throw new Error(`${name} must be a positive number; got "${raw}"`);
+    overrides[key] = value;
+  }
+  return overrides;
+}

@@ -1,0 +1,319 @@
+/**
+ * Media bench (numbers never in tests): sanitise + normalise against the bare tools, on inputs it
+ * generates into bench/.work/media (12 MP JPEG, 24 MP PNG, 50 MP JPEG, 60 s MP3 with tags and cover art).
+ * Every measured run is its own process under /usr/bin/time, which gives its wall time and peak RSS;
+ * Node runs also report the operation's own wall time (without Node's ~50 ms start-up), and that is what
+ * the ours-vs-bare-sharp ratio uses, since both sides pay the same start-up. Medians of `--runs` runs.
+ *
+ *   npx tsx bench/media.ts [--runs 7] [--json]
+ *
+ * Targets (issue 3): 12 MP JPEG within 1.2× of a bare sharp resize and ≥ 3× faster than ImageMagick;
+ * peak RSS < 256 MB on the 50 MP JPEG; audio within 1.15× of the bare ffmpeg command.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { build } from 'esbuild';
+import sharp from 'sharp';
+import { ffmpegPath } from '../functions/shared/media/ffmpeg.js';
+import { photoLikeImage, plainJpeg, speechWav } from '../scripts/make-fixtures.js';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const WORK = join(ROOT, 'bench', '.work', 'media');
+const TIME = '/usr/bin/time';
+
+export interface Measurement {
+  readonly input: string;
+  readonly tool: string;
+  /** Median wall time of the whole process, ms. */
+  readonly processMs: number;
+  /** Median wall time of the operation inside a Node process (null for external tools), ms. */
+  readonly opMs: number | null;
+  /** Median peak RSS, MB (for ours on audio: the largest of Node and its ffmpeg children). */
+  readonly peakRssMb: number;
+}
+
+export interface MediaBenchResult {
+  readonly measurements: readonly Measurement[];
+  readonly ratios: Readonly<Record<string, number>>;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+interface BenchInputs {
+  readonly '12MP.jpg': string;
+  readonly '24MP.png': string;
+  readonly '50MP.jpg': string;
+  readonly '60s.mp3': string;
+}
+
+async function prepareInputs(): Promise<BenchInputs> {
+  mkdirSync(WORK, { recursive: true });
+  const files: BenchInputs = {
+    '12MP.jpg': join(WORK, '12mp.jpg'),
+    '24MP.png': join(WORK, '24mp.png'),
+    '50MP.jpg': join(WORK, '50mp.jpg'),
+    '60s.mp3': join(WORK, '60s.mp3'),
+  };
+  const photo = async (width: number, height: number): Promise<Buffer> => {
+    // A scene plus sensor-like noise, so the JPEG's entropy decoding costs what a real photo's does.
+    const scene = await (await photoLikeImage(width, height)).raw().toBuffer();
+    const noise = await sharp({
+      create: {
+        width,
+        height,
+        channels: 3,
+        background: '#000',
+        noise: { type: 'gaussian', mean: 128, sigma: 12 },
+      },
+    })
+      .raw()
+      .toBuffer();
+    for (let i = 0; i < scene.length; i++)
+      scene[i] = Math.max(0, Math.min(255, (scene[i] ?? 0) + (noise[i] ?? 128) - 128));
+    return sharp(scene, { raw: { width, height, channels: 3 } })
+      .jpeg({ quality: 85 })
+      .toBuffer();
+  };
+  if (!existsSync(files['12MP.jpg'])) writeFileSync(files['12MP.jpg'], await photo(4000, 3000));
+  if (!existsSync(files['50MP.jpg'])) writeFileSync(files['50MP.jpg'], await photo(8660, 5773));
+  if (!existsSync(files['24MP.png'])) {
+    writeFileSync(files['24MP.png'], await (await photoLikeImage(6000, 4000)).png().toBuffer());
+  }
+  if (!existsSync(files['60s.mp3'])) {
+    const speech = join(WORK, 'speech.wav');
+    const cover = join(WORK, 'cover.jpg');
+    writeFileSync(speech, speechWav('This is a sixty second voice note for the benchmark. '.repeat(3)));
+    writeFileSync(cover, await plainJpeg(300, 300));
+    execFileSync(ffmpegPath(), [
+      '-nostdin',
+      '-v',
+      'error',
+      '-y',
+      '-stream_loop',
+      '-1',
+      '-i',
+      speech,
+      '-i',
+      cover,
+      '-map',
+      '0:a',
+      '-map',
+      '1:v',
+      '-t',
+      '60',
+      '-ac',
+      '2',
+      '-ar',
+      '44100',
+      '-c:a',
+      'libmp3lame',
+      '-b:a',
+      '128k',
+      '-c:v',
+      'copy',
+      '-disposition:v',
+      'attached_pic',
+      '-metadata',
+      'title=Bench voice note',
+      '-metadata',
+      'artist=Jane Example',
+      files['60s.mp3'],
+    ]);
+  }
+  return files;
+}
+
+async function bundleWorker(): Promise<string> {
+  const out = join(WORK, 'media-worker.mjs');
+  await build({
+    entryPoints: [join(ROOT, 'bench', 'media-worker.ts')],
+    outfile: out,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    external: ['sharp', '@ffmpeg-installer/ffmpeg'],
+    banner: {
+      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+    },
+    logLevel: 'error',
+  });
+  return out;
+}
+
+interface Run {
+  readonly processMs: number;
+  readonly opMs: number | null;
+  readonly peakRssMb: number;
+}
+
+/**
+ * Runs a command under GNU time; its last stderr line is "<elapsed s> <max RSS KB>" (the RSS of the
+ * largest process in the tree). Without GNU time: wall time from here, RSS only from Node workers.
+ */
+function timed(command: string, args: string[]): Run {
+  const withTime = existsSync(TIME);
+  const started = performance.now();
+  const result = withTime
+    ? spawnSync(TIME, ['-f', '%e %M', command, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+    : spawnSync(command, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const wallMs = performance.now() - started;
+  if (result.status !== 0) throw new Error(`${command} failed: ${result.stderr.slice(-500)}`);
+  const worker = result.stdout.trim().startsWith('{')
+    ? (JSON.parse(result.stdout) as { ms: number; maxRssKb: number })
+    : null;
+  if (!withTime) {
+    return {
+      processMs: wallMs,
+      opMs: worker?.ms ?? null,
+      peakRssMb: worker ? worker.maxRssKb / 1024 : Number.NaN,
+    };
+  }
+  const last = result.stderr.trim().split('\n').at(-1) ?? '';
+  const [elapsed, rssKb] = last.split(' ').map(Number);
+  return {
+    processMs: (elapsed ?? Number.NaN) * 1000,
+    opMs: worker?.ms ?? null,
+    peakRssMb: (rssKb ?? Number.NaN) / 1024,
+  };
+}
+
+interface Job {
+  readonly input: string;
+  readonly tool: string;
+  readonly command: string;
+  readonly args: string[];
+}
+
+/**
+ * The tools for one input run interleaved (A B C D, A B C D, …) after one discarded warm-up each, so a
+ * burst of load from elsewhere on a shared machine hits every tool alike instead of one tool's runs.
+ */
+function measureInterleaved(jobs: readonly Job[], runs: number): Measurement[] {
+  for (const job of jobs) timed(job.command, job.args);
+  const samples = jobs.map(() => [] as Run[]);
+  for (let r = 0; r < runs; r++) {
+    for (const [i, job] of jobs.entries()) samples[i]?.push(timed(job.command, job.args));
+  }
+  return jobs.map((job, i) => {
+    const mine = samples[i] ?? [];
+    const ops = mine.map((s) => s.opMs).filter((v): v is number => v !== null);
+    return {
+      input: job.input,
+      tool: job.tool,
+      processMs: median(mine.map((s) => s.processMs)),
+      opMs: ops.length ? median(ops) : null,
+      peakRssMb: median(mine.map((s) => s.peakRssMb)),
+    };
+  });
+}
+
+export async function runMediaBench(options: { runs?: number } = {}): Promise<MediaBenchResult> {
+  const runs = options.runs ?? 7;
+  const files = await prepareInputs();
+  const worker = await bundleWorker();
+  const node = process.execPath;
+  const out = join(WORK, 'out');
+  mkdirSync(out, { recursive: true });
+  const measurements: Measurement[] = [];
+  for (const name of ['12MP.jpg', '24MP.png', '50MP.jpg'] as const) {
+    const file = files[name];
+    measurements.push(
+      ...measureInterleaved(
+        [
+          { input: name, tool: 'mediagate', command: node, args: [worker, 'mediagate', file] },
+          { input: name, tool: 'bare sharp', command: node, args: [worker, 'sharp', file] },
+          {
+            input: name,
+            tool: 'vipsthumbnail',
+            command: 'vipsthumbnail',
+            args: [file, '--size', '1024x1024', '-o', join(out, 'vips.jpg')],
+          },
+          {
+            input: name,
+            tool: 'ImageMagick',
+            command: 'convert',
+            args: [file, '-strip', '-resize', '1024x1024>', join(out, 'im.jpg')],
+          },
+        ],
+        runs,
+      ),
+    );
+  }
+  const audio = files['60s.mp3'];
+  const bareFfmpeg = [
+    '-nostdin',
+    '-v',
+    'error',
+    '-y',
+    '-i',
+    audio,
+    '-vn',
+    '-af',
+    'loudnorm=I=-16:TP=-1.5:LRA=11',
+    '-ar',
+    '16000',
+    '-ac',
+    '1',
+    '-c:a',
+    'pcm_s16le',
+    join(out, 'ffmpeg.wav'),
+  ];
+  measurements.push(
+    ...measureInterleaved(
+      [
+        { input: '60s.mp3', tool: 'mediagate', command: node, args: [worker, 'mediagate', audio] },
+        { input: '60s.mp3', tool: 'bare ffmpeg', command: ffmpegPath(), args: bareFfmpeg },
+      ],
+      runs,
+    ),
+  );
+  const find = (input: string, tool: string) =>
+    measurements.find((m) => m.input === input && m.tool === tool);
+  const ratios: Record<string, number> = {};
+  for (const input of ['12MP.jpg', '24MP.png', '50MP.jpg']) {
+    const ours = find(input, 'mediagate');
+    const bare = find(input, 'bare sharp');
+    const im = find(input, 'ImageMagick');
+    const vips = find(input, 'vipsthumbnail');
+    if (ours?.opMs && bare?.opMs) ratios[`${input} mediagate / bare sharp (op time)`] = ours.opMs / bare.opMs;
+    if (ours && im) ratios[`${input} ImageMagick / mediagate (process time)`] = im.processMs / ours.processMs;
+    if (ours && vips)
+      ratios[`${input} mediagate / vipsthumbnail (process time)`] = ours.processMs / vips.processMs;
+  }
+  const oursAudio = find('60s.mp3', 'mediagate');
+  const bareAudio = find('60s.mp3', 'bare ffmpeg');
+  if (oursAudio && bareAudio) {
+    ratios['60s.mp3 mediagate / bare ffmpeg (process time)'] = oursAudio.processMs / bareAudio.processMs;
+  }
+  return { measurements, ratios };
+}
+
+export function formatMediaBench(result: MediaBenchResult): string {
+  const lines = ['input     tool            process ms    op ms   peak RSS MB'];
+  for (const m of result.measurements) {
+    lines.push(
+      `${m.input.padEnd(9)} ${m.tool.padEnd(15)} ${m.processMs.toFixed(0).padStart(10)} ${(m.opMs === null ? '-' : m.opMs.toFixed(0)).padStart(8)} ${m.peakRssMb.toFixed(0).padStart(13)}`,
+    );
+  }
+  lines.push('', 'ratios:');
+  for (const [name, value] of Object.entries(result.ratios)) lines.push(`  ${name}: ${value.toFixed(2)}×`);
+  return lines.join('\n');
+}
+
+if (import.meta.filename === resolve(process.argv[1] ?? '')) {
+  const args = process.argv.slice(2);
+  const runsAt = args.indexOf('--runs');
+  const runs = runsAt >= 0 ? Number(args[runsAt + 1]) : 7;
+  const result = await runMediaBench({ runs });
+  for (const [name, file] of Object.entries(await prepareInputs())) {
+    process.stderr.write(`${name}: ${(statSync(file).size / 1e6).toFixed(1)} MB\n`);
+  }
+  process.stdout.write(
+    args.includes('--json') ? `${JSON.stringify(result, null, 2)}\n` : `${formatMediaBench(result)}\n`,
+  );
+}

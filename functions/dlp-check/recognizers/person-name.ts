@@ -1,0 +1,134 @@
+import type { Recognizer } from './recognizer.js';
+
+/** A label, matched case-insensitively without making the whole pattern (and so the name) case-blind. */
+function anyCase(word: string): string {
+  return [...word].map((c) => (/[a-z]/i.test(c) ? `[${c.toUpperCase()}${c.toLowerCase()}]` : c)).join('');
+}
+
+const LABELS = [
+  'full name',
+  'name',
+  'claimant',
+  'patient',
+  'insured',
+  'policyholder',
+  'policy holder',
+  'beneficiary',
+  'applicant',
+  'cardholder',
+  'account holder',
+  'employee',
+  'member',
+  'signed',
+].map((l) => anyCase(l).replace(/ /g, '\\s+'));
+
+/**
+ * Capitalised words that end a name: the labels of the next field of a form, and words that start
+ * the next sentence when a writer left out the full stop ("Claimant: Wei Patel Call me tomorrow").
+ */
+const FIELD_LABELS = [
+  'Date',
+  'DOB',
+  'Phone',
+  'Tel',
+  'Address',
+  'Email',
+  'Policy',
+  'Claim',
+  'Card',
+  'Account',
+  'Number',
+  'Social',
+  'SSN',
+  'Passport',
+  'Driver',
+  'Signature',
+  'Routing',
+  'IBAN',
+  'Amount',
+  'Member',
+  'Group',
+  'ID',
+];
+const SENTENCE_STARTS = [
+  'I',
+  'We',
+  'He',
+  'She',
+  'They',
+  'It',
+  'You',
+  'My',
+  'Our',
+  'Your',
+  'His',
+  'Her',
+  'Their',
+  'The',
+  'This',
+  'That',
+  'These',
+  'Those',
+  'A',
+  'An',
+  'Please',
+  'Thank',
+  'Thanks',
+  'Use',
+  'Call',
+  'Mail',
+  'Send',
+  'Contact',
+  'Pay',
+  'Wire',
+  'Transfer',
+  'Refund',
+  'See',
+  'Attached',
+  'Also',
+  'And',
+  'But',
+  'Or',
+  'If',
+  'When',
+  'Was',
+  'Is',
+  'Has',
+  'Had',
+  'Will',
+  'Can',
+  'Login',
+  'Server',
+  'Born',
+  'Lives',
+];
+const STOP = `(?:${[...FIELD_LABELS, ...SENTENCE_STARTS].join('|')})\\b`;
+const WORD = "[A-Z][a-z'’]+(?:-[A-Z]?[a-z'’]+)*";
+const NAME = `${WORD}(?:[ ]+(?!${STOP})(?:[A-Z]\\.|${WORD})){1,3}`;
+
+/**
+ * Person names, the light way: no NLP model, only names a form or letter announces, after a label
+ * ("Name:", "Claimant:", "Patient:") or a title ("Mr.", "Dr."). Limits, by design: a name without
+ * such a cue, in ALL CAPS, or in lower case is not found; a capitalised word after the name on the
+ * same line may be taken as part of it unless it is a known field label.
+ */
+export const personNameRecognizer: Recognizer = {
+  name: 'person-name',
+  type: 'NAME',
+  patterns: [
+    {
+      regex: new RegExp(`(?<![A-Za-z])(?:${LABELS.join('|')})[ \\t]*[:#-][ \\t]*(?<value>${NAME})`, 'dg'),
+      score: 0.7,
+    },
+    {
+      regex: new RegExp(
+        `\\b(?:Mr|Mrs|Ms|Miss|Dr|Prof)\\.?[ ]+(?<value>${WORD}(?:[ ]+(?!${STOP})${WORD}){0,2})`,
+        'dg',
+      ),
+      score: 0.6,
+    },
+  ],
+  baseScore: 0.6,
+  contextWords: [],
+  contextBoost: 0,
+};

@@ -1,0 +1,455 @@
+/**
+ * One model answer for one item: cache first, then the task's route chain (filtered by the media,
+ * ordered and pruned by cost), each route behind its shared circuit breaker, each attempt under our own
+ * retry policy. Outcomes:
+ * - an answer (`ok: true`), possibly from the cache;
+ * - a `Rejection` when the request itself is the problem (invalid, refused, answer off-schema);
+ * - `ModelUnavailableError` when no route can answer now: the state machine parks the item and retries;
+ * - `PermanentStepError` for account problems no retry fixes (quota, auth).
+ */
+import type {
+  ImageDetail,
+  ModelCallRequest,
+  ModelCallResult,
+  ModelClient,
+  ModelMedia,
+  ModelUsage,
+} from '../shared/ports.js';
+import { ModelCallError } from '../shared/ports.js';
+import { ModelUnavailableError, PermanentStepError, type Rejection, reject } from '../shared/reasons.js';
+import type { Admission, RouteBreaker } from './breaker.js';
+import { estimateTokens, type TokenEstimate, WORST_CASE_IMAGE } from './estimate.js';
+import { checkModelOutput } from './output-schema.js';
+import { type ResultCache, resultCacheKey, schemaVersion, sha256Hex } from './result-cache.js';
+import { DEFAULT_RETRY_POLICY, decideRetry, type RetryPolicy } from './retry-policy.js';
+import { findRoute, type Modality, type RouteDefinition, TRANSCRIPTION_ROUTES } from './routes.js';
+import type { TaskDefinition } from './tasks.js';
+
+export type { RetryPolicy } from './retry-policy.js';
+
+export interface InvokeDeps {
+  clientFor: (route: RouteDefinition) => ModelClient;
+  /** @default setTimeout-based */
+  sleep?: (ms: number) => Promise<void>;
+  /** @default Math.random (jitter) */
+  random?: () => number;
+  retry?: Partial<RetryPolicy>;
+  /** Shared circuit breaker; without one every route is always admitted. */
+  breaker?: RouteBreaker;
+  /** Result cache; without one every request calls the model. */
+  cache?: ResultCache;
+  /** Routes whose endpoint is not configured here are left out of every chain. @default all available */
+  routeAvailable?: (route: RouteDefinition) => boolean;
+  /** Price of an estimate on a model, in micro-USD; enables cost-aware routing. */
+  priceOf?: (model: string, estimate: TokenEstimate) => number;
+  /** @default () => new Date() */
+  now?: () => Date;
+  /** Structured log hook (ids, codes and counts only). */
+  log?: (message: string, fields: Record<string, unknown>) => void;
+}
+
+export interface InvokeInput {
+  tenant: string;
+  task: TaskDefinition;
+  promptText: string;
+  media?: ModelMedia;
+  mediaInfo?: { width?: number; height?: number; durationSec?: number };
+  mediaSha256: string;
+}
+
+export interface SkippedRoute {
+  readonly route: string;
+  readonly why:
+    | 'breaker_open'
+    | 'costlier'
+    | 'retries_exhausted'
+    | 'retry_after_over_cap'
+    | 'sleep_budget_exhausted';
+}
+
+export interface TranscriptionStep {
+  readonly route: string;
+  readonly model: string;
+  readonly usage: ModelUsage;
+  readonly requestIds: readonly string[];
+  readonly estimate: TokenEstimate;
+}
+
+export type InvokeOutcome =
+  | {
+      ok: true;
+      text: string;
+      model: string;
+      route: string;
+      requestIds: string[];
+      attempts: number;
+      usage: ModelUsage;
+      cached: boolean;
+      estimate: TokenEstimate;
+      /** Routes passed over before the one that answered, and why. */
+      skipped?: readonly SkippedRoute[];
+      /** For `audioMode: 'transcribe'`: the speech-to-text call that preceded the text call (billed separately). */
+      transcription?: TranscriptionStep;
+    }
+  | { ok: false; rejection: Rejection; requestIds: string[] };
+
+export const ZERO_USAGE: ModelUsage = {
+  promptTokens: 0,
+  cachedPromptTokens: 0,
+  audioPromptTokens: 0,
+  completionTokens: 0,
+  audioCompletionTokens: 0,
+};
+
+const ALWAYS_ADMIT: Admission = { allowed: true, probe: false, state: 'closed' };
+
+interface Attempts {
+  requestIds: string[];
+  attempts: number;
+  sleptMs: number;
+  skipped: SkippedRoute[];
+}
+
+interface Candidate {
+  readonly route: RouteDefinition;
+  readonly estimate: TokenEstimate;
+}
+
+type ChainResult =
+  | {
+      readonly kind: 'answer';
+      readonly candidate: Candidate;
+      readonly result: ModelCallResult;
+      readonly requestIds: string[];
+    }
+  | { readonly kind: 'rejected'; readonly rejection: Rejection };
+
+function composeInstructions(task: TaskDefinition, promptText: string, transcript?: string): string {
+  const parts = [task.instructions];
+  if (promptText.trim() !== '') parts.push(`User request:\n${promptText.trim()}`);
+  if (transcript !== undefined) parts.push(`Transcript of the voice note:\n${transcript}`);
+  return parts.join('\n\n');
+}
+
+function estimateFor(
+  route: RouteDefinition,
+  instructions: string,
+  input: InvokeInput,
+  media: ModelMedia | undefined,
+  maxOutputTokens: number,
+  detail: ImageDetail,
+): TokenEstimate {
+  const info = input.mediaInfo ?? {};
+  const image =
+    media?.kind === 'image'
+      ? info.width && info.height
+        ? { width: info.width, height: info.height, detail }
+        : { ...WORST_CASE_IMAGE, detail }
+      : undefined;
+  return estimateTokens({
+    model: route.model,
+    instructions,
+    ...(image ? { image } : {}),
+    ...(media?.kind === 'audio' && info.durationSec !== undefined ? { audioSeconds: info.durationSec } : {}),
+    maxOutputTokens,
+  });
+}
+
+/** Routes of a chain that can carry the modality, ordered and pruned by price when prices are known. */
+function candidatesFor(
+  routeNames: readonly string[],
+  modality: Modality,
+  estimateOf: (route: RouteDefinition) => TokenEstimate,
+  deps: InvokeDeps,
+  allowCostlier: boolean,
+  skipped: SkippedRoute[],
+): Candidate[] {
+  const usable = routeNames
+    .flatMap((name) => {
+      const route = findRoute(name);
+      const usable = route?.modalities.includes(modality) && (deps.routeAvailable?.(route) ?? true);
+      return route && usable ? [route] : [];
+    })
+    .map((route) => ({ route, estimate: estimateOf(route) }));
+  const priceOf = deps.priceOf;
+  if (!priceOf || usable.length < 2) return usable;
+  const priced = usable.map((candidate) => ({
+    candidate,
+    price: priceOf(candidate.route.model, candidate.estimate),
+  }));
+  if (modality === 'text') {
+    // Hybrid routing: text-only work goes to the cheapest route first; the rest stay as fallbacks.
+    return priced.sort((a, b) => a.price - b.price).map(({ candidate }) => candidate);
+  }
+  const first = priced[0]?.price ?? 0;
+  return priced
+    .filter(({ candidate, price }) => {
+      if (allowCostlier || price <= first) return true;
+      skipped.push({ route: candidate.route.name, why: 'costlier' });
+      return false;
+    })
+    .map(({ candidate }) => candidate);
+}
+
+async function runChain(
+  deps: InvokeDeps,
+  policy: RetryPolicy,
+  candidates: readonly Candidate[],
+  build: (route: RouteDefinition) => ModelCallRequest,
+  tracker: Attempts,
+): Promise<ChainResult> {
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const random = deps.random ?? Math.random;
+  const log = deps.log ?? (() => {});
+  const reasons: string[] = [];
+  for (const candidate of candidates) {
+    const { route } = candidate;
+    const admission = deps.breaker ? await deps.breaker.admit(route.name) : ALWAYS_ADMIT;
+    if (!admission.allowed) {
+      tracker.skipped.push({ route: route.name, why: 'breaker_open' });
+      reasons.push(`${route.name}: breaker ${admission.state}`);
+      continue;
+    }
+    const request = build(route);
+    let failedAttempts = 0;
+    for (;;) {
+      tracker.attempts++;
+      try {
+        const result = await deps.clientFor(route).call(request);
+        if (result.requestId) tracker.requestIds.push(result.requestId);
+        await deps.breaker?.record(route.name, admission, true);
+        log('model attempt succeeded', {
+          route: route.name,
+          attempt: failedAttempts + 1,
+          requestId: result.requestId,
+        });
+        return { kind: 'answer', candidate, result, requestIds: tracker.requestIds };
+      } catch (error) {
+        if (!(error instanceof ModelCallError)) throw error;
+        if (error.details.requestId) tracker.requestIds.push(error.details.requestId);
+        log('model attempt failed', {
+          route: route.name,
+          attempt: failedAttempts + 1,
+          kind: error.kind,
+          status: error.details.status,
+          requestId: error.details.requestId,
+        });
+        switch (error.kind) {
+          case 'quota':
+            throw new PermanentStepError('MODEL_QUOTA_EXHAUSTED', `${route.name}: ${error.message}`);
+          case 'auth':
+            throw new PermanentStepError('MODEL_AUTH_FAILED', `${route.name}: ${error.message}`);
+          case 'invalid':
+            await deps.breaker?.record(route.name, admission, true);
+            return {
+              kind: 'rejected',
+              rejection: reject(
+                'MODEL_REQUEST_INVALID',
+                `the model endpoint rejected the request (${error.message})`,
+              ),
+            };
+          case 'refused':
+            await deps.breaker?.record(route.name, admission, true);
+            return { kind: 'rejected', rejection: reject('MODEL_REFUSED', 'the model refused the request') };
+          case 'retryable':
+            break;
+        }
+        failedAttempts++;
+        await deps.breaker?.record(route.name, admission, false);
+        // The half-open probe is a single attempt: its job is to tell whether the route is back.
+        const decision = admission.probe
+          ? ({ retry: false, why: 'attempts_exhausted' } as const)
+          : decideRetry(
+              policy,
+              {
+                failedAttempts,
+                sleptMs: tracker.sleptMs,
+                ...(error.details.retryAfterMs !== undefined
+                  ? { retryAfterMs: error.details.retryAfterMs }
+                  : {}),
+              },
+              random,
+            );
+        if (!decision.retry) {
+          const why = decision.why === 'attempts_exhausted' ? 'retries_exhausted' : decision.why;
+          tracker.skipped.push({ route: route.name, why });
+          reasons.push(`${route.name}: ${why} after ${failedAttempts} attempt(s), last ${error.message}`);
+          break;
+        }
+        tracker.sleptMs += decision.delayMs;
+        await sleep(decision.delayMs);
+      }
+    }
+  }
+  throw new ModelUnavailableError(
+    reasons.length > 0
+      ? `no model route could answer: ${reasons.join('; ')}`
+      : 'no model route is configured for this request',
+  );
+}
+
+export async function invokeModel(deps: InvokeDeps, input: InvokeInput): Promise<InvokeOutcome> {
+  const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...deps.retry };
+  const { task } = input;
+  const tracker: Attempts = { requestIds: [], attempts: 0, sleptMs: 0, skipped: [] };
+  const transcribeFirst = input.media?.kind === 'audio' && task.audioMode === 'transcribe';
+  const modality: Modality = transcribeFirst ? 'text' : (input.media?.kind ?? 'text');
+  const media = transcribeFirst ? undefined : input.media;
+  const detail = media?.kind === 'image' ? media.detail : task.detail;
+  const allowCostlier = task.allowCostlierFallback ?? false;
+
+  const instructionsNow = composeInstructions(task, input.promptText);
+  const candidates = candidatesFor(
+    task.routes,
+    modality,
+    (route) => estimateFor(route, instructionsNow, input, media, task.maxOutputTokens, detail),
+    deps,
+    allowCostlier,
+    tracker.skipped,
+  );
+  if (candidates.length === 0 && tracker.skipped.length === 0) {
+    return {
+      ok: false,
+      rejection: reject(
+        'MODEL_REQUEST_INVALID',
+        `task ${task.id} has no route that accepts ${input.media?.kind ?? 'text'} input`,
+      ),
+      requestIds: [],
+    };
+  }
+
+  const keyOf = (route: RouteDefinition) =>
+    resultCacheKey({
+      tenant: input.tenant,
+      mediaSha256: input.media ? input.mediaSha256 : '',
+      promptSha256: sha256Hex(input.promptText),
+      taskId: task.id,
+      taskVersion: task.version,
+      model: route.model,
+      detail,
+      schemaVersion: schemaVersion(task.responseSchema),
+    });
+
+  if (deps.cache) {
+    const cache = deps.cache;
+    const hits = await Promise.all(
+      candidates.map((candidate) =>
+        cache.get(keyOf(candidate.route)).catch((error: unknown) => {
+          deps.log?.('result cache read failed; treating as a miss', { error: String(error) });
+          return undefined;
+        }),
+      ),
+    );
+    const index = hits.findIndex((hit) => hit !== undefined);
+    const hit = hits[index];
+    const candidate = candidates[index];
+    if (hit && candidate) {
+      return {
+        ok: true,
+        text: hit.text,
+        model: hit.model,
+        route: candidate.route.name,
+        requestIds: [],
+        attempts: 0,
+        usage: ZERO_USAGE,
+        cached: true,
+        estimate: candidate.estimate,
+      };
+    }
+  }
+
+  let transcription: TranscriptionStep | undefined;
+  let chainCandidates = candidates;
+  let instructions = instructionsNow;
+  if (transcribeFirst && input.media?.kind === 'audio') {
+    const audio = input.media;
+    const sttCandidates = candidatesFor(
+      TRANSCRIPTION_ROUTES,
+      'audio',
+      (route) => estimateFor(route, '', input, audio, 0, detail),
+      deps,
+      true,
+      tracker.skipped,
+    );
+    const stt = await runChain(
+      deps,
+      policy,
+      sttCandidates,
+      (route) => ({ model: route.model, instructions: '', media: audio, maxOutputTokens: 0 }),
+      tracker,
+    );
+    if (stt.kind === 'rejected')
+      return { ok: false, rejection: stt.rejection, requestIds: tracker.requestIds };
+    transcription = {
+      route: stt.candidate.route.name,
+      model: stt.result.model,
+      usage: stt.result.usage,
+      requestIds: [...tracker.requestIds],
+      estimate: stt.candidate.estimate,
+    };
+    instructions = composeInstructions(task, input.promptText, stt.result.text);
+    // Re-estimate with the transcript in the prompt: that is what the text call will be billed for.
+    chainCandidates = candidates.map(({ route }) => ({
+      route,
+      estimate: estimateFor(route, instructions, input, undefined, task.maxOutputTokens, detail),
+    }));
+  }
+
+  const answer = await runChain(
+    deps,
+    policy,
+    chainCandidates,
+    (route) => ({
+      model: route.model,
+      instructions,
+      ...(media ? { media } : {}),
+      ...(task.responseSchema ? { responseSchema: task.responseSchema } : {}),
+      maxOutputTokens: task.maxOutputTokens,
+    }),
+    tracker,
+  );
+  if (answer.kind === 'rejected')
+    return { ok: false, rejection: answer.rejection, requestIds: tracker.requestIds };
+
+  if (task.responseSchema) {
+    const check = checkModelOutput(answer.result.text, task.responseSchema.schema);
+    if (!check.ok) {
+      return {
+        ok: false,
+        rejection: reject('INVALID_MODEL_OUTPUT', check.problem),
+        requestIds: tracker.requestIds,
+      };
+    }
+  }
+
+  const { route } = answer.candidate;
+  if (deps.cache) {
+    const now = (deps.now ?? (() => new Date()))();
+    await deps.cache
+      .put(
+        keyOf(route),
+        {
+          text: answer.result.text,
+          model: answer.result.model,
+          route: route.name,
+          requestIds: tracker.requestIds,
+          createdAt: now.toISOString(),
+        },
+        task.cacheTtlSeconds,
+      )
+      .catch((error: unknown) => deps.log?.('result cache write failed', { error: String(error) }));
+  }
+  return {
+    ok: true,
+    text: answer.result.text,
+    model: answer.result.model,
+    route: route.name,
+    requestIds: tracker.requestIds,
+    attempts: tracker.attempts,
+    usage: answer.result.usage,
+    cached: false,
+    estimate: answer.candidate.estimate,
+    ...(tracker.skipped.length > 0 ? { skipped: tracker.skipped } : {}),
+    ...(transcription ? { transcription } : {}),
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * Builds `InvokeDeps` for the handler from settings, so the handler stays a table of contents: one OpenAI
+ * client per configured logical endpoint, the shared breaker and result cache on the runtime-state table,
+ * prices from the cost step's table, and breaker transitions turned into an event and a log line.
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { estimateMicroUsd } from '../record-cost/prices.js';
+import { createDynamoDbBreakerStore } from '../shared/adapters/dynamodb-breaker-store.js';
+import { createDynamoDbResultCache } from '../shared/adapters/dynamodb-result-cache.js';
+import { createOpenAiModelClient } from '../shared/adapters/openai-model-client.js';
+import type { EventPublisher, ModelClient } from '../shared/ports.js';
+import { type BreakerPolicy, type BreakerTransition, breakerEvent, SharedCircuitBreaker } from './breaker.js';
+import type { TokenEstimate } from './estimate.js';
+import type { InvokeDeps } from './invoke.js';
+import type { RouteDefinition } from './routes.js';
+
+export interface InvokeWiringOptions {
+  readonly apiKey: string;
+  /** Per attempt. */
+  readonly timeoutMs: number;
+  /**
+   * Base URL per logical endpoint name. `primary` is always available (undefined = OpenAI itself); any
+   * other endpoint must be listed, or routes on it are left out rather than silently sent to `primary`.
+   */
+  readonly endpoints: Readonly<Record<string, string | undefined>>;
+  /** With `stateTable`, enables the shared breaker and the result cache. */
+  readonly dynamo?: DynamoDBClient;
+  readonly stateTable?: string;
+  readonly breakerPolicy?: Partial<BreakerPolicy>;
+  /** Receives breaker transitions as `Model Route Breaker Changed` events. */
+  readonly publisher?: EventPublisher;
+  /** Extra hook for transitions (e.g. a Powertools metric). */
+  readonly onBreakerTransition?: (transition: BreakerTransition) => void;
+  readonly log?: (message: string, fields: Record<string, unknown>) => void;
+}
+
+/** The cost step's estimate price: input (text + image) and audio tokens, plus the output bound. */
+export function priceOfEstimate(model: string, estimate: TokenEstimate): number {
+  return estimateMicroUsd({
+    model,
+    inputTokens: estimate.textTokens + estimate.imageTokens,
+    audioInputTokens: estimate.audioTokens,
+    outputTokens: estimate.maxOutputTokens,
+  });
+}
+
+export function createInvokeDeps(options: InvokeWiringOptions): InvokeDeps {
+  const clients = new Map<string, ModelClient>();
+  const available = (endpoint: string) =>
+    endpoint === 'primary' || Object.hasOwn(options.endpoints, endpoint);
+  const clientFor = (route: RouteDefinition): ModelClient => {
+    let client = clients.get(route.endpoint);
+    if (!client) {
+      const baseURL = options.endpoints[route.endpoint];
+      client = createOpenAiModelClient({
+        apiKey: options.apiKey,
+        timeoutMs: options.timeoutMs,
+        ...(baseURL ? { baseURL } : {}),
+      });
+      clients.set(route.endpoint, client);
+    }
+    return client;
+  };
+  const log = options.log;
+  const stateful =
+    options.dynamo && options.stateTable ? { dynamo: options.dynamo, table: options.stateTable } : undefined;
+  const breaker = stateful
+    ? new SharedCircuitBreaker(createDynamoDbBreakerStore(stateful.dynamo, stateful.table), {
+        ...(options.breakerPolicy ? { policy: options.breakerPolicy } : {}),
+        onTransition: async (transition) => {
+          log?.('model route breaker changed', { ...transition });
+          options.onBreakerTransition?.(transition);
+          await options.publisher?.publish(breakerEvent(transition));
+        },
+        onStoreError: (error, operation) =>
+          log?.('breaker store failed; admitting', { operation, error: String(error) }),
+      })
+    : undefined;
+  return {
+    clientFor,
+    routeAvailable: (route) => available(route.endpoint),
+    priceOf: priceOfEstimate,
+    ...(breaker ? { breaker } : {}),
+    ...(stateful ? { cache: createDynamoDbResultCache(stateful.dynamo, stateful.table) } : {}),
+    ...(log ? { log } : {}),
+  };
+}

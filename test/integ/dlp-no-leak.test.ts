@@ -1,0 +1,134 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runScanCommand } from '../../cli/commands/scan.js';
+import { runDlpCheck } from '../../functions/dlp-check/scan.js';
+import { createLocalPiiDetector } from '../../functions/shared/adapters/local-pii-detector.js';
+import { createTesseractOcr } from '../../functions/shared/adapters/tesseract-ocr.js';
+import { type DlpFixtures, makeDlpFixtures } from '../../scripts/make-dlp-fixtures.js';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+let fixtures: DlpFixtures;
+let dir: string;
+
+beforeAll(async () => {
+  fixtures = await makeDlpFixtures({ forms: 3 });
+  dir = await mkdtemp(join(tmpdir(), 'mediagate-dlp-leak-'));
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Everything written to stdout, stderr or the console while `fn` runs. */
+async function captureOutput(fn: () => Promise<void>): Promise<string> {
+  const chunks: string[] = [];
+  const keep = (...args: unknown[]) => {
+    chunks.push(args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
+  };
+  const spies = [
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      chunks.push(String(chunk));
+      return true;
+    }),
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      chunks.push(String(chunk));
+      return true;
+    }),
+    ...(['log', 'info', 'warn', 'error', 'debug'] as const).map((m) =>
+      vi.spyOn(console, m).mockImplementation(keep),
+    ),
+  ];
+  try {
+    await fn();
+  } finally {
+    for (const s of spies) s.mockRestore();
+  }
+  return chunks.join('\n');
+}
+
+/** Fixture values found in `output`, as written or with separators removed; reports only indexes. */
+function leakedValueIndexes(output: string, values: readonly string[]): number[] {
+  return values.flatMap((v, i) => {
+    const compact = v.replace(/[\s-]/g, '');
+    return output.includes(v) || (compact.length >= 9 && output.includes(compact)) ? [i] : [];
+  });
+}
+
+describe('no fixture PII value reaches output, logs or events', () => {
+  it('keeps values out of DLP outcomes and out of anything printed while checking', async () => {
+    // Prepare
+    const detector = createLocalPiiDetector();
+    const ocr = createTesseractOcr();
+    const events: string[] = [];
+    // Act
+    const printed = await captureOutput(async () => {
+      for (const tenant of ['demo', 'redact-demo']) {
+        for (const t of fixtures.texts) {
+          const outcome = await runDlpCheck(
+            { detector },
+            {
+              tenant,
+              instructions: t.text,
+              media: { kind: 'audio', mime: 'audio/wav', bytes: Buffer.alloc(0) },
+            },
+          );
+          // The event gets findings and decision; promptText goes to the processed bucket for the model
+          // and keeps what the policy allows (dates of birth by default), so it is checked where the
+          // policy redacts everything found.
+          const { promptText, redactedImage: _none, ...record } = outcome;
+          events.push(JSON.stringify(record));
+          if (tenant === 'redact-demo') events.push(promptText);
+        }
+        for (const form of fixtures.forms) {
+          const { redactedImage: _image, ...outcome } = await runDlpCheck(
+            { detector, ocr },
+            {
+              tenant,
+              instructions: 'Summarise',
+              media: { kind: 'image', mime: form.mime, bytes: form.bytes },
+            },
+          );
+          events.push(JSON.stringify(outcome));
+        }
+      }
+    });
+    await ocr.close();
+    // Assess
+    expect(leakedValueIndexes(printed, fixtures.values)).toEqual([]);
+    expect(leakedValueIndexes(events.join('\n'), fixtures.values)).toEqual([]);
+  });
+
+  it('keeps values out of what `mediagate scan` prints, in text and JSON', async () => {
+    // Prepare
+    const lines: string[] = [];
+    const io = { out: (l: string) => lines.push(l), err: (l: string) => lines.push(l) };
+    for (const form of fixtures.forms) await writeFile(join(dir, form.file), form.bytes);
+    // Act
+    const printed = await captureOutput(async () => {
+      for (const form of fixtures.forms) {
+        await runScanCommand([join(dir, form.file), '--tenant', 'redact-demo'], io);
+        await runScanCommand([join(dir, form.file), '--json', '--redact', '--out', join(dir, 'out')], io);
+      }
+      for (const t of fixtures.texts.slice(0, 150)) await runScanCommand(['--text', t.text, '--json'], io);
+    });
+    // Assess
+    expect(lines.length).toBeGreaterThan(0);
+    expect(leakedValueIndexes(`${printed}\n${lines.join('\n')}`, fixtures.values)).toEqual([]);
+  });
+
+  it('keeps values out of what the evaluation script prints', async () => {
+    // Act
+    const { stdout, stderr } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'scripts', 'dlp-eval.ts'), '--forms', '3'],
+      { cwd: ROOT, env: { ...process.env, NODE_NO_WARNINGS: '1' } },
+    ).catch((error: { stdout: string; stderr: string }) => error);
+    // Assess
+    expect(stdout).toContain('CREDIT_DEBIT_NUMBER');
+    expect(leakedValueIndexes(`${stdout}\n${stderr}`, fixtures.values)).toEqual([]);
+  });
+});

@@ -1,0 +1,395 @@
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  BUDGET_THRESHOLD_DETAIL_TYPE,
+  type BudgetConfig,
+  type BudgetThresholdDetail,
+  createBudgetGuard,
+  parseBudgetConfig,
+} from '../../functions/record-cost/budget.js';
+import { createDynamoBudgetStore } from '../../functions/shared/adapters/dynamodb-budget-store.js';
+import { createDynamoLedger } from '../../functions/shared/adapters/dynamodb-ledger.js';
+import type { LedgerEntry, OutcomeEvent } from '../../functions/shared/ports.js';
+import { ensureLedgerTable, type LocalDynamo, startLocalDynamo } from '../../infra/local/dynamodb.js';
+
+type Item = Record<string, unknown>;
+
+function config(
+  tenants: Record<string, { dailyCapMicroUsd?: number; monthlyCapMicroUsd?: number }>,
+): BudgetConfig {
+  return parseBudgetConfig({
+    version: 'test-1',
+    effectiveDate: '2026-11-24',
+    thresholdsPercent: [50, 80, 100],
+    reservationTtlSeconds: 60,
+    defaultTier: 'standard',
+    tiers: { standard: { dailyCapMicroUsd: 1_000_000, monthlyCapMicroUsd: 10_000_000 } },
+    tenants,
+  });
+}
+
+class Clock {
+  constructor(private at: number) {}
+  now = (): Date => new Date(this.at);
+  advance(ms: number): void {
+    this.at += ms;
+  }
+}
+
+describe('budgets on the local DynamoDB', () => {
+  let local: LocalDynamo;
+  let client: DynamoDBClient;
+  let tableCount = 0;
+
+  beforeAll(async () => {
+    local = await startLocalDynamo();
+    client = new DynamoDBClient({
+      endpoint: local.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+  });
+
+  afterAll(async () => {
+    client?.destroy();
+    await local?.close();
+  });
+
+  async function freshTable(): Promise<string> {
+    tableCount += 1;
+    const name = `budget-${tableCount}`;
+    await ensureLedgerTable(client, name);
+    return name;
+  }
+
+  async function scan(table: string): Promise<Item[]> {
+    const page = await client.send(new ScanCommand({ TableName: table, ConsistentRead: true }));
+    return (page.Items ?? []).map((i) => unmarshall(i));
+  }
+
+  function counter(items: Item[], tenant: string, sk: string): Item | undefined {
+    return items.find((i) => i.pk === `BUDGET#${tenant}` && i.sk === sk);
+  }
+
+  function setup(table: string, cfg: BudgetConfig, clock: Clock, events: OutcomeEvent[] = []) {
+    return createBudgetGuard({
+      store: createDynamoBudgetStore(client, table),
+      config: cfg,
+      now: clock.now,
+      emit: async (event) => {
+        events.push(event);
+      },
+    });
+  }
+
+  it('reserves within the cap, refuses past it with BUDGET_EXCEEDED, and settles to the actual cost', async () => {
+    // Prepare
+    const table = await freshTable();
+    const clock = new Clock(Date.parse('2026-11-24T10:00:00Z'));
+    const guard = setup(table, config({ acme: { dailyCapMicroUsd: 1000 } }), clock);
+
+    // Act
+    const first = await guard.reserve('acme', 600, 'r1');
+    const second = await guard.reserve('acme', 500, 'r2');
+    await guard.settle('r1', 450);
+    const third = await guard.reserve('acme', 500, 'r3');
+
+    // Assess
+    expect(first).toEqual({ ok: true, reservationId: 'r1', duplicate: false });
+    expect(second).toMatchObject({
+      ok: false,
+      period: 'day',
+      capMicroUsd: 1000,
+      tier: 'standard',
+      rejection: { reason: 'BUDGET_EXCEEDED' },
+    });
+    expect(third.ok).toBe(true);
+    const day = counter(await scan(table), 'acme', 'DAY#2026-11-24');
+    expect(day).toMatchObject({ spentMicroUsd: 450, reservedMicroUsd: 500, committedMicroUsd: 950 });
+  });
+
+  it('refuses an estimate larger than the cap without touching the table', async () => {
+    // Prepare
+    const table = await freshTable();
+    const guard = setup(
+      table,
+      config({ acme: { dailyCapMicroUsd: 100 } }),
+      new Clock(Date.parse('2026-11-24T10:00:00Z')),
+    );
+
+    // Act
+    const result = await guard.reserve('acme', 101, 'too-big');
+
+    // Assess
+    expect(result.ok).toBe(false);
+    expect(await scan(table)).toEqual([]);
+  });
+
+  it('makes reserve, settle and release safe to repeat', async () => {
+    // Prepare
+    const table = await freshTable();
+    const guard = setup(table, config({}), new Clock(Date.parse('2026-11-24T10:00:00Z')));
+
+    // Act
+    await guard.reserve('acme', 300, 'a');
+    const again = await guard.reserve('acme', 300, 'a');
+    const settled = await guard.settle('a', 200);
+    const settledAgain = await guard.settle('a', 200);
+    const releaseAfterSettle = await guard.release('a');
+    await guard.reserve('acme', 700, 'b');
+    const released = await guard.release('b');
+    const releasedAgain = await guard.release('b');
+
+    // Assess
+    expect(again).toMatchObject({ ok: true, duplicate: true });
+    expect([settled.settled, settledAgain.settled, releaseAfterSettle.released]).toEqual([
+      true,
+      false,
+      false,
+    ]);
+    expect([released.released, releasedAgain.released]).toEqual([true, false]);
+    const items = await scan(table);
+    expect(counter(items, 'acme', 'DAY#2026-11-24')).toMatchObject({
+      spentMicroUsd: 200,
+      reservedMicroUsd: 0,
+      committedMicroUsd: 200,
+    });
+    expect(items.filter((i) => i.type === 'reservation-active')).toEqual([]);
+  });
+
+  it('releases a reservation left by a killed execution once it expires, so the tenant is not blocked', async () => {
+    // Prepare: the killed execution holds almost the whole daily cap and never settles.
+    const table = await freshTable();
+    const clock = new Clock(Date.parse('2026-11-24T10:00:00Z'));
+    const guard = setup(table, config({ acme: { dailyCapMicroUsd: 1000 } }), clock);
+    await guard.reserve('acme', 900, 'killed');
+    const whileHeld = await guard.reserve('acme', 200, 'next-1');
+
+    // Act: the reservation TTL (60 s) passes.
+    clock.advance(61_000);
+    const afterExpiry = await guard.reserve('acme', 200, 'next-2');
+
+    // Assess
+    expect(whileHeld.ok).toBe(false);
+    expect(afterExpiry.ok).toBe(true);
+    const items = await scan(table);
+    expect(items.find((i) => i.reservationId === 'killed' && i.type === 'reservation')).toMatchObject({
+      state: 'expired',
+    });
+    expect(counter(items, 'acme', 'DAY#2026-11-24')).toMatchObject({
+      reservedMicroUsd: 200,
+      committedMicroUsd: 200,
+    });
+  });
+
+  it('still records the spend of an execution that settles after its reservation expired', async () => {
+    // Prepare
+    const table = await freshTable();
+    const clock = new Clock(Date.parse('2026-11-24T10:00:00Z'));
+    const guard = setup(table, config({}), clock);
+    await guard.reserve('acme', 500, 'slow');
+    clock.advance(61_000);
+    await guard.reserve('acme', 1, 'someone-else');
+
+    // Act
+    const late = await guard.settle('slow', 400);
+
+    // Assess
+    expect(late.settled).toBe(true);
+    const day = counter(await scan(table), 'acme', 'DAY#2026-11-24');
+    expect(day).toMatchObject({ spentMicroUsd: 400, reservedMicroUsd: 1, committedMicroUsd: 401 });
+  });
+
+  it('never lets parallel reservations commit more than the cap', async () => {
+    // Prepare: 60 executions race for a cap that fits 33 of them.
+    const table = await freshTable();
+    const clock = new Clock(Date.parse('2026-11-24T10:00:00Z'));
+    const guard = setup(table, config({ acme: { dailyCapMicroUsd: 1_000_000 } }), clock);
+
+    // Act
+    const results = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => guard.reserve('acme', 30_000, `race-${i}`)),
+    );
+
+    // Assess
+    expect(results.filter((r) => r.ok)).toHaveLength(33);
+    const day = counter(await scan(table), 'acme', 'DAY#2026-11-24');
+    expect(day).toMatchObject({ reservedMicroUsd: 990_000, committedMicroUsd: 990_000 });
+  });
+
+  it("lets a run of underestimated calls pass the cap by at most one call's estimate error", async () => {
+    // Prepare: every call costs 300 more than its 1000 estimate; the daily cap is 5000.
+    const table = await freshTable();
+    const guard = setup(
+      table,
+      config({ acme: { dailyCapMicroUsd: 5000 } }),
+      new Clock(Date.parse('2026-11-24T10:00:00Z')),
+    );
+    let accepted = 0;
+
+    // Act
+    for (let i = 0; i < 10; i += 1) {
+      const reservation = await guard.reserve('acme', 1000, `under-${i}`);
+      if (!reservation.ok) continue;
+      accepted += 1;
+      await guard.settle(`under-${i}`, 1300);
+    }
+
+    // Assess: after 3 calls (3900) a fourth 1000 still fits and costs 1300 → 5200; the fifth is refused.
+    expect(accepted).toBe(4);
+    const day = counter(await scan(table), 'acme', 'DAY#2026-11-24');
+    expect(Number(day?.spentMicroUsd)).toBe(5200);
+    expect(Number(day?.spentMicroUsd) - 5000).toBeLessThanOrEqual(300);
+  });
+
+  it('emits each threshold crossing exactly once per tenant and period under concurrent settles', async () => {
+    // Prepare
+    const table = await freshTable();
+    const clock = new Clock(Date.parse('2026-11-24T10:00:00Z'));
+    const events: OutcomeEvent[] = [];
+    const guard = setup(
+      table,
+      config({ acme: { dailyCapMicroUsd: 1000, monthlyCapMicroUsd: 1500 } }),
+      clock,
+      events,
+    );
+    const ids = Array.from({ length: 20 }, (_, i) => `t-${i}`);
+    const reserved = await Promise.all(ids.map((id) => guard.reserve('acme', 50, id)));
+
+    // Act
+    await Promise.all(ids.map((id) => guard.settle(id, 50)));
+    await Promise.all(ids.map((id) => guard.settle(id, 50)));
+
+    // Assess
+    expect(reserved.every((r) => r.ok)).toBe(true);
+    const crossings = events.map((e) => {
+      const d = e.detail as BudgetThresholdDetail;
+      return `${d.period}:${d.thresholdPercent}`;
+    });
+    expect(crossings.sort()).toEqual(['day:100', 'day:50', 'day:80', 'month:50']);
+    expect(events.every((e) => e.detailType === BUDGET_THRESHOLD_DETAIL_TYPE)).toBe(true);
+    expect(events[0]?.detail).toMatchObject({
+      tenant: 'acme',
+      tier: 'standard',
+      budgetConfigVersion: 'test-1',
+    });
+  });
+
+  it('gives a threshold claim back when the event could not be sent, so it is sent later', async () => {
+    // Prepare
+    const table = await freshTable();
+    const clock = new Clock(Date.parse('2026-11-24T10:00:00Z'));
+    const sent: OutcomeEvent[] = [];
+    let failNext = true;
+    const guard = createBudgetGuard({
+      store: createDynamoBudgetStore(client, table),
+      config: config({ acme: { dailyCapMicroUsd: 100, monthlyCapMicroUsd: 1_000_000 } }),
+      now: clock.now,
+      emit: async (event) => {
+        if (failNext) {
+          failNext = false;
+          throw new Error('EventBridge unavailable');
+        }
+        sent.push(event);
+      },
+    });
+    await guard.reserve('acme', 60, 'x');
+
+    // Act
+    const firstTry = await guard.settle('x', 60).catch((e: unknown) => e);
+    const retry = await guard.settle('x', 60);
+
+    // Assess
+    expect(firstTry).toBeInstanceOf(Error);
+    expect(retry.settled).toBe(false);
+    expect(sent.map((e) => (e.detail as BudgetThresholdDetail).thresholdPercent)).toEqual([50]);
+  });
+
+  it('keeps ledger, aggregates and budgets in agreement across tenants with retries, duplicates and killed executions', async () => {
+    // Prepare
+    const table = await freshTable();
+    const clock = new Clock(Date.parse('2026-11-24T10:00:00Z'));
+    const cfg = config({
+      acme: { dailyCapMicroUsd: 400_000 },
+      globex: { dailyCapMicroUsd: 250_000 },
+      initech: { dailyCapMicroUsd: 1_000_000 },
+    });
+    const guard = setup(table, cfg, clock);
+    const ledger = createDynamoLedger(client, table, { now: clock.now });
+    const tenants = ['acme', 'globex', 'initech'];
+    const plans = tenants.flatMap((tenant) =>
+      Array.from({ length: 25 }, (_, i) => ({
+        tenant,
+        i,
+        estimate: 20_000 + (i % 5) * 1000,
+        // Actual cost never above the estimate (the estimator errs high) except for a few.
+        actual: i % 6 === 0 ? 20_000 + (i % 5) * 1000 + 500 : 15_000 + (i % 4) * 1000,
+        fate: i % 9 === 4 ? 'killed' : i % 9 === 7 ? 'failed' : 'ok',
+      })),
+    );
+
+    const settled: (typeof plans)[number][] = [];
+    async function execute(plan: (typeof plans)[number]): Promise<void> {
+      const executionId = `${plan.tenant}-exec-${plan.i}`;
+      const reservationId = `${executionId}#InvokeModel`;
+      const reservation = await guard.reserve(plan.tenant, plan.estimate, reservationId);
+      if (!reservation.ok || plan.fate === 'killed') return;
+      if (plan.fate === 'failed') {
+        await guard.release(reservationId);
+        return;
+      }
+      const entry: LedgerEntry = {
+        id: `${executionId}#InvokeModel#req_${plan.i}`,
+        tenant: plan.tenant,
+        task: 'describe@1',
+        kind: 'model_call',
+        model: 'gpt-4o',
+        route: 'openai:gpt-4o',
+        priceTableVersion: 'test',
+        tokens: { textIn: 1, cachedIn: 0, imageIn: 0, audioIn: 0, textOut: 1, audioOut: 0 },
+        costMicroUsd: plan.actual,
+        estimateMicroUsd: plan.estimate,
+        requestIds: [`req_${plan.i}`],
+        executionId,
+        objectKeyHash: 'h',
+        createdAt: clock.now().toISOString(),
+      };
+      // A duplicate S3 event and a retried step: the same ledger id and the same settle, twice more.
+      await Promise.all([ledger.record(entry), ledger.record(entry), ledger.record(entry)]);
+      await Promise.all([guard.settle(reservationId, plan.actual), guard.settle(reservationId, plan.actual)]);
+      settled.push(plan);
+    }
+
+    // Act
+    await Promise.all(plans.map(execute));
+    clock.advance(61_000);
+    await Promise.all(tenants.map((t) => guard.reserve(t, 0, `${t}-after-expiry`)));
+
+    // Assess
+    const items = await scan(table);
+    for (const tenant of tenants) {
+      const ledgerItems = items.filter((i) => i.type === 'ledger' && i.tenant === tenant);
+      const ledgerSum = ledgerItems.reduce((s, i) => s + Number(i.costMicroUsd), 0);
+      const aggregate = items.find((i) => i.pk === `TENANT#${tenant}` && i.sk === 'AGG#DAY#TOTAL#2026-11-24');
+      const budget = counter(items, tenant, 'DAY#2026-11-24');
+      const cap = tenant === 'acme' ? 400_000 : tenant === 'globex' ? 250_000 : 1_000_000;
+      // The most a cap can be passed by: the estimate errors of calls that were in flight together.
+      const maxError = settled
+        .filter((p) => p.tenant === tenant)
+        .reduce((s, p) => s + Math.max(0, p.actual - p.estimate), 0);
+      expect(new Set(ledgerItems.map((i) => i.id)).size).toBe(ledgerItems.length);
+      expect(Number(aggregate?.costMicroUsd ?? 0)).toBe(ledgerSum);
+      expect(Number(aggregate?.items ?? 0)).toBe(ledgerItems.length);
+      expect(Number(budget?.spentMicroUsd)).toBe(ledgerSum);
+      expect(Number(budget?.reservedMicroUsd)).toBe(0);
+      expect(Number(budget?.committedMicroUsd)).toBe(ledgerSum);
+      expect(ledgerSum).toBeLessThanOrEqual(cap + maxError);
+      expect(plans.some((p) => p.tenant === tenant && !settled.includes(p) && p.fate === 'ok')).toBe(
+        tenant !== 'initech',
+      );
+    }
+    expect(items.filter((i) => i.type === 'reservation' && i.state === 'reserved')).toHaveLength(3);
+    expect(items.filter((i) => i.type === 'reservation' && i.state === 'expired').length).toBeGreaterThan(0);
+  });
+});
