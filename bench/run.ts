@@ -1,0 +1,43 @@
+/**
+ * `npm run bench`: every benchmark in one run, each printing its own side-by-side ratios or percentiles.
+ * Numbers live here and in docs, never in tests.
+ *
+ *   npm run bench [-- --only media,model-step,e2e] [--runs 7] [--items 40]
+ *
+ * - media: our sanitise + normalise against bare sharp, vipsthumbnail, ImageMagick and bare ffmpeg;
+ * - model-step: `invokeModel` with the real SDK against the simulator at 300 ms ± 50 ms, cache 0 % / 70 %;
+ * - e2e: upload → outcome event on the whole local stack, cache 0 % / 70 %.
+ */
+import { argValue } from './e2e-stats.js';
+
+const SUITES = ['media', 'model-step', 'e2e'] as const;
+type Suite = (typeof SUITES)[number];
+
+const args = process.argv.slice(2);
+const only = (argValue(args, '--only') ?? SUITES.join(',')).split(',');
+const unknown = only.filter((name) => !SUITES.includes(name as Suite));
+if (unknown.length > 0) throw new Error(`--only takes ${SUITES.join(', ')}; got ${unknown.join(', ')}`);
+const chosen = new Set(only as Suite[]);
+const latencyMs = { min: 250, max: 350 };
+const hitRates = [0, 0.7];
+
+// Each suite is imported only when chosen: the media bench needs no local stack and the others no ImageMagick.
+if (chosen.has('media')) {
+  const { formatMediaBench, runMediaBench } = await import('./media.js');
+  console.log('== media: sanitise + normalise vs bare tools (medians of interleaved runs)');
+  console.log(formatMediaBench(await runMediaBench({ runs: Number(argValue(args, '--runs') ?? 7) })));
+}
+if (chosen.has('model-step')) {
+  const { renderModelStepBench, runModelStepBench } = await import('./e2e-model-step.js');
+  console.log('\n== model step: invokeModel + SDK + simulator 250-350 ms + DynamoDB cache/breaker');
+  const results = await runModelStepBench({ items: 100, concurrency: 8, hitRates, latencyMs });
+  console.log(renderModelStepBench(results));
+}
+if (chosen.has('e2e')) {
+  const { renderE2eBench, runE2eBench } = await import('./e2e.js');
+  console.log('\n== end to end on the local stack: presigned POST → outcome event, simulator 250-350 ms');
+  const items = Number(argValue(args, '--items') ?? 40);
+  console.log(
+    renderE2eBench(await runE2eBench({ items, concurrency: 4, hitRates, latencyMs, ocr: 'tesseract' })),
+  );
+}
