@@ -9,7 +9,7 @@
  * A "hit" item re-uploads media already answered for the same tenant, task and instructions; whether it
  * is served from the cache is up to the pipeline, and the `observed` column says what happened.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
@@ -90,6 +90,8 @@ export async function runE2eBench(options: E2eBenchOptions): Promise<E2eBenchRes
     // make the next stack think a real endpoint is configured.
     delete process.env.OPENAI_API_KEY;
     delete process.env.OPENAI_BASE_URL;
+    // .mediagate is git-ignored: on a fresh clone it does not exist until something creates it.
+    mkdirSync(path.resolve('.mediagate'), { recursive: true });
     const stateDir = mkdtempSync(path.join(path.resolve('.mediagate'), 'bench-'));
     const stack = await startLocalStack({
       stateDir,

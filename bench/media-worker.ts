@@ -1,22 +1,39 @@
 /**
  * One measured operation per process, so each run's peak RSS is its own. bench/media.ts bundles this file
- * (esbuild) and runs it under /usr/bin/time; it prints `{ "ms": <operation wall time>, "maxRssKb" }`.
+ * (esbuild) and runs it under /usr/bin/time; it prints `{ "ms": <operation wall time>, "maxRssKb" }`,
+ * plus `stepsMs` (each step's share) for the two-step path.
  *
- *   node media-worker.mjs mediagate|sharp FILE
+ *   node media-worker.mjs mediagate|two-step|sharp FILE
+ *
+ * - mediagate: `sanitizeAndNormalize`, one decode (the CLI's path);
+ * - two-step: `validateAndStrip` then `normalizeMedia` on its clean copy, as the deployed
+ *   ValidateAndStrip and Preprocess functions do (minus S3 between them);
+ * - sharp: a bare sharp resize of the same file to the same size.
  */
 import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
+import { normalizeMedia } from '../functions/preprocess/normalize.js';
 import { sanitizeAndNormalize } from '../functions/preprocess/one-pass.js';
+import { validateAndStrip } from '../functions/validate-and-strip/sanitize.js';
 
 const [op, file] = process.argv.slice(2);
-if (!op || !file) throw new Error('usage: media-worker mediagate|sharp FILE');
+if (!op || !file) throw new Error('usage: media-worker mediagate|two-step|sharp FILE');
 
+// The bench inputs are bigger than an upload may be by default (a 24 MP PNG is tens of MB).
+const limits = { maxBytes: 512 * 1024 * 1024 };
+let stepsMs: number[] | undefined;
 const started = performance.now();
 const input = readFileSync(file);
 if (op === 'mediagate') {
-  // The bench inputs are bigger than an upload may be by default (a 24 MP PNG is tens of MB).
-  const outcome = await sanitizeAndNormalize(input, { limits: { maxBytes: 512 * 1024 * 1024 } });
+  const outcome = await sanitizeAndNormalize(input, { limits });
   if (!outcome.ok) throw new Error(`bench input rejected: ${outcome.rejection.reason}`);
+} else if (op === 'two-step') {
+  const clean = await validateAndStrip(input, { limits });
+  if (!clean.ok) throw new Error(`bench input rejected: ${clean.rejection.reason}`);
+  const cleanMs = performance.now() - started;
+  const normalized = await normalizeMedia(clean.bytes, clean.kind, clean.outputType, { limits });
+  if (!normalized.ok) throw new Error(`clean copy rejected: ${normalized.rejection.reason}`);
+  stepsMs = [cleanMs, performance.now() - started - cleanMs];
 } else if (op === 'sharp') {
   await sharp(input).resize(1024, 1024, { fit: 'inside', withoutEnlargement: true }).jpeg().toBuffer();
 } else {
@@ -24,5 +41,5 @@ if (op === 'mediagate') {
 }
 // maxRSS (KB) of this process, for machines without GNU time; it does not include child processes.
 process.stdout.write(
-  JSON.stringify({ ms: performance.now() - started, maxRssKb: process.resourceUsage().maxRSS }),
+  JSON.stringify({ ms: performance.now() - started, maxRssKb: process.resourceUsage().maxRSS, stepsMs }),
 );

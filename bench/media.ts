@@ -1,6 +1,8 @@
 /**
  * Media bench (numbers never in tests): sanitise + normalise against the bare tools, on inputs it
  * generates into bench/.work/media (12 MP JPEG, 24 MP PNG, 50 MP JPEG, 60 s MP3 with tags and cover art).
+ * "mediagate" is the one-pass path (the CLI's); "two-step" is what the deployed functions run:
+ * ValidateAndStrip's full-size clean copy, then Preprocess on it (without S3 in between).
  * Every measured run is its own process under /usr/bin/time, which gives its wall time and peak RSS;
  * Node runs also report the operation's own wall time (without Node's ~50 ms start-up), and that is what
  * the ours-vs-bare-sharp ratio uses, since both sides pay the same start-up. Medians of `--runs` runs.
@@ -29,6 +31,8 @@ export interface Measurement {
   readonly processMs: number;
   /** Median wall time of the operation inside a Node process (null for external tools), ms. */
   readonly opMs: number | null;
+  /** Two-step path only: median wall time of ValidateAndStrip's and Preprocess's parts, ms. */
+  readonly stepsMs?: readonly number[];
   /** Median peak RSS, MB (for ours on audio: the largest of Node and its ffmpeg children). */
   readonly peakRssMb: number;
 }
@@ -148,6 +152,7 @@ async function bundleWorker(): Promise<string> {
 interface Run {
   readonly processMs: number;
   readonly opMs: number | null;
+  readonly stepsMs?: readonly number[];
   readonly peakRssMb: number;
 }
 
@@ -164,12 +169,13 @@ function timed(command: string, args: string[]): Run {
   const wallMs = performance.now() - started;
   if (result.status !== 0) throw new Error(`${command} failed: ${result.stderr.slice(-500)}`);
   const worker = result.stdout.trim().startsWith('{')
-    ? (JSON.parse(result.stdout) as { ms: number; maxRssKb: number })
+    ? (JSON.parse(result.stdout) as { ms: number; maxRssKb: number; stepsMs?: number[] })
     : null;
   if (!withTime) {
     return {
       processMs: wallMs,
       opMs: worker?.ms ?? null,
+      stepsMs: worker?.stepsMs,
       peakRssMb: worker ? worker.maxRssKb / 1024 : Number.NaN,
     };
   }
@@ -178,6 +184,7 @@ function timed(command: string, args: string[]): Run {
   return {
     processMs: (elapsed ?? Number.NaN) * 1000,
     opMs: worker?.ms ?? null,
+    stepsMs: worker?.stepsMs,
     peakRssMb: (rssKb ?? Number.NaN) / 1024,
   };
 }
@@ -202,11 +209,15 @@ function measureInterleaved(jobs: readonly Job[], runs: number): Measurement[] {
   return jobs.map((job, i) => {
     const mine = samples[i] ?? [];
     const ops = mine.map((s) => s.opMs).filter((v): v is number => v !== null);
+    const steps = mine.map((s) => s.stepsMs).filter((v): v is readonly number[] => v !== undefined);
     return {
       input: job.input,
       tool: job.tool,
       processMs: median(mine.map((s) => s.processMs)),
       opMs: ops.length ? median(ops) : null,
+      ...(steps.length
+        ? { stepsMs: (steps[0] ?? []).map((_, at) => median(steps.map((s) => s[at] ?? 0))) }
+        : {}),
       peakRssMb: median(mine.map((s) => s.peakRssMb)),
     };
   });
@@ -226,6 +237,7 @@ export async function runMediaBench(options: { runs?: number } = {}): Promise<Me
       ...measureInterleaved(
         [
           { input: name, tool: 'mediagate', command: node, args: [worker, 'mediagate', file] },
+          { input: name, tool: 'two-step', command: node, args: [worker, 'two-step', file] },
           { input: name, tool: 'bare sharp', command: node, args: [worker, 'sharp', file] },
           {
             input: name,
@@ -267,6 +279,7 @@ export async function runMediaBench(options: { runs?: number } = {}): Promise<Me
     ...measureInterleaved(
       [
         { input: '60s.mp3', tool: 'mediagate', command: node, args: [worker, 'mediagate', audio] },
+        { input: '60s.mp3', tool: 'two-step', command: node, args: [worker, 'two-step', audio] },
         { input: '60s.mp3', tool: 'bare ffmpeg', command: ffmpegPath(), args: bareFfmpeg },
       ],
       runs,
@@ -275,6 +288,12 @@ export async function runMediaBench(options: { runs?: number } = {}): Promise<Me
   const find = (input: string, tool: string) =>
     measurements.find((m) => m.input === input && m.tool === tool);
   const ratios: Record<string, number> = {};
+  for (const input of ['12MP.jpg', '24MP.png', '50MP.jpg', '60s.mp3']) {
+    const ours = find(input, 'mediagate');
+    const twoStep = find(input, 'two-step');
+    if (ours?.opMs && twoStep?.opMs)
+      ratios[`${input} two-step (as deployed) / one-pass (op time)`] = twoStep.opMs / ours.opMs;
+  }
   for (const input of ['12MP.jpg', '24MP.png', '50MP.jpg']) {
     const ours = find(input, 'mediagate');
     const bare = find(input, 'bare sharp');
@@ -294,10 +313,11 @@ export async function runMediaBench(options: { runs?: number } = {}): Promise<Me
 }
 
 export function formatMediaBench(result: MediaBenchResult): string {
-  const lines = ['input     tool            process ms    op ms   peak RSS MB'];
+  const lines = ['input     tool            process ms    op ms   peak RSS MB   steps ms'];
   for (const m of result.measurements) {
+    const steps = m.stepsMs ? m.stepsMs.map((ms) => ms.toFixed(0)).join(' + ') : '';
     lines.push(
-      `${m.input.padEnd(9)} ${m.tool.padEnd(15)} ${m.processMs.toFixed(0).padStart(10)} ${(m.opMs === null ? '-' : m.opMs.toFixed(0)).padStart(8)} ${m.peakRssMb.toFixed(0).padStart(13)}`,
+      `${m.input.padEnd(9)} ${m.tool.padEnd(15)} ${m.processMs.toFixed(0).padStart(10)} ${(m.opMs === null ? '-' : m.opMs.toFixed(0)).padStart(8)} ${m.peakRssMb.toFixed(0).padStart(13)}   ${steps}`.trimEnd(),
     );
   }
   lines.push('', 'ratios:');

@@ -89,8 +89,8 @@ program
   .helpOption(false)
   .argument('[args...]')
   .action(async (args: string[]) => {
-    const { runSanitizeCommand } = await import('./commands/sanitize.js');
-    process.exitCode = await runSanitizeCommand(args);
+    const { runSanitize } = await import('./commands/sanitize-entry.js');
+    process.exitCode = await runSanitize(args);
   });
 
 program

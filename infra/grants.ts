@@ -2,7 +2,7 @@
  * Least-privilege grants, narrower than the L2 `grantRead`/`grantReadWriteData` helpers: exact actions
  * on exact prefixes, and exact KMS actions instead of `kms:GenerateDataKey*` / `kms:ReEncrypt*`.
  */
-import { CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import { CfnElement, Stack, Token, Validations } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -63,6 +63,42 @@ export function grantItems(fn: IFunction, table: ITableV2, key: IKey, access: re
       resources: [key.keyArn],
     }),
   );
+}
+
+/**
+ * Amazon Transcribe batch jobs named `jobNamePattern` (IAM wildcards allowed). Transcribe reads the media
+ * and writes the transcript with the caller's permissions, so the caller also needs the S3 grants on
+ * both prefixes (grantObjectRead / grantObjectWrite) and the right to encrypt with `key`, which
+ * encrypts the transcript (OutputEncryptionKMSKeyId).
+ */
+export function grantTranscriptionJobs(fn: IFunction, key: IKey, jobNamePattern: string): void {
+  const stack = Stack.of(fn);
+  const jobs = stack.formatArn({
+    service: 'transcribe',
+    resource: 'transcription-job',
+    resourceName: jobNamePattern,
+  });
+  addStatement(
+    fn,
+    new PolicyStatement({
+      actions: ['transcribe:StartTranscriptionJob', 'transcribe:GetTranscriptionJob'],
+      resources: [jobs],
+    }),
+  );
+  addStatement(
+    fn,
+    new PolicyStatement({ actions: ['kms:Encrypt', 'kms:GenerateDataKey'], resources: [key.keyArn] }),
+  );
+  const policy = fn.role?.node.tryFindChild('DefaultPolicy');
+  if (!policy) return;
+  // cdk-nag names the resource as CloudFormation has it: pseudo parameters where the stack is environment-agnostic.
+  const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
+  const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
+  Validations.of(policy).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:transcribe:${region}:${account}:transcription-job/${jobNamePattern}]`,
+    reason:
+      'Transcription jobs are named per execution at run time; the pattern admits only the job names this step derives from execution ids.',
+  });
 }
 
 /** Object keys below a step's prefix are per-execution, so the prefix wildcard is the narrowest ARN there is. */

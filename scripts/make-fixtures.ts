@@ -240,6 +240,109 @@ export async function plainJpeg(width = 320, height = 240): Promise<Buffer> {
   return (await photoLikeImage(width, height)).jpeg().toBuffer();
 }
 
+/**
+ * An animation (GIF) or a multi-page document (TIFF) with more frames/pages than `DEFAULT_MEDIA_LIMITS`
+ * allows (1 000): tiny 16×16 pages, so the file is small and only the count is hostile. sharp writes
+ * each page of a tall image when told its page height.
+ */
+export async function manyPages(format: 'gif' | 'tiff', pages = 1_001): Promise<Buffer> {
+  const tall = sharp({
+    create: { width: 16, height: 16 * pages, channels: 3, background: '#3a6', pageHeight: 16 },
+  });
+  return format === 'gif'
+    ? tall.gif({ keepDuplicateFrames: true }).toBuffer()
+    : tall.tiff({ compression: 'lzw' }).toBuffer();
+}
+
+type IfdEntry = { tag: number; type: 'ascii' | 'long' | 'undefined'; value: string | number | Buffer };
+
+const IFD_TYPE = { ascii: 2, long: 4, undefined: 7 } as const;
+
+function ifdValue(entry: IfdEntry): Buffer {
+  if (entry.type === 'long') {
+    const long = Buffer.alloc(4);
+    long.writeUInt32LE(entry.value as number);
+    return long;
+  }
+  return typeof entry.value === 'string'
+    ? Buffer.from(`${entry.value}\0`, 'latin1')
+    : (entry.value as Buffer);
+}
+
+/** Bytes an IFD takes with its out-of-line values (each padded to an even length). */
+function ifdLength(entries: readonly IfdEntry[]): number {
+  const data = entries
+    .map((entry) => ifdValue(entry).length)
+    .filter((length) => length > 4)
+    .reduce((sum, length) => sum + length + (length % 2), 0);
+  return 2 + 12 * entries.length + 4 + data;
+}
+
+/** A little-endian TIFF IFD placed at offset `at` of its TIFF header, values > 4 bytes right after it. */
+function tiffIfd(entries: readonly IfdEntry[], at: number): Buffer {
+  const sorted = [...entries].sort((a, b) => a.tag - b.tag);
+  const head = Buffer.alloc(2 + 12 * sorted.length + 4);
+  head.writeUInt16LE(sorted.length, 0);
+  const data: Buffer[] = [];
+  let dataAt = at + head.length;
+  for (const [index, entry] of sorted.entries()) {
+    const value = ifdValue(entry);
+    const offset = 2 + 12 * index;
+    head.writeUInt16LE(entry.tag, offset);
+    head.writeUInt16LE(IFD_TYPE[entry.type], offset + 2);
+    head.writeUInt32LE(entry.type === 'long' ? 1 : value.length, offset + 4);
+    if (value.length <= 4) {
+      value.copy(head, offset + 8);
+    } else {
+      head.writeUInt32LE(dataAt, offset + 8);
+      const padded = value.length % 2 ? Buffer.concat([value, Buffer.alloc(1)]) : value;
+      data.push(padded);
+      dataAt += padded.length;
+    }
+  }
+  return Buffer.concat([head, ...data]);
+}
+
+/**
+ * A JPEG whose EXIF carries Canon MakerNotes with the owner's name, the body serial number and the
+ * firmware, crafted byte by byte: exiftool reads MakerNotes but cannot create them from nothing. Canon
+ * makernotes are a bare IFD whose offsets count from the TIFF header, as every EXIF offset does.
+ */
+export async function jpegWithMakerNotes(): Promise<Buffer> {
+  const ifd0: IfdEntry[] = [
+    { tag: 0x010f, type: 'ascii', value: 'Canon' },
+    { tag: 0x0110, type: 'ascii', value: 'Canon EOS Example' },
+    { tag: 0x8769, type: 'long', value: 0 },
+  ];
+  const exifAt = 8 + ifdLength(ifd0);
+  (ifd0[2] as IfdEntry).value = exifAt;
+  // The Exif IFD holds one entry, so the MakerNote bytes start right after its 18-byte directory.
+  const makerNote = tiffIfd(
+    [
+      { tag: 0x0006, type: 'ascii', value: 'Canon EOS Example JPEG' },
+      { tag: 0x0007, type: 'ascii', value: 'Firmware Version 1.2.3' },
+      { tag: 0x0009, type: 'ascii', value: 'Jane Example' },
+      { tag: 0x000c, type: 'long', value: 4471_0099 },
+    ],
+    exifAt + 18,
+  );
+  const exifIfd = tiffIfd([{ tag: 0x927c, type: 'undefined', value: makerNote }], exifAt);
+  const tiff = Buffer.concat([
+    Buffer.from('II*\0', 'latin1'),
+    Buffer.from([8, 0, 0, 0]),
+    tiffIfd(ifd0, 8),
+    exifIfd,
+  ]);
+  const payload = Buffer.concat([Buffer.from('Exif\0\0', 'latin1'), tiff]);
+  const app1 = Buffer.alloc(4);
+  app1.writeUInt16BE(0xffe1, 0);
+  app1.writeUInt16BE(payload.length + 2, 2);
+  const jpeg = await plainJpeg();
+  // After SOI and the JFIF APP0 segment, where cameras put APP1.
+  const afterApp0 = 4 + jpeg.readUInt16BE(4);
+  return Buffer.concat([jpeg.subarray(0, afterApp0), app1, payload, jpeg.subarray(afterApp0)]);
+}
+
 /** A stored (uncompressed) ZIP with one file, built by hand. */
 export function tinyZip(name = 'payload.txt', content = Buffer.from('not an image\n')): Buffer {
   const nameBytes = Buffer.from(name, 'latin1');
@@ -472,6 +575,54 @@ export function toneWav(seconds: number, channels = 1): Buffer {
   }
 }
 
+/** A PCM WAV built field by field, so its header can say what a recorder never would. */
+function craftedWav(fields: { channels: number; sampleRate: number; dataBytes: number }): Buffer {
+  const bits = 16;
+  const blockAlign = (fields.channels * bits) / 8;
+  const fmt = Buffer.alloc(16);
+  fmt.writeUInt16LE(1, 0); // PCM
+  fmt.writeUInt16LE(fields.channels, 2);
+  fmt.writeUInt32LE(fields.sampleRate, 4);
+  fmt.writeUInt32LE(fields.sampleRate * blockAlign, 8);
+  fmt.writeUInt16LE(blockAlign, 12);
+  fmt.writeUInt16LE(bits, 14);
+  const body = Buffer.concat([
+    Buffer.from('WAVE', 'latin1'),
+    riffChunk('fmt ', fmt),
+    riffChunk('data', Buffer.alloc(fields.dataBytes)),
+  ]);
+  const header = Buffer.alloc(8);
+  header.write('RIFF', 0, 'latin1');
+  header.writeUInt32LE(body.length, 4);
+  return Buffer.concat([header, body]);
+}
+
+/** Audio header bombs: 100 KB claiming 64 channels, and 16 KB whose 1 Hz sample rate makes it 2 h 13 min long. */
+export function wavClaiming64Channels(): Buffer {
+  return craftedWav({ channels: 64, sampleRate: 8000, dataBytes: 64 * 2 * 800 });
+}
+
+export function wavClaimingHugeDuration(): Buffer {
+  return craftedWav({ channels: 1, sampleRate: 1, dataBytes: 16_000 });
+}
+
+/** An ffconcat list and an HLS playlist, the two ways an ffmpeg input can name other inputs. */
+export function concatPlaylist(urls: readonly string[]): Buffer {
+  return Buffer.from(`ffconcat version 1.0\n${urls.map((url) => `file '${url}'\n`).join('')}`);
+}
+
+export function hlsPlaylist(urls: readonly string[]): Buffer {
+  const segments = urls.map((url) => `#EXTINF:1.0,\n${url}\n`).join('');
+  return Buffer.from(`#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:1\n${segments}#EXT-X-ENDLIST\n`);
+}
+
+/** A real WAV that carries both playlists: one in a JUNK chunk, one appended after the last chunk. */
+export function wavCarryingPlaylists(urls: readonly string[]): Buffer {
+  const riff = Buffer.concat([toneWav(1), riffChunk('JUNK', hlsPlaylist(urls))]);
+  riff.writeUInt32LE(riff.length - 8, 4);
+  return Buffer.concat([riff, concatPlaylist(urls)]);
+}
+
 /** An MP4 with a real video track: not a voice note. */
 export function videoMp4(): Buffer {
   const path = scratchPath('video.mp4');
@@ -542,6 +693,12 @@ export const ALL_FIXTURES: Readonly<Record<string, () => Buffer | Promise<Buffer
   'adts.aac': adtsAac,
   'video.mp4': videoMp4,
   'corrupt.flac': corruptFlac,
+  'frames-1001.gif': () => manyPages('gif'),
+  'pages-1001.tif': () => manyPages('tiff'),
+  'makernotes.jpg': jpegWithMakerNotes,
+  'wav-64-channels.wav': wavClaiming64Channels,
+  'wav-1hz-2h.wav': wavClaimingHugeDuration,
+  'playlists-in.wav': () => wavCarryingPlaylists(['http://127.0.0.1:9/seg.wav', '/etc/passwd']),
 };
 
 export async function writeAllFixtures(dir = GENERATED_DIR): Promise<string[]> {

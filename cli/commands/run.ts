@@ -122,13 +122,20 @@ async function processFile(
   return summarize(file, body.key, event.detail as PipelineState);
 }
 
+/** A failed step's stable code travels as its error name (`PermanentStepError`); anything else is internal. */
+function failureCode(state: PipelineState): string {
+  const name = state.failure?.Error;
+  return name && /^[A-Z][A-Z0-9_]+$/.test(name) ? name : 'INTERNAL_ERROR';
+}
+
 export function summarize(file: string, key: string, state: PipelineState): FileOutcome {
   const status = state.status === 'in_progress' ? 'failed' : state.status;
   return {
     file,
     key,
     status,
-    reason: status === 'processed' ? null : (state.reason ?? (status === 'failed' ? 'INTERNAL_ERROR' : null)),
+    reason:
+      status === 'processed' ? null : (state.reason ?? (status === 'failed' ? failureCode(state) : null)),
     message: state.message ?? state.failure?.Error ?? null,
     model: state.model?.model ?? null,
     requestId: state.model?.requestIds.at(-1) ?? null,

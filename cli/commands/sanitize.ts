@@ -7,8 +7,8 @@
  * With --json, stdout carries one JSON object for a single file and an array for several; progress (a
  * bar, on a terminal, for batches) goes to stderr so stdout stays machine-readable.
  *
- * The entry point should call `restrictSharpLoaders()` (functions/shared/media/image.ts) first: this
- * command is all the process does, so libvips may refuse every loader we do not accept.
+ * The entry point (sanitize-entry.ts) calls `restrictSharpLoaders()` first: this command is all the
+ * process does, so libvips may refuse every loader we do not accept.
  *
  * The declared type is taken from the file's extension, as a browser would send it (a PNG named .jpg is
  * TYPE_MISMATCH here as it is on upload); `--type` overrides it and `--type none` checks bytes only.

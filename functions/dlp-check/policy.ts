@@ -21,7 +21,16 @@ export interface DlpPolicy {
   defaultRule: DlpRule;
   /** What happens to audio whose speech could not be transcribed and scanned. */
   unscannedAudio: 'block' | 'allow';
+  /**
+   * Language of the tenant's text and speech, passed to the detector and the transcriber: `en`, `es`
+   * (the two Comprehend's PII detection reads) or `auto` (Comprehend DetectDominantLanguage per text,
+   * Transcribe language identification). Offline recognizers are English/US whatever it says.
+   * @default 'en'
+   */
+  language: DlpLanguage;
 }
+
+export type DlpLanguage = 'en' | 'es' | 'auto';
 
 const ENTITY_TYPES = [
   'CREDIT_DEBIT_NUMBER',
@@ -52,6 +61,7 @@ const policyEntry = z.strictObject({
   description: z.string().optional(),
   defaultRule: rule.optional(),
   unscannedAudio: z.enum(['block', 'allow']).optional(),
+  language: z.enum(['en', 'es', 'auto']).optional(),
   rules: z.partialRecord(z.enum(ENTITY_TYPES), rule).optional(),
 });
 
@@ -87,6 +97,7 @@ export function resolvePolicies(raw: unknown): {
       rules: { ...parent?.rules, ...entry.rules },
       defaultRule,
       unscannedAudio,
+      language: entry.language ?? parent?.language ?? 'en',
     };
     byName.set(name, policy);
     return policy;

@@ -6,6 +6,8 @@
  */
 import type { DlpSection } from '../shared/pipeline.js';
 import type {
+  BilledRequest,
+  ObjectLocation,
   Ocr,
   OcrWord,
   PiiDetector,
@@ -13,6 +15,7 @@ import type {
   PiiFinding,
   PixelBox,
   Transcriber,
+  UsageMeter,
 } from '../shared/ports.js';
 import { type Rejection, reject } from '../shared/reasons.js';
 import { labelledValueFallback } from './ocr-fallback.js';
@@ -29,7 +32,16 @@ export interface DlpDeps {
 export interface DlpInput {
   tenant: string;
   instructions: string;
-  media: { kind: 'image' | 'audio'; mime: string; bytes: Buffer };
+  media: {
+    kind: 'image' | 'audio';
+    mime: string;
+    bytes: Buffer;
+    /** Where the bytes are stored; a batch transcriber reads them from there. */
+    location?: ObjectLocation;
+    durationSec?: number;
+  };
+  /** Job name and output object for the transcriber (deterministic per execution). */
+  transcription?: { jobName: string; output: ObjectLocation };
 }
 
 export type DlpFinding = DlpSection['findings'][number];
@@ -46,7 +58,11 @@ export interface DlpOutcome {
   ocrScanned: boolean;
   transcriptScanned?: boolean;
   policyVersion: string;
+  /** The language the policy asked for (`en`, `es`, `auto`). */
+  language: string;
   detector: string;
+  /** Every AWS request the adapters reported as billed, in the order they were made. */
+  billed: readonly BilledRequest[];
 }
 
 const ACTION_RANK: Readonly<Record<DlpAction, number>> = { allow: 0, redact: 1, block: 2 };
@@ -71,6 +87,24 @@ function summary(findings: readonly Scanned[]): string {
 export async function runDlpCheck(deps: DlpDeps, input: DlpInput): Promise<DlpOutcome> {
   const policy = policyForTenant(input.tenant);
   const scanned: Scanned[] = [];
+  const billed: BilledRequest[] = [];
+  const meter: UsageMeter = { record: (request) => billed.push(request) };
+  const detect = (text: string, languageCode: string = policy.language) =>
+    deps.detector.detect(text, { languageCode, meter });
+  const transcriptionRequest = () => {
+    const { location, durationSec } = input.media;
+    if (!location || !input.transcription)
+      throw new Error('a transcriber needs the audio location, a job name and an output object');
+    return {
+      audio: location,
+      bytes: input.media.bytes,
+      mime: input.media.mime,
+      ...input.transcription,
+      languageCode: policy.language,
+      ...(durationSec === undefined ? {} : { durationSec }),
+      meter,
+    };
+  };
 
   const applyPolicy = (
     source: DlpFinding['source'],
@@ -85,14 +119,14 @@ export async function runDlpCheck(deps: DlpDeps, input: DlpInput): Promise<DlpOu
     }
   };
 
-  applyPolicy('instructions', await deps.detector.detect(input.instructions));
+  applyPolicy('instructions', await detect(input.instructions));
 
   let ocrScanned = false;
   let transcriptScanned: boolean | undefined;
   if (input.media.kind === 'image' && deps.ocr) {
-    const ocr = await deps.ocr.recognize(input.media.bytes);
+    const ocr = await deps.ocr.recognize(input.media.bytes, { meter });
     ocrScanned = true;
-    const findings = ocr.text.trim() === '' ? [] : await deps.detector.detect(ocr.text);
+    const findings = ocr.text.trim() === '' ? [] : await detect(ocr.text);
     const withBoxes = (f: PiiFinding): PiiFinding => ({
       ...f,
       boxes: f.boxes ?? boxesForSpan(ocr.words, f.start, f.end),
@@ -101,12 +135,11 @@ export async function runDlpCheck(deps: DlpDeps, input: DlpInput): Promise<DlpOu
     applyPolicy('ocr', labelledValueFallback(ocr.text, findings).map(withBoxes), true);
   }
   if (input.media.kind === 'audio') {
-    const transcript = deps.transcriber
-      ? await deps.transcriber.transcribe(input.media.bytes, input.media.mime)
-      : null;
+    const transcript = deps.transcriber ? await deps.transcriber.transcribe(transcriptionRequest()) : null;
     transcriptScanned = transcript !== null;
+    // A recogniser that identified the spoken language knows better than `auto`.
     if (transcript && transcript.text.trim() !== '')
-      applyPolicy('transcript', await deps.detector.detect(transcript.text));
+      applyPolicy('transcript', await detect(transcript.text, transcript.languageCode ?? policy.language));
   }
 
   // Speech cannot be painted out, and an OCR finding without a box cannot be either: what the policy
@@ -130,7 +163,9 @@ export async function runDlpCheck(deps: DlpDeps, input: DlpInput): Promise<DlpOu
     ocrScanned,
     ...(transcriptScanned === undefined ? {} : { transcriptScanned }),
     policyVersion: policy.version,
+    language: policy.language,
     detector: deps.detector.name,
+    billed,
   };
   const fromInstructions = scanned.filter((s) => s.source === 'instructions');
   const decision = scanned.reduce<DlpAction>(

@@ -1,35 +1,55 @@
-import { estimateMicroUsd } from '../record-cost/prices.js';
-import { createOpenAiModelClient } from '../shared/adapters/openai-model-client.js';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { createEventBridgePublisher } from '../shared/adapters/eventbridge-publisher.js';
 import { createS3BlobStore } from '../shared/adapters/s3-blob-store.js';
-import { s3Client } from '../shared/clients.js';
-import { loadConfig, resolveOpenAiApiKey } from '../shared/config.js';
-import type { ModelClient, ModelMedia } from '../shared/ports.js';
+import { dynamoClient, eventBridgeClient, s3Client } from '../shared/clients.js';
+import { loadConfig, requireSettings, resolveOpenAiApiKey } from '../shared/config.js';
+import type { ModelMedia } from '../shared/ports.js';
 import { reject } from '../shared/reasons.js';
-import { objectKeys, pipelineStep, rejected } from '../shared/step.js';
-import { invokeModel } from './invoke.js';
-import type { RouteDefinition } from './routes.js';
+import { logger, metrics, objectKeys, pipelineStep, rejected } from '../shared/step.js';
+import { type InvokeDeps, invokeModel } from './invoke.js';
 import { findTask } from './tasks.js';
+import { createBudget, createInvokeDeps, priceOfEstimate } from './wiring.js';
 
 const config = loadConfig();
+requireSettings(config, ['processed', 'results', 'state']);
 const blobs = createS3BlobStore(s3Client(config));
-const apiKey = await resolveOpenAiApiKey(config);
-const clientsByEndpoint = new Map<string, ModelClient>();
+const dynamo = dynamoClient(config);
+const publisher = createEventBridgePublisher(eventBridgeClient(config), config.eventBusName);
+const budget = createBudget(dynamo, config.tables.state, publisher);
+const deps = createInvokeDeps({
+  apiKey: await resolveOpenAiApiKey(config),
+  timeoutMs: config.openai.timeoutMs,
+  endpoints: config.openai.endpoints,
+  dynamo,
+  stateTable: config.tables.state,
+  retryPolicy: config.openai.retryPolicy,
+  breakerPolicy: config.openai.breakerPolicy,
+  publisher,
+  onBreakerTransition: (transition) =>
+    countMetric('BreakerTransition', { route: transition.route, to: transition.to }),
+  log: (message, fields) => logger.info(message, fields),
+});
 
-function clientFor(route: RouteDefinition): ModelClient {
-  let client = clientsByEndpoint.get(route.endpoint);
-  if (!client) {
-    client = createOpenAiModelClient({
-      apiKey,
-      baseURL: config.openai.baseURL,
-      timeoutMs: config.openai.timeoutMs,
-    });
-    clientsByEndpoint.set(route.endpoint, client);
-  }
-  return client;
+/** A metric with its own dimensions, published at once (the step's metrics carry only `step`). */
+function countMetric(name: string, dimensions: Record<string, string>): void {
+  const metric = metrics.singleMetric();
+  for (const [key, value] of Object.entries(dimensions)) metric.addDimension(key, value);
+  metric.addMetric(name, MetricUnit.Count, 1);
 }
 
-/** Calls the model for the task with the (possibly redacted) media; outages park the item via Retry. */
-export const handler = pipelineStep('InvokeModel', async (state) => {
+/**
+ * Calls the model for the task with the (possibly redacted) media. Budget is reserved before the first
+ * billed call and settled by RecordCost; a rejection or an outage gives it back. Outages park the item
+ * (the state machine retries `ModelUnavailable`).
+ */
+/** Time kept back from the Lambda timeout to write the result and give back the budget. */
+const DEADLINE_MARGIN_MS = 10_000;
+/** Without a Lambda context (the local runner), the Lambda's own 150 s less the margin. */
+const LOCAL_STEP_BUDGET_MS = 140_000;
+
+export const handler = pipelineStep('InvokeModel', async (state, context) => {
+  const deadlineMs =
+    Date.now() + (context?.getRemainingTimeInMillis() ?? LOCAL_STEP_BUDGET_MS) - DEADLINE_MARGIN_MS;
   if (!state.media || !state.processed || !state.dlp)
     throw new Error('InvokeModel needs the DlpCheck section');
   const task = state.task ? findTask(state.task) : undefined;
@@ -44,8 +64,24 @@ export const handler = pipelineStep('InvokeModel', async (state) => {
       ? { kind: 'image', mime: state.processed.mime, bytes: media.body, detail: task.detail }
       : { kind: 'audio', format: state.processed.mime === 'audio/mpeg' ? 'mp3' : 'wav', bytes: media.body };
 
+  // One reservation per execution: a retried or parked attempt takes the same one again.
+  const reservationId = `${state.executionId}#InvokeModel`;
+  let reservedMicroUsd: number | undefined;
+  const reserveBudget: InvokeDeps['reserveBudget'] = async (amount) => {
+    const held = await budget.reserve(state.tenant, amount, reservationId);
+    if (!held.ok) {
+      countMetric('BudgetExceeded', { tier: held.tier });
+      return held;
+    }
+    reservedMicroUsd = amount;
+    return { ok: true };
+  };
+  const giveBack = async () => {
+    if (reservedMicroUsd !== undefined) await budget.release(reservationId);
+  };
+
   const outcome = await invokeModel(
-    { clientFor },
+    { ...deps, reserveBudget, deadlineMs, attemptTimeoutMs: config.openai.timeoutMs },
     {
       tenant: state.tenant,
       task,
@@ -58,8 +94,14 @@ export const handler = pipelineStep('InvokeModel', async (state) => {
       },
       mediaSha256: state.processed.sha256,
     },
-  );
-  if (!outcome.ok) return rejected(state, outcome.rejection);
+  ).catch(async (error: unknown) => {
+    await giveBack();
+    throw error;
+  });
+  if (!outcome.ok) {
+    await giveBack();
+    return rejected(state, outcome.rejection);
+  }
 
   const resultKey = objectKeys.result(state);
   const answer = {
@@ -72,7 +114,7 @@ export const handler = pipelineStep('InvokeModel', async (state) => {
   await blobs.put(config.buckets.results, resultKey, Buffer.from(JSON.stringify(answer)), {
     contentType: 'application/json',
   });
-  const estimate = outcome.estimate;
+  const stt = outcome.transcription;
   return {
     ...state,
     model: {
@@ -85,12 +127,22 @@ export const handler = pipelineStep('InvokeModel', async (state) => {
       cached: outcome.cached,
       attempts: outcome.attempts,
       usage: outcome.usage,
-      estimateMicroUsd: estimateMicroUsd({
-        model: outcome.model,
-        inputTokens: estimate.textTokens + estimate.imageTokens,
-        audioInputTokens: estimate.audioTokens,
-        outputTokens: estimate.maxOutputTokens,
-      }),
+      estimateMicroUsd: priceOfEstimate(outcome.model, outcome.estimate),
+      ...(reservedMicroUsd !== undefined
+        ? { reservation: { id: reservationId, amountMicroUsd: reservedMicroUsd } }
+        : {}),
+      ...(outcome.skipped ? { skipped: outcome.skipped } : {}),
+      ...(stt
+        ? {
+            transcription: {
+              route: stt.route,
+              model: stt.model,
+              requestIds: stt.requestIds,
+              usage: stt.usage,
+              estimateMicroUsd: priceOfEstimate(stt.model, stt.estimate),
+            },
+          }
+        : {}),
     },
   };
 });

@@ -46,6 +46,20 @@ export interface InvokeDeps {
   now?: () => Date;
   /** Structured log hook (ids, codes and counts only). */
   log?: (message: string, fields: Record<string, unknown>) => void;
+  /**
+   * Called once, after a cache miss and before the first billed call, with the pre-flight estimate of
+   * the dearest path this request may take; a refusal ends the item with no model call.
+   */
+  reserveBudget?: (preflightMicroUsd: number) => Promise<{ ok: true } | { ok: false; rejection: Rejection }>;
+  /**
+   * Epoch ms by which the last attempt must have finished (the Lambda's own timeout, less a margin). An
+   * attempt that could run past it is not started: the item parks instead of timing out as failed.
+   */
+  deadlineMs?: number;
+  /** Longest an attempt may take (the SDK timeout), for the deadline check. @default 0 */
+  attemptTimeoutMs?: number;
+  /** Epoch ms. @default Date.now */
+  clock?: () => number;
 }
 
 export interface InvokeInput {
@@ -64,7 +78,8 @@ export interface SkippedRoute {
     | 'costlier'
     | 'retries_exhausted'
     | 'retry_after_over_cap'
-    | 'sleep_budget_exhausted';
+    | 'sleep_budget_exhausted'
+    | 'deadline';
 }
 
 export interface TranscriptionStep {
@@ -90,8 +105,10 @@ export type InvokeOutcome =
       skipped?: readonly SkippedRoute[];
       /** For `audioMode: 'transcribe'`: the speech-to-text call that preceded the text call (billed separately). */
       transcription?: TranscriptionStep;
+      /** What was reserved before the first call (absent for a cache hit or without prices). */
+      preflightMicroUsd?: number;
     }
-  | { ok: false; rejection: Rejection; requestIds: string[] };
+  | { ok: false; rejection: Rejection; requestIds: string[]; preflightMicroUsd?: number };
 
 export const ZERO_USAGE: ModelUsage = {
   promptTokens: 0,
@@ -202,8 +219,17 @@ async function runChain(
   const random = deps.random ?? Math.random;
   const log = deps.log ?? (() => {});
   const reasons: string[] = [];
+  const clock = deps.clock ?? Date.now;
+  const outOfTime = () =>
+    deps.deadlineMs !== undefined && clock() + (deps.attemptTimeoutMs ?? 0) > deps.deadlineMs;
   for (const candidate of candidates) {
     const { route } = candidate;
+    // Checked before admission, so a half-open probe is never taken and then left unused.
+    if (outOfTime()) {
+      tracker.skipped.push({ route: route.name, why: 'deadline' });
+      reasons.push(`${route.name}: no time left in this step for another attempt`);
+      continue;
+    }
     const admission = deps.breaker ? await deps.breaker.admit(route.name) : ALWAYS_ADMIT;
     if (!admission.allowed) {
       tracker.skipped.push({ route: route.name, why: 'breaker_open' });
@@ -238,8 +264,15 @@ async function runChain(
           case 'quota':
             throw new PermanentStepError('MODEL_QUOTA_EXHAUSTED', `${route.name}: ${error.message}`);
           case 'auth':
-            throw new PermanentStepError('MODEL_AUTH_FAILED', `${route.name}: ${error.message}`);
+            // 401: the key is wrong; 403: the key may not use this model or region. Both need an operator.
+            throw new PermanentStepError(
+              error.details.status === 403 ? 'MODEL_FORBIDDEN' : 'MODEL_AUTH_FAILED',
+              `${route.name}: ${error.message}`,
+            );
           case 'invalid':
+            // 404 names a model or deployment the endpoint does not have: the route config is wrong, not the upload.
+            if (error.details.status === 404)
+              throw new PermanentStepError('MODEL_NOT_FOUND', `${route.name}: ${error.message}`);
             await deps.breaker?.record(route.name, admission, true);
             return {
               kind: 'rejected',
@@ -274,6 +307,16 @@ async function runChain(
           const why = decision.why === 'attempts_exhausted' ? 'retries_exhausted' : decision.why;
           tracker.skipped.push({ route: route.name, why });
           reasons.push(`${route.name}: ${why} after ${failedAttempts} attempt(s), last ${error.message}`);
+          break;
+        }
+        if (
+          deps.deadlineMs !== undefined &&
+          clock() + decision.delayMs + (deps.attemptTimeoutMs ?? 0) > deps.deadlineMs
+        ) {
+          tracker.skipped.push({ route: route.name, why: 'deadline' });
+          reasons.push(
+            `${route.name}: no time left in this step after ${failedAttempts} attempt(s), last ${error.message}`,
+          );
           break;
         }
         tracker.sleptMs += decision.delayMs;
@@ -361,16 +404,28 @@ export async function invokeModel(deps: InvokeDeps, input: InvokeInput): Promise
   let transcription: TranscriptionStep | undefined;
   let chainCandidates = candidates;
   let instructions = instructionsNow;
-  if (transcribeFirst && input.media?.kind === 'audio') {
-    const audio = input.media;
-    const sttCandidates = candidatesFor(
-      TRANSCRIPTION_ROUTES,
-      'audio',
-      (route) => estimateFor(route, '', input, audio, 0, detail),
-      deps,
-      true,
-      tracker.skipped,
-    );
+  const audio = transcribeFirst && input.media?.kind === 'audio' ? input.media : undefined;
+  const sttCandidates = audio
+    ? candidatesFor(
+        TRANSCRIPTION_ROUTES,
+        'audio',
+        (route) => estimateFor(route, '', input, audio, 0, detail),
+        deps,
+        true,
+        tracker.skipped,
+      )
+    : [];
+
+  const preflightMicroUsd = deps.priceOf
+    ? preflightPrice(deps.priceOf, candidates, sttCandidates, input.mediaInfo?.durationSec)
+    : undefined;
+  if (deps.reserveBudget && preflightMicroUsd !== undefined) {
+    const held = await deps.reserveBudget(preflightMicroUsd);
+    if (!held.ok) return { ok: false, rejection: held.rejection, requestIds: [] };
+  }
+  const withPreflight = preflightMicroUsd !== undefined ? { preflightMicroUsd } : {};
+
+  if (audio) {
     const stt = await runChain(
       deps,
       policy,
@@ -379,7 +434,7 @@ export async function invokeModel(deps: InvokeDeps, input: InvokeInput): Promise
       tracker,
     );
     if (stt.kind === 'rejected')
-      return { ok: false, rejection: stt.rejection, requestIds: tracker.requestIds };
+      return { ok: false, rejection: stt.rejection, requestIds: tracker.requestIds, ...withPreflight };
     transcription = {
       route: stt.candidate.route.name,
       model: stt.result.model,
@@ -409,7 +464,7 @@ export async function invokeModel(deps: InvokeDeps, input: InvokeInput): Promise
     tracker,
   );
   if (answer.kind === 'rejected')
-    return { ok: false, rejection: answer.rejection, requestIds: tracker.requestIds };
+    return { ok: false, rejection: answer.rejection, requestIds: tracker.requestIds, ...withPreflight };
 
   if (task.responseSchema) {
     const check = checkModelOutput(answer.result.text, task.responseSchema.schema);
@@ -418,6 +473,7 @@ export async function invokeModel(deps: InvokeDeps, input: InvokeInput): Promise
         ok: false,
         rejection: reject('INVALID_MODEL_OUTPUT', check.problem),
         requestIds: tracker.requestIds,
+        ...withPreflight,
       };
     }
   }
@@ -451,5 +507,31 @@ export async function invokeModel(deps: InvokeDeps, input: InvokeInput): Promise
     estimate: answer.candidate.estimate,
     ...(tracker.skipped.length > 0 ? { skipped: tracker.skipped } : {}),
     ...(transcription ? { transcription } : {}),
+    ...withPreflight,
   };
+}
+
+/** Tokens a transcript adds to the text call's prompt: a fast speaker's ~4 tokens a second, rounded up. */
+const TRANSCRIPT_TOKENS_PER_SECOND = 4;
+
+/**
+ * The dearest path the request may take: any candidate route may end up answering (fallbacks), and a
+ * transcription comes first when the task transcribes. Budget is reserved for this, so it errs high.
+ */
+function preflightPrice(
+  priceOf: (model: string, estimate: TokenEstimate) => number,
+  candidates: readonly Candidate[],
+  sttCandidates: readonly Candidate[],
+  durationSec: number | undefined,
+): number {
+  const dearest = (list: readonly Candidate[], extraTextTokens = 0) =>
+    Math.max(
+      0,
+      ...list.map(({ route, estimate }) =>
+        priceOf(route.model, { ...estimate, textTokens: estimate.textTokens + extraTextTokens }),
+      ),
+    );
+  if (sttCandidates.length === 0) return dearest(candidates);
+  const transcriptTokens = Math.ceil((durationSec ?? 0) * TRANSCRIPT_TOKENS_PER_SECOND);
+  return dearest(sttCandidates) + dearest(candidates, transcriptTokens);
 }

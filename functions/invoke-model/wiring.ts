@@ -4,14 +4,16 @@
  * prices from the cost step's table, and breaker transitions turned into an event and a log line.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type BudgetGuard, createBudgetGuard } from '../record-cost/budget.js';
 import { estimateMicroUsd } from '../record-cost/prices.js';
 import { createDynamoDbBreakerStore } from '../shared/adapters/dynamodb-breaker-store.js';
+import { createDynamoBudgetStore } from '../shared/adapters/dynamodb-budget-store.js';
 import { createDynamoDbResultCache } from '../shared/adapters/dynamodb-result-cache.js';
 import { createOpenAiModelClient } from '../shared/adapters/openai-model-client.js';
 import type { EventPublisher, ModelClient } from '../shared/ports.js';
 import { type BreakerPolicy, type BreakerTransition, breakerEvent, SharedCircuitBreaker } from './breaker.js';
 import type { TokenEstimate } from './estimate.js';
-import type { InvokeDeps } from './invoke.js';
+import type { InvokeDeps, RetryPolicy } from './invoke.js';
 import type { RouteDefinition } from './routes.js';
 
 export interface InvokeWiringOptions {
@@ -27,6 +29,7 @@ export interface InvokeWiringOptions {
   readonly dynamo?: DynamoDBClient;
   readonly stateTable?: string;
   readonly breakerPolicy?: Partial<BreakerPolicy>;
+  readonly retryPolicy?: Partial<RetryPolicy>;
   /** Receives breaker transitions as `Model Route Breaker Changed` events. */
   readonly publisher?: EventPublisher;
   /** Extra hook for transitions (e.g. a Powertools metric). */
@@ -80,8 +83,21 @@ export function createInvokeDeps(options: InvokeWiringOptions): InvokeDeps {
     clientFor,
     routeAvailable: (route) => available(route.endpoint),
     priceOf: priceOfEstimate,
+    ...(options.retryPolicy ? { retry: options.retryPolicy } : {}),
     ...(breaker ? { breaker } : {}),
     ...(stateful ? { cache: createDynamoDbResultCache(stateful.dynamo, stateful.table) } : {}),
     ...(log ? { log } : {}),
   };
+}
+
+/** Tenant budgets on the runtime-state table; threshold crossings go out as events on the bus. */
+export function createBudget(
+  dynamo: DynamoDBClient,
+  stateTable: string,
+  publisher: EventPublisher,
+): BudgetGuard {
+  return createBudgetGuard({
+    store: createDynamoBudgetStore(dynamo, stateTable),
+    emit: (event) => publisher.publish(event),
+  });
 }

@@ -4,13 +4,17 @@ import { findTask } from '../invoke-model/tasks.js';
 import { createS3BlobStore } from '../shared/adapters/s3-blob-store.js';
 import { s3Client } from '../shared/clients.js';
 import { loadConfig } from '../shared/config.js';
-import { objectKeys, pipelineStep, rejected } from '../shared/step.js';
+import { quarantineAndReject } from '../shared/quarantine.js';
+import { objectKeys, pipelineStep } from '../shared/step.js';
 import { normalizeMedia } from './normalize.js';
 
 const config = loadConfig();
 const blobs = createS3BlobStore(s3Client(config));
 
-/** Resizes images (token-aware) and resamples audio to what the model needs, and hashes the result. */
+/**
+ * Resizes images (token-aware) and resamples audio to what the model needs, and hashes the result; an
+ * output that cannot fit the payload cap (or bytes that fail to decode) sends the original to quarantine.
+ */
 export const handler = pipelineStep('Preprocess', async (state) => {
   if (!state.media) throw new Error('Preprocess needs the ValidateAndStrip section');
   const task = state.task ? findTask(state.task) : undefined;
@@ -21,8 +25,10 @@ export const handler = pipelineStep('Preprocess', async (state) => {
   const outcome = await normalizeMedia(sanitized.body, state.media.kind, mime, {
     detail: task?.detail,
     model: firstRoute?.model,
+    maxOutputBytes: config.maxOutputBytes,
+    limits: config.mediaLimits,
   });
-  if (!outcome.ok) return rejected(state, outcome.rejection);
+  if (!outcome.ok) return quarantineAndReject(blobs, config.buckets, state, outcome.rejection);
 
   const key = objectKeys.processed(state);
   await blobs.put(config.buckets.processed, key, outcome.bytes, { contentType: outcome.mime });

@@ -20,7 +20,8 @@ import {
 } from '../shared/media/audio.js';
 import { spawnFfmpeg } from '../shared/media/ffmpeg.js';
 import { untrustedImagePipeline, untrustedSharpOptions } from '../shared/media/image.js';
-import { resolveMediaLimits } from '../shared/media/limits.js';
+import type { MediaLimits } from '../shared/media/limits.js';
+import { DEFAULT_MAX_OUTPUT_BYTES, resolveMediaLimits } from '../shared/media/limits.js';
 import type { AudioFormat } from '../shared/media/sniff.js';
 import { sniffMedia } from '../shared/media/sniff.js';
 import type { ImageDetail } from '../shared/ports.js';
@@ -35,10 +36,12 @@ export interface NormalizeOptions {
   detail?: ImageDetail;
   /** Model whose image-token rates decide the dimensions. @default 'gpt-4o' */
   model?: string;
-  /** Largest output the request may carry; base64 adds a third, so 15 MB stays under a 20 MB request. */
+  /** Largest output the request may carry. @default DEFAULT_MAX_OUTPUT_BYTES (15 MB: 20 MB once base64) */
   maxOutputBytes?: number;
   /** Wall-clock cap for each ffmpeg run. @default 120 000 ms */
   ffmpegTimeoutMs?: number;
+  /** The deployment's media limits (the pixel ceiling guards this decode too). @default DEFAULT_MEDIA_LIMITS */
+  limits?: Partial<MediaLimits>;
 }
 
 export type NormalizeOutcome =
@@ -54,7 +57,6 @@ export type NormalizeOutcome =
   | { ok: false; rejection: Rejection };
 
 export const DEFAULT_MAX_LONG_SIDE = 1024;
-export const DEFAULT_MAX_OUTPUT_BYTES = 15 * 1024 * 1024;
 const DEFAULT_FFMPEG_TIMEOUT_MS = 120_000;
 const JPEG_QUALITIES = [85, 70, 55, 40] as const;
 /** Below this long side a photo stops being worth sending; the cap must be absurdly small to get here. */
@@ -107,7 +109,7 @@ async function normalizeImage(
   options: NormalizeOptions,
   maxOutputBytes: number,
 ): Promise<NormalizeOutcome> {
-  const limits = resolveMediaLimits();
+  const limits = resolveMediaLimits(options.limits);
   let width: number;
   let height: number;
   let hasAlpha: boolean;

@@ -16,17 +16,16 @@ import {
 } from '../shared/media/audio.js';
 import { inspectImage } from '../shared/media/image.js';
 import type { MediaLimits } from '../shared/media/limits.js';
-import { resolveMediaLimits } from '../shared/media/limits.js';
+import { DEFAULT_MAX_OUTPUT_BYTES, resolveMediaLimits } from '../shared/media/limits.js';
 import type { AudioFormat, ImageFormat } from '../shared/media/sniff.js';
 import { sniffMedia } from '../shared/media/sniff.js';
 import type { Rejection } from '../shared/reasons.js';
 import { reject } from '../shared/reasons.js';
 import type { NormalizeOptions } from './normalize.js';
-import { DEFAULT_MAX_OUTPUT_BYTES, encodeAudioForModel, encodeWithinCap, planImage } from './normalize.js';
+import { encodeAudioForModel, encodeWithinCap, planImage } from './normalize.js';
 
 export interface OnePassOptions extends NormalizeOptions {
   declaredType?: string;
-  limits?: Partial<MediaLimits>;
 }
 
 export type OnePassOutcome =

@@ -1,44 +1,50 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { createDynamoBudgetStore } from '../shared/adapters/dynamodb-budget-store.js';
 import { createDynamoLedger } from '../shared/adapters/dynamodb-ledger.js';
-import { dynamoClient } from '../shared/clients.js';
-import { loadConfig } from '../shared/config.js';
-import { pipelineStep } from '../shared/step.js';
-import { priceModelUsage } from './prices.js';
+import { createEventBridgePublisher } from '../shared/adapters/eventbridge-publisher.js';
+import { dynamoClient, eventBridgeClient } from '../shared/clients.js';
+import { loadConfig, requireSettings } from '../shared/config.js';
+import { metrics, pipelineStep } from '../shared/step.js';
+import { BUDGET_CONFIG, createBudgetGuard, tenantBudget } from './budget.js';
+import { modelLedgerEntries } from './entries.js';
 
 const config = loadConfig();
-const ledger = createDynamoLedger(dynamoClient(config), config.tables.ledger);
+requireSettings(config, ['ledger', 'state']);
+const dynamo = dynamoClient(config);
+const ledger = createDynamoLedger(dynamo, config.tables.ledger);
+const publisher = createEventBridgePublisher(eventBridgeClient(config), config.eventBusName);
+const budget = createBudgetGuard({
+  store: createDynamoBudgetStore(dynamo, config.tables.state),
+  emit: (event) => publisher.publish(event),
+});
 
-/** Writes the model call into the ledger exactly once; a retried or redriven step finds it already there. */
+/**
+ * Writes the model call (and its transcription) into the ledger exactly once, then settles the budget
+ * reservation to the actual cost; a retried or redriven step finds both already done.
+ */
 export const handler = pipelineStep('RecordCost', async (state) => {
   if (!state.model || !state.processed) throw new Error('RecordCost needs the InvokeModel section');
-  const model = state.model;
-  const priced = priceModelUsage({
-    model: model.model,
-    usage: model.usage,
-    imageTokens: state.processed.imageTokens?.after,
-  });
-  // A cache hit is recorded too (at zero model cost) so finance can see what the cache saved.
-  const costMicroUsd = model.cached ? 0 : priced.costMicroUsd;
-  const attemptIdentity = model.cached ? 'cache' : (model.requestIds.at(-1) ?? 'no-request-id');
-  const entry = {
-    id: `${state.executionId}#InvokeModel#${attemptIdentity}`,
-    tenant: state.tenant,
-    task: `${model.taskId}@${model.taskVersion}`,
-    kind: model.cached ? ('cache_hit' as const) : ('model_call' as const),
-    model: model.model,
-    route: model.route,
-    priceTableVersion: priced.priceTableVersion,
-    tokens: priced.tokens,
-    costMicroUsd,
-    estimateMicroUsd: model.estimateMicroUsd,
-    requestIds: model.requestIds,
-    executionId: state.executionId,
-    objectKeyHash: state.objectKeyHash,
-    createdAt: new Date().toISOString(),
-  };
-  const { written } = await ledger.record(entry);
+  const entries = modelLedgerEntries(state, new Date().toISOString());
+  const written = await Promise.all(entries.map((entry) => ledger.record(entry)));
+  const costMicroUsd = entries.reduce((sum, entry) => sum + entry.costMicroUsd, 0);
+  if (state.model.reservation) await budget.settle(state.model.reservation.id, costMicroUsd);
+  if (written.some((w) => w.written) && costMicroUsd > 0) {
+    // Feeds the per-tier hourly-spend alarm (infra/constructs/budget-alarms.ts); counted once per item.
+    const metric = metrics.singleMetric();
+    metric.addDimension('tier', tenantBudget(BUDGET_CONFIG, state.tenant).tier);
+    metric.addMetric('SpendMicroUsd', MetricUnit.Count, costMicroUsd);
+  }
+  const [main] = entries;
+  if (!main) throw new Error('RecordCost produced no ledger entry');
   return {
     ...state,
     status: 'processed',
-    cost: { ledgerId: entry.id, costMicroUsd, priceTableVersion: priced.priceTableVersion, written },
+    cost: {
+      ledgerId: main.id,
+      ledgerIds: entries.map((entry) => entry.id),
+      costMicroUsd,
+      priceTableVersion: main.priceTableVersion,
+      written: written.every((w) => w.written),
+    },
   };
 });

@@ -9,6 +9,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { TextractClient } from '@aws-sdk/client-textract';
+import { TranscribeClient } from '@aws-sdk/client-transcribe';
 import type { RuntimeConfig } from './config.js';
 import { tracer } from './step.js';
 
@@ -45,6 +46,10 @@ export function comprehendClient(config: RuntimeConfig): ComprehendClient {
 
 export function textractClient(config: RuntimeConfig): TextractClient {
   return tracer.captureAWSv3Client(new TextractClient({ region: config.region }));
+}
+
+export function transcribeClient(config: RuntimeConfig): TranscribeClient {
+  return tracer.captureAWSv3Client(new TranscribeClient({ region: config.region }));
 }
 
 export function secretsClient(config: RuntimeConfig): SecretsManagerClient {

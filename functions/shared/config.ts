@@ -4,6 +4,9 @@
  * runs in Lambda (AWS adapters, endpoints from the SDK defaults) and on the local stack (the same SDK
  * clients pointed at loopback endpoints, plus offline detectors where AWS has no local stand-in).
  */
+import type { MediaLimits } from './media/limits.js';
+import { DEFAULT_MAX_OUTPUT_BYTES, mediaLimitsFromEnv, resolveMediaLimits } from './media/limits.js';
+
 export interface RuntimeConfig {
   readonly region: string;
   readonly buckets: {
@@ -27,11 +30,38 @@ export interface RuntimeConfig {
     /** ARN of the Secrets Manager secret holding the key (AWS deployments). */
     readonly apiKeySecretArn?: string;
     readonly baseURL?: string;
+    /**
+     * Base URL per logical endpoint name of the routes (functions/invoke-model/routes.ts). `primary` is
+     * OPENAI_BASE_URL (undefined = OpenAI itself); others come from MEDIAGATE_MODEL_ENDPOINTS, a JSON
+     * object such as {"secondary":"https://my-azure.openai.azure.com/openai/v1"}. Routes on an endpoint
+     * not listed are left out, never silently sent to `primary`.
+     */
+    readonly endpoints: Readonly<Record<string, string | undefined>>;
     readonly timeoutMs: number;
+    /** Overrides of the retry policy (MEDIAGATE_RETRY_POLICY, JSON of numbers, e.g. {"maxAttempts":2}). */
+    readonly retryPolicy: Readonly<Record<string, number>>;
+    /** Overrides of the breaker policy (MEDIAGATE_BREAKER_POLICY, JSON of numbers, e.g. {"coolDownMs":60000}). */
+    readonly breakerPolicy: Readonly<Record<string, number>>;
   };
   readonly piiDetector: 'comprehend' | 'local';
   readonly ocr: 'textract' | 'tesseract' | 'none';
+  /** Speech recogniser for audio DLP (MEDIAGATE_TRANSCRIBER); `none` offline, where there is none worth trusting. */
+  readonly transcriber: 'transcribe' | 'none';
+  /** KMS key the Transcribe output is encrypted with (MEDIAGATE_TRANSCRIPT_KMS_KEY); undefined = SSE-S3. */
+  readonly transcriptKmsKeyId?: string;
   readonly maxUploadBytes: number;
+  /**
+   * Limits on untrusted media (functions/shared/media/limits.ts): the defaults overlaid with the
+   * MEDIAGATE_MAX_* variables of `MEDIA_LIMIT_ENV`; `maxBytes` is always `maxUploadBytes`.
+   */
+  readonly mediaLimits: MediaLimits;
+  /** Largest model-ready output Preprocess may produce (MEDIAGATE_MAX_OUTPUT_BYTES). */
+  readonly maxOutputBytes: number;
+  /**
+   * The one step this process runs (MEDIAGATE_STEP, set per Lambda function). Undefined when one process
+   * runs several steps, as the local stack does, so nothing process-wide may be assumed then.
+   */
+  readonly dedicatedStep?: string;
   readonly presignExpirySeconds: number;
 }
 
@@ -56,9 +86,39 @@ function positiveInt(name: string, value: string | undefined, fallback: number):
   return parsed;
 }
 
+function numberRecord(name: string, raw: string | undefined): Record<string, number> {
+  if (raw === undefined || raw.trim() === '') return {};
+  const parsed: unknown = JSON.parse(raw);
+  const valid =
+    typeof parsed === 'object' &&
+    parsed !== null &&
+    !Array.isArray(parsed) &&
+    Object.values(parsed).every((value) => typeof value === 'number' && Number.isFinite(value) && value >= 0);
+  if (!valid) throw new Error(`${name} must be a JSON object of non-negative numbers`);
+  return parsed as Record<string, number>;
+}
+
+function modelEndpoints(raw: string | undefined): Record<string, string> {
+  if (raw === undefined || raw.trim() === '') return {};
+  const parsed: unknown = JSON.parse(raw);
+  const valid =
+    typeof parsed === 'object' &&
+    parsed !== null &&
+    !Array.isArray(parsed) &&
+    Object.values(parsed).every((url) => typeof url === 'string' && /^https?:\/\//.test(url));
+  if (!valid)
+    throw new Error('MEDIAGATE_MODEL_ENDPOINTS must be a JSON object of endpoint name to http(s) URL');
+  return parsed as Record<string, string>;
+}
+
 const DEFAULT_MAX_UPLOAD_BYTES = 25 * 1024 * 1024;
 
 export function loadConfig(env: Env = process.env): RuntimeConfig {
+  const maxUploadBytes = positiveInt(
+    'MEDIAGATE_MAX_UPLOAD_BYTES',
+    env.MEDIAGATE_MAX_UPLOAD_BYTES,
+    DEFAULT_MAX_UPLOAD_BYTES,
+  );
   return {
     region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
     buckets: {
@@ -80,7 +140,10 @@ export function loadConfig(env: Env = process.env): RuntimeConfig {
       apiKey: env.OPENAI_API_KEY,
       apiKeySecretArn: env.OPENAI_API_KEY_SECRET_ARN,
       baseURL: env.OPENAI_BASE_URL,
+      endpoints: { ...modelEndpoints(env.MEDIAGATE_MODEL_ENDPOINTS), primary: env.OPENAI_BASE_URL },
       timeoutMs: positiveInt('OPENAI_TIMEOUT_MS', env.OPENAI_TIMEOUT_MS, 30_000),
+      retryPolicy: numberRecord('MEDIAGATE_RETRY_POLICY', env.MEDIAGATE_RETRY_POLICY),
+      breakerPolicy: numberRecord('MEDIAGATE_BREAKER_POLICY', env.MEDIAGATE_BREAKER_POLICY),
     },
     piiDetector: oneOf(
       'MEDIAGATE_PII_DETECTOR',
@@ -89,11 +152,21 @@ export function loadConfig(env: Env = process.env): RuntimeConfig {
       'comprehend',
     ),
     ocr: oneOf('MEDIAGATE_OCR', env.MEDIAGATE_OCR, ['textract', 'tesseract', 'none'], 'textract'),
-    maxUploadBytes: positiveInt(
-      'MEDIAGATE_MAX_UPLOAD_BYTES',
-      env.MEDIAGATE_MAX_UPLOAD_BYTES,
-      DEFAULT_MAX_UPLOAD_BYTES,
+    transcriber: oneOf(
+      'MEDIAGATE_TRANSCRIBER',
+      env.MEDIAGATE_TRANSCRIBER,
+      ['transcribe', 'none'],
+      'transcribe',
     ),
+    transcriptKmsKeyId: env.MEDIAGATE_TRANSCRIPT_KMS_KEY || undefined,
+    maxUploadBytes,
+    mediaLimits: resolveMediaLimits({ ...mediaLimitsFromEnv(env), maxBytes: maxUploadBytes }),
+    maxOutputBytes: positiveInt(
+      'MEDIAGATE_MAX_OUTPUT_BYTES',
+      env.MEDIAGATE_MAX_OUTPUT_BYTES,
+      DEFAULT_MAX_OUTPUT_BYTES,
+    ),
+    dedicatedStep: env.MEDIAGATE_STEP || undefined,
     presignExpirySeconds: positiveInt(
       'MEDIAGATE_PRESIGN_EXPIRY_SECONDS',
       env.MEDIAGATE_PRESIGN_EXPIRY_SECONDS,
@@ -144,9 +217,19 @@ export async function createOcr(config: RuntimeConfig): Promise<Ocr | undefined>
   return createTextractOcr(textractClient(config));
 }
 
-/** No transcriber is wired yet: audio DLP then follows the tenant's policy for unscanned audio. */
-export async function createTranscriber(_config: RuntimeConfig): Promise<Transcriber | undefined> {
-  return undefined;
+/** Amazon Transcribe in AWS; offline none, and audio DLP follows the tenant's policy for unscanned audio. */
+export async function createTranscriber(config: RuntimeConfig): Promise<Transcriber | undefined> {
+  if (config.transcriber === 'none') return undefined;
+  const [{ createTranscribeTranscriber }, { createS3BlobStore }, { s3Client, transcribeClient }] =
+    await Promise.all([
+      import('./adapters/transcribe-transcriber.js'),
+      import('./adapters/s3-blob-store.js'),
+      import('./clients.js'),
+    ]);
+  return createTranscribeTranscriber(transcribeClient(config), {
+    blobs: createS3BlobStore(s3Client(config)),
+    outputKmsKeyId: config.transcriptKmsKeyId,
+  });
 }
 
 /** The OpenAI key: from the environment when set, else from Secrets Manager (AWS deployments). */

@@ -71,6 +71,17 @@ export interface DlpSection {
   /** Object holding the instructions after redaction (placeholders such as <SSN_1> replace values); kept out of the event because allowed PII may remain in it. */
   readonly promptKey: string;
   readonly policyVersion: string;
+  /** Language the policy asked the detectors for (`en`, `es` or `auto`). */
+  readonly language?: string;
+  /**
+   * AWS requests this step paid for and the units they were billed in, per service; each service used
+   * is one ledger item `<executionId>#DlpCheck#<service>`. Absent offline, where nothing is billed.
+   */
+  readonly billing?: Readonly<
+    Partial<
+      Record<'comprehend' | 'textract' | 'transcribe', { readonly requests: number; readonly units: number }>
+    >
+  >;
 }
 
 export interface ModelSection {
@@ -90,10 +101,24 @@ export interface ModelSection {
     readonly audioCompletionTokens: number;
   };
   readonly estimateMicroUsd: number;
+  /** Budget reserved before the first billed call (the pre-flight estimate); settled by RecordCost. */
+  readonly reservation?: { readonly id: string; readonly amountMicroUsd: number };
+  /** Routes passed over before the one that answered, and why (breaker open, costlier, retries spent). */
+  readonly skipped?: readonly { readonly route: string; readonly why: string }[];
+  /** The speech-to-text call of an `audioMode: 'transcribe'` task: a billable event of its own. */
+  readonly transcription?: {
+    readonly route: string;
+    readonly model: string;
+    readonly requestIds: readonly string[];
+    readonly usage: ModelSection['usage'];
+    readonly estimateMicroUsd: number;
+  };
 }
 
 export interface CostSection {
   readonly ledgerId: string;
+  /** Every ledger item of this step (the model call, and the transcription when there was one). */
+  readonly ledgerIds?: readonly string[];
   readonly costMicroUsd: number;
   readonly priceTableVersion: string;
   readonly written: boolean;

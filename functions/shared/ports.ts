@@ -62,9 +62,28 @@ export interface PiiFinding {
   readonly boxes?: readonly PixelBox[];
 }
 
+/** An AWS service DlpCheck pays for per request. */
+export type BilledService = 'comprehend' | 'textract' | 'transcribe';
+
+/**
+ * One billed request as the adapter sent it. `quantity` is what the price table counts: characters
+ * sent (comprehend), pages (textract), seconds of audio (transcribe); minimums apply per request.
+ */
+export interface BilledRequest {
+  readonly service: BilledService;
+  readonly quantity: number;
+  readonly requestId?: string;
+}
+
+/** Where adapters report each billed request; offline adapters bill nothing and never call it. */
+export interface UsageMeter {
+  record(request: BilledRequest): void;
+}
+
 export interface PiiDetector {
   readonly name: string;
-  detect(text: string, options?: { languageCode?: string }): Promise<PiiFinding[]>;
+  /** `languageCode`: `en`, `es` (or a locale such as `es-US`), or `auto` to detect it first. */
+  detect(text: string, options?: { languageCode?: string; meter?: UsageMeter }): Promise<PiiFinding[]>;
 }
 
 export interface OcrWord {
@@ -81,13 +100,43 @@ export interface OcrResult {
 
 export interface Ocr {
   readonly name: string;
-  recognize(image: Buffer): Promise<OcrResult>;
+  recognize(image: Buffer, options?: { meter?: UsageMeter }): Promise<OcrResult>;
+}
+
+export interface ObjectLocation {
+  readonly bucket: string;
+  readonly key: string;
+}
+
+export interface TranscriptionRequest {
+  /** Where the audio is stored: Amazon Transcribe reads it from S3 itself, so the data stays in the account. */
+  readonly audio: ObjectLocation;
+  /** The same audio, for recognisers that run in-process. */
+  readonly bytes: Buffer;
+  readonly mime: string;
+  /** Deterministic per execution, so a retried step finds the job the first attempt started. */
+  readonly jobName: string;
+  /** Where a batch recogniser writes the transcript JSON (our own bucket, encrypted with our key). */
+  readonly output: ObjectLocation;
+  /** `en`, `es` or `auto` (identify among them). @default 'en' */
+  readonly languageCode?: string;
+  /** Length of the audio as Preprocess measured it: what Transcribe bills. */
+  readonly durationSec?: number;
+  readonly meter?: UsageMeter;
+}
+
+export interface Transcript {
+  readonly text: string;
+  /** Seconds of audio transcribed. */
+  readonly seconds: number;
+  /** The language the recogniser used or identified (e.g. `es-US`), when it says. */
+  readonly languageCode?: string;
 }
 
 export interface Transcriber {
   readonly name: string;
   /** Returns null when no recogniser is available (the outcome then says the transcript was not scanned). */
-  transcribe(audio: Buffer, mime: string): Promise<{ text: string; seconds: number } | null>;
+  transcribe(request: TranscriptionRequest): Promise<Transcript | null>;
 }
 
 export interface OutcomeEvent {

@@ -24,7 +24,11 @@ export const FAILURE_REASONS = [
   'MODEL_UNAVAILABLE',
   'MODEL_QUOTA_EXHAUSTED',
   'MODEL_AUTH_FAILED',
+  'MODEL_FORBIDDEN',
+  'MODEL_NOT_FOUND',
   'UNPRICED_MODEL',
+  'TRANSCRIPTION_FAILED',
+  'TRANSCRIPTION_PENDING',
   'INTERNAL_ERROR',
 ] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];
@@ -64,13 +68,18 @@ export class ModelUnavailableError extends Error {
   }
 }
 
-/** Thrown for non-retryable failures that are not the user's fault (bad config, unpriced model). */
+/**
+ * Thrown for non-retryable failures that are not the user's fault (bad config, unpriced model, OpenAI
+ * quota or auth). The error's name is its stable code: Step Functions puts the name into the Catch
+ * output (`$.failure.Error`), which is how the code reaches the `Media Failed` event (Lambda drops
+ * other fields of an error).
+ */
 export class PermanentStepError extends Error {
   constructor(
     readonly code: FailureReason,
     message: string,
   ) {
     super(message);
-    this.name = 'MediagatePermanent';
+    this.name = code;
   }
 }

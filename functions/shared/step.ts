@@ -15,11 +15,16 @@ export const tracer = new Tracer({ serviceName: 'mediagate' });
 export const metrics = new Metrics({ namespace: 'Mediagate', serviceName: 'mediagate' });
 
 /** Wraps a step so every outcome carries its timing and every log line its execution id. */
+/** The part of the Lambda context a step may use; absent when the local runner calls the handler. */
+export interface StepContext {
+  getRemainingTimeInMillis(): number;
+}
+
 export function pipelineStep(
   name: string,
-  run: (state: PipelineState) => Promise<PipelineState>,
-): (state: PipelineState) => Promise<PipelineState> {
-  return async (state) => {
+  run: (state: PipelineState, context?: StepContext) => Promise<PipelineState>,
+): (state: PipelineState, context?: StepContext) => Promise<PipelineState> {
+  return async (state, context) => {
     logger.resetKeys();
     logger.appendKeys({
       step: name,
@@ -30,7 +35,7 @@ export function pipelineStep(
     const started = performance.now();
     let next: PipelineState;
     try {
-      next = await run(state);
+      next = await run(state, context);
     } catch (error) {
       // Outages and bugs: counted, logged without the document, and rethrown for Retry/Catch.
       metrics.addDimension('step', name);
@@ -76,6 +81,8 @@ export const objectKeys = {
   processed: (state: PipelineState) => `processed/${state.tenant}/${state.executionId}`,
   redacted: (state: PipelineState) => `redacted/${state.tenant}/${state.executionId}`,
   prompt: (state: PipelineState) => `prompts/${state.tenant}/${state.executionId}.txt`,
+  /** Amazon Transcribe's output for DlpCheck, in the results bucket (Macie scans it with the answers). */
+  transcript: (state: PipelineState) => `transcripts/${state.tenant}/${state.executionId}.json`,
   result: (state: PipelineState) => `results/${state.tenant}/${state.executionId}.json`,
   quarantine: (state: PipelineState, reason: string) =>
     `quarantine/${state.tenant}/${state.executionId}/${reason}`,

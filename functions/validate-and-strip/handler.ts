@@ -2,12 +2,17 @@ import { DEFAULT_TASK_ID, findTask } from '../invoke-model/tasks.js';
 import { createS3BlobStore } from '../shared/adapters/s3-blob-store.js';
 import { s3Client } from '../shared/clients.js';
 import { loadConfig } from '../shared/config.js';
+import { restrictSharpLoaders } from '../shared/media/image.js';
+import { quarantineAndReject } from '../shared/quarantine.js';
 import { reject } from '../shared/reasons.js';
-import { objectKeys, pipelineStep, rejected } from '../shared/step.js';
+import { objectKeys, pipelineStep } from '../shared/step.js';
 import { validateAndStrip } from './sanitize.js';
 
 const config = loadConfig();
 const blobs = createS3BlobStore(s3Client(config));
+// Alone in its Lambda process, this step lets libvips open only the formats we accept. The local stack
+// runs every step in one process (no MEDIAGATE_STEP), where a process-wide block would be wrong.
+if (config.dedicatedStep === 'validate-and-strip') restrictSharpLoaders();
 
 /** Sniffs the real type, enforces the allowlist and limits, strips metadata; bad input goes to quarantine. */
 export const handler = pipelineStep('ValidateAndStrip', async (state) => {
@@ -15,17 +20,9 @@ export const handler = pipelineStep('ValidateAndStrip', async (state) => {
   const task = original.metadata.task || DEFAULT_TASK_ID;
   const declaredType = original.contentType;
   const outcome = findTask(task)
-    ? await validateAndStrip(original.body, { declaredType, limits: { maxBytes: config.maxUploadBytes } })
+    ? await validateAndStrip(original.body, { declaredType, limits: config.mediaLimits })
     : ({ ok: false, rejection: reject('UNKNOWN_TASK', `no task named "${task}" in the catalogue`) } as const);
-
-  if (!outcome.ok) {
-    // The original is kept for investigation but never passed on.
-    await blobs.copy(
-      { bucket: config.buckets.ingest, key: state.key, versionId: state.versionId },
-      { bucket: config.buckets.quarantine, key: objectKeys.quarantine(state, outcome.rejection.reason) },
-    );
-    return rejected({ ...state, task }, outcome.rejection);
-  }
+  if (!outcome.ok) return quarantineAndReject(blobs, config.buckets, { ...state, task }, outcome.rejection);
 
   const sanitizedKey = objectKeys.sanitized(state);
   await blobs.put(config.buckets.processed, sanitizedKey, outcome.bytes, { contentType: outcome.outputType });

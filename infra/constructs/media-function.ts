@@ -41,11 +41,18 @@ export interface MediaFunctionProps {
  */
 export class MediaFunction extends Construct {
   readonly function: NodejsFunction;
+  readonly step: string;
+  /** What esbuild leaves out of the bundle (the layers' modules among them), as passed to bundling. */
+  readonly externalModules: readonly string[];
 
   constructor(scope: Construct, id: string, props: MediaFunctionProps) {
     super(scope, id);
     if (!/^[a-z][a-z-]*$/.test(props.step))
       throw new Error(`step must be a functions/ folder name; got "${props.step}"`);
+    this.step = props.step;
+    // The SDK is bundled (not taken from the runtime) so Lambda runs the versions the tests ran.
+    // tesseract.js is the offline OCR: config never chooses it in AWS.
+    this.externalModules = ['tesseract.js', '@tesseract.js-data/eng', ...(props.externalModules ?? [])];
     const logGroup = new LogGroup(this, 'Logs', {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
       encryptionKey: props.logKey,
@@ -90,9 +97,7 @@ export class MediaFunction extends Construct {
         // Some dependencies still call require(); ESM bundles need it defined.
         banner:
           "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-        // The SDK is bundled (not taken from the runtime) so Lambda runs the versions the tests ran.
-        // tesseract.js is the offline OCR: config never chooses it in AWS.
-        externalModules: ['tesseract.js', '@tesseract.js-data/eng', ...(props.externalModules ?? [])],
+        externalModules: [...this.externalModules],
         forceDockerBundling: false,
       },
     });

@@ -113,10 +113,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     closers.push(() => events.close());
 
     const useRealOpenAi = Boolean(process.env.OPENAI_API_KEY || process.env.OPENAI_BASE_URL);
+    const faults = options.simulatorFaults ?? process.env.MEDIAGATE_SIM_FAULTS;
+    if (useRealOpenAi && faults) {
+      // Faults are played by the simulator; a real endpoint would silently ignore the rehearsal.
+      throw new Error('--sim-faults needs the simulator: unset OPENAI_API_KEY and OPENAI_BASE_URL');
+    }
     let simulator: RunningSimulator | undefined;
     if (!useRealOpenAi) {
       simulator = await startOpenAiSimulator({
-        faults: options.simulatorFaults ?? process.env.MEDIAGATE_SIM_FAULTS,
+        faults,
         latencyMs: options.simulatorLatencyMs ?? parseLatency(process.env.MEDIAGATE_SIM_LATENCY_MS),
       });
       closers.push(() => simulator?.close());
@@ -130,9 +135,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AWS_ENDPOINT_URL_S3: s3.endpoint,
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
       AWS_ENDPOINT_URL_EVENTBRIDGE: events.endpoint,
-      // Offline stand-ins for the AWS services that have no local server (Comprehend, Textract).
+      // Offline stand-ins for the AWS services that have no local server (Comprehend, Textract); for
+      // Transcribe there is none worth trusting (docs/dlp.md), so audio is reported as not scanned.
       MEDIAGATE_PII_DETECTOR: 'local',
       MEDIAGATE_OCR: 'tesseract',
+      MEDIAGATE_TRANSCRIBER: 'none',
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
       POWERTOOLS_TRACE_ENABLED: 'false',
       POWERTOOLS_METRICS_DISABLED: 'true',

@@ -24,7 +24,7 @@ import { PipelineStateMachine } from '../constructs/pipeline-state-machine.js';
 import { PipelineTables } from '../constructs/pipeline-tables.js';
 import { PresignEndpoint } from '../constructs/presign-endpoint.js';
 import { ResultsPiiScan } from '../constructs/results-pii-scan.js';
-import { grantItems, grantObjectRead, grantObjectWrite } from '../grants.js';
+import { grantItems, grantObjectRead, grantObjectWrite, grantTranscriptionJobs } from '../grants.js';
 
 export interface MediagateStackProps extends StackProps {
   /** @default Architecture.X86_64 (the sharp and ffmpeg layers are built for it from this machine's node_modules) */
@@ -110,6 +110,7 @@ export class MediagateStack extends Stack {
       EVENT_BUS_NAME: outcomeBus.eventBusName,
       MEDIAGATE_PII_DETECTOR: 'comprehend',
       MEDIAGATE_OCR: 'textract',
+      MEDIAGATE_TRANSCRIBER: 'transcribe',
     };
     const fn = (
       id: string,
@@ -155,6 +156,9 @@ export class MediagateStack extends Stack {
     });
     grantObjectRead(preprocess, processed, key, 'sanitized/');
     grantObjectWrite(preprocess, processed, key, 'processed/');
+    // A rejection here (TOO_LARGE, CORRUPT) quarantines the original: a copy from ingest, as in ValidateAndStrip.
+    grantObjectRead(preprocess, ingest, key, 'incoming/');
+    grantObjectWrite(preprocess, quarantine, key, 'quarantine/');
 
     const dlpCheck = fn(
       'DlpCheckFunction',
@@ -164,12 +168,19 @@ export class MediagateStack extends Stack {
         media: true,
         memorySize: 1024,
         timeout: Duration.seconds(120),
+        environment: { MEDIAGATE_TRANSCRIPT_KMS_KEY: key.keyArn },
       },
     );
     grantObjectRead(dlpCheck, ingest, key, 'incoming/');
     grantObjectRead(dlpCheck, processed, key, 'processed/');
     grantObjectWrite(dlpCheck, processed, key, 'redacted/');
     grantObjectWrite(dlpCheck, processed, key, 'prompts/');
+    // Transcribe reads processed/ and writes transcripts/ as this role; names: functions/dlp-check/check-item.ts.
+    grantTranscriptionJobs(dlpCheck, key, 'mg-*-dlp');
+    grantObjectWrite(dlpCheck, results, key, 'transcripts/');
+    grantObjectRead(dlpCheck, results, key, 'transcripts/');
+    // Comprehend, Textract and Transcribe charges: one ledger item per service, written before DlpCheck returns.
+    grantItems(dlpCheck, tables.ledger, key, ['write']);
     dlpCheck.addToRolePolicy(
       new PolicyStatement({
         // Comprehend and Textract's synchronous APIs have no resource-level permissions.
@@ -197,8 +208,8 @@ export class MediagateStack extends Stack {
     grantObjectRead(invokeModel, processed, key, 'prompts/');
     grantObjectWrite(invokeModel, results, key, 'results/');
     openAiKey.grantRead(invokeModel);
+    // The state table holds the shared breaker, the result cache and the budget reservations.
     grantItems(invokeModel, tables.state, key, ['read', 'write']);
-    grantItems(invokeModel, tables.ledger, key, ['read', 'write']);
     outcomeBus.grantPutEventsTo(invokeModel);
 
     const recordCost = fn(
@@ -210,6 +221,8 @@ export class MediagateStack extends Stack {
       },
     );
     grantItems(recordCost, tables.ledger, key, ['read', 'write']);
+    // Settles the budget reservation; threshold crossings go out on the bus.
+    grantItems(recordCost, tables.state, key, ['read', 'write']);
     outcomeBus.grantPutEventsTo(recordCost);
 
     const pipeline = new PipelineStateMachine(this, 'Pipeline', {

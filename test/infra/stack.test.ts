@@ -1,17 +1,25 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { MediaFunction } from '../../infra/constructs/media-function.js';
+import { MediaLayers } from '../../infra/constructs/media-layers.js';
 import { stateMachineDefinition } from '../../infra/local/template.js';
-import { type CfnTemplate, synthesizeMediagate } from '../../infra/synth.js';
+import { type CfnTemplate, type SynthesisResult, synthesizeMediagate } from '../../infra/synth.js';
+
+const MEDIA_STEPS = ['preprocess', 'validate-and-strip'];
+
+type PolicyStatementJson = { Action: string | string[]; Resource: unknown };
 
 describe('MediagateStack', () => {
   let template: Template;
   let outdir: string;
+  let result: SynthesisResult;
 
   beforeAll(() => {
     // Prepare: synthesize with the AwsSolutions pack, as the app does
-    const result = synthesizeMediagate({ nag: true });
+    result = synthesizeMediagate({ nag: true });
     template = Template.fromStack(result.stack);
     outdir = result.outdir;
   });
@@ -153,7 +161,61 @@ describe('MediagateStack', () => {
         },
       },
     });
+    expect(Object.keys(mediaSteps)).toHaveLength(MEDIA_STEPS.length);
     for (const fn of Object.values(mediaSteps)) expect(fn.Properties.Layers).toHaveLength(2);
+  });
+
+  it('keeps sharp, its libvips packages and ffmpeg out of the media bundles, for the layers to provide', async () => {
+    // Prepare: the bundling settings each media function was built with
+    const mediaFunctions = result.stack.node
+      .findAll()
+      .filter((node): node is MediaFunction => node instanceof MediaFunction)
+      .filter((fn) => MEDIA_STEPS.includes(fn.step));
+    expect(mediaFunctions.map((fn) => fn.step).sort()).toEqual(MEDIA_STEPS);
+    for (const fn of mediaFunctions) {
+      expect(fn.externalModules).toEqual(expect.arrayContaining([...MediaLayers.EXTERNAL_MODULES]));
+      // Act: bundle the handler as NodejsFunction does (unit synthesis skips asset bundling)
+      const bundle = await build({
+        entryPoints: [path.join(import.meta.dirname, '..', '..', 'functions', fn.step, 'handler.ts')],
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        target: 'node24',
+        mainFields: ['module', 'main'],
+        external: [...fn.externalModules],
+        write: false,
+        outfile: 'index.mjs',
+        metafile: true,
+        logLevel: 'silent',
+      });
+      // Assess: nothing from those packages is inlined, and sharp is imported at run time
+      const inlined = Object.keys(bundle.metafile.inputs).filter((input) =>
+        /node_modules\/(sharp|@img|@ffmpeg-installer)\//.test(input),
+      );
+      expect(inlined, fn.step).toEqual([]);
+      const imports = Object.values(bundle.metafile.outputs).flatMap((output) => output.imports);
+      expect(imports).toContainEqual(expect.objectContaining({ path: 'sharp', external: true }));
+    }
+  });
+
+  it('lets both media steps copy a rejected original from incoming/ into quarantine/', () => {
+    const policies = template.findResources('AWS::IAM::Policy');
+    for (const step of ['ValidateAndStrip', 'Preprocess']) {
+      const statements = Object.entries(policies)
+        .filter(([id]) => id.startsWith(`${step}FunctionRole`))
+        .flatMap(([, resource]) => resource.Properties.PolicyDocument.Statement as PolicyStatementJson[]);
+      const allows = (action: string, bucket: string, prefix: string) =>
+        statements.some(
+          (statement) =>
+            [statement.Action].flat().includes(action) &&
+            [statement.Resource].flat().some((resource) => {
+              const text = JSON.stringify(resource);
+              return text.includes(bucket) && text.includes(`/${prefix}*`);
+            }),
+        );
+      expect(allows('s3:GetObjectVersion', 'IngestBucket', 'incoming/'), step).toBe(true);
+      expect(allows('s3:PutObject', 'QuarantineBucket', 'quarantine/'), step).toBe(true);
+    }
   });
 
   it('exposes the presign function only through an IAM-authenticated URL', () => {
@@ -165,6 +227,78 @@ describe('MediagateStack', () => {
     expect(policies).not.toMatch(/"s3:\w*\*"/);
     expect(policies).not.toMatch(/"dynamodb:\w*\*"/);
     expect(policies).not.toContain('"kms:GenerateDataKey*"');
+  });
+
+  it('lets DlpCheck run only its own Transcribe jobs, on its own prefixes, and write the ledger', () => {
+    // Prepare: the DlpCheck role's statements, with ARNs rendered as "<LogicalId.Arn>/suffix"
+    const render = (value: unknown): string => {
+      if (typeof value === 'string') return value;
+      const object = value as Record<string, unknown>;
+      if ('Fn::GetAtt' in object) return `<${(object['Fn::GetAtt'] as string[]).join('.')}>`;
+      if ('Ref' in object) return `<${String(object.Ref)}>`;
+      if ('Fn::Join' in object) {
+        const [separator, parts] = object['Fn::Join'] as [string, unknown[]];
+        return parts.map(render).join(separator);
+      }
+      return JSON.stringify(value);
+    };
+    const functions = template.findResources('AWS::Lambda::Function', {
+      Properties: { Environment: { Variables: { MEDIAGATE_STEP: 'dlp-check' } } },
+    });
+    const [dlp] = Object.values(functions);
+    if (!dlp) throw new Error('no DlpCheck function in the template');
+    const roleId = (dlp.Properties.Role['Fn::GetAtt'] as string[])[0];
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+      JSON.stringify(p.Properties.Roles).includes(`"${roleId}"`),
+    );
+    const statements = policies.flatMap(
+      (p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
+    );
+    const grants = statements.flatMap((s) =>
+      [s.Action]
+        .flat()
+        .flatMap((action) => [s.Resource].flat().map((resource) => `${action} ${render(resource)}`)),
+    );
+    const logicalId = (prefix: string) =>
+      Object.keys(template.toJSON().Resources).find((id) => id.startsWith(prefix)) ?? prefix;
+    const processed = logicalId('ProcessedBucket');
+    const results = logicalId('ResultsBucket');
+    const key = logicalId('DataKey');
+    const ledger = Object.entries(template.toJSON().Resources as Record<string, { Type: string }>).find(
+      ([id, r]) => r.Type === 'AWS::DynamoDB::GlobalTable' && /Ledger/.test(id),
+    )?.[0];
+
+    // Assess: Transcribe only on the job names DlpCheck derives from execution ids
+    const stack = result.stack;
+    const jobs = `arn:<AWS::Partition>:transcribe:${stack.region}:${stack.account}:transcription-job/mg-*-dlp`;
+    expect(grants).toEqual(
+      expect.arrayContaining([
+        `transcribe:StartTranscriptionJob ${jobs}`,
+        `transcribe:GetTranscriptionJob ${jobs}`,
+        // Transcribe reads the processed audio and writes the transcript as this role.
+        `s3:GetObject <${processed}.Arn>/processed/*`,
+        `s3:PutObject <${results}.Arn>/transcripts/*`,
+        `s3:GetObject <${results}.Arn>/transcripts/*`,
+        `kms:Decrypt <${key}.Arn>`,
+        `kms:Encrypt <${key}.Arn>`,
+        `kms:GenerateDataKey <${key}.Arn>`,
+        `dynamodb:PutItem <${ledger}.Arn>`,
+        `dynamodb:UpdateItem <${ledger}.Arn>`,
+      ]),
+    );
+    expect(grants.filter((g) => g.startsWith('transcribe:'))).toHaveLength(2);
+    expect(grants.filter((g) => g.startsWith('s3:PutObject')).sort()).toEqual(
+      [
+        `s3:PutObject <${processed}.Arn>/prompts/*`,
+        `s3:PutObject <${processed}.Arn>/redacted/*`,
+        `s3:PutObject <${results}.Arn>/transcripts/*`,
+      ].sort(),
+    );
+    expect(grants.filter((g) => g.startsWith('dynamodb:') && !g.endsWith(`<${ledger}.Arn>`))).toEqual([]);
+    expect(dlp.Properties.Environment.Variables).toMatchObject({
+      MEDIAGATE_TRANSCRIBER: 'transcribe',
+      MEDIAGATE_TRANSCRIPT_KMS_KEY: { 'Fn::GetAtt': [key, 'Arn'] },
+    });
   });
 
   it('schedules a daily Macie classification job over the results bucket and forwards its findings to the bus', () => {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -8,6 +8,8 @@ import { runScanCommand } from '../../cli/commands/scan.js';
 import { runDlpCheck } from '../../functions/dlp-check/scan.js';
 import { createLocalPiiDetector } from '../../functions/shared/adapters/local-pii-detector.js';
 import { createTesseractOcr } from '../../functions/shared/adapters/tesseract-ocr.js';
+import type { PipelineState } from '../../functions/shared/pipeline.js';
+import { startLocalStack } from '../../infra/local/stack.js';
 import { type DlpFixtures, makeDlpFixtures } from '../../scripts/make-dlp-fixtures.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -120,15 +122,78 @@ describe('no fixture PII value reaches output, logs or events', () => {
     expect(leakedValueIndexes(`${printed}\n${lines.join('\n')}`, fixtures.values)).toEqual([]);
   });
 
-  it('keeps values out of what the evaluation script prints', async () => {
+  it('keeps values out of what the evaluation script prints, and the script succeeds', async () => {
     // Act
-    const { stdout, stderr } = await promisify(execFile)(
+    const { stdout, stderr, code } = await promisify(execFile)(
       process.execPath,
       ['--import', 'tsx', join(ROOT, 'scripts', 'dlp-eval.ts'), '--forms', '3'],
       { cwd: ROOT, env: { ...process.env, NODE_NO_WARNINGS: '1' } },
-    ).catch((error: { stdout: string; stderr: string }) => error);
-    // Assess
-    expect(stdout).toContain('CREDIT_DEBIT_NUMBER');
+    ).then(
+      (done) => ({ ...done, code: 0 }),
+      (error: { stdout?: string; stderr?: string; code?: number | string }) => ({
+        stdout: error.stdout ?? '',
+        stderr: error.stderr ?? '',
+        code: error.code ?? 'no exit code',
+      }),
+    );
+    // Assess: leaks first, so a failure message never prints a value
     expect(leakedValueIndexes(`${stdout}\n${stderr}`, fixtures.values)).toEqual([]);
+    expect(code, 'dlp-eval.ts exit status').toBe(0);
+    expect(stdout).toContain('CREDIT_DEBIT_NUMBER');
+  });
+
+  it('keeps values out of what the DlpCheck handler logs and publishes on the local stack, blocked or redacted', async () => {
+    // Prepare: the real handlers on the local stack, Powertools logging everything it would
+    const stateDir = await mkdtemp(join(tmpdir(), 'mediagate-dlp-leak-stack-'));
+    const logLevel = process.env.POWERTOOLS_LOG_LEVEL;
+    process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
+    const stack = await startLocalStack({ stateDir, environment: { POWERTOOLS_LOG_LEVEL: 'DEBUG' } });
+    const { logger } = await import('../../functions/shared/step.js');
+    logger.setLogLevel('DEBUG');
+    const form = fixtures.forms[0];
+    const withEmail = fixtures.texts.find((t) => t.spans.some((span) => span.type === 'EMAIL'));
+    if (!form || !withEmail) throw new Error('the fixture set has no form or no text with an e-mail address');
+    const upload = async (tenant: string): Promise<string> => {
+      const presign = await fetch(stack.endpoints.presign, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ tenant, contentType: form.mime, instructions: withEmail.text }),
+      });
+      const { url, fields, key } = (await presign.json()) as {
+        url: string;
+        fields: Record<string, string>;
+        key: string;
+      };
+      const body = new FormData();
+      for (const [name, value] of Object.entries(fields)) body.append(name, value);
+      body.append('file', new Blob([form.bytes], { type: form.mime }));
+      expect((await fetch(url, { method: 'POST', body })).status).toBeLessThan(300);
+      return key;
+    };
+    const outcomes: PipelineState[] = [];
+    let printed = '';
+    try {
+      // Act
+      printed = await captureOutput(async () => {
+        for (const tenant of ['demo', 'redact-demo']) {
+          outcomes.push((await stack.waitForOutcome(await upload(tenant))).detail as PipelineState);
+        }
+      });
+    } finally {
+      await stack.stop();
+      if (logLevel === undefined) delete process.env.POWERTOOLS_LOG_LEVEL;
+      else process.env.POWERTOOLS_LOG_LEVEL = logLevel;
+    }
+    const events = await readFile(join(stateDir, 'events.jsonl'), 'utf8');
+    await rm(stateDir, { recursive: true, force: true });
+    // Assess: both cases ran, the capture saw the DlpCheck handler's own log lines, and no value leaked
+    expect(outcomes.map((o) => [o.status, o.dlp?.decision])).toEqual([
+      ['rejected', 'block'],
+      ['processed', 'redact'],
+    ]);
+    expect(printed).toContain('"step":"DlpCheck"');
+    expect(events.split('\n').filter((line) => line.includes('"source":"mediagate"'))).toHaveLength(2);
+    expect(leakedValueIndexes(printed, fixtures.values)).toEqual([]);
+    expect(leakedValueIndexes(events, fixtures.values)).toEqual([]);
   });
 });

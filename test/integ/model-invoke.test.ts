@@ -94,7 +94,7 @@ describe('invokeModel against the simulator with the real SDK', () => {
     sim.setFaults('quota');
 
     await expect(invokeModel(deps(), input())).rejects.toMatchObject({
-      name: 'MediagatePermanent',
+      name: 'MODEL_QUOTA_EXHAUSTED',
       code: 'MODEL_QUOTA_EXHAUSTED',
     });
     expect(sim.requests).toHaveLength(1);

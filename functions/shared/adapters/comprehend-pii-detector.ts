@@ -2,6 +2,7 @@
  * PII detection with Amazon Comprehend DetectPiiEntities. One call takes at most 100 KB of UTF-8,
  * so longer texts are cut on sentence boundaries (a whitespace or, failing that, a character
  * boundary for a sentence that alone is too long) and the offsets of each chunk are mapped back.
+ * Every request is reported to the caller's meter with the characters sent, which is what AWS bills.
  */
 import {
   type ComprehendClient,
@@ -9,7 +10,7 @@ import {
   DetectPiiEntitiesCommand,
   type LanguageCode,
 } from '@aws-sdk/client-comprehend';
-import type { PiiDetector, PiiEntityType, PiiFinding } from '../ports.js';
+import type { PiiDetector, PiiEntityType, PiiFinding, UsageMeter } from '../ports.js';
 
 /** Comprehend's limit is 100 KB; a little is kept back so a limit counted in KiB or KB both hold. */
 export const COMPREHEND_MAX_BYTES = 99_000;
@@ -44,6 +45,8 @@ export interface TextChunk {
 }
 
 const utf8Length = (s: string): number => Buffer.byteLength(s, 'utf8');
+/** Comprehend bills characters (code points), not UTF-16 units. */
+const characters = (s: string): number => [...s].length;
 
 /** Splits a piece that is too long on its own: at the last whitespace that fits, else mid-word. */
 function splitLong(piece: TextChunk, maxBytes: number): TextChunk[] {
@@ -119,10 +122,20 @@ export function createComprehendPiiDetector(
 ): PiiDetector {
   const maxBytes = options.maxBytes ?? COMPREHEND_MAX_BYTES;
 
-  const language = async (requested: string, sample: string): Promise<LanguageCode> => {
+  const language = async (
+    requested: string,
+    sample: string,
+    meter: UsageMeter | undefined,
+  ): Promise<LanguageCode> => {
     let code = requested;
     if (code === 'auto') {
       const out = await client.send(new DetectDominantLanguageCommand({ Text: sample }));
+      // Language detection is billed like PII detection: 100-character units, 3-unit minimum.
+      meter?.record({
+        service: 'comprehend',
+        quantity: characters(sample),
+        requestId: out.$metadata?.requestId,
+      });
       const top = [...(out.Languages ?? [])].sort((a, b) => (b.Score ?? 0) - (a.Score ?? 0))[0];
       code = top?.LanguageCode ?? 'en';
     }
@@ -136,15 +149,22 @@ export function createComprehendPiiDetector(
       const chunks = chunkOnSentences(text, maxBytes).filter((c) => c.text.trim() !== '');
       const first = chunks[0];
       if (!first) return [];
+      const meter = detectOptions?.meter;
       const languageCode = await language(
         detectOptions?.languageCode ?? options.languageCode ?? 'en',
         first.text,
+        meter,
       );
       const findings: PiiFinding[] = [];
       for (const chunk of chunks) {
         const out = await client.send(
           new DetectPiiEntitiesCommand({ Text: chunk.text, LanguageCode: languageCode }),
         );
+        meter?.record({
+          service: 'comprehend',
+          quantity: characters(chunk.text),
+          requestId: out.$metadata?.requestId,
+        });
         for (const entity of out.Entities ?? []) {
           if (entity.BeginOffset === undefined || entity.EndOffset === undefined) continue;
           findings.push({

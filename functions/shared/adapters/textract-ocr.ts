@@ -51,12 +51,14 @@ export function layoutTextractBlocks(blocks: readonly Block[], width: number, he
 export function createTextractOcr(client: TextractClient): Ocr {
   return {
     name: 'textract',
-    async recognize(image) {
+    async recognize(image, options) {
       const meta = await sharp(image).metadata();
       const width = meta.width ?? 0;
       const height = meta.height ?? 0;
       const bytes = TEXTRACT_FORMATS.has(meta.format ?? '') ? image : await sharp(image).png().toBuffer();
       const out = await client.send(new DetectDocumentTextCommand({ Document: { Bytes: bytes } }));
+      // An image is one page; DetectDocumentText bills per page.
+      options?.meter?.record({ service: 'textract', quantity: 1, requestId: out.$metadata?.requestId });
       return layoutTextractBlocks(out.Blocks ?? [], width, height);
     },
   };

@@ -1,7 +1,7 @@
 /**
  * Audio side of validation: an ffmpeg probe read from its stderr (stream layout, duration, the names of
  * the tags present) and the transcodes. ffmpeg always gets the demuxer forced from our sniff, a
- * file-and-pipe-only protocol whitelist (no playlists reaching out, no concat tricks), a time limit, and
+ * file-only protocol whitelist (no playlists reaching out, no concat tricks), a time limit, and
  * bit-exact output so no encoder version or timestamp is written.
  */
 import { randomUUID } from 'node:crypto';
@@ -37,7 +37,12 @@ const TAG_GROUP: Readonly<Record<AudioFormat, string>> = {
   webm: 'Matroska',
 };
 
-export const INPUT_GUARD_ARGS = ['-protocol_whitelist', 'file,pipe'] as const;
+/**
+ * Every input is a temp file (`withTempInput`: MP4 needs to seek), so `file` is the only protocol an input
+ * or anything nested in it may open: not http, not `pipe:` (stdin), not `data:`. Outputs go to `pipe:1`,
+ * which is an output option and not affected.
+ */
+export const INPUT_GUARD_ARGS = ['-protocol_whitelist', 'file'] as const;
 export const BITEXACT_ARGS = ['-fflags', '+bitexact', '-flags:a', '+bitexact'] as const;
 /** Drops every tag, chapter and non-audio stream (cover art is a video stream). */
 /**
@@ -273,11 +278,16 @@ export async function probeAudio(
  * ffmpeg's wav muxer cannot seek back on a pipe, so the RIFF and data sizes are left as placeholders;
  * this writes the real sizes so every reader (and exiftool) sees a well-formed file.
  */
+/** Declared RIFF/data sizes from here up are streaming placeholders (see fixWavSizes). */
+const STREAMING_SIZE_FLOOR = 0x7fff0000;
+
 export function fixWavSizes(wav: Buffer, options: { placeholdersOnly?: boolean } = {}): Buffer {
   if (wav.length < 12 || wav.toString('latin1', 0, 4) !== 'RIFF') return wav;
   // A real size that disagrees with the file is truncation, which must stay visible; only streaming
   // placeholders (0 or 0xFFFFFFFF) are rewritten when asked to be careful.
-  const isPlaceholder = (size: number) => size === 0 || size === 0xffffffff;
+  // Streaming writers leave 0, 0xFFFFFFFF or "almost 2 GB" (espeak-ng writes 0x7FFFF000 + n): sizes no
+  // upload under our byte limit can really have, so they are placeholders rather than truncation.
+  const isPlaceholder = (size: number) => size === 0 || size >= STREAMING_SIZE_FLOOR;
   if (!options.placeholdersOnly || isPlaceholder(wav.readUInt32LE(4))) wav.writeUInt32LE(wav.length - 8, 4);
   let at = 12;
   while (at + 8 <= wav.length) {

@@ -32,6 +32,12 @@ export const DEFAULT_MEDIA_LIMITS: MediaLimits = {
   maxAudioChannels: 8,
 };
 
+/**
+ * Largest model-ready output Preprocess may produce: base64 adds a third, so 15 MB stays under the model
+ * API's 20 MB request. Over it, quality and then size are stepped down before `TOO_LARGE`.
+ */
+export const DEFAULT_MAX_OUTPUT_BYTES = 15 * 1024 * 1024;
+
 /** Defaults overlaid with a deployment's overrides; rejects limits that cannot be meant. */
 export function resolveMediaLimits(overrides: Partial<MediaLimits> = {}): MediaLimits {
   const limits = { ...DEFAULT_MEDIA_LIMITS };

@@ -81,11 +81,35 @@ describe('DLP policy', () => {
       version: 'child@1',
       defaultRule: { action: 'allow', minScore: 0.5 },
       unscannedAudio: 'block',
+      language: 'en',
       rules: { SSN: { action: 'block', minScore: 0.5 }, EMAIL: { action: 'redact', minScore: 0.8 } },
     });
   });
 
+  it('inherits the language of the policy it extends, English when none says', () => {
+    // Prepare
+    const raw = {
+      defaultPolicy: 'base',
+      policies: {
+        base,
+        spanish: { extends: 'base', version: 'spanish@1', language: 'es' },
+        spanishChild: { extends: 'spanish', version: 'spanish-child@1' },
+      },
+      tenants: {},
+    };
+    // Act
+    const { byName } = resolvePolicies(raw);
+    // Assess
+    expect(byName.get('base')?.language).toBe('en');
+    expect(byName.get('spanishChild')?.language).toBe('es');
+    expect(policyForTenant('language-auto').language).toBe('auto');
+  });
+
   it.each([
+    [
+      'a language Comprehend cannot read',
+      { defaultPolicy: 'p', policies: { p: { ...base, language: 'fr' } }, tenants: {} },
+    ],
     [
       'an unknown entity type',
       { defaultPolicy: 'p', policies: { p: { ...base, rules: { SSNN: base.rules.SSN } } }, tenants: {} },

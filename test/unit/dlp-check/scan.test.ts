@@ -2,7 +2,13 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { runDlpCheck } from '../../../functions/dlp-check/scan.js';
 import { createLocalPiiDetector } from '../../../functions/shared/adapters/local-pii-detector.js';
-import type { Ocr, OcrResult, PiiDetector, Transcriber } from '../../../functions/shared/ports.js';
+import type {
+  Ocr,
+  OcrResult,
+  PiiDetector,
+  Transcriber,
+  TranscriptionRequest,
+} from '../../../functions/shared/ports.js';
 
 const detector = createLocalPiiDetector();
 const SSN = '536-22-4417';
@@ -41,7 +47,30 @@ async function blankPng(): Promise<Buffer> {
 }
 
 const image = async () => ({ kind: 'image' as const, mime: 'image/png', bytes: await blankPng() });
-const audio = { kind: 'audio' as const, mime: 'audio/wav', bytes: Buffer.from('RIFF') };
+const audio = {
+  kind: 'audio' as const,
+  mime: 'audio/wav',
+  bytes: Buffer.from('RIFF'),
+  location: { bucket: 'processed', key: 'processed/demo/mg-1' },
+  durationSec: 4,
+};
+const transcription = {
+  jobName: 'mg-1-dlp',
+  output: { bucket: 'results', key: 'transcripts/demo/mg-1.json' },
+};
+
+/** The local detector, recording the language each call asked for. */
+function languageSpy(): PiiDetector & { languages: (string | undefined)[] } {
+  const languages: (string | undefined)[] = [];
+  return {
+    name: 'spy',
+    languages,
+    async detect(text, options) {
+      languages.push(options?.languageCode);
+      return detector.detect(text);
+    },
+  };
+}
 
 describe('runDlpCheck', () => {
   it('redacts contact data in the instructions with placeholders under the default policy', async () => {
@@ -162,7 +191,7 @@ describe('runDlpCheck', () => {
     // Act
     const out = await runDlpCheck(
       { detector, transcriber },
-      { tenant: 'audio-unscanned-ok', instructions: 'Transcribe', media: audio },
+      { tenant: 'audio-unscanned-ok', instructions: 'Transcribe', media: audio, transcription },
     );
     // Assess
     expect(out.decision).toBe('allow');
@@ -179,7 +208,7 @@ describe('runDlpCheck', () => {
     // Act
     const out = await runDlpCheck(
       { detector, transcriber },
-      { tenant: 'demo', instructions: 'Transcribe', media: audio },
+      { tenant: 'demo', instructions: 'Transcribe', media: audio, transcription },
     );
     // Assess
     expect(out.transcriptScanned).toBe(true);
@@ -197,7 +226,7 @@ describe('runDlpCheck', () => {
     // Act
     const out = await runDlpCheck(
       { detector, transcriber },
-      { tenant: 'demo', instructions: 'Transcribe', media: audio },
+      { tenant: 'demo', instructions: 'Transcribe', media: audio, transcription },
     );
     // Assess
     expect(out).toMatchObject({
@@ -207,5 +236,115 @@ describe('runDlpCheck', () => {
       detector: 'local-recognizers',
     });
     expect(out.policyVersion).toMatch(/^default@/);
+  });
+  it('asks the detector for English unless the tenant policy names a language', async () => {
+    // Prepare
+    const spy = languageSpy();
+    const ocr = fakeOcr(['Claim form']);
+    // Act
+    const out = await runDlpCheck(
+      { detector: spy, ocr },
+      { tenant: 'demo', instructions: 'Summarise', media: await image() },
+    );
+    // Assess
+    expect(spy.languages).toEqual(['en', 'en']);
+    expect(out.language).toBe('en');
+  });
+
+  it('passes `auto` to the detector for every text under a policy that detects the language', async () => {
+    // Prepare
+    const spy = languageSpy();
+    const ocr = fakeOcr(['Formulario de reclamación']);
+    // Act
+    const out = await runDlpCheck(
+      { detector: spy, ocr },
+      { tenant: 'language-auto', instructions: 'Resume el documento', media: await image() },
+    );
+    // Assess
+    expect(spy.languages).toEqual(['auto', 'auto']);
+    expect(out).toMatchObject({ language: 'auto', policyVersion: expect.stringMatching(/^language-auto@/) });
+  });
+
+  it('gives the transcriber where the audio is, the job name, the output object and the language', async () => {
+    // Prepare
+    const requests: TranscriptionRequest[] = [];
+    const transcriber: Transcriber = {
+      name: 'fake',
+      transcribe: async (request) => {
+        requests.push(request);
+        return { text: 'hola, buenos días', seconds: 4, languageCode: 'es-US' };
+      },
+    };
+    const spy = languageSpy();
+    // Act
+    await runDlpCheck(
+      { detector: spy, transcriber },
+      { tenant: 'language-auto', instructions: '', media: audio, transcription },
+    );
+    // Assess
+    expect(requests).toMatchObject([
+      {
+        audio: { bucket: 'processed', key: 'processed/demo/mg-1' },
+        mime: 'audio/wav',
+        jobName: 'mg-1-dlp',
+        output: { bucket: 'results', key: 'transcripts/demo/mg-1.json' },
+        languageCode: 'auto',
+        durationSec: 4,
+      },
+    ]);
+    // The instructions go as the policy says; the transcript in the language the recogniser identified.
+    expect(spy.languages).toEqual(['auto', 'es-US']);
+  });
+
+  it('refuses to transcribe audio it was not told the location of, rather than skip the scan', async () => {
+    // Prepare
+    const transcriber: Transcriber = { name: 'fake', transcribe: async () => null };
+    const { location: _none, ...unplaced } = audio;
+    // Act
+    const attempt = runDlpCheck(
+      { detector, transcriber },
+      { tenant: 'demo', instructions: '', media: unplaced, transcription },
+    );
+    // Assess
+    await expect(attempt).rejects.toThrow('a transcriber needs the audio location');
+  });
+
+  it('collects every request the adapters billed, in the order they were made', async () => {
+    // Prepare
+    const billingDetector: PiiDetector = {
+      name: 'billing',
+      async detect(text, options) {
+        options?.meter?.record({ service: 'comprehend', quantity: text.length });
+        return [];
+      },
+    };
+    const ocr: Ocr = {
+      name: 'billing-ocr',
+      async recognize(_image, options) {
+        options?.meter?.record({ service: 'textract', quantity: 1 });
+        return { text: 'Claim form', words: [] };
+      },
+    };
+    // Act
+    const out = await runDlpCheck(
+      { detector: billingDetector, ocr },
+      { tenant: 'demo', instructions: 'Summarise', media: await image() },
+    );
+    // Assess
+    expect(out.billed).toEqual([
+      { service: 'comprehend', quantity: 9 },
+      { service: 'textract', quantity: 1 },
+      { service: 'comprehend', quantity: 10 },
+    ]);
+  });
+
+  it('bills nothing with the offline adapters', async () => {
+    // Act
+    const out = await runDlpCheck(
+      { detector, ocr: fakeOcr(['Claim form']) },
+      { tenant: 'demo', instructions: 'Summarise', media: await image() },
+    );
+    // Assess
+    expect(out.billed).toEqual([]);
   });
 });

@@ -103,6 +103,35 @@ describe('invokeModel', () => {
     expect(sleeps).toEqual([50, 100]);
   });
 
+  it('parks instead of starting an attempt that could outlast the step', async () => {
+    // Prepare: a 503, then a retry 100 ms later would end past the deadline (attempts take up to 400 ms)
+    const model = scriptedModel({ 'gpt-4o-primary': [{ fail: 'retryable', status: 503 }, { ok: 'late' }] });
+    let now = 0;
+    const sleep = async (ms: number) => {
+      now += ms;
+    };
+
+    // Act
+    const outcome = invokeModel(
+      {
+        clientFor: model.clientFor,
+        sleep,
+        clock: () => now,
+        random: () => 1,
+        retry: { baseDelayMs: 100 },
+        deadlineMs: 450,
+        attemptTimeoutMs: 400,
+      },
+      input({ task: { ...task('describe'), routes: ['gpt-4o-primary'] } }),
+    );
+
+    // Assess
+    await expect(outcome).rejects.toBeInstanceOf(ModelUnavailableError);
+    await expect(outcome).rejects.toThrow(/no time left/);
+    expect(model.calls).toHaveLength(1);
+    expect(now).toBe(0);
+  });
+
   it('does not retry insufficient_quota: it fails the step as MODEL_QUOTA_EXHAUSTED', async () => {
     const model = scriptedModel({ 'gpt-4o-primary': [{ fail: 'quota', status: 429 }] });
     const { sleep, sleeps } = recordingSleep();
@@ -119,6 +148,23 @@ describe('invokeModel', () => {
     const model = scriptedModel({ 'gpt-4o-primary': [{ fail: 'auth', status: 401 }] });
     await expect(invokeModel({ clientFor: model.clientFor }, input())).rejects.toMatchObject({
       code: 'MODEL_AUTH_FAILED',
+    });
+    expect(model.calls).toHaveLength(1);
+  });
+
+  it('tells a forbidden model (403) from a wrong key (401), and names the code in the error', async () => {
+    const model = scriptedModel({ 'gpt-4o-primary': [{ fail: 'auth', status: 403 }] });
+    await expect(invokeModel({ clientFor: model.clientFor }, input())).rejects.toMatchObject({
+      name: 'MODEL_FORBIDDEN',
+      code: 'MODEL_FORBIDDEN',
+    });
+    expect(model.calls).toHaveLength(1);
+  });
+
+  it('fails the step as MODEL_NOT_FOUND on a 404 (the route names a model the endpoint lacks), without retrying', async () => {
+    const model = scriptedModel({ 'gpt-4o-primary': [{ fail: 'invalid', status: 404 }] });
+    await expect(invokeModel({ clientFor: model.clientFor }, input())).rejects.toMatchObject({
+      code: 'MODEL_NOT_FOUND',
     });
     expect(model.calls).toHaveLength(1);
   });
@@ -301,6 +347,73 @@ describe('invokeModel', () => {
       ok: true,
       transcription: { route: 'gpt-4o-transcribe-primary', requestIds: ['req_1'] },
       requestIds: ['req_1', 'req_2'],
+    });
+  });
+
+  describe('budget reservation', () => {
+    it('reserves the dearest candidate route before the first call and reports it', async () => {
+      // Prepare
+      const model = scriptedModel({ 'gpt-4o-primary': [{ ok: 'fine' }] });
+      const reserved: number[] = [];
+      const request = input({ task: gpt4oOnly() });
+
+      // Act
+      const outcome = await invokeModel(
+        {
+          clientFor: model.clientFor,
+          priceOf,
+          reserveBudget: async (amount) => {
+            reserved.push(amount);
+            expect(model.calls).toHaveLength(0);
+            return { ok: true };
+          },
+        },
+        request,
+      );
+
+      // Assess: both routes are gpt-4o, so the dearest is the gpt-4o estimate
+      expect(reserved).toHaveLength(1);
+      expect(outcome).toMatchObject({ ok: true, preflightMicroUsd: reserved[0] });
+      if (!outcome.ok) throw new Error('expected an answer');
+      expect(reserved[0]).toBe(priceOf('gpt-4o', outcome.estimate));
+    });
+
+    it('makes no model call when the budget refuses, and says BUDGET_EXCEEDED', async () => {
+      const model = scriptedModel({ 'gpt-4o-primary': [{ ok: 'never' }] });
+      const outcome = await invokeModel(
+        {
+          clientFor: model.clientFor,
+          priceOf,
+          reserveBudget: async () => ({
+            ok: false,
+            rejection: { reason: 'BUDGET_EXCEEDED', message: 'daily cap spent' },
+          }),
+        },
+        input(),
+      );
+      expect(outcome).toMatchObject({ ok: false, rejection: { reason: 'BUDGET_EXCEEDED' } });
+      expect(model.calls).toHaveLength(0);
+    });
+
+    it('reserves nothing for a cache hit', async () => {
+      const model = scriptedModel({ 'gpt-4o-primary': [{ ok: 'first' }] });
+      const cache = memoryCache();
+      await invokeModel({ clientFor: model.clientFor, cache }, input());
+      let reservations = 0;
+      const hit = await invokeModel(
+        {
+          clientFor: model.clientFor,
+          cache,
+          priceOf,
+          reserveBudget: async () => {
+            reservations += 1;
+            return { ok: true };
+          },
+        },
+        input(),
+      );
+      expect(hit).toMatchObject({ ok: true, cached: true });
+      expect(reservations).toBe(0);
     });
   });
 

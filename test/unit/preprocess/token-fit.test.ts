@@ -70,13 +70,22 @@ describe('fitForTokens', () => {
       [1025, 1024],
       [1800, 1000],
       [640, 2000],
+      [1024, 520],
+      [3000, 600],
       [1, 1],
     ] as const) {
+      // Prepare: the plain downscale, long side to 1024 (never up), aspect kept
+      const factor = Math.min(1024, Math.max(w, h)) / Math.max(w, h);
+      const plain = {
+        width: Math.max(1, Math.round(w * factor)),
+        height: Math.max(1, Math.round(h * factor)),
+      };
+      const plainTokens = imageTokens({ ...plain, detail: 'high', model: 'gpt-4o' });
       // Act
       const fit = fitForTokens(w, h, HIGH);
       // Assess
-      expect(Math.max(fit.width, fit.height)).toBeLessThanOrEqual(Math.min(1024, Math.max(w, h)));
-      expect(fit.tokensAfter).toBeLessThanOrEqual(fit.tokensBefore);
+      expect(Math.max(fit.width, fit.height)).toBeLessThanOrEqual(Math.max(plain.width, plain.height));
+      expect(fit.tokensAfter, `${w}×${h}`).toBeLessThanOrEqual(plainTokens);
     }
   });
 });

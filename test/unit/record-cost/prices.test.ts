@@ -146,7 +146,7 @@ describe('priceModelUsage', () => {
       try {
         act();
       } catch (error) {
-        expect(error).toMatchObject({ code: 'UNPRICED_MODEL', name: 'MediagatePermanent' });
+        expect(error).toMatchObject({ code: 'UNPRICED_MODEL', name: 'UNPRICED_MODEL' });
       }
     },
   );

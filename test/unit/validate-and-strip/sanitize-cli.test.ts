@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,6 +37,8 @@ describe('mediagate sanitize', () => {
   const files: Record<string, string> = {};
 
   beforeAll(async () => {
+    // The folder is git-ignored, so on a fresh clone nothing has created it yet.
+    mkdirSync(GENERATED_DIR, { recursive: true });
     dir = mkdtempSync(join(GENERATED_DIR, 'cli-'));
     out = join(dir, 'out');
     const write = (name: string, bytes: Buffer) => {

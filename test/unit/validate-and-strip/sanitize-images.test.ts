@@ -6,6 +6,7 @@ import {
   animatedGif,
   avifWithMetadata,
   jpegWithEverything,
+  jpegWithMakerNotes,
   jpegZipPolyglot,
   pngWithAlpha,
   pngWithText,
@@ -39,6 +40,7 @@ describe('validateAndStrip on images', () => {
     fixtures.tiff = await tiffWithGps();
     fixtures.avif = await avifWithMetadata();
     fixtures.polyglot = await jpegZipPolyglot();
+    fixtures.makerNotes = await jpegWithMakerNotes();
   });
 
   it('the JPEG fixture really carries GPS, serials, owner, XMP, IPTC, a thumbnail and a P3 profile', () => {
@@ -156,6 +158,19 @@ describe('validateAndStrip on images', () => {
     expect(outcome.outputType).toBe('image/jpeg');
     expect(leaksOf(outcome)).toEqual([]);
     expect(outcome.removed).toEqual(expect.arrayContaining(['EXIF:GPSLatitude', 'XMP']));
+  });
+
+  it('removes Canon MakerNotes (owner name, body serial) that exiftool reads from a camera JPEG', async () => {
+    // Prepare: the fixture really carries them.
+    const before = exiftoolRead(fixtures.makerNotes as Buffer, 'jpg');
+    expect(before['Canon:OwnerName']).toBe('Jane Example');
+    expect(before['Canon:SerialNumber']).toBeDefined();
+    // Act
+    const outcome = await accepted(fixtures.makerNotes as Buffer, 'image/jpeg');
+    // Assess
+    expect(outcome.removed).toEqual(expect.arrayContaining(['EXIF:MakerNote', 'EXIF:Make', 'EXIF:Model']));
+    expect(leaksOf(outcome)).toEqual([]);
+    expect(outcome.bytes.includes(Buffer.from('Jane Example'))).toBe(false);
   });
 
   it('drops the ZIP appended to a JPEG/ZIP polyglot and says so', async () => {

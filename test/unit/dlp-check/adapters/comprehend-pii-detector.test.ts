@@ -10,6 +10,7 @@ import {
   createComprehendPiiDetector,
   mapComprehendType,
 } from '../../../../functions/shared/adapters/comprehend-pii-detector.js';
+import type { BilledRequest } from '../../../../functions/shared/ports.js';
 
 const comprehend = mockClient(ComprehendClient);
 
@@ -96,6 +97,35 @@ describe('Comprehend PII detector', () => {
       .commandCalls(DetectPiiEntitiesCommand)
       .map((c) => c.args[0].input.LanguageCode);
     expect(languages).toEqual(['es', 'en']);
+  });
+
+  it('reports every billed request with the characters it sent, language detection included', async () => {
+    // Prepare
+    const first = 'Hola, me llamo Ana. ';
+    const second = 'Mi correo es 😀 ana@example.com.';
+    comprehend
+      .on(DetectDominantLanguageCommand)
+      .resolves({ Languages: [{ LanguageCode: 'es', Score: 0.97 }], $metadata: { requestId: 'lang-1' } })
+      .on(DetectPiiEntitiesCommand)
+      .resolves({ Entities: [], $metadata: { requestId: 'pii-n' } });
+    const detector = createComprehendPiiDetector(new ComprehendClient({ region: 'us-east-1' }), {
+      maxBytes: 40,
+    });
+    const billed: BilledRequest[] = [];
+    // Act
+    await detector.detect(first + second, {
+      languageCode: 'auto',
+      meter: { record: (request) => billed.push(request) },
+    });
+    // Assess: the emoji is one character to Comprehend, two UTF-16 units to JavaScript
+    expect(billed).toEqual([
+      { service: 'comprehend', quantity: 20, requestId: 'lang-1' },
+      { service: 'comprehend', quantity: 20, requestId: 'pii-n' },
+      { service: 'comprehend', quantity: 31, requestId: 'pii-n' },
+    ]);
+    expect(
+      comprehend.commandCalls(DetectPiiEntitiesCommand).map((c) => c.args[0].input.LanguageCode),
+    ).toEqual(['es', 'es']);
   });
 
   it('makes no call for empty text and maps unknown entity types to OTHER', async () => {

@@ -1,0 +1,83 @@
+/**
+ * The DlpCheck step on one pipeline document: read the instructions and the processed media, scan them
+ * (`scan.ts`), store the redacted copies, and charge the AWS calls to the ledger before the step returns,
+ * so a blocked item is charged for its scan as well.
+ */
+import type { PipelineState } from '../shared/pipeline.js';
+import type { BlobStore, Ledger } from '../shared/ports.js';
+import { objectKeys, rejected } from '../shared/step.js';
+import { billingSummary, recordDlpBilling } from './billing.js';
+import { type DlpDeps, runDlpCheck } from './scan.js';
+
+export interface CheckItemDeps extends DlpDeps {
+  readonly blobs: BlobStore;
+  readonly ledger: Ledger;
+  readonly buckets: { readonly ingest: string; readonly processed: string; readonly results: string };
+  /** @default () => new Date() */
+  readonly now?: () => Date;
+}
+
+/** Transcribe job names allow `[0-9a-zA-Z._-]`; execution ids are `mg-<hex>`. */
+export const transcriptionJobName = (state: PipelineState): string => `${state.executionId}-dlp`;
+
+export async function checkItem(deps: CheckItemDeps, state: PipelineState): Promise<PipelineState> {
+  if (!state.media || !state.processed) throw new Error('DlpCheck needs the Preprocess section');
+  // Instructions travel as object metadata; they are read here and never copied into the state.
+  const original = await deps.blobs.head(deps.buckets.ingest, state.key, state.versionId);
+  const instructions = decodeInstructions(original.metadata.instructions);
+  const media = await deps.blobs.get(deps.buckets.processed, state.processed.key);
+
+  const outcome = await runDlpCheck(deps, {
+    tenant: state.tenant,
+    instructions,
+    media: {
+      kind: state.media.kind,
+      mime: state.processed.mime,
+      bytes: media.body,
+      location: { bucket: deps.buckets.processed, key: state.processed.key },
+      ...(state.processed.durationSec === undefined ? {} : { durationSec: state.processed.durationSec }),
+    },
+    transcription: {
+      jobName: transcriptionJobName(state),
+      output: { bucket: deps.buckets.results, key: objectKeys.transcript(state) },
+    },
+  });
+  await recordDlpBilling(deps.ledger, state, outcome.billed, (deps.now?.() ?? new Date()).toISOString());
+
+  let modelInputKey = state.processed.key;
+  if (outcome.redactedImage) {
+    modelInputKey = objectKeys.redacted(state);
+    await deps.blobs.put(deps.buckets.processed, modelInputKey, outcome.redactedImage.bytes, {
+      contentType: outcome.redactedImage.mime,
+    });
+  }
+  const promptKey = objectKeys.prompt(state);
+  await deps.blobs.put(deps.buckets.processed, promptKey, Buffer.from(outcome.promptText, 'utf8'), {
+    contentType: 'text/plain; charset=utf-8',
+  });
+
+  const dlp = {
+    detector: outcome.detector,
+    decision: outcome.decision,
+    findings: outcome.findings,
+    ocrScanned: outcome.ocrScanned,
+    transcriptScanned: outcome.transcriptScanned,
+    modelInputKey,
+    promptKey,
+    policyVersion: outcome.policyVersion,
+    language: outcome.language,
+    ...(outcome.billed.length > 0 ? { billing: billingSummary(outcome.billed) } : {}),
+  };
+  if (outcome.rejection) return rejected(state, outcome.rejection, { dlp });
+  return { ...state, dlp };
+}
+
+/** Metadata values are ASCII-only in S3, so clients URI-encode free text. */
+function decodeInstructions(raw: string | undefined): string {
+  if (!raw) return '';
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
