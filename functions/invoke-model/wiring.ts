@@ -11,9 +11,16 @@ import { createDynamoBudgetStore } from '../shared/adapters/dynamodb-budget-stor
 import { createDynamoDbResultCache } from '../shared/adapters/dynamodb-result-cache.js';
 import { createOpenAiModelClient } from '../shared/adapters/openai-model-client.js';
 import type { EventPublisher, ModelClient } from '../shared/ports.js';
-import { type BreakerPolicy, type BreakerTransition, breakerEvent, SharedCircuitBreaker } from './breaker.js';
+import {
+  type BreakerPolicy,
+  type BreakerTransition,
+  breakerEvent,
+  DEFAULT_BREAKER_POLICY,
+  SharedCircuitBreaker,
+} from './breaker.js';
 import type { TokenEstimate } from './estimate.js';
 import type { InvokeDeps, RetryPolicy } from './invoke.js';
+import { DEFAULT_RETRY_POLICY } from './retry-policy.js';
 import type { RouteDefinition } from './routes.js';
 
 export interface InvokeWiringOptions {
@@ -47,7 +54,15 @@ export function priceOfEstimate(model: string, estimate: TokenEstimate): number 
   });
 }
 
+/** A policy override naming a field the policy does not have is a typo that would silently do nothing. */
+function checkOverride(name: string, override: object | undefined, policy: object): void {
+  const unknown = Object.keys(override ?? {}).filter((key) => !Object.hasOwn(policy, key));
+  if (unknown.length > 0) throw new Error(`${name} has unknown fields: ${unknown.join(', ')}`);
+}
+
 export function createInvokeDeps(options: InvokeWiringOptions): InvokeDeps {
+  checkOverride('the retry policy', options.retryPolicy, DEFAULT_RETRY_POLICY);
+  checkOverride('the breaker policy', options.breakerPolicy, DEFAULT_BREAKER_POLICY);
   const clients = new Map<string, ModelClient>();
   const available = (endpoint: string) =>
     endpoint === 'primary' || Object.hasOwn(options.endpoints, endpoint);

@@ -86,30 +86,37 @@ function positiveInt(name: string, value: string | undefined, fallback: number):
   return parsed;
 }
 
-function numberRecord(name: string, raw: string | undefined): Record<string, number> {
+/**
+ * A setting that is a JSON object whose every value passes `valid`; empty means none. Malformed JSON or
+ * a bad value stops the function at cold start with the setting's name, never a silent default.
+ */
+function jsonRecord<T>(
+  name: string,
+  raw: string | undefined,
+  valid: (value: unknown) => value is T,
+  expected: string,
+): Record<string, T> {
   if (raw === undefined || raw.trim() === '') return {};
-  const parsed: unknown = JSON.parse(raw);
-  const valid =
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new Error(`${name} must be ${expected}; it is not JSON`);
+  }
+  const ok =
     typeof parsed === 'object' &&
     parsed !== null &&
     !Array.isArray(parsed) &&
-    Object.values(parsed).every((value) => typeof value === 'number' && Number.isFinite(value) && value >= 0);
-  if (!valid) throw new Error(`${name} must be a JSON object of non-negative numbers`);
-  return parsed as Record<string, number>;
+    Object.values(parsed).every(valid);
+  if (!ok) throw new Error(`${name} must be ${expected}`);
+  return parsed as Record<string, T>;
 }
 
-function modelEndpoints(raw: string | undefined): Record<string, string> {
-  if (raw === undefined || raw.trim() === '') return {};
-  const parsed: unknown = JSON.parse(raw);
-  const valid =
-    typeof parsed === 'object' &&
-    parsed !== null &&
-    !Array.isArray(parsed) &&
-    Object.values(parsed).every((url) => typeof url === 'string' && /^https?:\/\//.test(url));
-  if (!valid)
-    throw new Error('MEDIAGATE_MODEL_ENDPOINTS must be a JSON object of endpoint name to http(s) URL');
-  return parsed as Record<string, string>;
-}
+const NUMBERS = 'a JSON object of non-negative numbers';
+const isNonNegativeNumber = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isFinite(value) && value >= 0;
+const isHttpUrl = (value: unknown): value is string =>
+  typeof value === 'string' && /^https?:\/\//.test(value);
 
 const DEFAULT_MAX_UPLOAD_BYTES = 25 * 1024 * 1024;
 
@@ -140,10 +147,28 @@ export function loadConfig(env: Env = process.env): RuntimeConfig {
       apiKey: env.OPENAI_API_KEY,
       apiKeySecretArn: env.OPENAI_API_KEY_SECRET_ARN,
       baseURL: env.OPENAI_BASE_URL,
-      endpoints: { ...modelEndpoints(env.MEDIAGATE_MODEL_ENDPOINTS), primary: env.OPENAI_BASE_URL },
+      endpoints: {
+        ...jsonRecord(
+          'MEDIAGATE_MODEL_ENDPOINTS',
+          env.MEDIAGATE_MODEL_ENDPOINTS,
+          isHttpUrl,
+          'a JSON object of endpoint name to http(s) URL',
+        ),
+        primary: env.OPENAI_BASE_URL,
+      },
       timeoutMs: positiveInt('OPENAI_TIMEOUT_MS', env.OPENAI_TIMEOUT_MS, 30_000),
-      retryPolicy: numberRecord('MEDIAGATE_RETRY_POLICY', env.MEDIAGATE_RETRY_POLICY),
-      breakerPolicy: numberRecord('MEDIAGATE_BREAKER_POLICY', env.MEDIAGATE_BREAKER_POLICY),
+      retryPolicy: jsonRecord(
+        'MEDIAGATE_RETRY_POLICY',
+        env.MEDIAGATE_RETRY_POLICY,
+        isNonNegativeNumber,
+        NUMBERS,
+      ),
+      breakerPolicy: jsonRecord(
+        'MEDIAGATE_BREAKER_POLICY',
+        env.MEDIAGATE_BREAKER_POLICY,
+        isNonNegativeNumber,
+        NUMBERS,
+      ),
     },
     piiDetector: oneOf(
       'MEDIAGATE_PII_DETECTOR',

@@ -40,7 +40,7 @@ import { crc32 } from 'node:zlib';
 import {
   CreateTableCommand,
   DescribeTableCommand,
-  type DynamoDBClient,
+  DynamoDBClient,
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
 
@@ -55,6 +55,8 @@ const dynalite = createRequire(import.meta.url)('dynalite') as (options: Dynalit
 
 export interface LocalDynamo {
   endpoint: string;
+  /** A real SDK client for this server (the caller destroys it). */
+  client(): DynamoDBClient;
   close(): Promise<void>;
 }
 
@@ -746,8 +748,15 @@ export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promis
     throw error;
   }
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const endpoint = `http://${shownHost}:${address.port}`;
   return {
-    endpoint: `http://${shownHost}:${address.port}`,
+    endpoint,
+    client: () =>
+      new DynamoDBClient({
+        endpoint,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      }),
     close: async () => {
       await closeServer(server);
       await closeServer(store);

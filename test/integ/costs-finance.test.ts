@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CostsReport, runCostsCommand } from '../../cli/commands/costs.js';
 import { createDynamoLedger } from '../../functions/shared/adapters/dynamodb-ledger.js';
@@ -70,11 +70,7 @@ describe('mediagate costs and the finance statements', () => {
 
   beforeAll(async () => {
     local = await startLocalDynamo();
-    client = new DynamoDBClient({
-      endpoint: local.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
+    client = local.client();
     await ensureLedgerTable(client, TABLE);
     const ledger = createDynamoLedger(client, TABLE);
     await Promise.all(entries.map((e) => ledger.record(e)));

@@ -1,5 +1,5 @@
 import { ComprehendClient, DetectPiiEntitiesCommand } from '@aws-sdk/client-comprehend';
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DetectDocumentTextCommand, TextractClient } from '@aws-sdk/client-textract';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -48,11 +48,7 @@ describe('DlpCheck charges its AWS calls to the ledger once', () => {
 
   beforeAll(async () => {
     local = await startLocalDynamo();
-    client = new DynamoDBClient({
-      endpoint: local.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
+    client = local.client();
   });
 
   afterAll(async () => {

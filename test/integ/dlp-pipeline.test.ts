@@ -8,32 +8,7 @@ import { createTesseractOcr } from '../../functions/shared/adapters/tesseract-oc
 import type { PipelineState } from '../../functions/shared/pipeline.js';
 import { type LocalStack, startLocalStack } from '../../infra/local/stack.js';
 import { type FormFixture, makeFormFixtures } from '../../scripts/make-dlp-fixtures.js';
-
-/** Uploads as an app does: presign request, then the multipart POST. */
-async function upload(
-  stack: LocalStack,
-  bytes: Buffer,
-  contentType: string,
-  tenant: string,
-): Promise<string> {
-  const presign = await fetch(stack.endpoints.presign, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ tenant, contentType }),
-  });
-  expect(presign.status).toBe(200);
-  const { url, fields, key } = (await presign.json()) as {
-    url: string;
-    fields: Record<string, string>;
-    key: string;
-  };
-  const form = new FormData();
-  for (const [name, value] of Object.entries(fields)) form.append(name, value);
-  form.append('file', new Blob([bytes], { type: contentType }));
-  const response = await fetch(url, { method: 'POST', body: form });
-  expect(response.status).toBeLessThan(300);
-  return key;
-}
+import { upload } from './local-stack-client.js';
 
 const digits = (s: string) => s.replace(/\D/g, '');
 const entityValue = (form: FormFixture, type: string) =>
@@ -61,7 +36,7 @@ describe('DLP in the pipeline on the local stack', () => {
     // Prepare
     const before = stack.simulator?.requests.length ?? 0;
     // Act
-    const key = await upload(stack, form.bytes, form.mime, 'redact-demo');
+    const key = await upload(stack, form.bytes, form.mime, { tenant: 'redact-demo' });
     const event = await stack.waitForOutcome(key);
     // Assess
     const state = event.detail as PipelineState;
@@ -85,7 +60,7 @@ describe('DLP in the pipeline on the local stack', () => {
     // Prepare
     const before = stack.simulator?.requests.length ?? 0;
     // Act
-    const key = await upload(stack, form.bytes, form.mime, 'demo');
+    const key = await upload(stack, form.bytes, form.mime, { tenant: 'demo' });
     const event = await stack.waitForOutcome(key);
     // Assess
     const state = event.detail as PipelineState;
@@ -107,10 +82,11 @@ describe('DLP in the pipeline on the local stack', () => {
       },
     );
     // Act
-    const blocked = (await stack.waitForOutcome(await upload(stack, wav, 'audio/wav', 'demo')))
+    const blocked = (await stack.waitForOutcome(await upload(stack, wav, 'audio/wav', { tenant: 'demo' })))
       .detail as PipelineState;
-    const allowed = (await stack.waitForOutcome(await upload(stack, wav, 'audio/wav', 'audio-unscanned-ok')))
-      .detail as PipelineState;
+    const allowed = (
+      await stack.waitForOutcome(await upload(stack, wav, 'audio/wav', { tenant: 'audio-unscanned-ok' }))
+    ).detail as PipelineState;
     // Assess
     expect(blocked).toMatchObject({
       status: 'rejected',

@@ -1,4 +1,4 @@
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoLedger, TOKEN_BUCKETS } from '../../functions/shared/adapters/dynamodb-ledger.js';
@@ -83,11 +83,7 @@ describe('DynamoDB ledger', () => {
 
   beforeAll(async () => {
     local = await startLocalDynamo();
-    client = new DynamoDBClient({
-      endpoint: local.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
+    client = local.client();
   });
 
   afterAll(async () => {

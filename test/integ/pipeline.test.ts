@@ -9,49 +9,7 @@ import type { PipelineState } from '../../functions/shared/pipeline.js';
 import { LOCAL_CREDENTIALS, type S3ObjectCreatedEvent } from '../../infra/local/s3.js';
 import { type LocalStack, startLocalStack } from '../../infra/local/stack.js';
 import { stateMachineDefinition } from '../../infra/local/template.js';
-
-/** Uploads through the presign endpoint exactly as an app does: JSON request, then a multipart POST. */
-async function upload(
-  stack: LocalStack,
-  bytes: Buffer,
-  contentType: string,
-  tenant = 'acme',
-): Promise<string> {
-  const presign = await fetch(stack.endpoints.presign, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ tenant, contentType }),
-  });
-  expect(presign.status).toBe(200);
-  const { url, fields, key } = (await presign.json()) as {
-    url: string;
-    fields: Record<string, string>;
-    key: string;
-  };
-  const form = new FormData();
-  for (const [name, value] of Object.entries(fields)) form.append(name, value);
-  form.append('file', new Blob([bytes], { type: contentType }));
-  const response = await fetch(url, { method: 'POST', body: form });
-  expect(response.status).toBeLessThan(300);
-  return key;
-}
-
-async function ledgerItems(stack: LocalStack, tenant: string) {
-  const client = new DynamoDBClient({
-    region: 'us-east-1',
-    endpoint: stack.endpoints.dynamodb,
-    credentials: LOCAL_CREDENTIALS,
-  });
-  const response = await client.send(
-    new QueryCommand({
-      TableName: stack.environment.LEDGER_TABLE,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': { S: `TENANT#${tenant}` } },
-    }),
-  );
-  client.destroy();
-  return (response.Items ?? []).filter((item) => item.sk?.S?.startsWith('LEDGER#'));
-}
+import { ledgerItems, upload } from './local-stack-client.js';
 
 describe('the pipeline on the local stack', () => {
   let stack: LocalStack;
@@ -151,7 +109,7 @@ describe('the pipeline on the local stack', () => {
     const photo = await sharp({ create: { width: 800, height: 600, channels: 3, background: '#a47' } })
       .png()
       .toBuffer();
-    const key = await upload(stack, photo, 'image/png', 'dupes');
+    const key = await upload(stack, photo, 'image/png', { tenant: 'dupes' });
     const first = (await stack.waitForOutcome(key)).detail as PipelineState;
     const executionsBefore = stack.stepFunctions.execution(first.executionId);
     const duplicate: S3ObjectCreatedEvent = {
@@ -189,7 +147,7 @@ describe('the pipeline on the local stack', () => {
     const notAPhoto = Buffer.from('name: Jane Example\nthis is not a photo\n', 'utf8');
 
     // Act
-    const key = await upload(stack, notAPhoto, 'image/jpeg', 'badfiles');
+    const key = await upload(stack, notAPhoto, 'image/jpeg', { tenant: 'badfiles' });
     const event = await stack.waitForOutcome(key);
 
     // Assess
