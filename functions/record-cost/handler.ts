@@ -25,9 +25,13 @@ const budget = createBudgetGuard({
 export const handler = pipelineStep('RecordCost', async (state) => {
   if (!state.model || !state.processed) throw new Error('RecordCost needs the InvokeModel section');
   const entries = modelLedgerEntries(state, new Date().toISOString());
-  const written = await Promise.all(entries.map((entry) => ledger.record(entry)));
   const costMicroUsd = entries.reduce((sum, entry) => sum + entry.costMicroUsd, 0);
-  if (state.model.reservation) await budget.settle(state.model.reservation.id, costMicroUsd);
+  const reservation = state.model.reservation;
+  // Independent and each idempotent, so a retry after a partial failure finishes whichever did not land.
+  const [written] = await Promise.all([
+    Promise.all(entries.map((entry) => ledger.record(entry))),
+    reservation ? budget.settle(reservation.id, costMicroUsd) : undefined,
+  ]);
   if (written.some((w) => w.written) && costMicroUsd > 0) {
     // Feeds the per-tier hourly-spend alarm (infra/constructs/budget-alarms.ts); counted once per item.
     const metric = metrics.singleMetric();

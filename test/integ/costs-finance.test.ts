@@ -282,6 +282,68 @@ describe('mediagate costs and the finance statements', () => {
     expect(page.replace('http://www.w3.org/2000/svg', '')).not.toMatch(/https?:\/\//);
   });
 
+  it('draws one bar per tenant and day with spend, labelled with its exact amount and sized in proportion', async () => {
+    // Prepare
+    const daily = await costsJson(['--month', MONTH, '--by', 'day']);
+    const htmlFile = join(dir, 'chart.html');
+
+    // Act
+    await costs(['--month', MONTH, '--html', htmlFile]);
+    const page = await readFile(htmlFile, 'utf8');
+
+    // Assess: every bar's tooltip names a tenant, a day and the ledger's exact figure for them
+    const bars = [
+      ...page.matchAll(/<rect [^>]*height="([\d.]+)"[^>]*><title>(\S+) (\S+): \$([\d.]+)<\/title>/g),
+    ];
+    const expected = daily.breakdown.filter((row) => row.costMicroUsd > 0);
+    expect(bars.map((bar) => `${bar[2]} ${bar[3]} ${bar[4]}`).sort()).toEqual(
+      expected.map((row) => `${row.tenant} ${row.key} ${row.costUsd}`).sort(),
+    );
+    // Heights are proportional to spend (one pixel per so many µUSD, to the SVG's 0.1 px rounding).
+    const perPixel = bars.map((bar) => Number(bar[4]) / Number(bar[1]));
+    const mean = perPixel.reduce((sum, value) => sum + value, 0) / perPixel.length;
+    for (const [i, bar] of bars.entries()) {
+      if (Number(bar[1]) >= 5) expect(Math.abs((perPixel[i] ?? 0) - mean) / mean).toBeLessThan(0.05);
+    }
+  });
+
+  it('reads a deployed ledger with --aws and the usual SDK settings, with the same figures', async () => {
+    // Prepare: the standard SDK environment, pointed at the local DynamoDB instead of AWS
+    const expected = await costsJson(['--month', MONTH, '--by', 'model']);
+
+    // Act
+    const { stdout } = await run(
+      'npx',
+      [
+        'tsx',
+        'cli/main.ts',
+        'costs',
+        '--aws',
+        '--table',
+        TABLE,
+        '--month',
+        MONTH,
+        '--by',
+        'model',
+        '--format',
+        'json',
+      ],
+      {
+        cwd: new URL('../..', import.meta.url).pathname,
+        env: {
+          ...process.env,
+          AWS_ACCESS_KEY_ID: 'local',
+          AWS_SECRET_ACCESS_KEY: 'local',
+          AWS_REGION: 'us-east-1',
+          AWS_ENDPOINT_URL_DYNAMODB: local.endpoint,
+        },
+      },
+    );
+
+    // Assess
+    expect(JSON.parse(stdout)).toEqual(expected);
+  });
+
   it('formats exact dollars and rejects bad arguments with status 2', async () => {
     // Act
     const bad = await costs(['--month', '2026-13']);
