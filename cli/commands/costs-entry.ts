@@ -1,6 +1,6 @@
 /**
  * Connects `mediagate costs` to a ledger table: the local stack's (started just for the query, under the
- * same lock as every other command) or, with `--aws [--table NAME]`, the deployed one with the usual
+ * same lock as every other command) or, with `--aws --table NAME` (or LEDGER_TABLE), the deployed one with the usual
  * credentials.
  */
 import * as fs from 'node:fs';

@@ -290,6 +290,10 @@ export class MediagateStack extends Stack {
 
     new CfnOutput(this, 'IngestBucketName', { value: ingest.bucketName });
     new CfnOutput(this, 'OutcomeBusName', { value: outcomeBus.eventBusName });
+    new CfnOutput(this, 'LedgerTableName', {
+      description: 'Cost ledger for finance: mediagate costs --aws --table <this>, docs/finance.md',
+      value: tables.ledger.tableName,
+    });
     new CfnOutput(this, 'OpenAiSecretArn', { value: openAiKey.secretArn });
     new CfnOutput(this, 'PresignUrl', { value: presign.url });
   }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { allRoutes } from '../../../functions/invoke-model/routes.js';
 import priceTable from '../../../functions/record-cost/price-table.json' with { type: 'json' };
 import {
   billableUnits,
@@ -264,6 +265,16 @@ describe('price table', () => {
     expect(unsourced).toEqual([]);
     for (const required of ['gpt-4o', 'gpt-4o-mini', 'gpt-4o-audio-preview', 'gpt-4o-transcribe']) {
       expect(priceTable.models).toHaveProperty([required]);
+    }
+  });
+
+  it('prices every model a route can call, audio included where the route takes audio', () => {
+    // A route to an unpriced model would fail with UNPRICED_MODEL only after a billed call; catch it here.
+    for (const route of allRoutes()) {
+      const audio = route.modalities.includes('audio') ? 10 : 0;
+      expect(() =>
+        estimateMicroUsd({ model: route.model, inputTokens: 10, audioInputTokens: audio, outputTokens: 10 }),
+      ).not.toThrow();
     }
   });
 });
