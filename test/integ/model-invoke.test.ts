@@ -2,6 +2,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type InvokeDeps, type InvokeInput, invokeModel } from '../../functions/invoke-model/invoke.js';
 import { findTask, type TaskDefinition } from '../../functions/invoke-model/tasks.js';
+import { priceOfEstimate } from '../../functions/invoke-model/wiring.js';
 import { createOpenAiModelClient } from '../../functions/shared/adapters/openai-model-client.js';
 import { ModelUnavailableError, PermanentStepError } from '../../functions/shared/reasons.js';
 import { type RunningSimulator, startOpenAiSimulator } from '../../infra/local/openai-simulator/server.js';
@@ -116,6 +117,47 @@ describe('invokeModel against the simulator with the real SDK', () => {
     sim.setFaults('503,503,503');
     const outcome = await invokeModel(deps(), input());
     expect(outcome).toMatchObject({ ok: true, route: 'gpt-4o-secondary', attempts: 4 });
+  });
+
+  it('skips a fallback whose pre-flight estimate costs more (gpt-4o-mini on a high-detail image with a short answer)', async () => {
+    // Prepare: 1024² high detail is 765 tokens on gpt-4o but 25 501 on gpt-4o-mini; with a 150-token
+    // answer bound the mini route's estimate is dearer, so it must not be the fallback.
+    sim.setFaults('503,503,503');
+    const chain = task('describe', {
+      routes: ['gpt-4o-primary', 'gpt-4o-mini-primary'],
+      maxOutputTokens: 150,
+    });
+
+    // Act
+    const outcome = invokeModel(deps({ priceOf: priceOfEstimate }), input({ task: chain }));
+
+    // Assess: primary's three attempts, no fourth request to mini; the item parks instead
+    await expect(outcome).rejects.toBeInstanceOf(ModelUnavailableError);
+    expect(sim.requests.map((r) => r.model)).toEqual(['gpt-4o', 'gpt-4o', 'gpt-4o']);
+  });
+
+  it('takes the cheaper fallback when its estimate is lower (gpt-4o-mini with a long answer bound)', async () => {
+    sim.setFaults('503,503,503');
+    const chain = task('describe', {
+      routes: ['gpt-4o-primary', 'gpt-4o-mini-primary'],
+      maxOutputTokens: 400,
+    });
+
+    const outcome = await invokeModel(deps({ priceOf: priceOfEstimate }), input({ task: chain }));
+
+    expect(outcome).toMatchObject({ ok: true, route: 'gpt-4o-mini-primary', model: 'gpt-4o-mini' });
+  });
+
+  it('sends a text-only request to the cheaper model first, whatever order the chain lists', async () => {
+    const chain = task('describe', { routes: ['gpt-4o-primary', 'gpt-4o-mini-primary'] });
+
+    const outcome = await invokeModel(
+      deps({ priceOf: priceOfEstimate }),
+      input({ task: chain, media: undefined, mediaInfo: undefined }),
+    );
+
+    expect(outcome).toMatchObject({ ok: true, route: 'gpt-4o-mini-primary' });
+    expect(sim.requests.map((r) => r.model)).toEqual(['gpt-4o-mini']);
   });
 
   it('parks the item when the outage outlasts every route', async () => {
