@@ -5,7 +5,7 @@ import { dynamoClient, eventBridgeClient, s3Client } from '../shared/clients.js'
 import { loadConfig, requireSettings, resolveOpenAiApiKey } from '../shared/config.js';
 import type { ModelMedia } from '../shared/ports.js';
 import { reject } from '../shared/reasons.js';
-import { logger, metrics, objectKeys, pipelineStep, rejected } from '../shared/step.js';
+import { metrics, objectKeys, pipelineStep, rejected, stepLog } from '../shared/step.js';
 import { type InvokeDeps, invokeModel } from './invoke.js';
 import { findTask } from './tasks.js';
 import { createBudget, createInvokeDeps, priceOfEstimate } from './wiring.js';
@@ -27,7 +27,7 @@ const deps = createInvokeDeps({
   publisher,
   onBreakerTransition: (transition) =>
     countMetric('BreakerTransition', { route: transition.route, to: transition.to }),
-  log: (message, fields) => logger.info(message, fields),
+  log: (message, fields) => stepLog.info(message, fields),
 });
 
 /** A metric with its own dimensions, published at once (the step's metrics carry only `step`). */

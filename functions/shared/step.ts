@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
@@ -14,7 +15,21 @@ export const tracer = new Tracer({ serviceName: 'mediagate' });
 /** CloudWatch EMF metrics; off on the local stack (POWERTOOLS_METRICS_DISABLED=true). */
 export const metrics = new Metrics({ namespace: 'Mediagate', serviceName: 'mediagate' });
 
-/** Wraps a step so every outcome carries its timing and every log line its execution id. */
+/**
+ * The ids of the step being run, per invocation. Not `logger.appendKeys`: the local stack runs many
+ * invocations of several handlers in one process, and shared keys would label one step's line with
+ * another's execution.
+ */
+const stepKeys = new AsyncLocalStorage<Readonly<Record<string, string>>>();
+
+/** Log lines that carry the current step's ids (ids, hashes, codes and counts only: never PII). */
+export const stepLog = {
+  info: (message: string, fields: Record<string, unknown> = {}) =>
+    logger.info(message, { ...stepKeys.getStore(), ...fields }),
+  error: (message: string, fields: Record<string, unknown> = {}) =>
+    logger.error(message, { ...stepKeys.getStore(), ...fields }),
+};
+
 /** The part of the Lambda context a step may use; absent when the local runner calls the handler. */
 export interface StepContext {
   getRemainingTimeInMillis(): number;
@@ -24,41 +39,51 @@ export function pipelineStep(
   name: string,
   run: (state: PipelineState, context?: StepContext) => Promise<PipelineState>,
 ): (state: PipelineState, context?: StepContext) => Promise<PipelineState> {
-  return async (state, context) => {
-    logger.resetKeys();
-    logger.appendKeys({
-      step: name,
-      executionId: state.executionId,
-      tenant: state.tenant,
-      objectKeyHash: state.objectKeyHash,
-    });
-    const started = performance.now();
-    let next: PipelineState;
-    try {
-      next = await run(state, context);
-    } catch (error) {
-      // Outages and bugs: counted, logged without the document, and rethrown for Retry/Catch.
-      metrics.addDimension('step', name);
-      metrics.addMetric('StepErrors', MetricUnit.Count, 1);
-      metrics.publishStoredMetrics();
-      logger.error('step failed', {
-        errorName: (error as Error).name,
-        errorMessage: (error as Error).message,
-      });
-      throw error;
-    }
-    const ms = Math.round(performance.now() - started);
-    metrics.addDimension('step', name);
-    metrics.addMetric(
-      next.status === 'in_progress' || next.status === 'processed' ? 'StepCompleted' : 'StepRejected',
-      MetricUnit.Count,
-      1,
+  return (state, context) =>
+    stepKeys.run(
+      {
+        step: name,
+        executionId: state.executionId,
+        tenant: state.tenant,
+        objectKeyHash: state.objectKeyHash,
+      },
+      () => runStep(name, run, state, context),
     );
-    metrics.addMetric('StepDuration', MetricUnit.Milliseconds, ms);
+}
+
+/** Wraps a step so every outcome carries its timing and every failure is counted. */
+async function runStep(
+  name: string,
+  run: (state: PipelineState, context?: StepContext) => Promise<PipelineState>,
+  state: PipelineState,
+  context: StepContext | undefined,
+): Promise<PipelineState> {
+  const started = performance.now();
+  let next: PipelineState;
+  try {
+    next = await run(state, context);
+  } catch (error) {
+    // Outages and bugs: counted, logged without the document, and rethrown for Retry/Catch.
+    metrics.addDimension('step', name);
+    metrics.addMetric('StepErrors', MetricUnit.Count, 1);
     metrics.publishStoredMetrics();
-    logger.info('step finished', { status: next.status, reason: next.reason, ms });
-    return { ...next, steps: [...(state.steps ?? []), { name, ms }] };
-  };
+    stepLog.error('step failed', {
+      errorName: (error as Error).name,
+      errorMessage: (error as Error).message,
+    });
+    throw error;
+  }
+  const ms = Math.round(performance.now() - started);
+  metrics.addDimension('step', name);
+  metrics.addMetric(
+    next.status === 'in_progress' || next.status === 'processed' ? 'StepCompleted' : 'StepRejected',
+    MetricUnit.Count,
+    1,
+  );
+  metrics.addMetric('StepDuration', MetricUnit.Milliseconds, ms);
+  metrics.publishStoredMetrics();
+  stepLog.info('step finished', { status: next.status, reason: next.reason, ms });
+  return { ...next, steps: [...(state.steps ?? []), { name, ms }] };
 }
 
 export function rejected(

@@ -11,6 +11,7 @@ import { createTesseractOcr } from '../../functions/shared/adapters/tesseract-oc
 import type { PipelineState } from '../../functions/shared/pipeline.js';
 import { startLocalStack } from '../../infra/local/stack.js';
 import { type DlpFixtures, makeDlpFixtures } from '../../scripts/make-dlp-fixtures.js';
+import { captureOutput } from '../fixtures/capture-output.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 let fixtures: DlpFixtures;
@@ -24,33 +25,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-/** Everything written to stdout, stderr or the console while `fn` runs. */
-async function captureOutput(fn: () => Promise<void>): Promise<string> {
-  const chunks: string[] = [];
-  const keep = (...args: unknown[]) => {
-    chunks.push(args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
-  };
-  const spies = [
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-      chunks.push(String(chunk));
-      return true;
-    }),
-    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-      chunks.push(String(chunk));
-      return true;
-    }),
-    ...(['log', 'info', 'warn', 'error', 'debug'] as const).map((m) =>
-      vi.spyOn(console, m).mockImplementation(keep),
-    ),
-  ];
-  try {
-    await fn();
-  } finally {
-    for (const s of spies) s.mockRestore();
-  }
-  return chunks.join('\n');
-}
 
 /** Fixture values found in `output`, as written or with separators removed; reports only indexes. */
 function leakedValueIndexes(output: string, values: readonly string[]): number[] {

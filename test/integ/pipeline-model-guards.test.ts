@@ -21,8 +21,13 @@ async function photo(colour: string): Promise<Buffer> {
     .toBuffer();
 }
 
-async function process(stack: LocalStack, bytes: Buffer, tenant: string): Promise<PipelineState> {
-  const key = await upload(stack, bytes, 'image/jpeg', { tenant });
+async function process(
+  stack: LocalStack,
+  bytes: Buffer,
+  tenant: string,
+  task?: string,
+): Promise<PipelineState> {
+  const key = await upload(stack, bytes, 'image/jpeg', { tenant, ...(task ? { task } : {}) });
   return (await stack.waitForOutcome(key)).detail as PipelineState;
 }
 
@@ -50,7 +55,8 @@ describe('the model step guards on the local stack', () => {
     stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mediagate-guards-'));
     stack = await startLocalStack({
       stateDir,
-      parkRetryMs: 150,
+      // Parking retries every 400 ms: 16 attempts (the ASL's count for 2 h) outlast a 300–600 ms cool-down.
+      parkRetryMs: 400,
       environment: {
         // Short back-offs and cool-downs so an outage plays out in seconds; the logic is the deployed one.
         MEDIAGATE_RETRY_POLICY: JSON.stringify({ baseDelayMs: 5, maxDelayMs: 20 }),
@@ -158,12 +164,17 @@ describe('the model step guards on the local stack', () => {
   });
 
   it('parks every item through an outage, opens and closes the breaker, and completes them all once, exactly once', async () => {
-    // Prepare: enough 503s to spend every item's retries and open the breaker more than once
-    stack.simulator?.setFaults(Array.from({ length: 14 }, () => '503').join(','));
+    // Prepare: six 503s in a row: more than one item's three attempts, so items park; while the breaker
+    // is open only its probes reach the simulator, and the first probe after the faults closes it.
+    stack.simulator?.setFaults('503*6');
     const items = await Promise.all(['#111', '#222', '#333', '#444'].map((colour) => photo(colour)));
 
     // Act
-    const outcomes = await Promise.all(items.map((bytes) => process(stack, bytes, 'outage-tenant')));
+    // extract-fields routes only to gpt-4o (its secondary endpoint is not configured locally), so no
+    // fallback can finish the items before the breaker has gone through half-open.
+    const outcomes = await Promise.all(
+      items.map((bytes) => process(stack, bytes, 'outage-tenant', 'extract-fields')),
+    );
 
     // Assess
     expect(outcomes.map((state) => state.status)).toEqual([
