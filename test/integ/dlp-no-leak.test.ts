@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runScanCommand } from '../../cli/commands/scan.js';
 import { runDlpCheck } from '../../functions/dlp-check/scan.js';
 import { createLocalPiiDetector } from '../../functions/shared/adapters/local-pii-detector.js';
