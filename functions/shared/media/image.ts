@@ -148,9 +148,18 @@ export function untrustedImagePipeline(input: Buffer, limits: MediaLimits): Shar
 }
 
 /**
- * Full-size clean copy. Lossy sources stay lossy (JPEG→JPEG, WebP→WebP, AVIF→JPEG) at a quality that
- * hides the generation loss; lossless sources (PNG, GIF's first frame, TIFF) become PNG. AVIF and TIFF are
- * not written back: fewer encoders means fewer places for metadata to hide.
+ * Longest side of the clean copy. GPT-4o first scales every image to fit 2048×2048, so no model input
+ * can use more; bounding the copy here lets sharp shrink large JPEGs while decoding and keeps the
+ * strip step from encoding (and Preprocess from decoding again) pixels nobody will see. Image tokens
+ * are the same for the bounded copy as for the original.
+ */
+export const CLEAN_COPY_MAX_SIDE = 2048;
+
+/**
+ * The clean copy, at most `CLEAN_COPY_MAX_SIDE` on its longest side (never enlarged). Lossy sources stay
+ * lossy (JPEG→JPEG, WebP→WebP, AVIF→JPEG) at a quality that hides the generation loss; lossless sources
+ * (PNG, GIF's first frame, TIFF) become PNG. AVIF and TIFF are not written back: fewer encoders means
+ * fewer places for metadata to hide.
  */
 export async function encodeCleanImage(
   input: Buffer,
@@ -158,7 +167,12 @@ export async function encodeCleanImage(
   hasAlpha: boolean,
   limits: MediaLimits,
 ): Promise<EncodedImage> {
-  const pipeline = untrustedImagePipeline(input, limits);
+  const pipeline = untrustedImagePipeline(input, limits).resize({
+    width: CLEAN_COPY_MAX_SIDE,
+    height: CLEAN_COPY_MAX_SIDE,
+    fit: 'inside',
+    withoutEnlargement: true,
+  });
   let mime: string;
   if (format === 'jpeg' || (format === 'avif' && !hasAlpha)) {
     // Huffman optimisation buffers every coefficient of the image (420 MB for 50 MP instead of ~100 MB).

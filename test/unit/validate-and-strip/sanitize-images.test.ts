@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { imageTokens } from '../../../functions/shared/image-tokens.js';
 import { validateAndStrip } from '../../../functions/validate-and-strip/sanitize.js';
 import {
   animatedGif,
@@ -180,5 +181,30 @@ describe('validateAndStrip on images', () => {
     expect(outcome.removed).toContain('TrailingData');
     expect(outcome.bytes.includes(Buffer.from('PK\x03\x04', 'latin1'))).toBe(false);
     expect(leaksOf(outcome)).toEqual([]);
+  });
+
+  it('bounds the clean copy to the 2048 px the model can use, at the same image-token cost as the original', async () => {
+    // Prepare: a 12 MP photo-sized JPEG
+    const photo = await sharp({ create: { width: 4000, height: 3000, channels: 3, background: '#5a8' } })
+      .jpeg()
+      .toBuffer();
+
+    // Act
+    const outcome = await accepted(photo, 'image/jpeg');
+    const copy = await sharp(outcome.bytes).metadata();
+
+    // Assess
+    expect([copy.width, copy.height]).toEqual([2048, 1536]);
+    const tokens = (width: number, height: number) =>
+      imageTokens({ width, height, detail: 'high', model: 'gpt-4o' });
+    expect(tokens(copy.width ?? 0, copy.height ?? 0)).toBe(tokens(4000, 3000));
+  });
+
+  it('never enlarges a small image', async () => {
+    const small = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#a85' } })
+      .png()
+      .toBuffer();
+    const copy = await sharp((await accepted(small, 'image/png')).bytes).metadata();
+    expect([copy.width, copy.height]).toEqual([640, 480]);
   });
 });
