@@ -60,6 +60,19 @@ export class TransientStepError extends Error {
   }
 }
 
+/**
+ * Thrown while an Amazon Transcribe job is still running: the state machine waits (Retry on this name,
+ * minutes of patience) and calls the step again, which picks the same job up, instead of a Lambda
+ * sitting in a polling loop.
+ */
+export class TranscriptionPendingError extends Error {
+  readonly code = 'TRANSCRIPTION_PENDING';
+  constructor(message: string) {
+    super(message);
+    this.name = 'TranscriptionPending';
+  }
+}
+
 /** Thrown while the model route is unavailable: the state machine parks the item and retries later. */
 export class ModelUnavailableError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {

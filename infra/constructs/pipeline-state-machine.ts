@@ -125,6 +125,14 @@ export class PipelineStateMachine extends Construct {
     const validate = step('ValidateAndStrip', props.steps.validateAndStrip, Duration.minutes(2));
     const preprocess = step('Preprocess', props.steps.preprocess, Duration.minutes(3));
     const dlp = step('DlpCheck', props.steps.dlpCheck, Duration.minutes(3));
+    // A Transcribe job still running: wait here (no Lambda time) and look again; ~17 min in all.
+    dlp.addRetry({
+      errors: ['TranscriptionPending'],
+      interval: Duration.seconds(15),
+      backoffRate: 1.5,
+      maxDelay: Duration.minutes(2),
+      maxAttempts: 12,
+    });
     const invoke = step('InvokeModel', props.steps.invokeModel, Duration.minutes(3));
     // Parking: while the model is unavailable the execution waits here, costing no Lambda time.
     invoke.addRetry({

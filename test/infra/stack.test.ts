@@ -132,6 +132,7 @@ describe('MediagateStack', () => {
     }
     expect(states.RecordCost?.Next).toBe('PublishProcessed');
     expect(JSON.stringify(states.InvokeModel?.Retry)).toContain('ModelUnavailable');
+    expect(JSON.stringify(states.DlpCheck?.Retry)).toContain('TranscriptionPending');
   });
 
   it('keeps execution data out of the state machine logs and traces it', () => {

@@ -5,8 +5,9 @@
  * retried step that finds the name taken (ConflictException) polls the job the first attempt started
  * instead of paying for a second one.
  *
- * One call waits a bounded time. A job still running then is reported as a transient error, so the
- * state machine's Retry calls the step again and the wait resumes on the same job.
+ * One call waits a short, bounded time. A job still running then throws `TranscriptionPending`: the state
+ * machine waits without a Lambda running (its own Retry, up to about 17 minutes) and calls the step again,
+ * which resumes on the same job.
  */
 import {
   GetTranscriptionJobCommand,
@@ -18,7 +19,7 @@ import {
 } from '@aws-sdk/client-transcribe';
 import { z } from 'zod';
 import type { BlobStore, Transcriber, TranscriptionRequest } from '../ports.js';
-import { PermanentStepError, TransientStepError } from '../reasons.js';
+import { PermanentStepError, TranscriptionPendingError } from '../reasons.js';
 
 /** Processed audio is WAV or MP3; the others are here so the adapter does not depend on that choice. */
 const MEDIA_FORMATS: Readonly<Record<string, MediaFormat>> = {
@@ -41,7 +42,7 @@ export interface TranscribeTranscriberOptions {
   readonly blobs: BlobStore;
   /** KMS key (id or ARN) the transcript is encrypted with. @default - SSE-S3, which Transcribe uses when no key is given */
   readonly outputKmsKeyId?: string;
-  /** Longest one call waits for the job before it asks to be retried. @default 80_000 */
+  /** Longest one call waits for the job before it asks the state machine to wait and retry. @default 20_000 */
   readonly maxWaitMs?: number;
   /** First pause between polls; it grows by half each time up to `maxPollIntervalMs`. @default 1000 */
   readonly pollIntervalMs?: number;
@@ -97,7 +98,7 @@ export function createTranscribeTranscriber(
   client: TranscribeClient,
   options: TranscribeTranscriberOptions,
 ): Transcriber {
-  const maxWaitMs = options.maxWaitMs ?? 80_000;
+  const maxWaitMs = options.maxWaitMs ?? 20_000;
   const firstInterval = options.pollIntervalMs ?? 1000;
   const maxInterval = options.maxPollIntervalMs ?? 5000;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
@@ -140,8 +141,7 @@ export function createTranscribeTranscriber(
         );
       }
       if (waited + interval > maxWaitMs) {
-        throw new TransientStepError(
-          'TRANSCRIPTION_PENDING',
+        throw new TranscriptionPendingError(
           `Amazon Transcribe job ${jobName} is still ${status ?? 'unknown'} after ${waited} ms; retry to keep waiting`,
         );
       }

@@ -180,7 +180,7 @@ describe('Amazon Transcribe transcriber', () => {
     const attempt = transcriber.transcribe(request());
     // Assess
     await expect(attempt).rejects.toMatchObject({
-      name: 'MediagateTransient',
+      name: 'TranscriptionPending',
       code: 'TRANSCRIPTION_PENDING',
     });
     expect(pauses).toEqual([1000, 1500, 2250, 3000]);
