@@ -10,8 +10,13 @@ const architectureName = app.node.tryGetContext('architecture') ?? 'x86_64';
 if (architectureName !== 'x86_64' && architectureName !== 'arm64') {
   throw new Error(`context "architecture" must be x86_64 or arm64; got "${architectureName}"`);
 }
+// Deployment settings for the functions, e.g. -c settings='{"MEDIAGATE_MAX_PIXELS":"80000000"}'.
+const settingsJson = app.node.tryGetContext('settings');
+const settings: Record<string, string> =
+  typeof settingsJson === 'string' ? JSON.parse(settingsJson) : (settingsJson ?? {});
 new MediagateStack(app, 'Mediagate', {
   architecture: architectureName === 'arm64' ? Architecture.ARM_64 : Architecture.X86_64,
+  settings,
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
 });
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { writeSuppressionsToCloudFormation: true }));

@@ -60,9 +60,14 @@ function checkOverride(name: string, override: object | undefined, policy: objec
   if (unknown.length > 0) throw new Error(`${name} has unknown fields: ${unknown.join(', ')}`);
 }
 
+/** Throws when an override names a field the retry or breaker policy does not have. */
+export function checkPolicyOverrides(retry: object | undefined, breaker: object | undefined): void {
+  checkOverride('the retry policy (MEDIAGATE_RETRY_POLICY)', retry, DEFAULT_RETRY_POLICY);
+  checkOverride('the breaker policy (MEDIAGATE_BREAKER_POLICY)', breaker, DEFAULT_BREAKER_POLICY);
+}
+
 export function createInvokeDeps(options: InvokeWiringOptions): InvokeDeps {
-  checkOverride('the retry policy', options.retryPolicy, DEFAULT_RETRY_POLICY);
-  checkOverride('the breaker policy', options.breakerPolicy, DEFAULT_BREAKER_POLICY);
+  checkPolicyOverrides(options.retryPolicy, options.breakerPolicy);
   const clients = new Map<string, ModelClient>();
   const available = (endpoint: string) =>
     endpoint === 'primary' || Object.hasOwn(options.endpoints, endpoint);

@@ -14,7 +14,9 @@ import { Architecture } from 'aws-cdk-lib/aws-lambda';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { checkPolicyOverrides } from '../../functions/invoke-model/wiring.js';
 import budgets from '../../functions/record-cost/budgets.json' with { type: 'json' };
+import { loadConfig } from '../../functions/shared/config.js';
 import { BudgetAlarms } from '../constructs/budget-alarms.js';
 import { IngestTrigger } from '../constructs/ingest-trigger.js';
 import { MediaBucket } from '../constructs/media-bucket.js';
@@ -35,12 +37,40 @@ export interface MediagateStackProps extends StackProps {
   readonly removalPolicy?: RemovalPolicy;
   /** Create the Macie session (off where the account already has Macie enabled). @default true */
   readonly enableMacie?: boolean;
+  /**
+   * Deployment settings passed to every function (`MEDIAGATE_*` and `OPENAI_TIMEOUT_MS`: limits, model
+   * endpoints, retry and breaker policies; see docs/architecture.md). Checked with the functions' own
+   * config parser at synth time, so a typo fails `cdk synth`, not the first upload.
+   * @default - none: the defaults in functions/shared/config.ts
+   */
+  readonly settings?: Readonly<Record<string, string>>;
+}
+
+/** Settings the stack itself sets, which a deployment may not override. */
+const STACK_OWNED_SETTINGS = new Set([
+  'MEDIAGATE_STEP',
+  'MEDIAGATE_PII_DETECTOR',
+  'MEDIAGATE_OCR',
+  'MEDIAGATE_TRANSCRIBER',
+]);
+
+function checkSettings(settings: Readonly<Record<string, string>>): void {
+  for (const name of Object.keys(settings)) {
+    if (!/^MEDIAGATE_[A-Z0-9_]+$|^OPENAI_TIMEOUT_MS$/.test(name) || STACK_OWNED_SETTINGS.has(name)) {
+      throw new Error(`setting ${name} is not a deployment setting (MEDIAGATE_* or OPENAI_TIMEOUT_MS)`);
+    }
+  }
+  // The functions' own parsers: they throw with the setting's name on a malformed value.
+  const { openai } = loadConfig(settings);
+  checkPolicyOverrides(openai.retryPolicy, openai.breakerPolicy);
 }
 
 export class MediagateStack extends Stack {
   constructor(scope: Construct, id: string, props: MediagateStackProps = {}) {
     super(scope, id, props);
     const architecture = props.architecture ?? Architecture.X86_64;
+    const settings = props.settings ?? {};
+    checkSettings(settings);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
     const key = new Key(this, 'DataKey', {
@@ -101,6 +131,7 @@ export class MediagateStack extends Stack {
 
     const layers = new MediaLayers(this, 'Layers', { architecture });
     const environment = {
+      ...settings,
       INGEST_BUCKET: ingest.bucketName,
       PROCESSED_BUCKET: processed.bucketName,
       RESULTS_BUCKET: results.bucketName,

@@ -328,4 +328,31 @@ describe('MediagateStack', () => {
       });
     }
   });
+
+  it('passes deployment settings to every function and refuses a malformed one at synth time', () => {
+    // Act
+    const withSettings = synthesizeMediagate({
+      stackProps: {
+        settings: { MEDIAGATE_MAX_PIXELS: '80000000', MEDIAGATE_BREAKER_POLICY: '{"coolDownMs":60000}' },
+      },
+    });
+
+    // Assess
+    const functions = Object.values(withSettings.template.Resources).filter(
+      (r) => r.Type === 'AWS::Lambda::Function' && JSON.stringify(r.Properties).includes('MEDIAGATE_STEP'),
+    );
+    expect(functions.length).toBeGreaterThanOrEqual(7);
+    for (const fn of functions) {
+      expect(JSON.stringify(fn.Properties)).toContain('"MEDIAGATE_MAX_PIXELS":"80000000"');
+    }
+    expect(() => synthesizeMediagate({ stackProps: { settings: { MEDIAGATE_MAX_PIXELS: 'lots' } } })).toThrow(
+      /MEDIAGATE_MAX_PIXELS/,
+    );
+    expect(() =>
+      synthesizeMediagate({ stackProps: { settings: { MEDIAGATE_BREAKER_POLICY: '{"cooldownMs":1}' } } }),
+    ).toThrow(/unknown fields: cooldownMs/);
+    expect(() => synthesizeMediagate({ stackProps: { settings: { MEDIAGATE_OCR: 'none' } } })).toThrow(
+      /not a deployment setting/,
+    );
+  });
 });
