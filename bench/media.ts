@@ -231,30 +231,30 @@ export async function runMediaBench(options: { runs?: number } = {}): Promise<Me
   const out = join(WORK, 'out');
   mkdirSync(out, { recursive: true });
   const measurements: Measurement[] = [];
+  const imageJobs = (name: string, file: string): Job[] => [
+    { input: name, tool: 'mediagate', command: node, args: [worker, 'mediagate', file] },
+    { input: name, tool: 'two-step', command: node, args: [worker, 'two-step', file] },
+    { input: name, tool: 'bare sharp', command: node, args: [worker, 'sharp', file] },
+    {
+      input: name,
+      tool: 'vipsthumbnail',
+      command: 'vipsthumbnail',
+      args: [file, '--size', '1024x1024', '-o', join(out, 'vips.jpg')],
+    },
+    {
+      input: name,
+      tool: 'ImageMagick',
+      command: 'convert',
+      args: [file, '-strip', '-resize', '1024x1024>', join(out, 'im.jpg')],
+    },
+  ];
+  // Each tool's start-up (process, libraries) measured on a 16 px JPEG, so a ratio can also compare the
+  // work itself: a warm Lambda pays Node's start-up once per container, a CLI tool once per file.
+  const tiny = join(WORK, 'tiny.jpg');
+  if (!existsSync(tiny)) writeFileSync(tiny, await plainJpeg(16, 16));
+  measurements.push(...measureInterleaved(imageJobs('16px.jpg', tiny), runs));
   for (const name of ['12MP.jpg', '24MP.png', '50MP.jpg'] as const) {
-    const file = files[name];
-    measurements.push(
-      ...measureInterleaved(
-        [
-          { input: name, tool: 'mediagate', command: node, args: [worker, 'mediagate', file] },
-          { input: name, tool: 'two-step', command: node, args: [worker, 'two-step', file] },
-          { input: name, tool: 'bare sharp', command: node, args: [worker, 'sharp', file] },
-          {
-            input: name,
-            tool: 'vipsthumbnail',
-            command: 'vipsthumbnail',
-            args: [file, '--size', '1024x1024', '-o', join(out, 'vips.jpg')],
-          },
-          {
-            input: name,
-            tool: 'ImageMagick',
-            command: 'convert',
-            args: [file, '-strip', '-resize', '1024x1024>', join(out, 'im.jpg')],
-          },
-        ],
-        runs,
-      ),
-    );
+    measurements.push(...measureInterleaved(imageJobs(name, files[name]), runs));
   }
   const audio = files['60s.mp3'];
   const bareFfmpeg = [
@@ -301,6 +301,12 @@ export async function runMediaBench(options: { runs?: number } = {}): Promise<Me
     const vips = find(input, 'vipsthumbnail');
     if (ours?.opMs && bare?.opMs) ratios[`${input} mediagate / bare sharp (op time)`] = ours.opMs / bare.opMs;
     if (ours && im) ratios[`${input} ImageMagick / mediagate (process time)`] = im.processMs / ours.processMs;
+    const oursStart = find('16px.jpg', 'mediagate');
+    const imStart = find('16px.jpg', 'ImageMagick');
+    if (ours && im && oursStart && imStart) {
+      ratios[`${input} ImageMagick / mediagate (process time less each tool's 16 px start-up)`] =
+        (im.processMs - imStart.processMs) / (ours.processMs - oursStart.processMs);
+    }
     if (ours && vips)
       ratios[`${input} mediagate / vipsthumbnail (process time)`] = ours.processMs / vips.processMs;
   }
