@@ -3,7 +3,7 @@
  * score, raise the score when a context word is near, then keep the best of overlapping candidates.
  */
 import type { PiiFinding } from '../shared/ports.js';
-import { RECOGNIZERS, type Recognizer } from './recognizers/index.js';
+import { RECOGNIZERS, type Recognizer, type RecognizerMatch } from './recognizers/index.js';
 
 /** Characters before and after a match searched for context words. */
 const CONTEXT_BEFORE = 40;
@@ -53,26 +53,34 @@ function round(score: number): number {
   return Math.round(Math.min(1, score) * 100) / 100;
 }
 
-function candidatesOf(text: string, recognizer: Recognizer): Candidate[] {
-  const out: Candidate[] = [];
+/** Raw spans of a recognizer: its pattern matches (the `value` group when there is one), then `find`'s. */
+function* matchesOf(text: string, recognizer: Recognizer): Generator<RecognizerMatch> {
   for (const pattern of recognizer.patterns) {
     for (const m of text.matchAll(pattern.regex)) {
       const group = m.indices?.groups?.value;
       const [start, end] = group ?? [m.index, m.index + m[0].length];
-      const value = text.slice(start, end);
-      const verdict = recognizer.validate?.(value);
-      if (verdict === false) continue;
-      let score =
-        verdict === true
-          ? (recognizer.validatedScore ?? recognizer.baseScore)
-          : (pattern.score ?? recognizer.baseScore);
-      const distance = contextDistance(text, start, end, recognizer.contextWords);
-      if (Number.isFinite(distance)) score += recognizer.contextBoost;
-      out.push({
-        finding: { type: recognizer.type, score: round(score), start, end },
-        contextDistance: distance,
-      });
+      yield { start, end, score: pattern.score };
     }
+  }
+  if (recognizer.find) yield* recognizer.find(text);
+}
+
+function candidatesOf(text: string, recognizer: Recognizer): Candidate[] {
+  const out: Candidate[] = [];
+  for (const { start, end, score: matchScore } of matchesOf(text, recognizer)) {
+    const value = text.slice(start, end);
+    const verdict = recognizer.validate?.(value);
+    if (verdict === false) continue;
+    let score =
+      verdict === true
+        ? (recognizer.validatedScore ?? recognizer.baseScore)
+        : (matchScore ?? recognizer.baseScore);
+    const distance = contextDistance(text, start, end, recognizer.contextWords);
+    if (Number.isFinite(distance)) score += recognizer.contextBoost;
+    out.push({
+      finding: { type: recognizer.type, score: round(score), start, end },
+      contextDistance: distance,
+    });
   }
   return out;
 }

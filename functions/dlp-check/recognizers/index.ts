@@ -7,6 +7,7 @@ import { emailRecognizer } from './email.js';
 import { ibanRecognizer } from './iban.js';
 import { ipAddressRecognizer } from './ip-address.js';
 import { personNameRecognizer } from './person-name.js';
+import { personNameNlpRecognizer } from './person-name-nlp.js';
 import { phoneRecognizer } from './phone.js';
 import type { Recognizer } from './recognizer.js';
 import { usAddressRecognizer } from './us-address.js';
@@ -14,7 +15,7 @@ import { usDriverLicenseRecognizer } from './us-driver-license.js';
 import { usPassportRecognizer } from './us-passport.js';
 import { usSsnRecognizer } from './us-ssn.js';
 
-export type { Recognizer } from './recognizer.js';
+export type { Recognizer, RecognizerMatch } from './recognizer.js';
 
 /** Every recognizer the local detector runs. */
 export const RECOGNIZERS: readonly Recognizer[] = [
@@ -31,5 +32,6 @@ export const RECOGNIZERS: readonly Recognizer[] = [
   awsAccessKeyRecognizer,
   awsSecretKeyRecognizer,
   personNameRecognizer,
+  personNameNlpRecognizer,
   usAddressRecognizer,
 ];

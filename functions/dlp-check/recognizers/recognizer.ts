@@ -17,6 +17,11 @@ export interface Recognizer {
    */
   readonly patterns: readonly RecognizerPattern[];
   /**
+   * Candidates that code finds rather than a regex (a part-of-speech tagger for names), each with its
+   * own score; the analyzer treats them like pattern matches (validator, context, overlaps).
+   */
+  find?(text: string): readonly RecognizerMatch[];
+  /**
    * `false` rejects the candidate; `true` confirms it (score becomes `validatedScore`); `undefined`
    * leaves the base score. Checksum-backed recognizers return true/false.
    */
@@ -31,6 +36,13 @@ export interface Recognizer {
 
 export interface RecognizerPattern {
   readonly regex: RegExp;
+  readonly score?: number;
+}
+
+/** A candidate span `[start, end)` found by `Recognizer.find`. */
+export interface RecognizerMatch {
+  readonly start: number;
+  readonly end: number;
   readonly score?: number;
 }
 
