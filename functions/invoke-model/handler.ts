@@ -3,10 +3,11 @@ import { createEventBridgePublisher } from '../shared/adapters/eventbridge-publi
 import { createS3BlobStore } from '../shared/adapters/s3-blob-store.js';
 import { dynamoClient, eventBridgeClient, s3Client } from '../shared/clients.js';
 import { loadConfig, requireSettings, resolveOpenAiApiKey } from '../shared/config.js';
+import type { ModelSection } from '../shared/pipeline.js';
 import type { ModelMedia } from '../shared/ports.js';
 import { reject } from '../shared/reasons.js';
 import { metrics, objectKeys, pipelineStep, rejected, stepLog } from '../shared/step.js';
-import { type InvokeDeps, invokeModel } from './invoke.js';
+import { type InvokeDeps, invokeModel, type TranscriptionStep, ZERO_USAGE } from './invoke.js';
 import { findTask } from './tasks.js';
 import { createBudget, createInvokeDeps, priceOfEstimate } from './wiring.js';
 
@@ -98,9 +99,34 @@ export const handler = pipelineStep('InvokeModel', async (state, context) => {
     await giveBack();
     throw error;
   });
+  const reservation =
+    reservedMicroUsd !== undefined
+      ? { reservation: { id: reservationId, amountMicroUsd: reservedMicroUsd } }
+      : {};
   if (!outcome.ok) {
-    await giveBack();
-    return rejected(state, outcome.rejection);
+    // A rejection after a billed call (a refusal, an off-schema answer, a transcription before either)
+    // keeps its reservation: RecordCost writes what was billed and settles it, then the item is rejected.
+    if (!outcome.billed && !outcome.transcription) {
+      await giveBack();
+      return rejected(state, outcome.rejection);
+    }
+    const billed = outcome.billed;
+    return rejected(state, outcome.rejection, {
+      model: {
+        taskId: task.id,
+        taskVersion: task.version,
+        route: billed?.route ?? outcome.transcription?.route ?? '',
+        model: billed?.model ?? outcome.transcription?.model ?? '',
+        modelCallBilled: billed !== undefined,
+        requestIds: outcome.requestIds,
+        cached: false,
+        attempts: outcome.requestIds.length,
+        usage: billed?.usage ?? ZERO_USAGE,
+        estimateMicroUsd: billed ? priceOfEstimate(billed.model, billed.estimate) : 0,
+        ...reservation,
+        ...transcriptionSection(outcome.transcription),
+      },
+    });
   }
 
   const resultKey = objectKeys.result(state);
@@ -114,7 +140,6 @@ export const handler = pipelineStep('InvokeModel', async (state, context) => {
   await blobs.put(config.buckets.results, resultKey, Buffer.from(JSON.stringify(answer)), {
     contentType: 'application/json',
   });
-  const stt = outcome.transcription;
   return {
     ...state,
     model: {
@@ -128,21 +153,22 @@ export const handler = pipelineStep('InvokeModel', async (state, context) => {
       attempts: outcome.attempts,
       usage: outcome.usage,
       estimateMicroUsd: priceOfEstimate(outcome.model, outcome.estimate),
-      ...(reservedMicroUsd !== undefined
-        ? { reservation: { id: reservationId, amountMicroUsd: reservedMicroUsd } }
-        : {}),
+      ...reservation,
       ...(outcome.skipped ? { skipped: outcome.skipped } : {}),
-      ...(stt
-        ? {
-            transcription: {
-              route: stt.route,
-              model: stt.model,
-              requestIds: stt.requestIds,
-              usage: stt.usage,
-              estimateMicroUsd: priceOfEstimate(stt.model, stt.estimate),
-            },
-          }
-        : {}),
+      ...transcriptionSection(outcome.transcription),
     },
   };
 });
+
+function transcriptionSection(stt: TranscriptionStep | undefined): Pick<ModelSection, 'transcription'> {
+  if (!stt) return {};
+  return {
+    transcription: {
+      route: stt.route,
+      model: stt.model,
+      requestIds: stt.requestIds,
+      usage: stt.usage,
+      estimateMicroUsd: priceOfEstimate(stt.model, stt.estimate),
+    },
+  };
+}

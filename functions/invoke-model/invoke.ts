@@ -108,7 +108,23 @@ export type InvokeOutcome =
       /** What was reserved before the first call (absent for a cache hit or without prices). */
       preflightMicroUsd?: number;
     }
-  | { ok: false; rejection: Rejection; requestIds: string[]; preflightMicroUsd?: number };
+  | {
+      ok: false;
+      rejection: Rejection;
+      requestIds: string[];
+      preflightMicroUsd?: number;
+      /** The provider answered and billed before the item was rejected (a refusal, an off-schema answer). */
+      billed?: BilledAnswer;
+      transcription?: TranscriptionStep;
+    };
+
+/** A call that was billed although its answer is not used. */
+export interface BilledAnswer {
+  readonly route: string;
+  readonly model: string;
+  readonly usage: ModelUsage;
+  readonly estimate: TokenEstimate;
+}
 
 export const ZERO_USAGE: ModelUsage = {
   promptTokens: 0,
@@ -139,7 +155,7 @@ type ChainResult =
       readonly result: ModelCallResult;
       readonly requestIds: string[];
     }
-  | { readonly kind: 'rejected'; readonly rejection: Rejection };
+  | { readonly kind: 'rejected'; readonly rejection: Rejection; readonly billed?: BilledAnswer };
 
 function composeInstructions(task: TaskDefinition, promptText: string, transcript?: string): string {
   const parts = [task.instructions];
@@ -281,9 +297,15 @@ async function runChain(
                 `the model endpoint rejected the request (${error.message})`,
               ),
             };
-          case 'refused':
+          case 'refused': {
             await deps.breaker?.record(route.name, admission, true);
-            return { kind: 'rejected', rejection: reject('MODEL_REFUSED', 'the model refused the request') };
+            const billed = error.details.billed;
+            return {
+              kind: 'rejected',
+              rejection: reject('MODEL_REFUSED', 'the model refused the request'),
+              ...(billed ? { billed: { route: route.name, ...billed, estimate: candidate.estimate } } : {}),
+            };
+          }
           case 'retryable':
             break;
         }
@@ -433,8 +455,15 @@ export async function invokeModel(deps: InvokeDeps, input: InvokeInput): Promise
       (route) => ({ model: route.model, instructions: '', media: audio, maxOutputTokens: 0 }),
       tracker,
     );
-    if (stt.kind === 'rejected')
-      return { ok: false, rejection: stt.rejection, requestIds: tracker.requestIds, ...withPreflight };
+    if (stt.kind === 'rejected') {
+      return {
+        ok: false,
+        rejection: stt.rejection,
+        requestIds: tracker.requestIds,
+        ...withPreflight,
+        ...(stt.billed ? { billed: stt.billed } : {}),
+      };
+    }
     transcription = {
       route: stt.candidate.route.name,
       model: stt.result.model,
@@ -463,8 +492,17 @@ export async function invokeModel(deps: InvokeDeps, input: InvokeInput): Promise
     }),
     tracker,
   );
-  if (answer.kind === 'rejected')
-    return { ok: false, rejection: answer.rejection, requestIds: tracker.requestIds, ...withPreflight };
+  const billedTranscription = transcription ? { transcription } : {};
+  if (answer.kind === 'rejected') {
+    return {
+      ok: false,
+      rejection: answer.rejection,
+      requestIds: tracker.requestIds,
+      ...withPreflight,
+      ...(answer.billed ? { billed: answer.billed } : {}),
+      ...billedTranscription,
+    };
+  }
 
   if (task.responseSchema) {
     const check = checkModelOutput(answer.result.text, task.responseSchema.schema);
@@ -474,6 +512,13 @@ export async function invokeModel(deps: InvokeDeps, input: InvokeInput): Promise
         rejection: reject('INVALID_MODEL_OUTPUT', check.problem),
         requestIds: tracker.requestIds,
         ...withPreflight,
+        billed: {
+          route: answer.candidate.route.name,
+          model: answer.result.model,
+          usage: answer.result.usage,
+          estimate: answer.candidate.estimate,
+        },
+        ...billedTranscription,
       };
     }
   }

@@ -17,14 +17,15 @@ export function modelLedgerEntries(state: PipelineState, createdAt: string): Led
     objectKeyHash: state.objectKeyHash,
     createdAt,
   };
-  const priced = priceModelUsage({
-    model: model.model,
-    usage: model.usage,
-    imageTokens: processed.imageTokens?.after,
-  });
-  const attemptIdentity = model.cached ? 'cache' : (model.requestIds.at(-1) ?? 'no-request-id');
-  const entries: LedgerEntry[] = [
-    {
+  const entries: LedgerEntry[] = [];
+  if (model.modelCallBilled !== false) {
+    const priced = priceModelUsage({
+      model: model.model,
+      usage: model.usage,
+      imageTokens: processed.imageTokens?.after,
+    });
+    const attemptIdentity = model.cached ? 'cache' : (model.requestIds.at(-1) ?? 'no-request-id');
+    entries.push({
       ...common,
       id: `${state.executionId}#InvokeModel#${attemptIdentity}`,
       kind: model.cached ? 'cache_hit' : 'model_call',
@@ -35,8 +36,8 @@ export function modelLedgerEntries(state: PipelineState, createdAt: string): Led
       costMicroUsd: model.cached ? 0 : priced.costMicroUsd,
       estimateMicroUsd: model.estimateMicroUsd,
       requestIds: model.requestIds,
-    },
-  ];
+    });
+  }
   const stt = model.transcription;
   if (stt && !model.cached) {
     const sttPriced = priceModelUsage({ model: stt.model, usage: stt.usage });

@@ -42,7 +42,8 @@ export const handler = pipelineStep('RecordCost', async (state) => {
   if (!main) throw new Error('RecordCost produced no ledger entry');
   return {
     ...state,
-    status: 'processed',
+    // A rejection that was billed comes here only to be charged; it stays rejected.
+    status: state.status === 'rejected' ? 'rejected' : 'processed',
     cost: {
       ledgerId: main.id,
       ledgerIds: entries.map((entry) => entry.id),

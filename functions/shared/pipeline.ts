@@ -90,7 +90,13 @@ export interface ModelSection {
   readonly route: string;
   readonly model: string;
   readonly requestIds: readonly string[];
-  readonly resultKey: string;
+  /**
+   * False when no model call of this section was billed (a rejection after only the transcription was);
+   * the ledger then gets the transcription item alone. Absent means true.
+   */
+  readonly modelCallBilled?: boolean;
+  /** The answer in the results bucket; absent when the item was rejected. */
+  readonly resultKey?: string;
   readonly cached: boolean;
   readonly attempts: number;
   readonly usage: {

@@ -191,7 +191,13 @@ export class ModelCallError extends Error {
   constructor(
     readonly kind: ModelErrorKind,
     message: string,
-    readonly details: { status?: number; retryAfterMs?: number; requestId?: string | null } = {},
+    readonly details: {
+      status?: number;
+      retryAfterMs?: number;
+      requestId?: string | null;
+      /** Set when the provider answered (and billed) but the answer is unusable, e.g. a refusal. */
+      billed?: { readonly model: string; readonly usage: ModelUsage };
+    } = {},
   ) {
     super(message);
     this.name = 'ModelCallError';

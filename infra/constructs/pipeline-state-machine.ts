@@ -156,8 +156,21 @@ export class PipelineStateMachine extends Construct {
     validate.next(continueUnlessRejected('AfterValidateAndStrip', preprocess));
     preprocess.next(continueUnlessRejected('AfterPreprocess', dlp));
     dlp.next(continueUnlessRejected('AfterDlpCheck', invoke));
-    invoke.next(continueUnlessRejected('AfterInvokeModel', record));
-    record.next(publishProcessed);
+    invoke.next(
+      new Choice(this, 'AfterInvokeModel')
+        .when(Condition.stringEquals('$.status', 'in_progress'), record)
+        // Rejected after a billed call (a refusal, an off-schema answer): charged first, then rejected.
+        .when(
+          Condition.and(Condition.stringEquals('$.status', 'rejected'), Condition.isPresent('$.model')),
+          record,
+        )
+        .otherwise(publishRejected),
+    );
+    record.next(
+      new Choice(this, 'AfterRecordCost')
+        .when(Condition.stringEquals('$.status', 'rejected'), publishRejected)
+        .otherwise(publishProcessed),
+    );
 
     const logGroup = new LogGroup(this, 'Logs', {
       retention: RetentionDays.ONE_MONTH,

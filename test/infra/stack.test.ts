@@ -130,7 +130,11 @@ describe('MediagateStack', () => {
       const next = order[index + 1];
       if (next) expect(states[state?.Next ?? '']?.Choices?.[0]?.Next).toBe(next);
     }
-    expect(states.RecordCost?.Next).toBe('PublishProcessed');
+    expect(states.RecordCost?.Next).toBe('AfterRecordCost');
+    // A billed rejection is charged before it is published as rejected.
+    expect(JSON.stringify(states.AfterInvokeModel?.Choices)).toContain('"IsPresent":true');
+    expect(JSON.stringify(states.AfterRecordCost)).toContain('PublishRejected');
+    expect(JSON.stringify(states.AfterRecordCost)).toContain('PublishProcessed');
     expect(JSON.stringify(states.InvokeModel?.Retry)).toContain('ModelUnavailable');
     expect(JSON.stringify(states.DlpCheck?.Retry)).toContain('TranscriptionPending');
   });

@@ -55,11 +55,11 @@ describe('the model step guards on the local stack', () => {
     stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mediagate-guards-'));
     stack = await startLocalStack({
       stateDir,
-      // Parking retries every 400 ms: 16 attempts (the ASL's count for 2 h) outlast a 300–600 ms cool-down.
-      parkRetryMs: 400,
+      // Parking retries every 600 ms: 16 attempts (the ASL's count for 2 h), ~10 s, outlast the probes below.
+      parkRetryMs: 600,
       environment: {
         // Short back-offs and cool-downs so an outage plays out in seconds; the logic is the deployed one.
-        MEDIAGATE_RETRY_POLICY: JSON.stringify({ baseDelayMs: 5, maxDelayMs: 20 }),
+        MEDIAGATE_RETRY_POLICY: JSON.stringify({ maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 20 }),
         MEDIAGATE_BREAKER_POLICY: JSON.stringify({
           failureThreshold: 2,
           coolDownMs: 300,
@@ -142,6 +142,27 @@ describe('the model step guards on the local stack', () => {
     expect(await ledgerItems(stack, 'demo')).toHaveLength(2);
   });
 
+  it('charges a refusal OpenAI billed, once, and ends the item rejected as MODEL_REFUSED', async () => {
+    // Prepare: a 200 whose message is a refusal, which OpenAI bills like any completion
+    stack.simulator?.setFaults('refusal-message');
+
+    // Act
+    const state = await process(stack, await photo('#5a5'), 'refused-tenant');
+
+    // Assess
+    expect(state.status).toBe('rejected');
+    expect(state.reason).toBe('MODEL_REFUSED');
+    const items = await ledgerItems(stack, 'refused-tenant');
+    expect(items.map((item) => item.kind?.S)).toEqual(['model_call']);
+    expect(Number(items[0]?.costMicroUsd?.N)).toBeGreaterThan(0);
+    expect(state.cost?.costMicroUsd).toBe(Number(items[0]?.costMicroUsd?.N));
+    expect(
+      busEvents(stack).some(
+        (e) => e.detailType === 'Media Rejected' && e.detail.executionId === state.executionId,
+      ),
+    ).toBe(true);
+  });
+
   it('bills a voice note on a transcribe-first task as two ledger items: speech to text, then text', async () => {
     // Prepare: a tenant whose policy lets unscanned audio through (no offline recogniser)
     const wav = speechWav('Please call me back about the delivery on Tuesday.');
@@ -164,9 +185,10 @@ describe('the model step guards on the local stack', () => {
   });
 
   it('parks every item through an outage, opens and closes the breaker, and completes them all once, exactly once', async () => {
-    // Prepare: six 503s in a row: more than one item's three attempts, so items park; while the breaker
-    // is open only its probes reach the simulator, and the first probe after the faults closes it.
-    stack.simulator?.setFaults('503*6');
+    // Prepare: ten 503s in a row. Four items with two attempts each can spend at most eight before they
+    // park, so at least two are left for half-open probes: the breaker must go open → half-open (probe
+    // fails) → open → half-open → closed. At most eight probes at ≤ 600 ms cool-downs fit the patience.
+    stack.simulator?.setFaults('503*10');
     const items = await Promise.all(['#111', '#222', '#333', '#444'].map((colour) => photo(colour)));
 
     // Act

@@ -97,6 +97,7 @@ describe('the pipeline on the local stack', () => {
       'InvokeModel',
       'AfterInvokeModel',
       'RecordCost',
+      'AfterRecordCost',
       'PublishProcessed',
       'Processed',
     ]);

@@ -143,10 +143,15 @@ export function createOpenAiModelClient(options: OpenAiModelClientOptions): Mode
     }
     const choice = completion.choices?.[0];
     if (!choice) throw new ModelCallError('retryable', 'response had no choices', { requestId });
+    // A refusal is still a completion OpenAI bills: its usage goes with the error to the ledger.
+    const billed = { model: completion.model, usage: usageOf(completion) };
     if (choice.message.refusal)
-      throw new ModelCallError('refused', 'the model refused the request', { requestId });
+      throw new ModelCallError('refused', 'the model refused the request', { requestId, billed });
     if (choice.finish_reason === 'content_filter') {
-      throw new ModelCallError('refused', 'the answer was stopped by the content filter', { requestId });
+      throw new ModelCallError('refused', 'the answer was stopped by the content filter', {
+        requestId,
+        billed,
+      });
     }
     return {
       text: choice.message.content ?? '',
