@@ -72,11 +72,13 @@ export async function recordDlpBilling(
   state: PipelineState,
   billed: readonly BilledRequest[],
   createdAt: string,
-): Promise<{ written: number }> {
+): Promise<{ written: number; costMicroUsd: number }> {
   let written = 0;
+  let costMicroUsd = 0;
   // One after another: the items add to the same tenant aggregates, and parallel transactions on them conflict.
   for (const entry of dlpLedgerEntries(state, billed, createdAt)) {
     if ((await ledger.record(entry)).written) written += 1;
+    costMicroUsd += entry.costMicroUsd;
   }
-  return { written };
+  return { written, costMicroUsd };
 }

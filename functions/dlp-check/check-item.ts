@@ -3,6 +3,7 @@
  * (`scan.ts`), store the redacted copies, and charge the AWS calls to the ledger before the step returns,
  * so a blocked item is charged for its scan as well.
  */
+import type { BudgetGuard } from '../record-cost/budget.js';
 import type { PipelineState } from '../shared/pipeline.js';
 import type { BlobStore, Ledger } from '../shared/ports.js';
 import { objectKeys, rejected } from '../shared/step.js';
@@ -12,6 +13,8 @@ import { type DlpDeps, runDlpCheck } from './scan.js';
 export interface CheckItemDeps extends DlpDeps {
   readonly blobs: BlobStore;
   readonly ledger: Ledger;
+  /** Where the DLP spend also counts against the tenant's budget. @default none (not counted) */
+  readonly budget?: Pick<BudgetGuard, 'recordSpend'>;
   readonly buckets: { readonly ingest: string; readonly processed: string; readonly results: string };
   /** @default () => new Date() */
   readonly now?: () => Date;
@@ -42,7 +45,14 @@ export async function checkItem(deps: CheckItemDeps, state: PipelineState): Prom
       output: { bucket: deps.buckets.results, key: objectKeys.transcript(state) },
     },
   });
-  await recordDlpBilling(deps.ledger, state, outcome.billed, (deps.now?.() ?? new Date()).toISOString());
+  const { costMicroUsd } = await recordDlpBilling(
+    deps.ledger,
+    state,
+    outcome.billed,
+    (deps.now?.() ?? new Date()).toISOString(),
+  );
+  if (costMicroUsd > 0)
+    await deps.budget?.recordSpend(state.tenant, costMicroUsd, `${state.executionId}#DlpCheck`);
 
   let modelInputKey = state.processed.key;
   if (outcome.redactedImage) {

@@ -1,6 +1,8 @@
+import { createDynamoBudgetGuard } from '../shared/adapters/dynamodb-budget-store.js';
 import { createDynamoLedger } from '../shared/adapters/dynamodb-ledger.js';
+import { createEventBridgePublisher } from '../shared/adapters/eventbridge-publisher.js';
 import { createS3BlobStore } from '../shared/adapters/s3-blob-store.js';
-import { dynamoClient, s3Client } from '../shared/clients.js';
+import { dynamoClient, eventBridgeClient, s3Client } from '../shared/clients.js';
 import {
   createOcr,
   createPiiDetector,
@@ -12,10 +14,13 @@ import { pipelineStep } from '../shared/step.js';
 import { checkItem } from './check-item.js';
 
 const config = loadConfig();
-requireSettings(config, ['ingest', 'processed', 'results', 'ledger']);
+requireSettings(config, ['ingest', 'processed', 'results', 'ledger', 'state']);
+const dynamo = dynamoClient(config);
+const publisher = createEventBridgePublisher(eventBridgeClient(config), config.eventBusName);
 const deps = {
   blobs: createS3BlobStore(s3Client(config)),
-  ledger: createDynamoLedger(dynamoClient(config), config.tables.ledger),
+  ledger: createDynamoLedger(dynamo, config.tables.ledger),
+  budget: createDynamoBudgetGuard(dynamo, config.tables.state, publisher),
   buckets: config.buckets,
   detector: await createPiiDetector(config),
   ocr: await createOcr(config),

@@ -1,4 +1,5 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { createDynamoBudgetGuard } from '../shared/adapters/dynamodb-budget-store.js';
 import { createEventBridgePublisher } from '../shared/adapters/eventbridge-publisher.js';
 import { createS3BlobStore } from '../shared/adapters/s3-blob-store.js';
 import { dynamoClient, eventBridgeClient, s3Client } from '../shared/clients.js';
@@ -9,14 +10,14 @@ import { reject } from '../shared/reasons.js';
 import { metrics, objectKeys, pipelineStep, rejected, stepLog } from '../shared/step.js';
 import { type InvokeDeps, invokeModel, type TranscriptionStep, ZERO_USAGE } from './invoke.js';
 import { findTask } from './tasks.js';
-import { createBudget, createInvokeDeps, priceOfEstimate } from './wiring.js';
+import { createInvokeDeps, priceOfEstimate } from './wiring.js';
 
 const config = loadConfig();
 requireSettings(config, ['processed', 'results', 'state']);
 const blobs = createS3BlobStore(s3Client(config));
 const dynamo = dynamoClient(config);
 const publisher = createEventBridgePublisher(eventBridgeClient(config), config.eventBusName);
-const budget = createBudget(dynamo, config.tables.state, publisher);
+const budget = createDynamoBudgetGuard(dynamo, config.tables.state, publisher);
 const deps = createInvokeDeps({
   apiKey: await resolveOpenAiApiKey(config),
   timeoutMs: config.openai.timeoutMs,

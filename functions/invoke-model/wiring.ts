@@ -4,10 +4,8 @@
  * prices from the cost step's table, and breaker transitions turned into an event and a log line.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { type BudgetGuard, createBudgetGuard } from '../record-cost/budget.js';
 import { estimateMicroUsd } from '../record-cost/prices.js';
 import { createDynamoDbBreakerStore } from '../shared/adapters/dynamodb-breaker-store.js';
-import { createDynamoBudgetStore } from '../shared/adapters/dynamodb-budget-store.js';
 import { createDynamoDbResultCache } from '../shared/adapters/dynamodb-result-cache.js';
 import { createOpenAiModelClient } from '../shared/adapters/openai-model-client.js';
 import type { EventPublisher, ModelClient } from '../shared/ports.js';
@@ -108,16 +106,4 @@ export function createInvokeDeps(options: InvokeWiringOptions): InvokeDeps {
     ...(stateful ? { cache: createDynamoDbResultCache(stateful.dynamo, stateful.table) } : {}),
     ...(log ? { log } : {}),
   };
-}
-
-/** Tenant budgets on the runtime-state table; threshold crossings go out as events on the bus. */
-export function createBudget(
-  dynamo: DynamoDBClient,
-  stateTable: string,
-  publisher: EventPublisher,
-): BudgetGuard {
-  return createBudgetGuard({
-    store: createDynamoBudgetStore(dynamo, stateTable),
-    emit: (event) => publisher.publish(event),
-  });
 }

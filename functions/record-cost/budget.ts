@@ -165,6 +165,12 @@ export interface BudgetGuard {
   ): Promise<ReserveResult>;
   settle(reservationId: string, actualMicroUsd: number): Promise<{ settled: boolean }>;
   release(reservationId: string): Promise<{ released: boolean }>;
+  /**
+   * Adds spend that has already happened (the DLP step's AWS calls) to the tenant's day and month, once
+   * per id and with no cap check: it cannot be refused after the fact, but it counts against the cap for
+   * the calls that follow, and a threshold it crosses is announced like any other.
+   */
+  recordSpend(tenant: string, amountMicroUsd: number, id: string): Promise<{ recorded: boolean }>;
 }
 
 export function periodCaps(budget: TenantBudget, at: Date): PeriodCap[] {
@@ -269,6 +275,33 @@ export function createBudgetGuard(deps: {
 
     async release(reservationId) {
       return deps.store.release({ reservationId, now: now().toISOString() });
+    },
+
+    async recordSpend(tenant, amountMicroUsd, id) {
+      microUsd('amountMicroUsd', amountMicroUsd);
+      const at = now();
+      // A reservation against caps nothing can reach, settled at once: the store's own idempotent path.
+      const uncapped = periodCaps(tenantBudget(config, tenant), at).map((p) => ({
+        ...p,
+        capMicroUsd: Number.MAX_SAFE_INTEGER,
+      }));
+      const expiresAt = new Date(at.getTime() + config.reservationTtlSeconds * 1000).toISOString();
+      const held = await deps.store.reserve({
+        tenant,
+        reservationId: id,
+        amountMicroUsd,
+        expiresAt,
+        caps: uncapped,
+        now: at.toISOString(),
+      });
+      if (!held.ok) throw new Error(`recordSpend: the store refused an uncapped reservation ${id}`);
+      const result = await deps.store.settle({
+        reservationId: id,
+        actualMicroUsd: amountMicroUsd,
+        now: at.toISOString(),
+      });
+      await emitCrossings(result.tenant, result.spend, at);
+      return { recorded: result.settled };
     },
   };
 }

@@ -1,11 +1,11 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { createDynamoBudgetStore } from '../shared/adapters/dynamodb-budget-store.js';
+import { createDynamoBudgetGuard } from '../shared/adapters/dynamodb-budget-store.js';
 import { createDynamoLedger } from '../shared/adapters/dynamodb-ledger.js';
 import { createEventBridgePublisher } from '../shared/adapters/eventbridge-publisher.js';
 import { dynamoClient, eventBridgeClient } from '../shared/clients.js';
 import { loadConfig, requireSettings } from '../shared/config.js';
 import { metrics, pipelineStep } from '../shared/step.js';
-import { BUDGET_CONFIG, createBudgetGuard, tenantBudget } from './budget.js';
+import { BUDGET_CONFIG, tenantBudget } from './budget.js';
 import { modelLedgerEntries } from './entries.js';
 
 const config = loadConfig();
@@ -13,10 +13,7 @@ requireSettings(config, ['ledger', 'state']);
 const dynamo = dynamoClient(config);
 const ledger = createDynamoLedger(dynamo, config.tables.ledger);
 const publisher = createEventBridgePublisher(eventBridgeClient(config), config.eventBusName);
-const budget = createBudgetGuard({
-  store: createDynamoBudgetStore(dynamo, config.tables.state),
-  emit: (event) => publisher.publish(event),
-});
+const budget = createDynamoBudgetGuard(dynamo, config.tables.state, publisher);
 
 /**
  * Writes the model call (and its transcription) into the ledger exactly once, then settles the budget

@@ -212,6 +212,9 @@ export class MediagateStack extends Stack {
     grantObjectRead(dlpCheck, results, key, 'transcripts/');
     // Comprehend, Textract and Transcribe charges: one ledger item per service, written before DlpCheck returns.
     grantItems(dlpCheck, tables.ledger, key, ['write']);
+    // DLP spend counts against the tenant budget (state table); a threshold it crosses is an event.
+    grantItems(dlpCheck, tables.state, key, ['read', 'write']);
+    outcomeBus.grantPutEventsTo(dlpCheck);
     dlpCheck.addToRolePolicy(
       new PolicyStatement({
         // Comprehend and Textract's synchronous APIs have no resource-level permissions.

@@ -234,7 +234,7 @@ describe('MediagateStack', () => {
     expect(policies).not.toContain('"kms:GenerateDataKey*"');
   });
 
-  it('lets DlpCheck run only its own Transcribe jobs, on its own prefixes, and write the ledger', () => {
+  it('lets DlpCheck run only its own Transcribe jobs, on its own prefixes, write the ledger and count budget spend', () => {
     // Prepare: the DlpCheck role's statements, with ARNs rendered as "<LogicalId.Arn>/suffix"
     const render = (value: unknown): string => {
       if (typeof value === 'string') return value;
@@ -272,6 +272,9 @@ describe('MediagateStack', () => {
     const ledger = Object.entries(template.toJSON().Resources as Record<string, { Type: string }>).find(
       ([id, r]) => r.Type === 'AWS::DynamoDB::GlobalTable' && /Ledger/.test(id),
     )?.[0];
+    const state = Object.entries(template.toJSON().Resources as Record<string, { Type: string }>).find(
+      ([id, r]) => r.Type === 'AWS::DynamoDB::GlobalTable' && /State/.test(id),
+    )?.[0];
 
     // Assess: Transcribe only on the job names DlpCheck derives from execution ids
     const stack = result.stack;
@@ -299,7 +302,13 @@ describe('MediagateStack', () => {
         `s3:PutObject <${results}.Arn>/transcripts/*`,
       ].sort(),
     );
-    expect(grants.filter((g) => g.startsWith('dynamodb:') && !g.endsWith(`<${ledger}.Arn>`))).toEqual([]);
+    // DynamoDB: the ledger, and the state table for the budget counters; no other table.
+    expect(
+      grants.filter(
+        (g) => g.startsWith('dynamodb:') && !g.endsWith(`<${ledger}.Arn>`) && !g.endsWith(`<${state}.Arn>`),
+      ),
+    ).toEqual([]);
+    expect(grants).toContain(`dynamodb:UpdateItem <${state}.Arn>`);
     expect(dlp.Properties.Environment.Variables).toMatchObject({
       MEDIAGATE_TRANSCRIBER: 'transcribe',
       MEDIAGATE_TRANSCRIPT_KMS_KEY: { 'Fn::GetAtt': [key, 'Arn'] },

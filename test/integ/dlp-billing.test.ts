@@ -6,7 +6,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkItem } from '../../functions/dlp-check/check-item.js';
+import { createBudgetGuard } from '../../functions/record-cost/budget.js';
 import { createComprehendPiiDetector } from '../../functions/shared/adapters/comprehend-pii-detector.js';
+import { createDynamoBudgetStore } from '../../functions/shared/adapters/dynamodb-budget-store.js';
 import { createDynamoLedger } from '../../functions/shared/adapters/dynamodb-ledger.js';
 import { createTextractOcr } from '../../functions/shared/adapters/textract-ocr.js';
 import type { PipelineState } from '../../functions/shared/pipeline.js';
@@ -119,6 +121,12 @@ describe('DlpCheck charges its AWS calls to the ledger once', () => {
     const deps = {
       blobs,
       ledger: createDynamoLedger(client, 'ledger-dlp'),
+      // Budget counters in the same table (their keys are BUDGET#…, the ledger's TENANT#…).
+      budget: createBudgetGuard({
+        store: createDynamoBudgetStore(client, 'ledger-dlp'),
+        emit: async () => {},
+        now: () => new Date('2026-11-24T10:00:05.000Z'),
+      }),
       buckets: { ingest: 'ingest', processed: 'processed', results: 'results' },
       detector: createComprehendPiiDetector(new ComprehendClient({ region: 'us-east-1' })),
       ocr: createTextractOcr(new TextractClient({ region: 'us-east-1' })),
@@ -151,6 +159,11 @@ describe('DlpCheck charges its AWS calls to the ledger once', () => {
       model: 'comprehend',
       requestIds: ['comprehend-instructions', 'comprehend-ocr'],
       executionId: 'mg-dlp-billing',
+    });
+    // The same 2 300 µUSD count once against the tenant's budget, however often the step ran.
+    expect(items.find((i) => i.pk === 'BUDGET#acme' && i.sk === 'DAY#2026-11-24')).toMatchObject({
+      spentMicroUsd: 2300,
+      reservedMicroUsd: 0,
     });
     expect(items.find((i) => i.sk === 'AGG#MONTH#TOTAL#2026-11')).toMatchObject({
       costMicroUsd: 2300,

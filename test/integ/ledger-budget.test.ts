@@ -105,6 +105,34 @@ describe('budgets on the local DynamoDB', () => {
     expect(day).toMatchObject({ spentMicroUsd: 450, reservedMicroUsd: 500, committedMicroUsd: 950 });
   });
 
+  it('counts spend that already happened once per id, past the cap if need be, and refuses the next call', async () => {
+    // Prepare
+    const table = await freshTable();
+    const clock = new Clock(Date.parse('2026-11-24T10:00:00Z'));
+    const events: OutcomeEvent[] = [];
+    const guard = setup(table, config({ acme: { dailyCapMicroUsd: 1000 } }), clock, events);
+
+    // Act: DLP calls worth 1 200 µUSD, recorded three times (a retried step)
+    const first = await guard.recordSpend('acme', 1200, 'exec-1#DlpCheck');
+    const again = await Promise.all([
+      guard.recordSpend('acme', 1200, 'exec-1#DlpCheck'),
+      guard.recordSpend('acme', 1200, 'exec-1#DlpCheck'),
+    ]);
+    const next = await guard.reserve('acme', 10, 'exec-2#InvokeModel');
+
+    // Assess
+    expect(first.recorded).toBe(true);
+    expect(again.map((r) => r.recorded)).toEqual([false, false]);
+    const day = counter(await scan(table), 'acme', 'DAY#2026-11-24');
+    expect(day).toMatchObject({ spentMicroUsd: 1200, reservedMicroUsd: 0, committedMicroUsd: 1200 });
+    expect(next).toMatchObject({ ok: false, rejection: { reason: 'BUDGET_EXCEEDED' } });
+    const crossed = events
+      .map((e) => e.detail as { period: string; thresholdPercent: number })
+      .filter((d) => d.period === 'day')
+      .map((d) => d.thresholdPercent);
+    expect(crossed).toEqual([50, 80, 100]);
+  });
+
   it('refuses an estimate larger than the cap without touching the table', async () => {
     // Prepare
     const table = await freshTable();

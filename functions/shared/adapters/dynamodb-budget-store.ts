@@ -26,13 +26,16 @@ import {
   QueryCommand,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type {
-  BudgetPeriod,
-  BudgetStore,
-  PeriodCap,
-  PeriodSpend,
-  StoreReserveOutcome,
+import {
+  type BudgetGuard,
+  type BudgetPeriod,
+  type BudgetStore,
+  createBudgetGuard,
+  type PeriodCap,
+  type PeriodSpend,
+  type StoreReserveOutcome,
 } from '../../record-cost/budget.js';
+import type { EventPublisher } from '../ports.js';
 import { assertTenantId } from './dynamodb-ledger.js';
 
 type TransactItem = NonNullable<
@@ -408,4 +411,16 @@ export function createDynamoBudgetStore(
       );
     },
   };
+}
+
+/** Tenant budgets on the runtime-state table, threshold crossings sent as events: what every step uses. */
+export function createDynamoBudgetGuard(
+  client: DynamoDBClient,
+  tableName: string,
+  publisher: EventPublisher,
+): BudgetGuard {
+  return createBudgetGuard({
+    store: createDynamoBudgetStore(client, tableName),
+    emit: (event) => publisher.publish(event),
+  });
 }
