@@ -9,7 +9,7 @@ import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import sharp from 'sharp';
 import { SharedCircuitBreaker } from '../functions/invoke-model/breaker.js';
 import { type InvokeInput, invokeModel } from '../functions/invoke-model/invoke.js';
@@ -17,6 +17,7 @@ import { findTask } from '../functions/invoke-model/tasks.js';
 import { createDynamoDbBreakerStore } from '../functions/shared/adapters/dynamodb-breaker-store.js';
 import { createDynamoDbResultCache } from '../functions/shared/adapters/dynamodb-result-cache.js';
 import { createOpenAiModelClient } from '../functions/shared/adapters/openai-model-client.js';
+import { createStateTable } from '../infra/local/dynamodb.js';
 import { startOpenAiSimulator } from '../infra/local/openai-simulator/server.js';
 import { argValue, type LatencySummary, pool, summarize, table } from './e2e-stats.js';
 
@@ -80,20 +81,7 @@ export async function runModelStepBench(options: ModelStepBenchOptions): Promise
   try {
     for (const [run, hitRate] of options.hitRates.entries()) {
       const table = `bench-state-${run}`;
-      await dynamo.send(
-        new CreateTableCommand({
-          TableName: table,
-          BillingMode: 'PAY_PER_REQUEST',
-          AttributeDefinitions: [
-            { AttributeName: 'pk', AttributeType: 'S' },
-            { AttributeName: 'sk', AttributeType: 'S' },
-          ],
-          KeySchema: [
-            { AttributeName: 'pk', KeyType: 'HASH' },
-            { AttributeName: 'sk', KeyType: 'RANGE' },
-          ],
-        }),
-      );
+      await createStateTable(dynamo, table);
       const client = createOpenAiModelClient({ apiKey: 'sk-bench', baseURL: sim.baseUrl, timeoutMs: 10_000 });
       const deps = {
         clientFor: () => client,

@@ -18,7 +18,7 @@ import { inspectImage } from '../shared/media/image.js';
 import type { MediaLimits } from '../shared/media/limits.js';
 import { DEFAULT_MAX_OUTPUT_BYTES, resolveMediaLimits } from '../shared/media/limits.js';
 import type { AudioFormat, ImageFormat } from '../shared/media/sniff.js';
-import { sniffMedia } from '../shared/media/sniff.js';
+import { admitUpload } from '../shared/media/sniff.js';
 import type { Rejection } from '../shared/reasons.js';
 import { reject } from '../shared/reasons.js';
 import type { NormalizeOptions } from './normalize.js';
@@ -51,14 +51,7 @@ export async function sanitizeAndNormalize(
   options: OnePassOptions = {},
 ): Promise<OnePassOutcome> {
   const limits = resolveMediaLimits(options.limits);
-  if (input.length === 0) return { ok: false, rejection: reject('EMPTY', 'the file is empty') };
-  if (input.length > limits.maxBytes) {
-    return {
-      ok: false,
-      rejection: reject('TOO_LARGE', `the file has ${input.length} bytes; the limit is ${limits.maxBytes}`),
-    };
-  }
-  const sniffed = await sniffMedia(input, options.declaredType);
+  const sniffed = await admitUpload(input, limits, options.declaredType);
   if (!sniffed.ok) return sniffed;
   const { accepted } = sniffed;
   const outcome =

@@ -22,7 +22,7 @@ import { encodeCleanImage, inspectImage } from '../shared/media/image.js';
 import type { MediaLimits } from '../shared/media/limits.js';
 import { resolveMediaLimits } from '../shared/media/limits.js';
 import type { AudioFormat, ImageFormat } from '../shared/media/sniff.js';
-import { sniffMedia } from '../shared/media/sniff.js';
+import { admitUpload } from '../shared/media/sniff.js';
 import type { Rejection } from '../shared/reasons.js';
 import { reject } from '../shared/reasons.js';
 
@@ -54,14 +54,7 @@ export async function validateAndStrip(
   options: SanitizeOptions = {},
 ): Promise<SanitizeOutcome> {
   const limits = resolveMediaLimits(options.limits);
-  if (input.length === 0) return { ok: false, rejection: reject('EMPTY', 'the file is empty') };
-  if (input.length > limits.maxBytes) {
-    return {
-      ok: false,
-      rejection: reject('TOO_LARGE', `the file has ${input.length} bytes; the limit is ${limits.maxBytes}`),
-    };
-  }
-  const sniffed = await sniffMedia(input, options.declaredType);
+  const sniffed = await admitUpload(input, limits, options.declaredType);
   if (!sniffed.ok) return sniffed;
   const { accepted } = sniffed;
   if (accepted.kind === 'image') {

@@ -765,6 +765,28 @@ export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promis
 }
 
 /**
+ * Creates a runtime-state table locally as the CDK stack does (pk/sk, on-demand): breakers, cache,
+ * budgets. Fails if it exists, so each test or bench run starts from an empty table.
+ */
+export async function createStateTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    }),
+  );
+  await waitForTableActive(client, tableName);
+}
+
+/**
  * Creates the ledger table locally exactly as the CDK stack does (pk/sk, GSI `byPeriod` on gsi1pk/gsi1sk,
  * projection ALL, on-demand); does nothing when it exists.
  */

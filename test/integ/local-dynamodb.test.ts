@@ -2,7 +2,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  CreateTableCommand,
   DescribeTimeToLiveCommand,
   DynamoDBClient,
   ExecuteStatementCommand,
@@ -15,7 +14,7 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalDynamo, startLocalDynamo, waitForTableActive } from '../../infra/local/dynamodb.js';
+import { createStateTable, type LocalDynamo, startLocalDynamo } from '../../infra/local/dynamodb.js';
 
 function clientFor(endpoint: string): DynamoDBClient {
   return new DynamoDBClient({
@@ -24,24 +23,6 @@ function clientFor(endpoint: string): DynamoDBClient {
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     maxAttempts: 1,
   });
-}
-
-async function createTable(client: DynamoDBClient, name: string): Promise<void> {
-  await client.send(
-    new CreateTableCommand({
-      TableName: name,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
-  await waitForTableActive(client, name);
 }
 
 const key = (pk: string) => ({ pk: { S: pk }, sk: { S: 'x' } });
@@ -72,7 +53,7 @@ describe('local DynamoDB transaction front', () => {
   beforeAll(async () => {
     local = await startLocalDynamo();
     client = clientFor(local.endpoint);
-    await createTable(client, table);
+    await createStateTable(client, table);
   });
 
   afterAll(async () => {
@@ -331,7 +312,7 @@ describe('local DynamoDB without the transaction lock', () => {
     const local = await startLocalDynamo({ unsafeNoTransactionLock: true });
     const client = clientFor(local.endpoint);
     try {
-      await createTable(client, 'unsafe');
+      await createStateTable(client, 'unsafe');
       let observedLoss = false;
       // Act: the race needs a rollback to land between another transaction's read and write.
       for (let round = 0; round < 5 && !observedLoss; round += 1) {
@@ -379,7 +360,7 @@ describe('local DynamoDB on disk', () => {
     try {
       const first = await startLocalDynamo({ path: dir });
       const a = clientFor(first.endpoint);
-      await createTable(a, 'persisted');
+      await createStateTable(a, 'persisted');
       await a.send(new PutItemCommand({ TableName: 'persisted', Item: { ...key('kept'), n: { N: '3' } } }));
       await a.send(
         new UpdateTimeToLiveCommand({

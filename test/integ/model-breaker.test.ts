@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type BreakerTransition, SharedCircuitBreaker } from '../../functions/invoke-model/breaker.js';
@@ -12,6 +12,7 @@ import { createDynamoDbBreakerStore } from '../../functions/shared/adapters/dyna
 import { createDynamoDbResultCache } from '../../functions/shared/adapters/dynamodb-result-cache.js';
 import { createOpenAiModelClient } from '../../functions/shared/adapters/openai-model-client.js';
 import { ModelUnavailableError } from '../../functions/shared/reasons.js';
+import { createStateTable } from '../../infra/local/dynamodb.js';
 import { type RunningSimulator, startOpenAiSimulator } from '../../infra/local/openai-simulator/server.js';
 
 // dynalite ships no type declarations; this is the one function we use.
@@ -27,20 +28,7 @@ let tableCounter = 0;
 
 async function freshTable(): Promise<string> {
   const name = `runtime-state-${++tableCounter}`;
-  await dynamo.send(
-    new CreateTableCommand({
-      TableName: name,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
+  await createStateTable(dynamo, name);
   return name;
 }
 

@@ -6,6 +6,7 @@
 import { fileTypeFromBuffer } from 'file-type';
 import type { Rejection } from '../reasons.js';
 import { reject } from '../reasons.js';
+import type { MediaLimits } from './limits.js';
 
 export type MediaKind = 'image' | 'audio';
 
@@ -204,4 +205,20 @@ export async function sniffMedia(input: Buffer, declaredType?: string): Promise<
     }
   }
   return { ok: true, accepted };
+}
+
+/** The first checks every untrusted upload gets, in order: empty, over the byte limit, then its type. */
+export async function admitUpload(
+  input: Buffer,
+  limits: Pick<MediaLimits, 'maxBytes'>,
+  declaredType?: string,
+): Promise<SniffResult> {
+  if (input.length === 0) return { ok: false, rejection: reject('EMPTY', 'the file is empty') };
+  if (input.length > limits.maxBytes) {
+    return {
+      ok: false,
+      rejection: reject('TOO_LARGE', `the file has ${input.length} bytes; the limit is ${limits.maxBytes}`),
+    };
+  }
+  return sniffMedia(input, declaredType);
 }
