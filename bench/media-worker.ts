@@ -31,7 +31,12 @@ if (op === 'mediagate') {
   const clean = await validateAndStrip(input, { limits });
   if (!clean.ok) throw new Error(`bench input rejected: ${clean.rejection.reason}`);
   const cleanMs = performance.now() - started;
-  const normalized = await normalizeMedia(clean.bytes, clean.kind, clean.outputType, { limits });
+  const normalized = await normalizeMedia(clean.bytes, clean.kind, clean.outputType, {
+    limits,
+    ...(clean.sourceWidth && clean.sourceHeight
+      ? { sourceSize: { width: clean.sourceWidth, height: clean.sourceHeight } }
+      : {}),
+  });
   if (!normalized.ok) throw new Error(`clean copy rejected: ${normalized.rejection.reason}`);
   stepsMs = [cleanMs, performance.now() - started - cleanMs];
 } else if (op === 'sharp') {

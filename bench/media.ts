@@ -298,6 +298,9 @@ export async function runMediaBench(options: { runs?: number } = {}): Promise<Me
     const ours = find(input, 'mediagate');
     const bare = find(input, 'bare sharp');
     const im = find(input, 'ImageMagick');
+    const twoStep = find(input, 'two-step');
+    if (twoStep?.opMs && bare?.opMs)
+      ratios[`${input} two-step (as deployed) / bare sharp (op time)`] = twoStep.opMs / bare.opMs;
     const vips = find(input, 'vipsthumbnail');
     if (ours?.opMs && bare?.opMs) ratios[`${input} mediagate / bare sharp (op time)`] = ours.opMs / bare.opMs;
     if (ours && im) ratios[`${input} ImageMagick / mediagate (process time)`] = im.processMs / ours.processMs;

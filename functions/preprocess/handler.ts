@@ -27,6 +27,9 @@ export const handler = pipelineStep('Preprocess', async (state) => {
     model: firstRoute?.model,
     maxOutputBytes: config.maxOutputBytes,
     limits: config.mediaLimits,
+    ...(state.media.sourceWidth && state.media.sourceHeight
+      ? { sourceSize: { width: state.media.sourceWidth, height: state.media.sourceHeight } }
+      : {}),
   });
   if (!outcome.ok) return quarantineAndReject(blobs, config.buckets, state, outcome.rejection);
 

@@ -19,7 +19,11 @@ import {
   withTempInput,
 } from '../shared/media/audio.js';
 import { spawnFfmpeg } from '../shared/media/ffmpeg.js';
-import { untrustedImagePipeline, untrustedSharpOptions } from '../shared/media/image.js';
+import {
+  MODEL_IMAGE_MAX_SIDE,
+  untrustedImagePipeline,
+  untrustedSharpOptions,
+} from '../shared/media/image.js';
 import type { MediaLimits } from '../shared/media/limits.js';
 import { DEFAULT_MAX_OUTPUT_BYTES, resolveMediaLimits } from '../shared/media/limits.js';
 import type { AudioFormat } from '../shared/media/sniff.js';
@@ -32,6 +36,12 @@ import { fitForTokens } from './token-fit.js';
 export interface NormalizeOptions {
   /** @default 1024 */
   maxLongSide?: number;
+  /**
+   * Size of the upload itself (after orientation), when the input is the bounded clean copy: the
+   * "before" of the token report is what the original would have cost.
+   * @default the input's own size
+   */
+  sourceSize?: { readonly width: number; readonly height: number };
   /** @default 'high' (the dearer estimate, as `auto` is billed) */
   detail?: ImageDetail;
   /** Model whose image-token rates decide the dimensions. @default 'gpt-4o' */
@@ -56,7 +66,7 @@ export type NormalizeOutcome =
     }
   | { ok: false; rejection: Rejection };
 
-export const DEFAULT_MAX_LONG_SIDE = 1024;
+export const DEFAULT_MAX_LONG_SIDE = MODEL_IMAGE_MAX_SIDE;
 const DEFAULT_FFMPEG_TIMEOUT_MS = 120_000;
 const JPEG_QUALITIES = [85, 70, 55, 40] as const;
 /** Below this long side a photo stops being worth sending; the cap must be absurdly small to get here. */
@@ -124,7 +134,13 @@ async function normalizeImage(
   }
   if (width <= 0 || height <= 0)
     return { ok: false, rejection: reject('CORRUPT', 'the image declares no size') };
-  const plan = planImage(width, height, options);
+  const fitted = planImage(width, height, options);
+  const plan = options.sourceSize
+    ? {
+        ...fitted,
+        tokensBefore: planImage(options.sourceSize.width, options.sourceSize.height, options).tokensBefore,
+      }
+    : fitted;
   try {
     return await encodeWithinCap(
       input,

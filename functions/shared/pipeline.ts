@@ -40,6 +40,9 @@ export interface MediaSection {
   readonly declaredType?: string;
   readonly sanitizedKey: string;
   readonly removed: readonly string[];
+  /** Images: the upload's size as displayed (the clean copy may be smaller; see CLEAN_COPY_MAX_SIDE). */
+  readonly sourceWidth?: number;
+  readonly sourceHeight?: number;
 }
 
 export interface ProcessedSection {

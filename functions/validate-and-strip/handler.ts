@@ -35,6 +35,9 @@ export const handler = pipelineStep('ValidateAndStrip', async (state) => {
       declaredType,
       sanitizedKey,
       removed: outcome.removed,
+      ...(outcome.sourceWidth && outcome.sourceHeight
+        ? { sourceWidth: outcome.sourceWidth, sourceHeight: outcome.sourceHeight }
+        : {}),
     },
   };
 });

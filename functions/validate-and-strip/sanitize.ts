@@ -41,8 +41,12 @@ export type SanitizeOutcome =
       outputType: string;
       bytes: Buffer;
       removed: string[];
+      /** Of the clean copy (images: at most CLEAN_COPY_MAX_SIDE on the longest side). */
       width?: number;
       height?: number;
+      /** Of the upload as displayed (after EXIF orientation), before the copy was bounded. */
+      sourceWidth?: number;
+      sourceHeight?: number;
       durationSec?: number;
     }
   | { ok: false; rejection: Rejection; inputType?: string };
@@ -88,6 +92,8 @@ async function stripImage(
       removed: inspected.inspection.removed,
       width: clean.width,
       height: clean.height,
+      sourceWidth: inspected.inspection.width,
+      sourceHeight: inspected.inspection.height,
     };
   } catch {
     // The header was sound, so a decode failure is in the pixel data: truncation, bad checksums, garbage.

@@ -147,13 +147,16 @@ export function untrustedImagePipeline(input: Buffer, limits: MediaLimits): Shar
   return sharp(input, untrustedSharpOptions(limits)).autoOrient().toColourspace('srgb');
 }
 
+/** Longest side of what the model is sent (Preprocess's bound for `high` detail). */
+export const MODEL_IMAGE_MAX_SIDE = 1024;
+
 /**
- * Longest side of the clean copy. GPT-4o first scales every image to fit 2048×2048, so no model input
- * can use more; bounding the copy here lets sharp shrink large JPEGs while decoding and keeps the
- * strip step from encoding (and Preprocess from decoding again) pixels nobody will see. Image tokens
- * are the same for the bounded copy as for the original.
+ * Longest side of the clean copy: what Preprocess may keep at most. Nothing downstream can use more (the
+ * model gets ≤ 1024 px; DLP reads the model-ready file), and bounding the copy here lets sharp shrink a
+ * large JPEG while decoding it, so the strip step does not decode, and Preprocess does not decode again,
+ * pixels nobody will see. The original's size travels in the document for the token report.
  */
-export const CLEAN_COPY_MAX_SIDE = 2048;
+export const CLEAN_COPY_MAX_SIDE = MODEL_IMAGE_MAX_SIDE;
 
 /**
  * The clean copy, at most `CLEAN_COPY_MAX_SIDE` on its longest side (never enlarged). Lossy sources stay

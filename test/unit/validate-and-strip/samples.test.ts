@@ -36,7 +36,15 @@ describe('committed samples (made by scripts/make-samples.ts)', () => {
       );
       if (!outcome.ok) throw new Error(`rejected: ${outcome.rejection.reason}`);
       expect(outcome.removed).toEqual(expect.arrayContaining([...removed]));
-      if (size) expect([outcome.width, outcome.height]).toEqual(size);
+      if (size) {
+        // The upload's displayed size, and a clean copy bounded to 1024 px with the same orientation.
+        expect([outcome.sourceWidth, outcome.sourceHeight]).toEqual(size);
+        const [width, height] = size;
+        expect(Math.max(outcome.width ?? 0, outcome.height ?? 0)).toBe(
+          Math.min(1024, Math.max(width, height)),
+        );
+        expect((outcome.width ?? 0) > (outcome.height ?? 0)).toBe(width > height);
+      }
       expect(metadataLeaks(outcome.bytes, EXTENSION_FOR_MIME[outcome.outputType] ?? 'bin')).toEqual([]);
     },
   );

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { normalizeMedia } from '../../../functions/preprocess/normalize.js';
 import { imageTokens } from '../../../functions/shared/image-tokens.js';
 import { validateAndStrip } from '../../../functions/validate-and-strip/sanitize.js';
 import {
@@ -183,7 +184,7 @@ describe('validateAndStrip on images', () => {
     expect(leaksOf(outcome)).toEqual([]);
   });
 
-  it('bounds the clean copy to the 2048 px the model can use, at the same image-token cost as the original', async () => {
+  it('bounds the clean copy to the 1024 px the model is sent, and reports the size of the upload itself', async () => {
     // Prepare: a 12 MP photo-sized JPEG
     const photo = await sharp({ create: { width: 4000, height: 3000, channels: 3, background: '#5a8' } })
       .jpeg()
@@ -194,10 +195,30 @@ describe('validateAndStrip on images', () => {
     const copy = await sharp(outcome.bytes).metadata();
 
     // Assess
-    expect([copy.width, copy.height]).toEqual([2048, 1536]);
-    const tokens = (width: number, height: number) =>
-      imageTokens({ width, height, detail: 'high', model: 'gpt-4o' });
-    expect(tokens(copy.width ?? 0, copy.height ?? 0)).toBe(tokens(4000, 3000));
+    expect([copy.width, copy.height]).toEqual([1024, 768]);
+    expect([outcome.sourceWidth, outcome.sourceHeight]).toEqual([4000, 3000]);
+  });
+
+  it('reports image tokens before normalisation from the upload, not from the bounded copy', async () => {
+    // Prepare: a panorama whose bounded copy (1024×256) would cost fewer tiles than the upload itself
+    const panorama = await sharp({ create: { width: 4000, height: 1000, channels: 3, background: '#58a' } })
+      .jpeg()
+      .toBuffer();
+    const clean = await accepted(panorama, 'image/jpeg');
+
+    // Act
+    const normalized = await normalizeMedia(clean.bytes, 'image', clean.outputType, {
+      sourceSize: { width: clean.sourceWidth ?? 0, height: clean.sourceHeight ?? 0 },
+    });
+
+    // Assess
+    if (!normalized.ok) throw new Error(normalized.rejection.reason);
+    expect(normalized.imageTokens?.before).toBe(
+      imageTokens({ width: 4000, height: 1000, detail: 'high', model: 'gpt-4o' }),
+    );
+    expect(normalized.imageTokens?.before).toBeGreaterThan(
+      imageTokens({ width: 1024, height: 256, detail: 'high', model: 'gpt-4o' }),
+    );
   });
 
   it('never enlarges a small image', async () => {
