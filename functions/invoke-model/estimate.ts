@@ -4,6 +4,7 @@
  * at run time (`detail: 'auto'`, unknown image size) it assumes the dearer case.
  */
 import { encode } from 'gpt-tokenizer/model/gpt-4o';
+import { estimateMicroUsd } from '../record-cost/prices.js';
 import { imageTokens } from '../shared/image-tokens.js';
 import type { ImageDetail } from '../shared/ports.js';
 
@@ -34,4 +35,14 @@ export function estimateTokens(args: {
     audioTokens: args.audioSeconds === undefined ? 0 : Math.ceil(args.audioSeconds * AUDIO_TOKENS_PER_SECOND),
     maxOutputTokens: args.maxOutputTokens,
   };
+}
+
+/** What an estimate costs on a model, in micro-USD: input (text + image) and audio tokens, plus the output bound. */
+export function priceOfEstimate(model: string, estimate: TokenEstimate): number {
+  return estimateMicroUsd({
+    model,
+    inputTokens: estimate.textTokens + estimate.imageTokens,
+    audioInputTokens: estimate.audioTokens,
+    outputTokens: estimate.maxOutputTokens,
+  });
 }

@@ -4,7 +4,6 @@
  * prices from the cost step's table, and breaker transitions turned into an event and a log line.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { estimateMicroUsd } from '../record-cost/prices.js';
 import { createDynamoDbBreakerStore } from '../shared/adapters/dynamodb-breaker-store.js';
 import { createDynamoDbResultCache } from '../shared/adapters/dynamodb-result-cache.js';
 import { createOpenAiModelClient } from '../shared/adapters/openai-model-client.js';
@@ -16,7 +15,7 @@ import {
   DEFAULT_BREAKER_POLICY,
   SharedCircuitBreaker,
 } from './breaker.js';
-import type { TokenEstimate } from './estimate.js';
+import { priceOfEstimate } from './estimate.js';
 import type { InvokeDeps, RetryPolicy } from './invoke.js';
 import { DEFAULT_RETRY_POLICY } from './retry-policy.js';
 import type { RouteDefinition } from './routes.js';
@@ -40,16 +39,6 @@ export interface InvokeWiringOptions {
   /** Extra hook for transitions (e.g. a Powertools metric). */
   readonly onBreakerTransition?: (transition: BreakerTransition) => void;
   readonly log?: (message: string, fields: Record<string, unknown>) => void;
-}
-
-/** The cost step's estimate price: input (text + image) and audio tokens, plus the output bound. */
-export function priceOfEstimate(model: string, estimate: TokenEstimate): number {
-  return estimateMicroUsd({
-    model,
-    inputTokens: estimate.textTokens + estimate.imageTokens,
-    audioInputTokens: estimate.audioTokens,
-    outputTokens: estimate.maxOutputTokens,
-  });
 }
 
 /** A policy override naming a field the policy does not have is a typo that would silently do nothing. */

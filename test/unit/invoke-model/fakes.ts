@@ -16,7 +16,16 @@ import {
 
 export type Step =
   | { ok: string; usage?: Partial<ModelCallResult['usage']> }
-  | { fail: ModelErrorKind; status?: number; retryAfterMs?: number };
+  | { fail: ModelErrorKind; status?: number; retryAfterMs?: number; billed?: boolean };
+
+/** What every scripted answer (and billed refusal) reports as usage. */
+export const SCRIPTED_USAGE = {
+  promptTokens: 10,
+  cachedPromptTokens: 0,
+  audioPromptTokens: 0,
+  completionTokens: 5,
+  audioCompletionTokens: 0,
+} as const;
 
 export interface ScriptedModel {
   clientFor: (route: RouteDefinition) => ModelClient;
@@ -40,20 +49,14 @@ export function scriptedModel(scripts: Record<string, Step[]>): ScriptedModel {
             requestId,
             ...(step.status !== undefined ? { status: step.status } : {}),
             ...(step.retryAfterMs !== undefined ? { retryAfterMs: step.retryAfterMs } : {}),
+            ...(step.billed ? { billed: { model: request.model, usage: SCRIPTED_USAGE } } : {}),
           });
         }
         return {
           text: step.ok,
           model: request.model,
           requestId,
-          usage: {
-            promptTokens: 10,
-            cachedPromptTokens: 0,
-            audioPromptTokens: 0,
-            completionTokens: 5,
-            audioCompletionTokens: 0,
-            ...step.usage,
-          },
+          usage: { ...SCRIPTED_USAGE, ...step.usage },
         };
       },
     }),

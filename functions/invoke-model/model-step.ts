@@ -1,0 +1,146 @@
+/**
+ * The InvokeModel step on one pipeline document: read the (possibly redacted) media and the prompt,
+ * reserve budget before the first billed call, call the model through `invokeModel`, store the answer
+ * and fill in the document's `model` section. A rejection or an outage gives the reservation back; a
+ * rejection after a billed call keeps it, so RecordCost charges what was billed and settles it.
+ */
+import type { BudgetGuard } from '../record-cost/budget.js';
+import type { ModelSection, PipelineState } from '../shared/pipeline.js';
+import type { BlobStore, ModelMedia } from '../shared/ports.js';
+import { reject } from '../shared/reasons.js';
+import { objectKeys, rejected } from '../shared/step.js';
+import { priceOfEstimate } from './estimate.js';
+import { type InvokeDeps, invokeModel, type TranscriptionStep, ZERO_USAGE } from './invoke.js';
+import { findTask } from './tasks.js';
+
+export interface ModelStepDeps {
+  readonly blobs: BlobStore;
+  readonly buckets: { readonly processed: string; readonly results: string };
+  readonly budget: Pick<BudgetGuard, 'reserve' | 'release'>;
+  readonly invoke: InvokeDeps;
+  /** Told when a tenant's cap refuses an item (the `BudgetExceeded` metric, by tier). */
+  readonly onBudgetExceeded?: (tier: string) => void;
+}
+
+export async function runModelStep(
+  deps: ModelStepDeps,
+  state: PipelineState,
+  limits: { readonly deadlineMs: number; readonly attemptTimeoutMs: number },
+): Promise<PipelineState> {
+  if (!state.media || !state.processed || !state.dlp)
+    throw new Error('InvokeModel needs the DlpCheck section');
+  const task = state.task ? findTask(state.task) : undefined;
+  if (!task) return rejected(state, reject('UNKNOWN_TASK', 'the task is not in the catalogue'));
+
+  const [media, prompt] = await Promise.all([
+    deps.blobs.get(deps.buckets.processed, state.dlp.modelInputKey),
+    deps.blobs.get(deps.buckets.processed, state.dlp.promptKey),
+  ]);
+  const modelMedia: ModelMedia =
+    state.media.kind === 'image'
+      ? { kind: 'image', mime: state.processed.mime, bytes: media.body, detail: task.detail }
+      : { kind: 'audio', format: state.processed.mime === 'audio/mpeg' ? 'mp3' : 'wav', bytes: media.body };
+
+  // One reservation per execution: a retried or parked attempt takes the same one again.
+  const reservationId = `${state.executionId}#InvokeModel`;
+  let reservedMicroUsd: number | undefined;
+  const reserveBudget: InvokeDeps['reserveBudget'] = async (amount) => {
+    const held = await deps.budget.reserve(state.tenant, amount, reservationId);
+    if (!held.ok) {
+      deps.onBudgetExceeded?.(held.tier);
+      return held;
+    }
+    reservedMicroUsd = amount;
+    return { ok: true };
+  };
+  const giveBack = async () => {
+    if (reservedMicroUsd !== undefined) await deps.budget.release(reservationId);
+  };
+
+  const outcome = await invokeModel(
+    { ...deps.invoke, reserveBudget, ...limits },
+    {
+      tenant: state.tenant,
+      task,
+      promptText: prompt.body.toString('utf8'),
+      media: modelMedia,
+      mediaInfo: {
+        width: state.processed.width,
+        height: state.processed.height,
+        durationSec: state.processed.durationSec,
+      },
+      mediaSha256: state.processed.sha256,
+    },
+  ).catch(async (error: unknown) => {
+    await giveBack();
+    throw error;
+  });
+  const reservation =
+    reservedMicroUsd !== undefined
+      ? { reservation: { id: reservationId, amountMicroUsd: reservedMicroUsd } }
+      : {};
+  const common = { taskId: task.id, taskVersion: task.version, ...reservation };
+
+  if (!outcome.ok) {
+    if (!outcome.billed && !outcome.transcription) {
+      await giveBack();
+      return rejected(state, outcome.rejection);
+    }
+    const billed = outcome.billed;
+    return rejected(state, outcome.rejection, {
+      model: {
+        ...common,
+        route: billed?.route ?? outcome.transcription?.route ?? '',
+        model: billed?.model ?? outcome.transcription?.model ?? '',
+        modelCallBilled: billed !== undefined,
+        requestIds: outcome.requestIds,
+        cached: false,
+        attempts: outcome.requestIds.length,
+        usage: billed?.usage ?? ZERO_USAGE,
+        estimateMicroUsd: billed ? priceOfEstimate(billed.model, billed.estimate) : 0,
+        ...transcriptionSection(outcome.transcription),
+      },
+    });
+  }
+
+  const resultKey = objectKeys.result(state);
+  const answer = {
+    executionId: state.executionId,
+    task: task.id,
+    taskVersion: task.version,
+    model: outcome.model,
+    answer: outcome.text,
+  };
+  await deps.blobs.put(deps.buckets.results, resultKey, Buffer.from(JSON.stringify(answer)), {
+    contentType: 'application/json',
+  });
+  return {
+    ...state,
+    model: {
+      ...common,
+      route: outcome.route,
+      model: outcome.model,
+      requestIds: outcome.requestIds,
+      resultKey,
+      cached: outcome.cached,
+      attempts: outcome.attempts,
+      usage: outcome.usage,
+      estimateMicroUsd: priceOfEstimate(outcome.model, outcome.estimate),
+      ...(outcome.skipped ? { skipped: outcome.skipped } : {}),
+      ...transcriptionSection(outcome.transcription),
+    },
+  };
+}
+
+function transcriptionSection(stt: TranscriptionStep | undefined): Pick<ModelSection, 'transcription'> {
+  if (!stt) return {};
+  return {
+    transcription: {
+      route: stt.route,
+      model: stt.model,
+      requestIds: stt.requestIds,
+      usage: stt.usage,
+      estimateMicroUsd: priceOfEstimate(stt.model, stt.estimate),
+    },
+  };
+}

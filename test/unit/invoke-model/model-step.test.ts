@@ -1,0 +1,159 @@
+import { describe, expect, it } from 'vitest';
+import { runModelStep } from '../../../functions/invoke-model/model-step.js';
+import type { ReserveResult } from '../../../functions/record-cost/budget.js';
+import type { PipelineState } from '../../../functions/shared/pipeline.js';
+import type { BlobStore, StoredObject } from '../../../functions/shared/ports.js';
+import { ModelUnavailableError } from '../../../functions/shared/reasons.js';
+import { type Step, scriptedModel } from './fakes.js';
+
+function memoryBlobs(): BlobStore & { objects: Map<string, StoredObject> } {
+  const objects = new Map<string, StoredObject>();
+  const at = (bucket: string, key: string) => `${bucket}/${key}`;
+  return {
+    objects,
+    async get(bucket, key) {
+      const found = objects.get(at(bucket, key));
+      if (!found) throw new Error(`no object ${bucket}/${key}`);
+      return found;
+    },
+    async head(bucket, key) {
+      const { body: _body, ...rest } = await this.get(bucket, key);
+      return rest;
+    },
+    async put(bucket, key, body, options) {
+      objects.set(at(bucket, key), {
+        body,
+        contentType: options?.contentType,
+        metadata: options?.metadata ?? {},
+      });
+    },
+    async copy() {},
+  };
+}
+
+function budget(refuse = false) {
+  const calls: string[] = [];
+  return {
+    calls,
+    async reserve(_tenant: string, amount: number, id: string): Promise<ReserveResult> {
+      calls.push(`reserve ${id} ${amount > 0 ? '>0' : '0'}`);
+      if (refuse) {
+        return {
+          ok: false,
+          period: 'day',
+          capMicroUsd: 1,
+          tier: 'trial',
+          rejection: { reason: 'BUDGET_EXCEEDED', message: 'spent' },
+        };
+      }
+      return { ok: true, reservationId: id, duplicate: false };
+    },
+    async release(id: string) {
+      calls.push(`release ${id}`);
+      return { released: true };
+    },
+  };
+}
+
+async function setup(script: Step[], options: { refuse?: boolean } = {}) {
+  const blobs = memoryBlobs();
+  await blobs.put('processed', 'processed/acme/mg-1', Buffer.from('jpeg bytes'), {
+    contentType: 'image/jpeg',
+  });
+  await blobs.put('processed', 'prompts/acme/mg-1.txt', Buffer.from('What is it?'));
+  const model = scriptedModel({ 'gpt-4o-primary': script });
+  const held = budget(options.refuse);
+  const tiers: string[] = [];
+  const state: PipelineState = {
+    executionId: 'mg-1',
+    bucket: 'ingest',
+    key: 'incoming/acme/1',
+    sizeBytes: 10,
+    tenant: 'acme',
+    objectKeyHash: 'h',
+    receivedAt: '2026-12-01T00:00:00.000Z',
+    status: 'in_progress',
+    task: 'extract-fields',
+    steps: [],
+    media: { kind: 'image', inputType: 'image/jpeg', sanitizedKey: 's', removed: [] },
+    processed: {
+      key: 'processed/acme/mg-1',
+      mime: 'image/jpeg',
+      sha256: 'a'.repeat(64),
+      bytes: 10,
+      width: 1024,
+      height: 768,
+    },
+    dlp: {
+      detector: 'local',
+      decision: 'allow',
+      findings: [],
+      modelInputKey: 'processed/acme/mg-1',
+      promptKey: 'prompts/acme/mg-1.txt',
+      policyVersion: 'default@1',
+    },
+  };
+  const deps = {
+    blobs,
+    buckets: { processed: 'processed', results: 'results' },
+    budget: held,
+    onBudgetExceeded: (tier: string) => tiers.push(tier),
+    invoke: {
+      clientFor: model.clientFor,
+      priceOf: () => 1_000,
+      retry: { maxAttempts: 1 },
+      routeAvailable: (route: { endpoint: string }) => route.endpoint === 'primary',
+    },
+  };
+  const limits = { deadlineMs: Number.MAX_SAFE_INTEGER, attemptTimeoutMs: 0 };
+  return { run: () => runModelStep(deps, state, limits), model, held, tiers, blobs };
+}
+
+const schemaAnswer = JSON.stringify({ documentType: 'claim form', fields: [] });
+
+describe('the InvokeModel step', () => {
+  it('ends budget_exceeded with no model call when the cap refuses, and says which tier', async () => {
+    const { run, model, tiers } = await setup([{ ok: schemaAnswer }], { refuse: true });
+    const next = await run();
+    expect(next).toMatchObject({ status: 'budget_exceeded', reason: 'BUDGET_EXCEEDED' });
+    expect(model.calls).toHaveLength(0);
+    expect(tiers).toEqual(['trial']);
+  });
+
+  it('gives the reservation back when the model is unavailable, and lets the item park', async () => {
+    const { run, held } = await setup([{ fail: 'retryable', status: 503 }]);
+    await expect(run()).rejects.toBeInstanceOf(ModelUnavailableError);
+    expect(held.calls).toEqual(['reserve mg-1#InvokeModel >0', 'release mg-1#InvokeModel']);
+  });
+
+  it('gives the reservation back for a rejection nobody billed (400)', async () => {
+    const { run, held } = await setup([{ fail: 'invalid', status: 400 }]);
+    const next = await run();
+    expect(next).toMatchObject({ status: 'rejected', reason: 'MODEL_REQUEST_INVALID' });
+    expect(next.model).toBeUndefined();
+    expect(held.calls.at(-1)).toBe('release mg-1#InvokeModel');
+  });
+
+  it('keeps the reservation and reports the usage of a refusal OpenAI billed, for RecordCost to charge', async () => {
+    const { run, held } = await setup([{ fail: 'refused', billed: true }]);
+    const next = await run();
+    expect(next).toMatchObject({
+      status: 'rejected',
+      reason: 'MODEL_REFUSED',
+      model: { modelCallBilled: true, usage: { promptTokens: 10 }, reservation: { id: 'mg-1#InvokeModel' } },
+    });
+    expect(held.calls.some((c) => c.startsWith('release'))).toBe(false);
+  });
+
+  it('stores the answer and fills in the model section', async () => {
+    const { run, blobs } = await setup([{ ok: schemaAnswer }]);
+    const next = await run();
+    expect(next.status).toBe('in_progress');
+    expect(next.model).toMatchObject({
+      route: 'gpt-4o-primary',
+      cached: false,
+      resultKey: 'results/acme/mg-1.json',
+    });
+    expect(blobs.objects.has('results/results/acme/mg-1.json')).toBe(true);
+  });
+});
