@@ -1,8 +1,8 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { priceOfEstimate } from '../../functions/invoke-model/estimate.js';
 import { type InvokeDeps, type InvokeInput, invokeModel } from '../../functions/invoke-model/invoke.js';
 import { findTask, type TaskDefinition } from '../../functions/invoke-model/tasks.js';
-import { priceOfEstimate } from '../../functions/invoke-model/estimate.js';
 import { createOpenAiModelClient } from '../../functions/shared/adapters/openai-model-client.js';
 import { ModelUnavailableError, PermanentStepError } from '../../functions/shared/reasons.js';
 import { type RunningSimulator, startOpenAiSimulator } from '../../infra/local/openai-simulator/server.js';
