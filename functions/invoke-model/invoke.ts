@@ -278,8 +278,11 @@ async function runChain(
         });
         switch (error.kind) {
           case 'quota':
+            // The endpoint answered: not an outage, so the breaker (and a half-open probe's lease) sees success.
+            await deps.breaker?.record(route.name, admission, true);
             throw new PermanentStepError('MODEL_QUOTA_EXHAUSTED', `${route.name}: ${error.message}`);
           case 'auth':
+            await deps.breaker?.record(route.name, admission, true);
             // 401: the key is wrong; 403: the key may not use this model or region. Both need an operator.
             throw new PermanentStepError(
               error.details.status === 403 ? 'MODEL_FORBIDDEN' : 'MODEL_AUTH_FAILED',

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { RouteBreaker } from '../../../functions/invoke-model/breaker.js';
+import { type RouteBreaker, SharedCircuitBreaker } from '../../../functions/invoke-model/breaker.js';
 import { type InvokeInput, invokeModel } from '../../../functions/invoke-model/invoke.js';
 import { findTask, type TaskDefinition } from '../../../functions/invoke-model/tasks.js';
 import { estimateMicroUsd } from '../../../functions/record-cost/prices.js';
 import { ModelUnavailableError, PermanentStepError } from '../../../functions/shared/reasons.js';
-import { memoryCache, recordingSleep, scriptedModel } from './fakes.js';
+import { memoryBreakerStore, memoryCache, recordingSleep, scriptedModel } from './fakes.js';
 
 function task(id: string): TaskDefinition {
   const found = findTask(id);
@@ -142,6 +142,28 @@ describe('invokeModel', () => {
     await expect(outcome).rejects.toMatchObject({ code: 'MODEL_QUOTA_EXHAUSTED' });
     expect(model.calls).toHaveLength(1);
     expect(sleeps).toEqual([]);
+  });
+
+  it('settles a half-open probe that meets a quota error, so the route is not held for the lease', async () => {
+    // Prepare: the route's breaker is open and its cool-down is over, so the next call is the probe
+    const store = memoryBreakerStore();
+    let now = Date.parse('2026-01-01T00:00:00Z');
+    const breaker = new SharedCircuitBreaker(store, {
+      policy: { failureThreshold: 1, coolDownMs: 1_000, probeLeaseMs: 60_000, stateCacheMs: 0 },
+      now: () => now,
+    });
+    await breaker.record('gpt-4o-primary', await breaker.admit('gpt-4o-primary'), false);
+    now += 1_001;
+    const model = scriptedModel({ 'gpt-4o-primary': [{ fail: 'quota', status: 429 }] });
+
+    // Act
+    await expect(
+      invokeModel({ clientFor: model.clientFor, breaker }, input({ task: gpt4oOnly() })),
+    ).rejects.toMatchObject({ code: 'MODEL_QUOTA_EXHAUSTED' });
+
+    // Assess: the breaker closed at once instead of waiting out the 60 s probe lease
+    expect(store.records.get('gpt-4o-primary')?.state).toBe('closed');
+    expect(await breaker.admit('gpt-4o-primary')).toMatchObject({ allowed: true });
   });
 
   it('does not retry an auth failure: MODEL_AUTH_FAILED', async () => {
