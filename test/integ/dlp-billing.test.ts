@@ -12,37 +12,11 @@ import { createDynamoBudgetStore } from '../../functions/shared/adapters/dynamod
 import { createDynamoLedger } from '../../functions/shared/adapters/dynamodb-ledger.js';
 import { createTextractOcr } from '../../functions/shared/adapters/textract-ocr.js';
 import type { PipelineState } from '../../functions/shared/pipeline.js';
-import type { BlobStore, StoredObject } from '../../functions/shared/ports.js';
 import { ensureLedgerTable, type LocalDynamo, startLocalDynamo } from '../../infra/local/dynamodb.js';
+import { memoryBlobs } from '../fixtures/memory-blobs.js';
 
 const comprehend = mockClient(ComprehendClient);
 const textract = mockClient(TextractClient);
-
-/** A BlobStore in memory: the ledger is what this test is about, not S3. */
-function memoryBlobs(): BlobStore & { objects: Map<string, StoredObject> } {
-  const objects = new Map<string, StoredObject>();
-  const at = (bucket: string, key: string) => {
-    const object = objects.get(`${bucket}/${key}`);
-    if (!object) throw new Error(`no object ${bucket}/${key}`);
-    return object;
-  };
-  return {
-    objects,
-    get: async (bucket, key) => at(bucket, key),
-    head: async (bucket, key) => {
-      const { body: _body, ...head } = at(bucket, key);
-      return head;
-    },
-    put: async (bucket, key, body, options) => {
-      objects.set(`${bucket}/${key}`, {
-        body,
-        contentType: options?.contentType,
-        metadata: options?.metadata ?? {},
-      });
-    },
-    copy: async () => {},
-  };
-}
 
 describe('DlpCheck charges its AWS calls to the ledger once', () => {
   let local: LocalDynamo;

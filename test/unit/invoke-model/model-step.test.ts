@@ -2,34 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { runModelStep } from '../../../functions/invoke-model/model-step.js';
 import type { ReserveResult } from '../../../functions/record-cost/budget.js';
 import type { PipelineState } from '../../../functions/shared/pipeline.js';
-import type { BlobStore, StoredObject } from '../../../functions/shared/ports.js';
 import { ModelUnavailableError } from '../../../functions/shared/reasons.js';
+import { memoryBlobs } from '../../fixtures/memory-blobs.js';
 import { type Step, scriptedModel } from './fakes.js';
-
-function memoryBlobs(): BlobStore & { objects: Map<string, StoredObject> } {
-  const objects = new Map<string, StoredObject>();
-  const at = (bucket: string, key: string) => `${bucket}/${key}`;
-  return {
-    objects,
-    async get(bucket, key) {
-      const found = objects.get(at(bucket, key));
-      if (!found) throw new Error(`no object ${bucket}/${key}`);
-      return found;
-    },
-    async head(bucket, key) {
-      const { body: _body, ...rest } = await this.get(bucket, key);
-      return rest;
-    },
-    async put(bucket, key, body, options) {
-      objects.set(at(bucket, key), {
-        body,
-        contentType: options?.contentType,
-        metadata: options?.metadata ?? {},
-      });
-    },
-    async copy() {},
-  };
-}
 
 function budget(refuse = false) {
   const calls: string[] = [];
