@@ -50,6 +50,17 @@ function scratchPath(name: string): string {
   return join(scratchDir(), `${process.pid}-${Math.random().toString(36).slice(2)}-${name}`);
 }
 
+/** Runs ffmpeg with `args` writing to a scratch file of type `ext`, and returns that file's bytes. */
+function ffmpegOutput(ext: string, args: readonly string[]): Buffer {
+  const path = scratchPath(`out.${ext}`);
+  try {
+    ffmpeg([...args, path]);
+    return readFileSync(path);
+  } finally {
+    rmSync(path, { force: true });
+  }
+}
+
 /** The identifying tags a phone or camera writes; every one of them must be gone after stripping. */
 export const CAMERA_TAGS = [
   '-GPSLatitude=51.5007',
@@ -143,13 +154,8 @@ export async function webpWithMetadata(): Promise<Buffer> {
 
 /** A 3-frame animated GIF with a comment extension; only the first frame may come out. */
 export function animatedGif(frames = 3): Buffer {
-  const path = scratchPath('anim.gif');
-  try {
-    ffmpeg(['-f', 'lavfi', '-i', `testsrc=size=96x64:rate=${frames}`, '-t', '1', path]);
-    return withExiftool(readFileSync(path), 'gif', ['-Comment=Jane Example was here']);
-  } finally {
-    rmSync(path, { force: true });
-  }
+  const gif = ffmpegOutput('gif', ['-f', 'lavfi', '-i', `testsrc=size=96x64:rate=${frames}`, '-t', '1']);
+  return withExiftool(gif, 'gif', ['-Comment=Jane Example was here']);
 }
 
 export async function tiffWithGps(): Promise<Buffer> {
@@ -556,23 +562,16 @@ export function adtsAac(): Buffer {
 
 /** A sine tone of the given length and channel count (for duration and channel limits). */
 export function toneWav(seconds: number, channels = 1): Buffer {
-  const path = scratchPath('tone.wav');
-  try {
-    ffmpeg([
-      '-f',
-      'lavfi',
-      '-i',
-      `sine=frequency=440:duration=${seconds}`,
-      '-ac',
-      String(channels),
-      '-ar',
-      '16000',
-      path,
-    ]);
-    return readFileSync(path);
-  } finally {
-    rmSync(path, { force: true });
-  }
+  return ffmpegOutput('wav', [
+    '-f',
+    'lavfi',
+    '-i',
+    `sine=frequency=440:duration=${seconds}`,
+    '-ac',
+    String(channels),
+    '-ar',
+    '16000',
+  ]);
 }
 
 /** A PCM WAV built field by field, so its header can say what a recorder never would. */
@@ -625,30 +624,23 @@ export function wavCarryingPlaylists(urls: readonly string[]): Buffer {
 
 /** An MP4 with a real video track: not a voice note. */
 export function videoMp4(): Buffer {
-  const path = scratchPath('video.mp4');
-  try {
-    ffmpeg([
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc=size=64x48:rate=5',
-      '-f',
-      'lavfi',
-      '-i',
-      'sine=duration=1',
-      '-t',
-      '1',
-      '-c:v',
-      'mpeg4',
-      '-c:a',
-      'aac',
-      '-shortest',
-      path,
-    ]);
-    return readFileSync(path);
-  } finally {
-    rmSync(path, { force: true });
-  }
+  return ffmpegOutput('mp4', [
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc=size=64x48:rate=5',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=duration=1',
+    '-t',
+    '1',
+    '-c:v',
+    'mpeg4',
+    '-c:a',
+    'aac',
+    '-shortest',
+  ]);
 }
 
 /** A FLAC whose frames after the first kilobyte are overwritten with noise. */

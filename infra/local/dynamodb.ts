@@ -41,6 +41,7 @@ import {
   CreateTableCommand,
   DescribeTableCommand,
   DynamoDBClient,
+  type KeySchemaElement,
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
 
@@ -764,6 +765,12 @@ export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promis
   };
 }
 
+/** Both tables are keyed `pk` (partition) + `sk` (sort), as in infra/constructs/pipeline-tables.ts. */
+const PK_SK_KEY_SCHEMA: KeySchemaElement[] = [
+  { AttributeName: 'pk', KeyType: 'HASH' },
+  { AttributeName: 'sk', KeyType: 'RANGE' },
+];
+
 /**
  * Creates a runtime-state table locally as the CDK stack does (pk/sk, on-demand): breakers, cache,
  * budgets. Fails if it exists, so each test or bench run starts from an empty table.
@@ -777,10 +784,7 @@ export async function createStateTable(client: DynamoDBClient, tableName: string
         { AttributeName: 'pk', AttributeType: 'S' },
         { AttributeName: 'sk', AttributeType: 'S' },
       ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
+      KeySchema: PK_SK_KEY_SCHEMA,
     }),
   );
   await waitForTableActive(client, tableName);
@@ -802,10 +806,7 @@ export async function ensureLedgerTable(client: DynamoDBClient, tableName: strin
           { AttributeName: 'gsi1pk', AttributeType: 'S' },
           { AttributeName: 'gsi1sk', AttributeType: 'S' },
         ],
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
+        KeySchema: PK_SK_KEY_SCHEMA,
         GlobalSecondaryIndexes: [
           {
             IndexName: 'byPeriod',
