@@ -13,7 +13,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
-import type { PipelineState } from '../functions/shared/pipeline.js';
+import type { PipelineState } from '../functions/pipeline/document.js';
 import { type LocalStack, startLocalStack } from '../infra/local/stack.js';
 import { benchPlan } from './e2e-model-step.js';
 import { argValue, type LatencySummary, pool, summarize, table } from './e2e-stats.js';

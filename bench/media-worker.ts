@@ -12,9 +12,9 @@
  */
 import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
-import { normalizeMedia } from '../functions/preprocess/normalize.js';
-import { sanitizeAndNormalize } from '../functions/preprocess/one-pass.js';
-import { validateAndStrip } from '../functions/validate-and-strip/sanitize.js';
+import { normalizeMedia } from '../functions/media/normalize.js';
+import { sanitizeAndNormalize } from '../functions/media/one-pass.js';
+import { validateAndStrip } from '../functions/media/sanitize.js';
 
 const [op, file] = process.argv.slice(2);
 if (!op || !file) throw new Error('usage: media-worker mediagate|two-step|sharp FILE');

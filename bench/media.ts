@@ -17,7 +17,7 @@ import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import sharp from 'sharp';
-import { ffmpegPath } from '../functions/shared/media/ffmpeg.js';
+import { ffmpegPath } from '../functions/media/ffmpeg.js';
 import { photoLikeImage, plainJpeg, speechWav } from '../scripts/make-fixtures.js';
 
 const ROOT = resolve(import.meta.dirname, '..');

@@ -6,10 +6,10 @@
  * exits 1 when a checksum-backed type falls under 0.95.
  */
 import { resolve } from 'node:path';
-import { runDlpCheck } from '../functions/dlp-check/scan.js';
-import { createLocalPiiDetector } from '../functions/shared/adapters/local-pii-detector.js';
-import { createTesseractOcr } from '../functions/shared/adapters/tesseract-ocr.js';
-import type { Ocr, PiiDetector, PiiEntityType } from '../functions/shared/ports.js';
+import { createLocalPiiDetector } from '../functions/adapters/local-pii-detector.js';
+import { createTesseractOcr } from '../functions/adapters/tesseract-ocr.js';
+import { runDlpCheck } from '../functions/dlp/scan.js';
+import type { Ocr, PiiDetector, PiiEntityType } from '../functions/ports.js';
 import { CHECKSUM_TYPES, type FormFixture, makeDlpFixtures, type TextFixture } from './make-dlp-fixtures.js';
 
 export const EVAL_MIN_SCORE = 0.5;

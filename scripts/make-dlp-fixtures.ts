@@ -11,7 +11,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
-import type { PiiEntityType } from '../functions/shared/ports.js';
+import type { PiiEntityType } from '../functions/ports.js';
 
 export interface LabelledSpan {
   readonly type: PiiEntityType;

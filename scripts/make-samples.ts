@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { runFfmpeg } from '../functions/shared/media/ffmpeg.js';
+import { runFfmpeg } from '../functions/media/ffmpeg.js';
 import { photoLikeImage, speechWav } from './make-fixtures.js';
 
 export const SAMPLES_DIR = resolve(import.meta.dirname, '..', 'samples');

@@ -10,7 +10,7 @@
 import { writeFile } from 'node:fs/promises';
 import { type DynamoDBClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { ledgerKeys, TOKEN_BUCKETS } from '../../functions/shared/adapters/dynamodb-ledger.js';
+import { ledgerKeys, TOKEN_BUCKETS } from '../../functions/adapters/dynamodb-ledger.js';
 
 export type CostsBy = 'tenant' | 'task' | 'model' | 'day';
 export type CostsFormat = 'table' | 'csv' | 'json';

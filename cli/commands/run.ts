@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { PipelineState } from '../../functions/shared/pipeline.js';
+import type { PipelineState } from '../../functions/pipeline/document.js';
 import { parseLatency, startLocalStack } from '../../infra/local/stack.js';
 
 export interface RunOptions {

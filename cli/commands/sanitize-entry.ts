@@ -4,7 +4,7 @@
  * past the sniff could not reach them. runSanitizeCommand itself stays free of that process-wide switch,
  * so tests and other callers can run it next to code that renders SVG.
  */
-import { restrictSharpLoaders } from '../../functions/shared/media/image.js';
+import { restrictSharpLoaders } from '../../functions/media/image.js';
 import type { SanitizeIo } from './sanitize.js';
 import { runSanitizeCommand } from './sanitize.js';
 

@@ -16,9 +16,9 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
-import type { OnePassOptions } from '../../functions/preprocess/one-pass.js';
-import { sanitizeAndNormalize } from '../../functions/preprocess/one-pass.js';
-import type { ImageDetail } from '../../functions/shared/ports.js';
+import type { OnePassOptions } from '../../functions/media/one-pass.js';
+import { sanitizeAndNormalize } from '../../functions/media/one-pass.js';
+import type { ImageDetail } from '../../functions/ports.js';
 
 export interface SanitizeReport {
   readonly file: string;

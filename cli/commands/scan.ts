@@ -10,14 +10,14 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { policyForTenant, ruleFor } from '../../functions/dlp-check/policy.js';
-import { redactImage } from '../../functions/dlp-check/redact-image.js';
-import { redactText } from '../../functions/dlp-check/redact-text.js';
-import { boxesForSpan, type DlpOutcome, runDlpCheck } from '../../functions/dlp-check/scan.js';
-import { createLocalPiiDetector } from '../../functions/shared/adapters/local-pii-detector.js';
-import { createTesseractOcr, type TesseractOcr } from '../../functions/shared/adapters/tesseract-ocr.js';
-import { looksLikeText, sniffMedia } from '../../functions/shared/media/sniff.js';
-import type { OcrResult, PiiDetector, PiiEntityType, PixelBox } from '../../functions/shared/ports.js';
+import { createLocalPiiDetector } from '../../functions/adapters/local-pii-detector.js';
+import { createTesseractOcr, type TesseractOcr } from '../../functions/adapters/tesseract-ocr.js';
+import { policyForTenant, ruleFor } from '../../functions/dlp/policy.js';
+import { redactImage } from '../../functions/dlp/redact-image.js';
+import { redactText } from '../../functions/dlp/redact-text.js';
+import { boxesForSpan, type DlpOutcome, runDlpCheck } from '../../functions/dlp/scan.js';
+import { looksLikeText, sniffMedia } from '../../functions/media/sniff.js';
+import type { OcrResult, PiiDetector, PiiEntityType, PixelBox } from '../../functions/ports.js';
 
 const USAGE = 'usage: mediagate scan FILE [--text STRING] [--tenant ID] [--json] [--redact --out DIR]';
 

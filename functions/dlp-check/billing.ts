@@ -4,10 +4,10 @@
  * apply per request, so every request is priced on its own and the amounts are added. Ids are
  * `<executionId>#DlpCheck#<service>`: a retried or redriven step finds its items already written.
  */
-import { findTask } from '../invoke-model/tasks.js';
-import { type AwsUnit, billableUnits, PRICE_TABLE_VERSION, priceUnits } from '../record-cost/prices.js';
-import type { DlpSection, PipelineState } from '../shared/pipeline.js';
-import type { BilledRequest, BilledService, Ledger, LedgerEntry, LedgerEntryKind } from '../shared/ports.js';
+import { findTask } from '../model/tasks.js';
+import { type AwsUnit, billableUnits, PRICE_TABLE_VERSION, priceUnits } from '../money/prices.js';
+import type { DlpSection, PipelineState } from '../pipeline/document.js';
+import type { BilledRequest, BilledService, Ledger, LedgerEntry, LedgerEntryKind } from '../ports.js';
 
 /** Price-table unit and ledger kind per service; the service name is the item's `model` (`aws:<service>` its route). */
 const SERVICES: Readonly<Record<BilledService, { readonly unit: AwsUnit; readonly kind: LedgerEntryKind }>> =

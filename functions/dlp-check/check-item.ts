@@ -3,12 +3,13 @@
  * (`scan.ts`), store the redacted copies, and charge the AWS calls to the ledger before the step returns,
  * so a blocked item is charged for its scan as well.
  */
-import type { BudgetGuard } from '../record-cost/budget.js';
-import type { PipelineState } from '../shared/pipeline.js';
-import type { BlobStore, Ledger } from '../shared/ports.js';
-import { objectKeys, rejected } from '../shared/step.js';
+
+import { type DlpDeps, runDlpCheck } from '../dlp/scan.js';
+import type { BudgetGuard } from '../money/budget.js';
+import type { PipelineState } from '../pipeline/document.js';
+import { objectKeys, rejected } from '../pipeline/step.js';
+import type { BlobStore, Ledger } from '../ports.js';
 import { billingSummary, recordDlpBilling } from './billing.js';
-import { type DlpDeps, runDlpCheck } from './scan.js';
 
 export interface CheckItemDeps extends DlpDeps {
   readonly blobs: BlobStore;

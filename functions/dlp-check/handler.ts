@@ -1,16 +1,11 @@
-import { createDynamoBudgetGuard } from '../shared/adapters/dynamodb-budget-store.js';
-import { createDynamoLedger } from '../shared/adapters/dynamodb-ledger.js';
-import { createEventBridgePublisher } from '../shared/adapters/eventbridge-publisher.js';
-import { createS3BlobStore } from '../shared/adapters/s3-blob-store.js';
-import { dynamoClient, eventBridgeClient, s3Client } from '../shared/clients.js';
-import {
-  createOcr,
-  createPiiDetector,
-  createTranscriber,
-  loadConfig,
-  requireSettings,
-} from '../shared/config.js';
-import { pipelineStep } from '../shared/step.js';
+import { createDynamoBudgetGuard } from '../adapters/dynamodb-budget-store.js';
+import { createDynamoLedger } from '../adapters/dynamodb-ledger.js';
+import { createEventBridgePublisher } from '../adapters/eventbridge-publisher.js';
+import { createS3BlobStore } from '../adapters/s3-blob-store.js';
+import { createOcr, createPiiDetector, createTranscriber } from '../config/adapters.js';
+import { dynamoClient, eventBridgeClient, s3Client } from '../config/clients.js';
+import { loadConfig, requireSettings } from '../config/settings.js';
+import { pipelineStep } from '../pipeline/step.js';
 import { checkItem } from './check-item.js';
 
 const config = loadConfig();

@@ -1,12 +1,13 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { createDynamoBudgetGuard } from '../shared/adapters/dynamodb-budget-store.js';
-import { createEventBridgePublisher } from '../shared/adapters/eventbridge-publisher.js';
-import { createS3BlobStore } from '../shared/adapters/s3-blob-store.js';
-import { dynamoClient, eventBridgeClient, s3Client } from '../shared/clients.js';
-import { loadConfig, requireSettings, resolveOpenAiApiKey } from '../shared/config.js';
-import { metrics, pipelineStep, stepLog } from '../shared/step.js';
+import { createDynamoBudgetGuard } from '../adapters/dynamodb-budget-store.js';
+import { createEventBridgePublisher } from '../adapters/eventbridge-publisher.js';
+import { createS3BlobStore } from '../adapters/s3-blob-store.js';
+import { resolveOpenAiApiKey } from '../config/adapters.js';
+import { dynamoClient, eventBridgeClient, s3Client } from '../config/clients.js';
+import { createInvokeDeps } from '../config/model-wiring.js';
+import { loadConfig, requireSettings } from '../config/settings.js';
+import { metrics, pipelineStep, stepLog } from '../pipeline/step.js';
 import { runModelStep } from './model-step.js';
-import { createInvokeDeps } from './wiring.js';
 
 const config = loadConfig();
 requireSettings(config, ['processed', 'results', 'state']);

@@ -4,14 +4,15 @@
  * and fill in the document's `model` section. A rejection or an outage gives the reservation back; a
  * rejection after a billed call keeps it, so RecordCost charges what was billed and settles it.
  */
-import type { BudgetGuard } from '../record-cost/budget.js';
-import type { ModelSection, PipelineState } from '../shared/pipeline.js';
-import type { BlobStore, ModelMedia } from '../shared/ports.js';
-import { reject } from '../shared/reasons.js';
-import { objectKeys, rejected } from '../shared/step.js';
-import { priceOfEstimate } from './estimate.js';
-import { type InvokeDeps, invokeModel, type TranscriptionStep, ZERO_USAGE } from './invoke.js';
-import { findTask } from './tasks.js';
+
+import { priceOfEstimate } from '../model/estimate.js';
+import { type InvokeDeps, invokeModel, type TranscriptionStep, ZERO_USAGE } from '../model/invoke.js';
+import { findTask } from '../model/tasks.js';
+import type { BudgetGuard } from '../money/budget.js';
+import type { ModelSection, PipelineState } from '../pipeline/document.js';
+import { reject } from '../pipeline/reasons.js';
+import { objectKeys, rejected } from '../pipeline/step.js';
+import type { BlobStore, ModelMedia } from '../ports.js';
 
 export interface ModelStepDeps {
   readonly blobs: BlobStore;

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { findRoute } from '../invoke-model/routes.js';
-import { findTask } from '../invoke-model/tasks.js';
-import { createS3BlobStore } from '../shared/adapters/s3-blob-store.js';
-import { s3Client } from '../shared/clients.js';
-import { loadConfig } from '../shared/config.js';
-import { quarantineAndReject } from '../shared/quarantine.js';
-import { objectKeys, pipelineStep } from '../shared/step.js';
-import { normalizeMedia } from './normalize.js';
+import { createS3BlobStore } from '../adapters/s3-blob-store.js';
+import { s3Client } from '../config/clients.js';
+import { loadConfig } from '../config/settings.js';
+import { normalizeMedia } from '../media/normalize.js';
+import { findRoute } from '../model/routes.js';
+import { findTask } from '../model/tasks.js';
+import { quarantineAndReject } from '../pipeline/quarantine.js';
+import { objectKeys, pipelineStep } from '../pipeline/step.js';
 
 const config = loadConfig();
 const blobs = createS3BlobStore(s3Client(config));

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { s3Client } from '../shared/clients.js';
-import { loadConfig } from '../shared/config.js';
+import { s3Client } from '../config/clients.js';
+import { loadConfig } from '../config/settings.js';
 import { parsePresignRequest, presignUpload } from './presign.js';
 
 const config = loadConfig();

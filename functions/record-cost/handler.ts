@@ -1,12 +1,12 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { createDynamoBudgetGuard } from '../shared/adapters/dynamodb-budget-store.js';
-import { createDynamoLedger } from '../shared/adapters/dynamodb-ledger.js';
-import { createEventBridgePublisher } from '../shared/adapters/eventbridge-publisher.js';
-import { dynamoClient, eventBridgeClient } from '../shared/clients.js';
-import { loadConfig, requireSettings } from '../shared/config.js';
-import { metrics, pipelineStep } from '../shared/step.js';
-import { BUDGET_CONFIG, tenantBudget } from './budget.js';
-import { modelLedgerEntries } from './entries.js';
+import { createDynamoBudgetGuard } from '../adapters/dynamodb-budget-store.js';
+import { createDynamoLedger } from '../adapters/dynamodb-ledger.js';
+import { createEventBridgePublisher } from '../adapters/eventbridge-publisher.js';
+import { dynamoClient, eventBridgeClient } from '../config/clients.js';
+import { loadConfig, requireSettings } from '../config/settings.js';
+import { BUDGET_CONFIG, tenantBudget } from '../money/budget.js';
+import { modelLedgerEntries } from '../money/ledger-entries.js';
+import { metrics, pipelineStep } from '../pipeline/step.js';
 
 const config = loadConfig();
 requireSettings(config, ['ledger', 'state']);

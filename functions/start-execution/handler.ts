@@ -1,8 +1,8 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { createSfnWorkflowStarter } from '../shared/adapters/sfn-workflow-starter.js';
-import { sfnClient } from '../shared/clients.js';
-import { loadConfig } from '../shared/config.js';
-import { logger } from '../shared/step.js';
+import { createSfnWorkflowStarter } from '../adapters/sfn-workflow-starter.js';
+import { sfnClient } from '../config/clients.js';
+import { loadConfig } from '../config/settings.js';
+import { logger } from '../pipeline/step.js';
 import { executionInputFor, parseObjectCreated } from './object-created.js';
 
 const config = loadConfig();

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ExecutionInput } from '../shared/pipeline.js';
+import type { ExecutionInput } from '../pipeline/document.js';
 
 /** Uploads land at incoming/<tenant>/<id>; the presign step is the only writer of that prefix. */
 const INGEST_KEY = /^incoming\/([a-z0-9][a-z0-9-]{0,62})\/[A-Za-z0-9._-]{1,200}$/;

@@ -1,12 +1,12 @@
-import { DEFAULT_TASK_ID, findTask } from '../invoke-model/tasks.js';
-import { createS3BlobStore } from '../shared/adapters/s3-blob-store.js';
-import { s3Client } from '../shared/clients.js';
-import { loadConfig } from '../shared/config.js';
-import { restrictSharpLoaders } from '../shared/media/image.js';
-import { quarantineAndReject } from '../shared/quarantine.js';
-import { reject } from '../shared/reasons.js';
-import { objectKeys, pipelineStep } from '../shared/step.js';
-import { validateAndStrip } from './sanitize.js';
+import { createS3BlobStore } from '../adapters/s3-blob-store.js';
+import { s3Client } from '../config/clients.js';
+import { loadConfig } from '../config/settings.js';
+import { restrictSharpLoaders } from '../media/image.js';
+import { validateAndStrip } from '../media/sanitize.js';
+import { DEFAULT_TASK_ID, findTask } from '../model/tasks.js';
+import { quarantineAndReject } from '../pipeline/quarantine.js';
+import { reject } from '../pipeline/reasons.js';
+import { objectKeys, pipelineStep } from '../pipeline/step.js';
 
 const config = loadConfig();
 const blobs = createS3BlobStore(s3Client(config));

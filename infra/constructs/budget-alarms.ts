@@ -8,7 +8,7 @@ export interface TierCaps {
 }
 
 export interface BudgetAlarmsProps {
-  /** The tiers of functions/record-cost/budgets.json. */
+  /** The tiers of functions/money/budgets.json. */
   readonly tiers: Readonly<Record<string, TierCaps>>;
   /** @default 'Mediagate' */
   readonly namespace?: string;

@@ -21,7 +21,7 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { EventBridgePutEvents, LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { OUTCOME_DETAIL_TYPES, OUTCOME_SOURCE } from '../../functions/shared/pipeline.js';
+import { OUTCOME_DETAIL_TYPES, OUTCOME_SOURCE } from '../../functions/pipeline/document.js';
 
 export interface PipelineSteps {
   readonly validateAndStrip: IFunction;

@@ -14,9 +14,9 @@ import { Architecture } from 'aws-cdk-lib/aws-lambda';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { checkPolicyOverrides } from '../../functions/invoke-model/wiring.js';
-import budgets from '../../functions/record-cost/budgets.json' with { type: 'json' };
-import { loadConfig } from '../../functions/shared/config.js';
+import { checkPolicyOverrides } from '../../functions/config/model-wiring.js';
+import { loadConfig } from '../../functions/config/settings.js';
+import budgets from '../../functions/money/budgets.json' with { type: 'json' };
 import { BudgetAlarms } from '../constructs/budget-alarms.js';
 import { IngestTrigger } from '../constructs/ingest-trigger.js';
 import { MediaBucket } from '../constructs/media-bucket.js';
@@ -41,7 +41,7 @@ export interface MediagateStackProps extends StackProps {
    * Deployment settings passed to every function (`MEDIAGATE_*` and `OPENAI_TIMEOUT_MS`: limits, model
    * endpoints, retry and breaker policies; see docs/architecture.md). Checked with the functions' own
    * config parser at synth time, so a typo fails `cdk synth`, not the first upload.
-   * @default - none: the defaults in functions/shared/config.ts
+   * @default - none: the defaults in functions/config/settings.ts
    */
   readonly settings?: Readonly<Record<string, string>>;
 }

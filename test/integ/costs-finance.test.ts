@@ -7,8 +7,8 @@ import { promisify } from 'node:util';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CostsReport, runCostsCommand } from '../../cli/commands/costs.js';
-import { createDynamoLedger } from '../../functions/shared/adapters/dynamodb-ledger.js';
-import type { LedgerEntry } from '../../functions/shared/ports.js';
+import { createDynamoLedger } from '../../functions/adapters/dynamodb-ledger.js';
+import type { LedgerEntry } from '../../functions/ports.js';
 import { ensureLedgerTable, type LocalDynamo, startLocalDynamo } from '../../infra/local/dynamodb.js';
 
 const run = promisify(execFile);

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { analyzeText } from '../../functions/dlp-check/analyzer.js';
-import { runDlpCheck } from '../../functions/dlp-check/scan.js';
-import { createLocalPiiDetector } from '../../functions/shared/adapters/local-pii-detector.js';
-import { createTesseractOcr } from '../../functions/shared/adapters/tesseract-ocr.js';
+import { createLocalPiiDetector } from '../../functions/adapters/local-pii-detector.js';
+import { createTesseractOcr } from '../../functions/adapters/tesseract-ocr.js';
+import { analyzeText } from '../../functions/dlp/analyzer.js';
+import { runDlpCheck } from '../../functions/dlp/scan.js';
 import { type FormFixture, makeFormFixtures } from '../../scripts/make-dlp-fixtures.js';
 
 const ocr = createTesseractOcr();

@@ -1,16 +1,16 @@
 import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDynamoBudgetStore } from '../../functions/adapters/dynamodb-budget-store.js';
+import { createDynamoLedger } from '../../functions/adapters/dynamodb-ledger.js';
 import {
   BUDGET_THRESHOLD_DETAIL_TYPE,
   type BudgetConfig,
   type BudgetThresholdDetail,
   createBudgetGuard,
   parseBudgetConfig,
-} from '../../functions/record-cost/budget.js';
-import { createDynamoBudgetStore } from '../../functions/shared/adapters/dynamodb-budget-store.js';
-import { createDynamoLedger } from '../../functions/shared/adapters/dynamodb-ledger.js';
-import type { LedgerEntry, OutcomeEvent } from '../../functions/shared/ports.js';
+} from '../../functions/money/budget.js';
+import type { LedgerEntry, OutcomeEvent } from '../../functions/ports.js';
 import { ensureLedgerTable, type LocalDynamo, startLocalDynamo } from '../../infra/local/dynamodb.js';
 
 type Item = Record<string, unknown>;

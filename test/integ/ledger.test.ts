@@ -1,8 +1,8 @@
 import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDynamoLedger, TOKEN_BUCKETS } from '../../functions/shared/adapters/dynamodb-ledger.js';
-import type { LedgerEntry } from '../../functions/shared/ports.js';
+import { createDynamoLedger, TOKEN_BUCKETS } from '../../functions/adapters/dynamodb-ledger.js';
+import type { LedgerEntry } from '../../functions/ports.js';
 import { ensureLedgerTable, type LocalDynamo, startLocalDynamo } from '../../infra/local/dynamodb.js';
 
 type Item = Record<string, unknown>;

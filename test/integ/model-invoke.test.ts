@@ -1,10 +1,10 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { priceOfEstimate } from '../../functions/invoke-model/estimate.js';
-import { type InvokeDeps, type InvokeInput, invokeModel } from '../../functions/invoke-model/invoke.js';
-import { findTask, type TaskDefinition } from '../../functions/invoke-model/tasks.js';
-import { createOpenAiModelClient } from '../../functions/shared/adapters/openai-model-client.js';
-import { ModelUnavailableError, PermanentStepError } from '../../functions/shared/reasons.js';
+import { createOpenAiModelClient } from '../../functions/adapters/openai-model-client.js';
+import { priceOfEstimate } from '../../functions/model/estimate.js';
+import { type InvokeDeps, type InvokeInput, invokeModel } from '../../functions/model/invoke.js';
+import { findTask, type TaskDefinition } from '../../functions/model/tasks.js';
+import { ModelUnavailableError, PermanentStepError } from '../../functions/pipeline/reasons.js';
 import { type RunningSimulator, startOpenAiSimulator } from '../../infra/local/openai-simulator/server.js';
 
 function task(id: string, overrides: Partial<TaskDefinition> = {}): TaskDefinition {

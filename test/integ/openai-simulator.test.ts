@@ -6,8 +6,8 @@ import { encode } from 'gpt-tokenizer/model/gpt-4o';
 import OpenAI from 'openai';
 import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createOpenAiModelClient } from '../../functions/shared/adapters/openai-model-client.js';
-import { ModelCallError, type ModelCallRequest } from '../../functions/shared/ports.js';
+import { createOpenAiModelClient } from '../../functions/adapters/openai-model-client.js';
+import { ModelCallError, type ModelCallRequest } from '../../functions/ports.js';
 import { type RunningSimulator, startOpenAiSimulator } from '../../infra/local/openai-simulator/server.js';
 
 /** 16-bit mono PCM WAV of silence. */

@@ -8,9 +8,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBudgetGuard } from '../../functions/record-cost/budget.js';
-import { createDynamoBudgetStore } from '../../functions/shared/adapters/dynamodb-budget-store.js';
-import type { PipelineState } from '../../functions/shared/pipeline.js';
+import { createDynamoBudgetStore } from '../../functions/adapters/dynamodb-budget-store.js';
+import { createBudgetGuard } from '../../functions/money/budget.js';
+import type { PipelineState } from '../../functions/pipeline/document.js';
 import { type LocalStack, startLocalStack } from '../../infra/local/stack.js';
 import { speechWav } from '../../scripts/make-fixtures.js';
 import { busEvents, ledgerItems, localDynamo, upload } from './local-stack-client.js';
@@ -110,7 +110,7 @@ describe('the model step guards on the local stack', () => {
   });
 
   it('emits one threshold event when spend crosses 50 %, then ends budget_exceeded with no model call at the cap', async () => {
-    // Prepare: "demo" is a trial tenant (1 USD a day, functions/record-cost/budgets.json)
+    // Prepare: "demo" is a trial tenant (1 USD a day, functions/money/budgets.json)
     await spend(stack, 'demo', 499_000, 'earlier-items');
 
     // Act

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PipelineState } from '../../functions/shared/pipeline.js';
+import type { PipelineState } from '../../functions/pipeline/document.js';
 import { LOCAL_CREDENTIALS } from '../../infra/local/s3.js';
 import { type LocalStack, startLocalStack } from '../../infra/local/stack.js';
 import { upload } from './local-stack-client.js';

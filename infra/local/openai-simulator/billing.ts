@@ -2,7 +2,7 @@
  * Usage as OpenAI bills a Chat Completions request:
  * - text: o200k tokens of every text part, plus 3 tokens framing each message, the tokens of its role,
  *   and 3 priming the reply (OpenAI cookbook, "counting tokens for chat API calls");
- * - images: tiles by detail per `functions/shared/image-tokens.ts`, from the decoded image's own size.
+ * - images: tiles by detail per `functions/model/image-tokens.ts`, from the decoded image's own size.
  *   `auto` is resolved the way the API does it in practice: `low` when the image fits in one 512 px tile;
  *   otherwise `high`;
  * - audio: ASSUMED 10 tokens per second of input audio (OpenAI: "1 token per 100 ms" of user audio),
@@ -11,8 +11,8 @@
  *   cached, in 128-token steps, as OpenAI's automatic caching does.
  */
 import { encode } from 'gpt-tokenizer/model/gpt-4o';
-import { imageTokens } from '../../../functions/shared/image-tokens.js';
-import type { ImageDetail } from '../../../functions/shared/ports.js';
+import { imageTokens } from '../../../functions/model/image-tokens.js';
+import type { ImageDetail } from '../../../functions/ports.js';
 
 export const TOKENS_PER_MESSAGE = 3;
 export const TOKENS_REPLY_PRIMING = 3;

@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { decode, encode } from 'gpt-tokenizer/model/gpt-4o';
-import type { ImageDetail } from '../../../functions/shared/ports.js';
+import type { ImageDetail } from '../../../functions/ports.js';
 import { audioTokens, billImage, cachedPrefixTokens, messageFramingTokens, textTokens } from './billing.js';
 import { type Fault, FaultSchedule, parseFaultSpec, seededRandom } from './faults.js';
 import { audioDurationSeconds, decodeDataUrl, imageSize } from './media.js';

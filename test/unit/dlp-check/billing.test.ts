@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { billingSummary, dlpLedgerEntries } from '../../../functions/dlp-check/billing.js';
-import { PRICE_TABLE_VERSION } from '../../../functions/record-cost/prices.js';
-import type { PipelineState } from '../../../functions/shared/pipeline.js';
-import type { BilledRequest } from '../../../functions/shared/ports.js';
+import { PRICE_TABLE_VERSION } from '../../../functions/money/prices.js';
+import type { PipelineState } from '../../../functions/pipeline/document.js';
+import type { BilledRequest } from '../../../functions/ports.js';
 
 const state: PipelineState = {
   executionId: 'mg-abc',

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { runModelStep } from '../../../functions/invoke-model/model-step.js';
-import type { ReserveResult } from '../../../functions/record-cost/budget.js';
-import type { PipelineState } from '../../../functions/shared/pipeline.js';
-import { ModelUnavailableError } from '../../../functions/shared/reasons.js';
+import type { ReserveResult } from '../../../functions/money/budget.js';
+import type { PipelineState } from '../../../functions/pipeline/document.js';
+import { ModelUnavailableError } from '../../../functions/pipeline/reasons.js';
 import { memoryBlobs } from '../../fixtures/memory-blobs.js';
-import { type Step, scriptedModel } from './fakes.js';
+import { type Step, scriptedModel } from '../model/fakes.js';
 
 function budget(refuse = false) {
   const calls: string[] = [];

@@ -1,0 +1,425 @@
+/**
+ * Budget counters and reservations in DynamoDB (any table keyed `pk`/`sk`; the stack's state table,
+ * whose TTL attribute is `ttl`). Layout, documented in docs/finance.md:
+ *
+ * - counter    pk `BUDGET#<tenant>`  sk `DAY#<YYYY-MM-DD>` | `MONTH#<YYYY-MM>`:
+ *              spentMicroUsd, reservedMicroUsd, committedMicroUsd (= spent + reserved), capMicroUsd.
+ *              DynamoDB conditions cannot add, so `committed` is kept as one number and the reserve
+ *              condition is `committed <= cap − estimate`, computed by the caller.
+ * - reservation pk `RESERVATION#<id>` sk `RESERVATION`: tenant, amount, state
+ *              (reserved → settled | released | expired), expiresAt, the periods it counts against.
+ * - active index pk `BUDGET#<tenant>` sk `ACTIVE#<expiresAt>#<id>`: exists while the reservation is
+ *              `reserved`, so the tenant's expired reservations are one strongly consistent range query.
+ * - threshold claim pk `BUDGET#<tenant>` sk `ALERT#<DAY|MONTH>#<periodKey>#<percent>`.
+ *
+ * Every change of a reservation's state moves its amount on the counters in the same transaction, with a
+ * condition on the state it saw, so no amount is ever added or removed twice (the IDP accelerator's
+ * counter leaked and went negative for want of exactly this). Final reservations and old counters get a
+ * `ttl` so DynamoDB cleans them up; an active reservation never has one (TTL deleting it would leak).
+ */
+import { type DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { type BudgetGuard, createBudgetGuard } from '../money/budget.js';
+import type {
+  BudgetPeriod,
+  BudgetStore,
+  EventPublisher,
+  PeriodCap,
+  PeriodSpend,
+  StoreReserveOutcome,
+} from '../ports.js';
+import { assertTenantId } from './dynamodb-ledger.js';
+
+type TransactItem = NonNullable<
+  ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']
+>[number];
+
+export const budgetKeys = {
+  tenantPk: (tenant: string): string => `BUDGET#${tenant}`,
+  counterSk: (period: BudgetPeriod, periodKey: string): string => `${period.toUpperCase()}#${periodKey}`,
+  reservationPk: (id: string): string => `RESERVATION#${id}`,
+  reservationSk: 'RESERVATION',
+  activeSk: (expiresAt: string, id: string): string => `ACTIVE#${expiresAt}#${id}`,
+  alertSk: (period: BudgetPeriod, periodKey: string, percent: number): string =>
+    `ALERT#${period.toUpperCase()}#${periodKey}#${percent}`,
+};
+
+const DAY_S = 24 * 60 * 60;
+/** How long finished reservations and claims are kept for inspection before TTL removes them. */
+const KEEP_FINISHED_S = 35 * DAY_S;
+const KEEP_COUNTER_S: Record<BudgetPeriod, number> = { day: 40 * DAY_S, month: 400 * DAY_S };
+const MAX_ATTEMPTS = 10;
+
+type ReservationState = 'reserved' | 'settled' | 'released' | 'expired';
+
+interface Reservation {
+  readonly pk: string;
+  readonly sk: string;
+  readonly tenant: string;
+  readonly reservationId: string;
+  readonly amountMicroUsd: number;
+  readonly state: ReservationState;
+  readonly expiresAt: string;
+  readonly periods: { period: BudgetPeriod; periodKey: string }[];
+}
+
+function epochSeconds(iso: string): number {
+  return Math.floor(Date.parse(iso) / 1000);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function reasonCodes(error: unknown): string[] | undefined {
+  if (!(error instanceof TransactionCanceledException)) return undefined;
+  return (error.CancellationReasons ?? []).map((r) => r.Code ?? 'None');
+}
+
+export function createDynamoBudgetStore(
+  client: DynamoDBDocumentClient | DynamoDBClient,
+  tableName: string,
+): BudgetStore {
+  const doc =
+    client instanceof DynamoDBDocumentClient
+      ? client
+      : DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+
+  function counterUpdate(
+    tenant: string,
+    period: BudgetPeriod,
+    periodKey: string,
+    delta: { reserved: number; spent: number },
+    now: string,
+    extra?: { condition: string; values: Record<string, unknown> },
+  ): TransactItem {
+    return {
+      Update: {
+        TableName: tableName,
+        Key: { pk: budgetKeys.tenantPk(tenant), sk: budgetKeys.counterSk(period, periodKey) },
+        UpdateExpression:
+          'SET #type = :type, tenant = :tenant, #period = :period, periodKey = :periodKey, updatedAt = :now, ' +
+          '#ttl = if_not_exists(#ttl, :ttl) ' +
+          'ADD reservedMicroUsd :reserved, spentMicroUsd :spent, committedMicroUsd :committed',
+        ...(extra ? { ConditionExpression: extra.condition } : {}),
+        ExpressionAttributeNames: { '#type': 'type', '#period': 'period', '#ttl': 'ttl' },
+        ExpressionAttributeValues: {
+          ':type': 'budget',
+          ':tenant': tenant,
+          ':period': period,
+          ':periodKey': periodKey,
+          ':now': now,
+          ':ttl': epochSeconds(now) + KEEP_COUNTER_S[period],
+          ':reserved': delta.reserved,
+          ':spent': delta.spent,
+          ':committed': delta.reserved + delta.spent,
+          ...extra?.values,
+        },
+      },
+    };
+  }
+
+  async function getReservation(reservationId: string): Promise<Reservation | undefined> {
+    const got = await doc.send(
+      new GetCommand({
+        TableName: tableName,
+        Key: { pk: budgetKeys.reservationPk(reservationId), sk: budgetKeys.reservationSk },
+        ConsistentRead: true,
+      }),
+    );
+    return got.Item as Reservation | undefined;
+  }
+
+  /**
+   * Moves a reservation from the state it was seen in to `to`, with the counter deltas that transition
+   * means. Returns false when someone else moved it first (the caller re-reads and decides again).
+   */
+  async function transition(
+    reservation: Reservation,
+    to: Exclude<ReservationState, 'reserved'>,
+    actualMicroUsd: number,
+    now: string,
+    extraCondition?: { condition: string; values: Record<string, unknown> },
+  ): Promise<boolean> {
+    const wasReserved = reservation.state === 'reserved';
+    const delta = {
+      reserved: wasReserved ? -reservation.amountMicroUsd : 0,
+      spent: to === 'settled' ? actualMicroUsd : 0,
+    };
+    const items: TransactItem[] = [
+      {
+        Update: {
+          TableName: tableName,
+          Key: { pk: reservation.pk, sk: reservation.sk },
+          UpdateExpression: `SET #state = :to, finishedAt = :now, #ttl = :ttl${to === 'settled' ? ', actualMicroUsd = :actual' : ''}`,
+          ConditionExpression: `#state = :seen${extraCondition ? ` AND ${extraCondition.condition}` : ''}`,
+          ExpressionAttributeNames: { '#state': 'state', '#ttl': 'ttl' },
+          ExpressionAttributeValues: {
+            ':to': to,
+            ':seen': reservation.state,
+            ':now': now,
+            ':ttl': epochSeconds(now) + KEEP_FINISHED_S,
+            ...(to === 'settled' ? { ':actual': actualMicroUsd } : {}),
+            ...extraCondition?.values,
+          },
+        },
+      },
+    ];
+    if (wasReserved) {
+      items.push({
+        Delete: {
+          TableName: tableName,
+          Key: {
+            pk: budgetKeys.tenantPk(reservation.tenant),
+            sk: budgetKeys.activeSk(reservation.expiresAt, reservation.reservationId),
+          },
+        },
+      });
+    }
+    if (delta.reserved !== 0 || delta.spent !== 0) {
+      for (const p of reservation.periods) {
+        items.push(counterUpdate(reservation.tenant, p.period, p.periodKey, delta, now));
+      }
+    }
+    return runTransaction(items);
+  }
+
+  /** True when committed; false when action 0's condition failed; retries conflicts. */
+  async function runTransaction(items: TransactItem[]): Promise<boolean> {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await doc.send(new TransactWriteCommand({ TransactItems: items }));
+        return true;
+      } catch (error) {
+        const codes = reasonCodes(error);
+        if (!codes) throw error;
+        if (codes[0] === 'ConditionalCheckFailed') return false;
+        if (codes.includes('TransactionConflict') && attempt < MAX_ATTEMPTS) {
+          await sleep(Math.random() * Math.min(1000, 20 * 2 ** attempt));
+          continue;
+        }
+        throw error;
+      }
+    }
+  }
+
+  async function readSpend(tenant: string, periods: Reservation['periods']): Promise<PeriodSpend[]> {
+    return Promise.all(
+      periods.map(async (p) => {
+        const got = await doc.send(
+          new GetCommand({
+            TableName: tableName,
+            Key: { pk: budgetKeys.tenantPk(tenant), sk: budgetKeys.counterSk(p.period, p.periodKey) },
+            ConsistentRead: true,
+          }),
+        );
+        return {
+          period: p.period,
+          periodKey: p.periodKey,
+          spentMicroUsd: Number(got.Item?.spentMicroUsd ?? 0),
+          reservedMicroUsd: Number(got.Item?.reservedMicroUsd ?? 0),
+        };
+      }),
+    );
+  }
+
+  return {
+    async reserve({
+      tenant,
+      reservationId,
+      amountMicroUsd,
+      expiresAt,
+      caps,
+      now,
+    }): Promise<StoreReserveOutcome> {
+      assertTenantId(tenant);
+      const refused = caps.find((c) => amountMicroUsd > c.capMicroUsd);
+      if (refused) return { ok: false, period: refused.period };
+      const items: TransactItem[] = [
+        {
+          Put: {
+            TableName: tableName,
+            Item: {
+              pk: budgetKeys.reservationPk(reservationId),
+              sk: budgetKeys.reservationSk,
+              type: 'reservation',
+              tenant,
+              reservationId,
+              amountMicroUsd,
+              state: 'reserved',
+              expiresAt,
+              createdAt: now,
+              periods: caps.map((c: PeriodCap) => ({ period: c.period, periodKey: c.periodKey })),
+            },
+            // A reservation that was released or expired may be taken again (a redriven execution).
+            ConditionExpression: 'attribute_not_exists(pk) OR #state IN (:released, :expired)',
+            ExpressionAttributeNames: { '#state': 'state' },
+            ExpressionAttributeValues: { ':released': 'released', ':expired': 'expired' },
+          },
+        },
+        {
+          Put: {
+            TableName: tableName,
+            Item: {
+              pk: budgetKeys.tenantPk(tenant),
+              sk: budgetKeys.activeSk(expiresAt, reservationId),
+              type: 'reservation-active',
+              reservationId,
+              expiresAt,
+            },
+          },
+        },
+        ...caps.map((c) =>
+          counterUpdate(tenant, c.period, c.periodKey, { reserved: amountMicroUsd, spent: 0 }, now, {
+            condition: 'attribute_not_exists(committedMicroUsd) OR committedMicroUsd <= :limit',
+            values: { ':limit': c.capMicroUsd - amountMicroUsd },
+          }),
+        ),
+      ];
+      for (let attempt = 0; ; attempt += 1) {
+        try {
+          await doc.send(new TransactWriteCommand({ TransactItems: items }));
+          return { ok: true, state: 'reserved' };
+        } catch (error) {
+          const codes = reasonCodes(error);
+          if (!codes) throw error;
+          if (codes[0] === 'ConditionalCheckFailed') {
+            const existing = await getReservation(reservationId);
+            if (existing?.state === 'reserved') return { ok: true, state: 'already_reserved' };
+            if (existing?.state === 'settled') return { ok: true, state: 'already_settled' };
+            // It was released or expired between our write and our read: try again.
+            if (attempt < MAX_ATTEMPTS) continue;
+            throw error;
+          }
+          const capIndex = codes.slice(2).indexOf('ConditionalCheckFailed');
+          const cap = caps[capIndex];
+          if (capIndex >= 0 && cap) return { ok: false, period: cap.period };
+          if (codes.includes('TransactionConflict') && attempt < MAX_ATTEMPTS) {
+            await sleep(Math.random() * Math.min(1000, 20 * 2 ** attempt));
+            continue;
+          }
+          throw error;
+        }
+      }
+    },
+
+    async settle({ reservationId, actualMicroUsd, now }) {
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
+        const reservation = await getReservation(reservationId);
+        if (!reservation) throw new Error(`settle: no reservation ${reservationId}`);
+        if (reservation.state === 'settled') {
+          return {
+            settled: false,
+            tenant: reservation.tenant,
+            spend: await readSpend(reservation.tenant, reservation.periods),
+          };
+        }
+        // An expired or released reservation no longer holds its amount; the spend is still real.
+        if (await transition(reservation, 'settled', actualMicroUsd, now)) {
+          return {
+            settled: true,
+            tenant: reservation.tenant,
+            spend: await readSpend(reservation.tenant, reservation.periods),
+          };
+        }
+      }
+      throw new Error(`settle: reservation ${reservationId} kept changing under us`);
+    },
+
+    async release({ reservationId, now }) {
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
+        const reservation = await getReservation(reservationId);
+        if (reservation?.state !== 'reserved') return { released: false };
+        if (await transition(reservation, 'released', 0, now)) return { released: true };
+      }
+      throw new Error(`release: reservation ${reservationId} kept changing under us`);
+    },
+
+    async reclaimExpired({ tenant, now }) {
+      assertTenantId(tenant);
+      let reclaimed = 0;
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await doc.send(
+          new QueryCommand({
+            TableName: tableName,
+            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+            ExpressionAttributeValues: {
+              ':pk': budgetKeys.tenantPk(tenant),
+              ':from': 'ACTIVE#',
+              // '$' sorts right after '#', so this takes every expiresAt ≤ now.
+              ':to': `ACTIVE#${now}$`,
+            },
+            ConsistentRead: true,
+            ExclusiveStartKey: start,
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          const reservation = await getReservation(String(item.reservationId));
+          if (reservation?.state !== 'reserved' || reservation.expiresAt > now) continue;
+          const done = await transition(reservation, 'expired', 0, now, {
+            condition: 'expiresAt <= :now',
+            values: {},
+          });
+          if (done) reclaimed += 1;
+        }
+        start = page.LastEvaluatedKey;
+      } while (start);
+      return reclaimed;
+    },
+
+    async markThreshold({ tenant, period, periodKey, percent, now }) {
+      try {
+        await doc.send(
+          new PutCommand({
+            TableName: tableName,
+            Item: {
+              pk: budgetKeys.tenantPk(tenant),
+              sk: budgetKeys.alertSk(period, periodKey, percent),
+              type: 'budget-alert',
+              tenant,
+              period,
+              periodKey,
+              percent,
+              at: now,
+              ttl: epochSeconds(now) + KEEP_COUNTER_S[period],
+            },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        );
+        return true;
+      } catch (error) {
+        if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+        throw error;
+      }
+    },
+
+    async unmarkThreshold({ tenant, period, periodKey, percent }) {
+      await doc.send(
+        new DeleteCommand({
+          TableName: tableName,
+          Key: { pk: budgetKeys.tenantPk(tenant), sk: budgetKeys.alertSk(period, periodKey, percent) },
+        }),
+      );
+    },
+  };
+}
+
+/** Tenant budgets on the runtime-state table, threshold crossings sent as events: what every step uses. */
+export function createDynamoBudgetGuard(
+  client: DynamoDBClient,
+  tableName: string,
+  publisher: EventPublisher,
+): BudgetGuard {
+  return createBudgetGuard({
+    store: createDynamoBudgetStore(client, tableName),
+    emit: (event) => publisher.publish(event),
+  });
+}

@@ -1,0 +1,98 @@
+/**
+ * Builds `InvokeDeps` for the handler from settings, so the handler stays a table of contents: one OpenAI
+ * client per configured logical endpoint, the shared breaker and result cache on the runtime-state table,
+ * prices from the cost step's table, and breaker transitions turned into an event and a log line.
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createDynamoDbBreakerStore } from '../adapters/dynamodb-breaker-store.js';
+import { createDynamoDbResultCache } from '../adapters/dynamodb-result-cache.js';
+import { createOpenAiModelClient } from '../adapters/openai-model-client.js';
+import {
+  type BreakerPolicy,
+  type BreakerTransition,
+  breakerEvent,
+  DEFAULT_BREAKER_POLICY,
+  SharedCircuitBreaker,
+} from '../model/breaker.js';
+import { priceOfEstimate } from '../model/estimate.js';
+import type { InvokeDeps, RetryPolicy } from '../model/invoke.js';
+import { DEFAULT_RETRY_POLICY } from '../model/retry-policy.js';
+import type { RouteDefinition } from '../model/routes.js';
+import type { EventPublisher, ModelClient } from '../ports.js';
+
+export interface InvokeWiringOptions {
+  readonly apiKey: string;
+  /** Per attempt. */
+  readonly timeoutMs: number;
+  /**
+   * Base URL per logical endpoint name. `primary` is always available (undefined = OpenAI itself); any
+   * other endpoint must be listed, or routes on it are left out rather than silently sent to `primary`.
+   */
+  readonly endpoints: Readonly<Record<string, string | undefined>>;
+  /** With `stateTable`, enables the shared breaker and the result cache. */
+  readonly dynamo?: DynamoDBClient;
+  readonly stateTable?: string;
+  readonly breakerPolicy?: Partial<BreakerPolicy>;
+  readonly retryPolicy?: Partial<RetryPolicy>;
+  /** Receives breaker transitions as `Model Route Breaker Changed` events. */
+  readonly publisher?: EventPublisher;
+  /** Extra hook for transitions (e.g. a Powertools metric). */
+  readonly onBreakerTransition?: (transition: BreakerTransition) => void;
+  readonly log?: (message: string, fields: Record<string, unknown>) => void;
+}
+
+/** A policy override naming a field the policy does not have is a typo that would silently do nothing. */
+function checkOverride(name: string, override: object | undefined, policy: object): void {
+  const unknown = Object.keys(override ?? {}).filter((key) => !Object.hasOwn(policy, key));
+  if (unknown.length > 0) throw new Error(`${name} has unknown fields: ${unknown.join(', ')}`);
+}
+
+/** Throws when an override names a field the retry or breaker policy does not have. */
+export function checkPolicyOverrides(retry: object | undefined, breaker: object | undefined): void {
+  checkOverride('the retry policy (MEDIAGATE_RETRY_POLICY)', retry, DEFAULT_RETRY_POLICY);
+  checkOverride('the breaker policy (MEDIAGATE_BREAKER_POLICY)', breaker, DEFAULT_BREAKER_POLICY);
+}
+
+export function createInvokeDeps(options: InvokeWiringOptions): InvokeDeps {
+  checkPolicyOverrides(options.retryPolicy, options.breakerPolicy);
+  const clients = new Map<string, ModelClient>();
+  const available = (endpoint: string) =>
+    endpoint === 'primary' || Object.hasOwn(options.endpoints, endpoint);
+  const clientFor = (route: RouteDefinition): ModelClient => {
+    let client = clients.get(route.endpoint);
+    if (!client) {
+      const baseURL = options.endpoints[route.endpoint];
+      client = createOpenAiModelClient({
+        apiKey: options.apiKey,
+        timeoutMs: options.timeoutMs,
+        ...(baseURL ? { baseURL } : {}),
+      });
+      clients.set(route.endpoint, client);
+    }
+    return client;
+  };
+  const log = options.log;
+  const stateful =
+    options.dynamo && options.stateTable ? { dynamo: options.dynamo, table: options.stateTable } : undefined;
+  const breaker = stateful
+    ? new SharedCircuitBreaker(createDynamoDbBreakerStore(stateful.dynamo, stateful.table), {
+        ...(options.breakerPolicy ? { policy: options.breakerPolicy } : {}),
+        onTransition: async (transition) => {
+          log?.('model route breaker changed', { ...transition });
+          options.onBreakerTransition?.(transition);
+          await options.publisher?.publish(breakerEvent(transition));
+        },
+        onStoreError: (error, operation) =>
+          log?.('breaker store failed; admitting', { operation, error: String(error) }),
+      })
+    : undefined;
+  return {
+    clientFor,
+    routeAvailable: (route) => available(route.endpoint),
+    priceOf: priceOfEstimate,
+    ...(options.retryPolicy ? { retry: options.retryPolicy } : {}),
+    ...(breaker ? { breaker } : {}),
+    ...(stateful ? { cache: createDynamoDbResultCache(stateful.dynamo, stateful.table) } : {}),
+    ...(log ? { log } : {}),
+  };
+}

@@ -1,0 +1,587 @@
+/**
+ * One model answer for one item: cache first, then the task's route chain (filtered by the media,
+ * ordered and pruned by cost), each route behind its shared circuit breaker, each attempt under our own
+ * retry policy. Outcomes:
+ * - an answer (`ok: true`), possibly from the cache;
+ * - a `Rejection` when the request itself is the problem (invalid, refused, answer off-schema);
+ * - `ModelUnavailableError` when no route can answer now: the state machine parks the item and retries;
+ * - `PermanentStepError` for account problems no retry fixes (quota, auth).
+ */
+
+import { ModelUnavailableError, PermanentStepError, type Rejection, reject } from '../pipeline/reasons.js';
+import type {
+  ImageDetail,
+  ModelCallRequest,
+  ModelCallResult,
+  ModelClient,
+  ModelMedia,
+  ModelUsage,
+  ResultCache,
+} from '../ports.js';
+import { ModelCallError } from '../ports.js';
+import type { Admission, RouteBreaker } from './breaker.js';
+import { estimateTokens, type TokenEstimate, WORST_CASE_IMAGE } from './estimate.js';
+import { checkModelOutput } from './output-schema.js';
+import { resultCacheKey, schemaVersion, sha256Hex } from './result-cache.js';
+import { DEFAULT_RETRY_POLICY, decideRetry, type RetryPolicy } from './retry-policy.js';
+import { findRoute, type Modality, type RouteDefinition, TRANSCRIPTION_ROUTES } from './routes.js';
+import type { TaskDefinition } from './tasks.js';
+
+export type { RetryPolicy } from './retry-policy.js';
+
+export interface InvokeDeps {
+  clientFor: (route: RouteDefinition) => ModelClient;
+  /** @default setTimeout-based */
+  sleep?: (ms: number) => Promise<void>;
+  /** @default Math.random (jitter) */
+  random?: () => number;
+  retry?: Partial<RetryPolicy>;
+  /** Shared circuit breaker; without one every route is always admitted. */
+  breaker?: RouteBreaker;
+  /** Result cache; without one every request calls the model. */
+  cache?: ResultCache;
+  /** Routes whose endpoint is not configured here are left out of every chain. @default all available */
+  routeAvailable?: (route: RouteDefinition) => boolean;
+  /** Price of an estimate on a model, in micro-USD; enables cost-aware routing. */
+  priceOf?: (model: string, estimate: TokenEstimate) => number;
+  /** @default () => new Date() */
+  now?: () => Date;
+  /** Structured log hook (ids, codes and counts only). */
+  log?: (message: string, fields: Record<string, unknown>) => void;
+  /**
+   * Called once, after a cache miss and before the first billed call, with the pre-flight estimate of
+   * the dearest path this request may take; a refusal ends the item with no model call.
+   */
+  reserveBudget?: (preflightMicroUsd: number) => Promise<{ ok: true } | { ok: false; rejection: Rejection }>;
+  /**
+   * Epoch ms by which the last attempt must have finished (the Lambda's own timeout, less a margin). An
+   * attempt that could run past it is not started: the item parks instead of timing out as failed.
+   */
+  deadlineMs?: number;
+  /** Longest an attempt may take (the SDK timeout), for the deadline check. @default 0 */
+  attemptTimeoutMs?: number;
+  /** Epoch ms. @default Date.now */
+  clock?: () => number;
+}
+
+export interface InvokeInput {
+  tenant: string;
+  task: TaskDefinition;
+  promptText: string;
+  media?: ModelMedia;
+  mediaInfo?: { width?: number; height?: number; durationSec?: number };
+  mediaSha256: string;
+}
+
+export interface SkippedRoute {
+  readonly route: string;
+  readonly why:
+    | 'breaker_open'
+    | 'costlier'
+    | 'retries_exhausted'
+    | 'retry_after_over_cap'
+    | 'sleep_budget_exhausted'
+    | 'deadline';
+}
+
+export interface TranscriptionStep {
+  readonly route: string;
+  readonly model: string;
+  readonly usage: ModelUsage;
+  readonly requestIds: readonly string[];
+  readonly estimate: TokenEstimate;
+}
+
+export type InvokeOutcome =
+  | {
+      ok: true;
+      text: string;
+      model: string;
+      route: string;
+      requestIds: string[];
+      attempts: number;
+      usage: ModelUsage;
+      cached: boolean;
+      estimate: TokenEstimate;
+      /** Routes passed over before the one that answered, and why. */
+      skipped?: readonly SkippedRoute[];
+      /** For `audioMode: 'transcribe'`: the speech-to-text call that preceded the text call (billed separately). */
+      transcription?: TranscriptionStep;
+      /** What was reserved before the first call (absent for a cache hit or without prices). */
+      preflightMicroUsd?: number;
+    }
+  | {
+      ok: false;
+      rejection: Rejection;
+      requestIds: string[];
+      preflightMicroUsd?: number;
+      /** The provider answered and billed before the item was rejected (a refusal, an off-schema answer). */
+      billed?: BilledAnswer;
+      transcription?: TranscriptionStep;
+    };
+
+/** A call that was billed although its answer is not used. */
+export interface BilledAnswer {
+  readonly route: string;
+  readonly model: string;
+  readonly usage: ModelUsage;
+  readonly estimate: TokenEstimate;
+}
+
+export const ZERO_USAGE: ModelUsage = {
+  promptTokens: 0,
+  cachedPromptTokens: 0,
+  audioPromptTokens: 0,
+  completionTokens: 0,
+  audioCompletionTokens: 0,
+};
+
+const ALWAYS_ADMIT: Admission = { allowed: true, probe: false, state: 'closed' };
+
+interface Attempts {
+  requestIds: string[];
+  attempts: number;
+  sleptMs: number;
+  skipped: SkippedRoute[];
+}
+
+interface Candidate {
+  readonly route: RouteDefinition;
+  readonly estimate: TokenEstimate;
+}
+
+type ChainResult =
+  | {
+      readonly kind: 'answer';
+      readonly candidate: Candidate;
+      readonly result: ModelCallResult;
+      readonly requestIds: string[];
+    }
+  | { readonly kind: 'rejected'; readonly rejection: Rejection; readonly billed?: BilledAnswer };
+
+function composeInstructions(task: TaskDefinition, promptText: string, transcript?: string): string {
+  const parts = [task.instructions];
+  if (promptText.trim() !== '') parts.push(`User request:\n${promptText.trim()}`);
+  if (transcript !== undefined) parts.push(`Transcript of the voice note:\n${transcript}`);
+  return parts.join('\n\n');
+}
+
+function estimateFor(
+  route: RouteDefinition,
+  instructions: string,
+  input: InvokeInput,
+  media: ModelMedia | undefined,
+  maxOutputTokens: number,
+  detail: ImageDetail,
+): TokenEstimate {
+  const info = input.mediaInfo ?? {};
+  const image =
+    media?.kind === 'image'
+      ? info.width && info.height
+        ? { width: info.width, height: info.height, detail }
+        : { ...WORST_CASE_IMAGE, detail }
+      : undefined;
+  return estimateTokens({
+    model: route.model,
+    instructions,
+    ...(image ? { image } : {}),
+    ...(media?.kind === 'audio' && info.durationSec !== undefined ? { audioSeconds: info.durationSec } : {}),
+    maxOutputTokens,
+  });
+}
+
+/** Routes of a chain that can carry the modality, ordered and pruned by price when prices are known. */
+function candidatesFor(
+  routeNames: readonly string[],
+  modality: Modality,
+  estimateOf: (route: RouteDefinition) => TokenEstimate,
+  deps: InvokeDeps,
+  allowCostlier: boolean,
+  skipped: SkippedRoute[],
+): Candidate[] {
+  const usable = routeNames
+    .flatMap((name) => {
+      const route = findRoute(name);
+      const usable = route?.modalities.includes(modality) && (deps.routeAvailable?.(route) ?? true);
+      return route && usable ? [route] : [];
+    })
+    .map((route) => ({ route, estimate: estimateOf(route) }));
+  const priceOf = deps.priceOf;
+  if (!priceOf || usable.length < 2) return usable;
+  const priced = usable.map((candidate) => ({
+    candidate,
+    price: priceOf(candidate.route.model, candidate.estimate),
+  }));
+  if (modality === 'text') {
+    // Hybrid routing: text-only work goes to the cheapest route first; the rest stay as fallbacks.
+    return priced.sort((a, b) => a.price - b.price).map(({ candidate }) => candidate);
+  }
+  const first = priced[0]?.price ?? 0;
+  return priced
+    .filter(({ candidate, price }) => {
+      if (allowCostlier || price <= first) return true;
+      skipped.push({ route: candidate.route.name, why: 'costlier' });
+      return false;
+    })
+    .map(({ candidate }) => candidate);
+}
+
+async function runChain(
+  deps: InvokeDeps,
+  policy: RetryPolicy,
+  candidates: readonly Candidate[],
+  build: (route: RouteDefinition) => ModelCallRequest,
+  tracker: Attempts,
+): Promise<ChainResult> {
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const random = deps.random ?? Math.random;
+  const log = deps.log ?? (() => {});
+  const reasons: string[] = [];
+  const clock = deps.clock ?? Date.now;
+  const outOfTime = () =>
+    deps.deadlineMs !== undefined && clock() + (deps.attemptTimeoutMs ?? 0) > deps.deadlineMs;
+  for (const candidate of candidates) {
+    const { route } = candidate;
+    // Checked before admission, so a half-open probe is never taken and then left unused.
+    if (outOfTime()) {
+      tracker.skipped.push({ route: route.name, why: 'deadline' });
+      reasons.push(`${route.name}: no time left in this step for another attempt`);
+      continue;
+    }
+    const admission = deps.breaker ? await deps.breaker.admit(route.name) : ALWAYS_ADMIT;
+    if (!admission.allowed) {
+      tracker.skipped.push({ route: route.name, why: 'breaker_open' });
+      reasons.push(`${route.name}: breaker ${admission.state}`);
+      continue;
+    }
+    const request = build(route);
+    let failedAttempts = 0;
+    for (;;) {
+      tracker.attempts++;
+      try {
+        const result = await deps.clientFor(route).call(request);
+        if (result.requestId) tracker.requestIds.push(result.requestId);
+        await deps.breaker?.record(route.name, admission, true);
+        log('model attempt succeeded', {
+          route: route.name,
+          attempt: failedAttempts + 1,
+          requestId: result.requestId,
+        });
+        return { kind: 'answer', candidate, result, requestIds: tracker.requestIds };
+      } catch (error) {
+        if (!(error instanceof ModelCallError)) throw error;
+        if (error.details.requestId) tracker.requestIds.push(error.details.requestId);
+        log('model attempt failed', {
+          route: route.name,
+          attempt: failedAttempts + 1,
+          kind: error.kind,
+          status: error.details.status,
+          requestId: error.details.requestId,
+        });
+        switch (error.kind) {
+          case 'quota':
+            // The endpoint answered: not an outage, so the breaker (and a half-open probe's lease) sees success.
+            await deps.breaker?.record(route.name, admission, true);
+            throw new PermanentStepError('MODEL_QUOTA_EXHAUSTED', `${route.name}: ${error.message}`);
+          case 'auth':
+            await deps.breaker?.record(route.name, admission, true);
+            // 401: the key is wrong; 403: the key may not use this model or region. Both need an operator.
+            throw new PermanentStepError(
+              error.details.status === 403 ? 'MODEL_FORBIDDEN' : 'MODEL_AUTH_FAILED',
+              `${route.name}: ${error.message}`,
+            );
+          case 'invalid':
+            // 404 names a model or deployment the endpoint does not have: the route config is wrong, not the upload.
+            if (error.details.status === 404)
+              throw new PermanentStepError('MODEL_NOT_FOUND', `${route.name}: ${error.message}`);
+            await deps.breaker?.record(route.name, admission, true);
+            return {
+              kind: 'rejected',
+              rejection: reject(
+                'MODEL_REQUEST_INVALID',
+                `the model endpoint rejected the request (${error.message})`,
+              ),
+            };
+          case 'refused': {
+            await deps.breaker?.record(route.name, admission, true);
+            const billed = error.details.billed;
+            return {
+              kind: 'rejected',
+              rejection: reject('MODEL_REFUSED', 'the model refused the request'),
+              ...(billed ? { billed: { route: route.name, ...billed, estimate: candidate.estimate } } : {}),
+            };
+          }
+          case 'retryable':
+            break;
+        }
+        failedAttempts++;
+        await deps.breaker?.record(route.name, admission, false);
+        // The half-open probe is a single attempt: its job is to tell whether the route is back.
+        const decision = admission.probe
+          ? ({ retry: false, why: 'attempts_exhausted' } as const)
+          : decideRetry(
+              policy,
+              {
+                failedAttempts,
+                sleptMs: tracker.sleptMs,
+                ...(error.details.retryAfterMs !== undefined
+                  ? { retryAfterMs: error.details.retryAfterMs }
+                  : {}),
+              },
+              random,
+            );
+        if (!decision.retry) {
+          const why = decision.why === 'attempts_exhausted' ? 'retries_exhausted' : decision.why;
+          tracker.skipped.push({ route: route.name, why });
+          reasons.push(`${route.name}: ${why} after ${failedAttempts} attempt(s), last ${error.message}`);
+          break;
+        }
+        if (
+          deps.deadlineMs !== undefined &&
+          clock() + decision.delayMs + (deps.attemptTimeoutMs ?? 0) > deps.deadlineMs
+        ) {
+          tracker.skipped.push({ route: route.name, why: 'deadline' });
+          reasons.push(
+            `${route.name}: no time left in this step after ${failedAttempts} attempt(s), last ${error.message}`,
+          );
+          break;
+        }
+        tracker.sleptMs += decision.delayMs;
+        await sleep(decision.delayMs);
+      }
+    }
+  }
+  throw new ModelUnavailableError(
+    reasons.length > 0
+      ? `no model route could answer: ${reasons.join('; ')}`
+      : 'no model route is configured for this request',
+  );
+}
+
+export async function invokeModel(deps: InvokeDeps, input: InvokeInput): Promise<InvokeOutcome> {
+  const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...deps.retry };
+  const { task } = input;
+  const tracker: Attempts = { requestIds: [], attempts: 0, sleptMs: 0, skipped: [] };
+  const transcribeFirst = input.media?.kind === 'audio' && task.audioMode === 'transcribe';
+  const modality: Modality = transcribeFirst ? 'text' : (input.media?.kind ?? 'text');
+  const media = transcribeFirst ? undefined : input.media;
+  const detail = media?.kind === 'image' ? media.detail : task.detail;
+  const allowCostlier = task.allowCostlierFallback ?? false;
+
+  const instructionsNow = composeInstructions(task, input.promptText);
+  const candidates = candidatesFor(
+    task.routes,
+    modality,
+    (route) => estimateFor(route, instructionsNow, input, media, task.maxOutputTokens, detail),
+    deps,
+    allowCostlier,
+    tracker.skipped,
+  );
+  if (candidates.length === 0 && tracker.skipped.length === 0) {
+    return {
+      ok: false,
+      rejection: reject(
+        'MODEL_REQUEST_INVALID',
+        `task ${task.id} has no route that accepts ${input.media?.kind ?? 'text'} input`,
+      ),
+      requestIds: [],
+    };
+  }
+
+  const keyOf = (route: RouteDefinition) =>
+    resultCacheKey({
+      tenant: input.tenant,
+      mediaSha256: input.media ? input.mediaSha256 : '',
+      promptSha256: sha256Hex(input.promptText),
+      taskId: task.id,
+      taskVersion: task.version,
+      model: route.model,
+      detail,
+      schemaVersion: schemaVersion(task.responseSchema),
+    });
+
+  if (deps.cache) {
+    const cache = deps.cache;
+    const hits = await Promise.all(
+      candidates.map((candidate) =>
+        cache.get(keyOf(candidate.route)).catch((error: unknown) => {
+          deps.log?.('result cache read failed; treating as a miss', { error: String(error) });
+          return undefined;
+        }),
+      ),
+    );
+    const index = hits.findIndex((hit) => hit !== undefined);
+    const hit = hits[index];
+    const candidate = candidates[index];
+    if (hit && candidate) {
+      return {
+        ok: true,
+        text: hit.text,
+        model: hit.model,
+        route: candidate.route.name,
+        requestIds: [],
+        attempts: 0,
+        usage: ZERO_USAGE,
+        cached: true,
+        estimate: candidate.estimate,
+      };
+    }
+  }
+
+  let transcription: TranscriptionStep | undefined;
+  let chainCandidates = candidates;
+  let instructions = instructionsNow;
+  const audio = transcribeFirst && input.media?.kind === 'audio' ? input.media : undefined;
+  const sttCandidates = audio
+    ? candidatesFor(
+        TRANSCRIPTION_ROUTES,
+        'audio',
+        (route) => estimateFor(route, '', input, audio, 0, detail),
+        deps,
+        true,
+        tracker.skipped,
+      )
+    : [];
+
+  const preflightMicroUsd = deps.priceOf
+    ? preflightPrice(deps.priceOf, candidates, sttCandidates, input.mediaInfo?.durationSec)
+    : undefined;
+  if (deps.reserveBudget && preflightMicroUsd !== undefined) {
+    const held = await deps.reserveBudget(preflightMicroUsd);
+    if (!held.ok) return { ok: false, rejection: held.rejection, requestIds: [] };
+  }
+  const withPreflight = preflightMicroUsd !== undefined ? { preflightMicroUsd } : {};
+
+  if (audio) {
+    const stt = await runChain(
+      deps,
+      policy,
+      sttCandidates,
+      (route) => ({ model: route.model, instructions: '', media: audio, maxOutputTokens: 0 }),
+      tracker,
+    );
+    if (stt.kind === 'rejected') {
+      return {
+        ok: false,
+        rejection: stt.rejection,
+        requestIds: tracker.requestIds,
+        ...withPreflight,
+        ...(stt.billed ? { billed: stt.billed } : {}),
+      };
+    }
+    transcription = {
+      route: stt.candidate.route.name,
+      model: stt.result.model,
+      usage: stt.result.usage,
+      requestIds: [...tracker.requestIds],
+      estimate: stt.candidate.estimate,
+    };
+    instructions = composeInstructions(task, input.promptText, stt.result.text);
+    // Re-estimate with the transcript in the prompt: that is what the text call will be billed for.
+    chainCandidates = candidates.map(({ route }) => ({
+      route,
+      estimate: estimateFor(route, instructions, input, undefined, task.maxOutputTokens, detail),
+    }));
+  }
+
+  const answer = await runChain(
+    deps,
+    policy,
+    chainCandidates,
+    (route) => ({
+      model: route.model,
+      instructions,
+      ...(media ? { media } : {}),
+      ...(task.responseSchema ? { responseSchema: task.responseSchema } : {}),
+      maxOutputTokens: task.maxOutputTokens,
+    }),
+    tracker,
+  );
+  const billedTranscription = transcription ? { transcription } : {};
+  if (answer.kind === 'rejected') {
+    return {
+      ok: false,
+      rejection: answer.rejection,
+      requestIds: tracker.requestIds,
+      ...withPreflight,
+      ...(answer.billed ? { billed: answer.billed } : {}),
+      ...billedTranscription,
+    };
+  }
+
+  if (task.responseSchema) {
+    const check = checkModelOutput(answer.result.text, task.responseSchema.schema);
+    if (!check.ok) {
+      return {
+        ok: false,
+        rejection: reject('INVALID_MODEL_OUTPUT', check.problem),
+        requestIds: tracker.requestIds,
+        ...withPreflight,
+        billed: {
+          route: answer.candidate.route.name,
+          model: answer.result.model,
+          usage: answer.result.usage,
+          estimate: answer.candidate.estimate,
+        },
+        ...billedTranscription,
+      };
+    }
+  }
+
+  const { route } = answer.candidate;
+  if (deps.cache) {
+    const now = (deps.now ?? (() => new Date()))();
+    await deps.cache
+      .put(
+        keyOf(route),
+        {
+          text: answer.result.text,
+          model: answer.result.model,
+          route: route.name,
+          requestIds: tracker.requestIds,
+          createdAt: now.toISOString(),
+        },
+        task.cacheTtlSeconds,
+      )
+      .catch((error: unknown) => deps.log?.('result cache write failed', { error: String(error) }));
+  }
+  return {
+    ok: true,
+    text: answer.result.text,
+    model: answer.result.model,
+    route: route.name,
+    requestIds: tracker.requestIds,
+    attempts: tracker.attempts,
+    usage: answer.result.usage,
+    cached: false,
+    estimate: answer.candidate.estimate,
+    ...(tracker.skipped.length > 0 ? { skipped: tracker.skipped } : {}),
+    ...(transcription ? { transcription } : {}),
+    ...withPreflight,
+  };
+}
+
+/** Tokens a transcript adds to the text call's prompt: a fast speaker's ~4 tokens a second, rounded up. */
+const TRANSCRIPT_TOKENS_PER_SECOND = 4;
+
+/**
+ * The dearest path the request may take: any candidate route may end up answering (fallbacks), and a
+ * transcription comes first when the task transcribes. Budget is reserved for this, so it errs high.
+ */
+function preflightPrice(
+  priceOf: (model: string, estimate: TokenEstimate) => number,
+  candidates: readonly Candidate[],
+  sttCandidates: readonly Candidate[],
+  durationSec: number | undefined,
+): number {
+  const dearest = (list: readonly Candidate[], extraTextTokens = 0) =>
+    Math.max(
+      0,
+      ...list.map(({ route, estimate }) =>
+        priceOf(route.model, { ...estimate, textTokens: estimate.textTokens + extraTextTokens }),
+      ),
+    );
+  if (sttCandidates.length === 0) return dearest(candidates);
+  const transcriptTokens = Math.ceil((durationSec ?? 0) * TRANSCRIPT_TOKENS_PER_SECOND);
+  return dearest(sttCandidates) + dearest(candidates, transcriptTokens);
+}

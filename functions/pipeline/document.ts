@@ -1,0 +1,149 @@
+/**
+ * The document that flows through the state machine. Every step receives it whole and returns it
+ * with its own section filled in; the final document is the `detail` of the outcome event, so this
+ * file is the public contract with the workflows that consume those events. It never holds media
+ * bytes, PII values or secrets: only keys, hashes, counts and codes.
+ */
+import type { PiiEntityType } from '../ports.js';
+import type { RejectionReason } from './reasons.js';
+
+export type PipelineStatus = 'in_progress' | 'processed' | 'rejected' | 'failed' | 'budget_exceeded';
+
+export const OUTCOME_SOURCE = 'mediagate';
+export const OUTCOME_DETAIL_TYPES = {
+  processed: 'Media Processed',
+  rejected: 'Media Rejected',
+  failed: 'Media Failed',
+} as const;
+
+/** What the starter puts into each execution. */
+export interface ExecutionInput {
+  readonly executionId: string;
+  readonly bucket: string;
+  readonly key: string;
+  readonly versionId?: string;
+  readonly sizeBytes: number;
+  readonly tenant: string;
+  /** SHA-256 of bucket/key/version: lets logs and the ledger refer to an object without naming it. */
+  readonly objectKeyHash: string;
+  readonly receivedAt: string;
+}
+
+export interface StepTiming {
+  readonly name: string;
+  readonly ms: number;
+}
+
+export interface MediaSection {
+  readonly kind: 'image' | 'audio';
+  readonly inputType: string;
+  readonly declaredType?: string;
+  readonly sanitizedKey: string;
+  readonly removed: readonly string[];
+  /** Images: the upload's size as displayed (the clean copy may be smaller; see CLEAN_COPY_MAX_SIDE). */
+  readonly sourceWidth?: number;
+  readonly sourceHeight?: number;
+}
+
+export interface ProcessedSection {
+  readonly key: string;
+  readonly mime: string;
+  readonly sha256: string;
+  readonly bytes: number;
+  readonly width?: number;
+  readonly height?: number;
+  readonly durationSec?: number;
+  readonly imageTokens?: { readonly before: number; readonly after: number };
+}
+
+export interface DlpSection {
+  readonly detector: string;
+  readonly decision: 'allow' | 'redact' | 'block';
+  readonly findings: readonly {
+    readonly type: PiiEntityType;
+    readonly source: 'instructions' | 'ocr' | 'transcript';
+    readonly score: number;
+    readonly start: number;
+    readonly end: number;
+    readonly action: 'allow' | 'redact' | 'block';
+  }[];
+  readonly transcriptScanned?: boolean;
+  readonly ocrScanned?: boolean;
+  /** Key of the media the model receives (the redacted copy when something was painted out). */
+  readonly modelInputKey: string;
+  /** Object holding the instructions after redaction (placeholders such as <SSN_1> replace values); kept out of the event because allowed PII may remain in it. */
+  readonly promptKey: string;
+  readonly policyVersion: string;
+  /** Language the policy asked the detectors for (`en`, `es` or `auto`). */
+  readonly language?: string;
+  /**
+   * AWS requests this step paid for and the units they were billed in, per service; each service used
+   * is one ledger item `<executionId>#DlpCheck#<service>`. Absent offline, where nothing is billed.
+   */
+  readonly billing?: Readonly<
+    Partial<
+      Record<'comprehend' | 'textract' | 'transcribe', { readonly requests: number; readonly units: number }>
+    >
+  >;
+}
+
+export interface ModelSection {
+  readonly taskId: string;
+  readonly taskVersion: string;
+  readonly route: string;
+  readonly model: string;
+  readonly requestIds: readonly string[];
+  /**
+   * False when no model call of this section was billed (a rejection after only the transcription was);
+   * the ledger then gets the transcription item alone. Absent means true.
+   */
+  readonly modelCallBilled?: boolean;
+  /** The answer in the results bucket; absent when the item was rejected. */
+  readonly resultKey?: string;
+  readonly cached: boolean;
+  readonly attempts: number;
+  readonly usage: {
+    readonly promptTokens: number;
+    readonly cachedPromptTokens: number;
+    readonly audioPromptTokens: number;
+    readonly completionTokens: number;
+    readonly audioCompletionTokens: number;
+  };
+  readonly estimateMicroUsd: number;
+  /** Budget reserved before the first billed call (the pre-flight estimate); settled by RecordCost. */
+  readonly reservation?: { readonly id: string; readonly amountMicroUsd: number };
+  /** Routes passed over before the one that answered, and why (breaker open, costlier, retries spent). */
+  readonly skipped?: readonly { readonly route: string; readonly why: string }[];
+  /** The speech-to-text call of an `audioMode: 'transcribe'` task: a billable event of its own. */
+  readonly transcription?: {
+    readonly route: string;
+    readonly model: string;
+    readonly requestIds: readonly string[];
+    readonly usage: ModelSection['usage'];
+    readonly estimateMicroUsd: number;
+  };
+}
+
+export interface CostSection {
+  readonly ledgerId: string;
+  /** Every ledger item of this step (the model call, and the transcription when there was one). */
+  readonly ledgerIds?: readonly string[];
+  readonly costMicroUsd: number;
+  readonly priceTableVersion: string;
+  readonly written: boolean;
+}
+
+export interface PipelineState extends ExecutionInput {
+  status: PipelineStatus;
+  reason?: RejectionReason | string;
+  message?: string;
+  task?: string;
+  steps: StepTiming[];
+  media?: MediaSection;
+  processed?: ProcessedSection;
+  dlp?: DlpSection;
+  model?: ModelSection;
+  cost?: CostSection;
+  /** Set by the state machine's Catch: `{ Error, Cause }` of the step that broke. */
+  failure?: { Error: string; Cause?: string };
+}

@@ -1,0 +1,114 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import type { PipelineState } from './document.js';
+import type { Rejection } from './reasons.js';
+
+/**
+ * One logger for every function. Log lines carry ids, hashes and codes; never object keys' user parts,
+ * instructions, OCR text, transcripts or model answers (they may hold PII).
+ */
+export const logger = new Logger({ serviceName: 'mediagate' });
+/** X-Ray in Lambda (active tracing); off on the local stack (POWERTOOLS_TRACE_ENABLED=false). */
+export const tracer = new Tracer({ serviceName: 'mediagate' });
+/** CloudWatch EMF metrics; off on the local stack (POWERTOOLS_METRICS_DISABLED=true). */
+export const metrics = new Metrics({ namespace: 'Mediagate', serviceName: 'mediagate' });
+
+/**
+ * The ids of the step being run, per invocation. Not `logger.appendKeys`: the local stack runs many
+ * invocations of several handlers in one process, and shared keys would label one step's line with
+ * another's execution.
+ */
+const stepKeys = new AsyncLocalStorage<Readonly<Record<string, string>>>();
+
+/** Log lines that carry the current step's ids (ids, hashes, codes and counts only: never PII). */
+export const stepLog = {
+  info: (message: string, fields: Record<string, unknown> = {}) =>
+    logger.info(message, { ...stepKeys.getStore(), ...fields }),
+  error: (message: string, fields: Record<string, unknown> = {}) =>
+    logger.error(message, { ...stepKeys.getStore(), ...fields }),
+};
+
+/** The part of the Lambda context a step may use; absent when the local runner calls the handler. */
+export interface StepContext {
+  getRemainingTimeInMillis(): number;
+}
+
+export function pipelineStep(
+  name: string,
+  run: (state: PipelineState, context?: StepContext) => Promise<PipelineState>,
+): (state: PipelineState, context?: StepContext) => Promise<PipelineState> {
+  return (state, context) =>
+    stepKeys.run(
+      {
+        step: name,
+        executionId: state.executionId,
+        tenant: state.tenant,
+        objectKeyHash: state.objectKeyHash,
+      },
+      () => runStep(name, run, state, context),
+    );
+}
+
+/** Wraps a step so every outcome carries its timing and every failure is counted. */
+async function runStep(
+  name: string,
+  run: (state: PipelineState, context?: StepContext) => Promise<PipelineState>,
+  state: PipelineState,
+  context: StepContext | undefined,
+): Promise<PipelineState> {
+  const started = performance.now();
+  let next: PipelineState;
+  try {
+    next = await run(state, context);
+  } catch (error) {
+    // Outages and bugs: counted, logged without the document, and rethrown for Retry/Catch.
+    metrics.addDimension('step', name);
+    metrics.addMetric('StepErrors', MetricUnit.Count, 1);
+    metrics.publishStoredMetrics();
+    stepLog.error('step failed', {
+      errorName: (error as Error).name,
+      errorMessage: (error as Error).message,
+    });
+    throw error;
+  }
+  const ms = Math.round(performance.now() - started);
+  metrics.addDimension('step', name);
+  metrics.addMetric(
+    next.status === 'in_progress' || next.status === 'processed' ? 'StepCompleted' : 'StepRejected',
+    MetricUnit.Count,
+    1,
+  );
+  metrics.addMetric('StepDuration', MetricUnit.Milliseconds, ms);
+  metrics.publishStoredMetrics();
+  stepLog.info('step finished', { status: next.status, reason: next.reason, ms });
+  return { ...next, steps: [...(state.steps ?? []), { name, ms }] };
+}
+
+export function rejected(
+  state: PipelineState,
+  rejection: Rejection,
+  sections: Partial<PipelineState> = {},
+): PipelineState {
+  return {
+    ...state,
+    ...sections,
+    status: rejection.reason === 'BUDGET_EXCEEDED' ? 'budget_exceeded' : 'rejected',
+    reason: rejection.reason,
+    message: rejection.message,
+  };
+}
+
+/** Keys the pipeline writes, derived from the execution so a retried step overwrites rather than duplicates. */
+export const objectKeys = {
+  sanitized: (state: PipelineState) => `sanitized/${state.tenant}/${state.executionId}`,
+  processed: (state: PipelineState) => `processed/${state.tenant}/${state.executionId}`,
+  redacted: (state: PipelineState) => `redacted/${state.tenant}/${state.executionId}`,
+  prompt: (state: PipelineState) => `prompts/${state.tenant}/${state.executionId}.txt`,
+  /** Amazon Transcribe's output for DlpCheck, in the results bucket (Macie scans it with the answers). */
+  transcript: (state: PipelineState) => `transcripts/${state.tenant}/${state.executionId}.json`,
+  result: (state: PipelineState) => `results/${state.tenant}/${state.executionId}.json`,
+  quarantine: (state: PipelineState, reason: string) =>
+    `quarantine/${state.tenant}/${state.executionId}/${reason}`,
+};

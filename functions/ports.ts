@@ -1,0 +1,356 @@
+/**
+ * Ports: the only way domain code reaches storage, models and detectors.
+ * Adapters live in `functions/adapters/`; `config.ts` is the one place that chooses them.
+ */
+
+export interface StoredObject {
+  readonly body: Buffer;
+  readonly contentType?: string;
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly versionId?: string;
+}
+
+export interface BlobStore {
+  get(bucket: string, key: string, versionId?: string): Promise<StoredObject>;
+  /** Content type and user metadata without the body. */
+  head(bucket: string, key: string, versionId?: string): Promise<Omit<StoredObject, 'body'>>;
+  put(
+    bucket: string,
+    key: string,
+    body: Buffer,
+    options?: { contentType?: string; metadata?: Record<string, string> },
+  ): Promise<void>;
+  /** Server-side copy (used to move originals into quarantine without passing them on). */
+  copy(
+    from: { bucket: string; key: string; versionId?: string },
+    to: { bucket: string; key: string },
+  ): Promise<void>;
+}
+
+export type PiiEntityType =
+  | 'CREDIT_DEBIT_NUMBER'
+  | 'SSN'
+  | 'IBAN'
+  | 'EMAIL'
+  | 'PHONE'
+  | 'IP_ADDRESS'
+  | 'PASSPORT_NUMBER'
+  | 'DRIVER_ID'
+  | 'DATE_OF_BIRTH'
+  | 'BANK_ROUTING'
+  | 'AWS_ACCESS_KEY'
+  | 'AWS_SECRET_KEY'
+  | 'NAME'
+  | 'ADDRESS'
+  | 'OTHER';
+
+export interface PixelBox {
+  readonly left: number;
+  readonly top: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** A PII finding. Never carries the matched value: only where it is. */
+export interface PiiFinding {
+  readonly type: PiiEntityType;
+  readonly score: number;
+  /** Character span [start, end) in the scanned text. */
+  readonly start: number;
+  readonly end: number;
+  /** For OCR text: the image boxes of the words the span covers. */
+  readonly boxes?: readonly PixelBox[];
+}
+
+/** An AWS service DlpCheck pays for per request. */
+export type BilledService = 'comprehend' | 'textract' | 'transcribe';
+
+/**
+ * One billed request as the adapter sent it. `quantity` is what the price table counts: characters
+ * sent (comprehend), pages (textract), seconds of audio (transcribe); minimums apply per request.
+ */
+export interface BilledRequest {
+  readonly service: BilledService;
+  readonly quantity: number;
+  readonly requestId?: string;
+}
+
+/** Where adapters report each billed request; offline adapters bill nothing and never call it. */
+export interface UsageMeter {
+  record(request: BilledRequest): void;
+}
+
+export interface PiiDetector {
+  readonly name: string;
+  /** `languageCode`: `en`, `es` (or a locale such as `es-US`), or `auto` to detect it first. */
+  detect(text: string, options?: { languageCode?: string; meter?: UsageMeter }): Promise<PiiFinding[]>;
+}
+
+export interface OcrWord {
+  readonly text: string;
+  /** Offset of the word in `OcrResult.text`. */
+  readonly start: number;
+  readonly box: PixelBox;
+}
+
+export interface OcrResult {
+  readonly text: string;
+  readonly words: readonly OcrWord[];
+}
+
+export interface Ocr {
+  readonly name: string;
+  recognize(image: Buffer, options?: { meter?: UsageMeter }): Promise<OcrResult>;
+}
+
+export interface ObjectLocation {
+  readonly bucket: string;
+  readonly key: string;
+}
+
+export interface TranscriptionRequest {
+  /** Where the audio is stored: Amazon Transcribe reads it from S3 itself, so the data stays in the account. */
+  readonly audio: ObjectLocation;
+  /** The same audio, for recognisers that run in-process. */
+  readonly bytes: Buffer;
+  readonly mime: string;
+  /** Deterministic per execution, so a retried step finds the job the first attempt started. */
+  readonly jobName: string;
+  /** Where a batch recogniser writes the transcript JSON (our own bucket, encrypted with our key). */
+  readonly output: ObjectLocation;
+  /** `en`, `es` or `auto` (identify among them). @default 'en' */
+  readonly languageCode?: string;
+  /** Length of the audio as Preprocess measured it: what Transcribe bills. */
+  readonly durationSec?: number;
+  readonly meter?: UsageMeter;
+}
+
+export interface Transcript {
+  readonly text: string;
+  /** Seconds of audio transcribed. */
+  readonly seconds: number;
+  /** The language the recogniser used or identified (e.g. `es-US`), when it says. */
+  readonly languageCode?: string;
+}
+
+export interface Transcriber {
+  readonly name: string;
+  /** Returns null when no recogniser is available (the outcome then says the transcript was not scanned). */
+  transcribe(request: TranscriptionRequest): Promise<Transcript | null>;
+}
+
+export interface OutcomeEvent {
+  readonly detailType: 'Media Processed' | 'Media Rejected' | 'Media Failed' | string;
+  readonly detail: unknown;
+}
+
+export interface EventPublisher {
+  publish(event: OutcomeEvent): Promise<void>;
+}
+
+/** Starts one workflow per uploaded object version; a repeated name starts nothing new. */
+export interface WorkflowStarter {
+  start(name: string, input: unknown): Promise<{ started: boolean; executionId: string }>;
+}
+
+export type ImageDetail = 'low' | 'high' | 'auto';
+
+export type ModelMedia =
+  | { readonly kind: 'image'; readonly mime: string; readonly bytes: Buffer; readonly detail: ImageDetail }
+  | { readonly kind: 'audio'; readonly format: 'wav' | 'mp3'; readonly bytes: Buffer };
+
+export interface ModelCallRequest {
+  readonly model: string;
+  readonly instructions: string;
+  readonly media?: ModelMedia;
+  /** Structured Outputs: the answer must fit this JSON schema. */
+  readonly responseSchema?: { readonly name: string; readonly schema: Record<string, unknown> };
+  readonly maxOutputTokens: number;
+}
+
+/** Token buckets as OpenAI bills them. `cachedPromptTokens` and `audioPromptTokens` are subsets of `promptTokens`. */
+export interface ModelUsage {
+  readonly promptTokens: number;
+  readonly cachedPromptTokens: number;
+  readonly audioPromptTokens: number;
+  readonly completionTokens: number;
+  readonly audioCompletionTokens: number;
+}
+
+export interface ModelCallResult {
+  readonly text: string;
+  readonly model: string;
+  readonly requestId: string | null;
+  readonly usage: ModelUsage;
+}
+
+export type ModelErrorKind = 'retryable' | 'quota' | 'auth' | 'invalid' | 'refused';
+
+/** What a failed model call means for us; the adapter maps HTTP statuses and SDK errors onto it. */
+export class ModelCallError extends Error {
+  constructor(
+    readonly kind: ModelErrorKind,
+    message: string,
+    readonly details: {
+      status?: number;
+      retryAfterMs?: number;
+      requestId?: string | null;
+      /** Set when the provider answered (and billed) but the answer is unusable, e.g. a refusal. */
+      billed?: { readonly model: string; readonly usage: ModelUsage };
+    } = {},
+  ) {
+    super(message);
+    this.name = 'ModelCallError';
+  }
+}
+
+export interface ModelClient {
+  /** One attempt, no retries inside: the caller's policy sees every attempt. */
+  call(request: ModelCallRequest): Promise<ModelCallResult>;
+}
+
+export type LedgerEntryKind = 'model_call' | 'cache_hit' | 'ocr' | 'transcription' | 'dlp';
+
+/** One billable event. Money is integer micro-USD; time is ISO-8601 UTC. */
+export interface LedgerEntry {
+  /** Deterministic (execution + step + attempt identity) so a retry cannot write a second item. */
+  readonly id: string;
+  readonly tenant: string;
+  readonly task: string;
+  readonly kind: LedgerEntryKind;
+  readonly model: string;
+  readonly route: string;
+  readonly priceTableVersion: string;
+  readonly tokens: {
+    readonly textIn: number;
+    readonly cachedIn: number;
+    readonly imageIn: number;
+    readonly audioIn: number;
+    readonly textOut: number;
+    readonly audioOut: number;
+  };
+  /** Other billable units (Comprehend units, Textract pages, Transcribe seconds). */
+  readonly units?: Readonly<Record<string, number>>;
+  readonly costMicroUsd: number;
+  readonly estimateMicroUsd?: number;
+  readonly requestIds: readonly string[];
+  readonly executionId: string;
+  readonly objectKeyHash: string;
+  readonly createdAt: string;
+}
+
+export interface Ledger {
+  /** Writes the entry once; a second call with the same id writes nothing and says so. */
+  record(entry: LedgerEntry): Promise<{ written: boolean }>;
+}
+
+// ---- Model call: the breaker's shared record and the result cache. ----
+
+export type BreakerState = 'closed' | 'open' | 'half_open';
+
+export interface BreakerRecord {
+  readonly route: string;
+  readonly state: BreakerState;
+  /** Bumped by every state change; changes are conditional on it. 0 for a route never written. */
+  readonly version: number;
+  readonly consecutiveFailures: number;
+  readonly windowStartMs: number;
+  readonly windowRequests: number;
+  readonly windowFailures: number;
+  /** Epoch ms when an open route may take a probe; 0 unless open. */
+  readonly openUntilMs: number;
+  /** Opens since the last close: the cool-down doubles with each. */
+  readonly reopenCount: number;
+  /** Epoch ms when the probe lease lapses; 0 without a probe. */
+  readonly probeLeaseUntilMs: number;
+  readonly probeLease?: string;
+}
+
+/** Port; the DynamoDB adapter is `functions/adapters/dynamodb-breaker-store.ts`. */
+export interface BreakerStore {
+  /** The stored record, or undefined for a route never written (or whose record has expired). */
+  read(route: string): Promise<BreakerRecord | undefined>;
+  /**
+   * Atomically counts one result in the window starting at `windowStartMs` (starting a fresh window when
+   * the stored one is older) and returns the record as it is after the update. Does not change `version`.
+   */
+  count(
+    route: string,
+    result: { readonly success: boolean; readonly windowStartMs: number },
+  ): Promise<BreakerRecord>;
+  /** Writes `next` only if the stored version is still `expectedVersion`; false when another writer won. */
+  transition(next: BreakerRecord, expectedVersion: number): Promise<boolean>;
+}
+
+export interface CachedResult {
+  readonly text: string;
+  readonly model: string;
+  readonly route: string;
+  /** Request ids of the call that produced the answer (for tracing a cached answer to its origin). */
+  readonly requestIds: readonly string[];
+  readonly createdAt: string;
+}
+
+/** Port; the DynamoDB adapter is `functions/adapters/dynamodb-result-cache.ts`. */
+export interface ResultCache {
+  /** Undefined on a miss, including an entry past its TTL that the store has not deleted yet. */
+  get(key: string): Promise<CachedResult | undefined>;
+  put(key: string, value: CachedResult, ttlSeconds: number): Promise<void>;
+}
+
+// ---- Budgets: counters and reservations. ----
+
+export type BudgetPeriod = 'day' | 'month';
+
+export interface PeriodCap {
+  readonly period: BudgetPeriod;
+  /** `YYYY-MM-DD` or `YYYY-MM` (UTC). */
+  readonly periodKey: string;
+  readonly capMicroUsd: number;
+}
+
+export interface PeriodSpend {
+  readonly period: BudgetPeriod;
+  readonly periodKey: string;
+  readonly spentMicroUsd: number;
+  readonly reservedMicroUsd: number;
+}
+
+export type StoreReserveOutcome =
+  | { readonly ok: true; readonly state: 'reserved' | 'already_reserved' | 'already_settled' }
+  | { readonly ok: false; readonly period: BudgetPeriod };
+
+/** Port: where counters and reservations live. Every method is atomic and safe to repeat. */
+export interface BudgetStore {
+  reserve(args: {
+    tenant: string;
+    reservationId: string;
+    amountMicroUsd: number;
+    expiresAt: string;
+    caps: readonly PeriodCap[];
+    now: string;
+  }): Promise<StoreReserveOutcome>;
+  /** Turns the reservation into spend; a second settle changes nothing. Always reports current spend. */
+  settle(args: {
+    reservationId: string;
+    actualMicroUsd: number;
+    now: string;
+  }): Promise<{ settled: boolean; tenant: string; spend: PeriodSpend[] }>;
+  release(args: { reservationId: string; now: string }): Promise<{ released: boolean }>;
+  /** Releases the tenant's reservations that expired at or before `now`; returns how many. */
+  reclaimExpired(args: { tenant: string; now: string }): Promise<number>;
+  /** Claims a threshold crossing; true only for the first caller. */
+  markThreshold(args: {
+    tenant: string;
+    period: BudgetPeriod;
+    periodKey: string;
+    percent: number;
+    now: string;
+  }): Promise<boolean>;
+  unmarkThreshold(args: {
+    tenant: string;
+    period: BudgetPeriod;
+    periodKey: string;
+    percent: number;
+  }): Promise<void>;
+}
