@@ -25,6 +25,12 @@ const simulatorOptions = (command: Command) =>
     )
     .addOption(
       new Option('--sim-latency-ms <ms>', 'simulator latency: N or N-M').env('MEDIAGATE_SIM_LATENCY_MS'),
+    )
+    .addOption(
+      new Option(
+        '--time-scale <n>',
+        'rehearsal clock: every wait (parking, cool-downs, retry-after, TTLs) runs N times faster (default: the park patience in 2 min)',
+      ).env('MEDIAGATE_TIME_SCALE'),
     );
 
 simulatorOptions(
@@ -45,6 +51,7 @@ simulatorOptions(
     json: Boolean(options.json),
     simFaults: options.simFaults,
     simLatencyMs: options.simLatencyMs,
+    timeScale: options.timeScale,
     timeoutMs: Number(options.timeout) * 1000,
   });
 });

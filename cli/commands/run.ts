@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { PipelineState } from '../../functions/pipeline/document.js';
-import { parseLatency, startLocalStack } from '../../infra/local/stack.js';
+import { parseLatency, parseTimeScale, startLocalStack } from '../../infra/local/stack.js';
 
 export interface RunOptions {
   readonly tenant: string;
@@ -14,6 +14,8 @@ export interface RunOptions {
   readonly json: boolean;
   readonly simFaults?: string;
   readonly simLatencyMs?: string;
+  /** Rehearsal clock factor (a whole number ≥ 1); default: the park patience in 2 minutes. */
+  readonly timeScale?: string;
   readonly timeoutMs: number;
 }
 
@@ -63,6 +65,7 @@ export async function runFiles(
   const stack = await startLocalStack({
     simulatorFaults: options.simFaults,
     simulatorLatencyMs: parseLatency(options.simLatencyMs),
+    timeScale: parseTimeScale(options.timeScale),
   });
   const outcomes: FileOutcome[] = [];
   try {

@@ -1,13 +1,14 @@
 /** `mediagate up`: the local stack as a long-running process, with what other tools need to reach it. */
-import { parseLatency, startLocalStack } from '../../infra/local/stack.js';
+import { parseLatency, parseTimeScale, startLocalStack } from '../../infra/local/stack.js';
 
 export async function runUp(
-  options: { simFaults?: string; simLatencyMs?: string },
+  options: { simFaults?: string; simLatencyMs?: string; timeScale?: string },
   out: NodeJS.WritableStream = process.stdout,
 ): Promise<number> {
   const stack = await startLocalStack({
     simulatorFaults: options.simFaults,
     simulatorLatencyMs: parseLatency(options.simLatencyMs),
+    timeScale: parseTimeScale(options.timeScale),
   });
   const env = stack.environment;
   out.write(
@@ -20,6 +21,7 @@ export async function runUp(
       `  stepfunctions:${stack.endpoints.sfn}   ${env.STATE_MACHINE_ARN}`,
       `  eventbridge:  ${stack.endpoints.eventbridge}   events also in ${stack.stateDir}/events.jsonl`,
       `  openai:       ${stack.endpoints.openai}${stack.simulator ? ' (simulator)' : ''}`,
+      `  clock:        every wait runs ${env.MEDIAGATE_TIME_SCALE}x faster than in AWS (--time-scale)`,
       '',
       'For the AWS CLI and SDKs:',
       `  export AWS_ACCESS_KEY_ID=${env.AWS_ACCESS_KEY_ID} AWS_SECRET_ACCESS_KEY=${env.AWS_SECRET_ACCESS_KEY} AWS_REGION=${env.AWS_REGION}`,

@@ -115,7 +115,13 @@ export function createDynamoDbBreakerStore(
           '#cf': 'consecutiveFailures',
           '#ttl': 'ttl',
         },
-        ExpressionAttributeValues: { ':w': windowStartMs, ':one': 1, ':zero': 0, ':ttl': expiry() },
+        // DynamoDB refuses a value the expression does not use: `:zero` only where a success resets the streak.
+        ExpressionAttributeValues: {
+          ':w': windowStartMs,
+          ':one': 1,
+          ':ttl': expiry(),
+          ...(success ? { ':zero': 0 } : {}),
+        },
         ReturnValues: 'ALL_NEW',
       }),
     );

@@ -26,7 +26,7 @@ import {
   QueryCommand,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { type BudgetGuard, createBudgetGuard } from '../money/budget.js';
+import { BUDGET_CONFIG, type BudgetGuard, createBudgetGuard } from '../money/budget.js';
 import type {
   BudgetPeriod,
   BudgetStore,
@@ -417,9 +417,15 @@ export function createDynamoBudgetGuard(
   client: DynamoDBClient,
   tableName: string,
   publisher: EventPublisher,
+  timeScale = 1,
 ): BudgetGuard {
   return createBudgetGuard({
     store: createDynamoBudgetStore(client, tableName),
+    // A rehearsal lets a dead Lambda's reservation lapse on the same compressed clock as everything else.
+    config: {
+      ...BUDGET_CONFIG,
+      reservationTtlSeconds: Math.max(1, Math.round(BUDGET_CONFIG.reservationTtlSeconds / timeScale)),
+    },
     emit: (event) => publisher.publish(event),
   });
 }

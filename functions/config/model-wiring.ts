@@ -18,6 +18,7 @@ import { priceOfEstimate } from '../model/estimate.js';
 import type { InvokeDeps, RetryPolicy } from '../model/invoke.js';
 import { DEFAULT_RETRY_POLICY } from '../model/retry-policy.js';
 import type { RouteDefinition } from '../model/routes.js';
+import { compressMs, compressPolicy, compressTimeoutMs } from '../pipeline/time-scale.js';
 import type { EventPublisher, ModelClient } from '../ports.js';
 
 export interface InvokeWiringOptions {
@@ -39,6 +40,8 @@ export interface InvokeWiringOptions {
   /** Extra hook for transitions (e.g. a Powertools metric). */
   readonly onBreakerTransition?: (transition: BreakerTransition) => void;
   readonly log?: (message: string, fields: Record<string, unknown>) => void;
+  /** Rehearsal clock: breaker durations, sleeps and the attempt timeout are divided by it. @default 1 */
+  readonly timeScale?: number;
 }
 
 /** A policy override naming a field the policy does not have is a typo that would silently do nothing. */
@@ -55,6 +58,7 @@ export function checkPolicyOverrides(retry: object | undefined, breaker: object 
 
 export function createInvokeDeps(options: InvokeWiringOptions): InvokeDeps {
   checkPolicyOverrides(options.retryPolicy, options.breakerPolicy);
+  const scale = options.timeScale ?? 1;
   const clients = new Map<string, ModelClient>();
   const available = (endpoint: string) =>
     endpoint === 'primary' || Object.hasOwn(options.endpoints, endpoint);
@@ -64,7 +68,7 @@ export function createInvokeDeps(options: InvokeWiringOptions): InvokeDeps {
       const baseURL = options.endpoints[route.endpoint];
       client = createOpenAiModelClient({
         apiKey: options.apiKey,
-        timeoutMs: options.timeoutMs,
+        timeoutMs: compressTimeoutMs(options.timeoutMs, scale),
         ...(baseURL ? { baseURL } : {}),
       });
       clients.set(route.endpoint, client);
@@ -76,7 +80,7 @@ export function createInvokeDeps(options: InvokeWiringOptions): InvokeDeps {
     options.dynamo && options.stateTable ? { dynamo: options.dynamo, table: options.stateTable } : undefined;
   const breaker = stateful
     ? new SharedCircuitBreaker(createDynamoDbBreakerStore(stateful.dynamo, stateful.table), {
-        ...(options.breakerPolicy ? { policy: options.breakerPolicy } : {}),
+        policy: compressPolicy({ ...DEFAULT_BREAKER_POLICY, ...options.breakerPolicy }, scale),
         onTransition: async (transition) => {
           log?.('model route breaker changed', { ...transition });
           options.onBreakerTransition?.(transition);
@@ -90,6 +94,8 @@ export function createInvokeDeps(options: InvokeWiringOptions): InvokeDeps {
     clientFor,
     routeAvailable: (route) => available(route.endpoint),
     priceOf: priceOfEstimate,
+    // Retry decisions stay in world time (retry-after against its cap, the sleep budget); only the wait shrinks.
+    sleep: (ms) => new Promise<void>((resolve) => setTimeout(resolve, compressMs(ms, scale))),
     ...(options.retryPolicy ? { retry: options.retryPolicy } : {}),
     ...(breaker ? { breaker } : {}),
     ...(stateful ? { cache: createDynamoDbResultCache(stateful.dynamo, stateful.table) } : {}),

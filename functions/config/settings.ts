@@ -63,6 +63,8 @@ export interface RuntimeConfig {
    */
   readonly dedicatedStep?: string;
   readonly presignExpirySeconds: number;
+  /** Rehearsal clock: every wait is divided by it (functions/pipeline/time-scale.ts); 1 in AWS. */
+  readonly timeScale: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -197,6 +199,7 @@ export function loadConfig(env: Env = process.env): RuntimeConfig {
       env.MEDIAGATE_PRESIGN_EXPIRY_SECONDS,
       300,
     ),
+    timeScale: positiveInt('MEDIAGATE_TIME_SCALE', env.MEDIAGATE_TIME_SCALE, 1),
   };
 }
 

@@ -15,7 +15,7 @@ const publisher = createEventBridgePublisher(eventBridgeClient(config), config.e
 const deps = {
   blobs: createS3BlobStore(s3Client(config)),
   ledger: createDynamoLedger(dynamo, config.tables.ledger),
-  budget: createDynamoBudgetGuard(dynamo, config.tables.state, publisher),
+  budget: createDynamoBudgetGuard(dynamo, config.tables.state, publisher, config.timeScale),
   buckets: config.buckets,
   detector: await createPiiDetector(config),
   ocr: await createOcr(config),

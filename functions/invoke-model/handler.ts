@@ -7,6 +7,7 @@ import { dynamoClient, eventBridgeClient, s3Client } from '../config/clients.js'
 import { createInvokeDeps } from '../config/model-wiring.js';
 import { loadConfig, requireSettings } from '../config/settings.js';
 import { metrics, pipelineStep, stepLog } from '../pipeline/step.js';
+import { compressTimeoutMs } from '../pipeline/time-scale.js';
 import { runModelStep } from './model-step.js';
 
 const config = loadConfig();
@@ -24,7 +25,7 @@ function countMetric(name: string, dimensions: Record<string, string>): void {
 const deps = {
   blobs: createS3BlobStore(s3Client(config)),
   buckets: config.buckets,
-  budget: createDynamoBudgetGuard(dynamo, config.tables.state, publisher),
+  budget: createDynamoBudgetGuard(dynamo, config.tables.state, publisher, config.timeScale),
   onBudgetExceeded: (tier: string) => countMetric('BudgetExceeded', { tier }),
   invoke: createInvokeDeps({
     apiKey: await resolveOpenAiApiKey(config),
@@ -38,6 +39,7 @@ const deps = {
     onBreakerTransition: (transition) =>
       countMetric('BreakerTransition', { route: transition.route, to: transition.to }),
     log: (message, fields) => stepLog.info(message, fields),
+    timeScale: config.timeScale,
   }),
 };
 
@@ -51,6 +53,6 @@ export const handler = pipelineStep('InvokeModel', (state, context) =>
   runModelStep(deps, state, {
     deadlineMs:
       Date.now() + (context?.getRemainingTimeInMillis() ?? LOCAL_STEP_BUDGET_MS) - DEADLINE_MARGIN_MS,
-    attemptTimeoutMs: config.openai.timeoutMs,
+    attemptTimeoutMs: compressTimeoutMs(config.openai.timeoutMs, config.timeScale),
   }),
 );

@@ -198,6 +198,7 @@ function candidatesFor(
   deps: InvokeDeps,
   allowCostlier: boolean,
   skipped: SkippedRoute[],
+  routingOutputTokens?: number,
 ): Candidate[] {
   const usable = routeNames
     .flatMap((name) => {
@@ -210,7 +211,10 @@ function candidatesFor(
   if (!priceOf || usable.length < 2) return usable;
   const priced = usable.map((candidate) => ({
     candidate,
-    price: priceOf(candidate.route.model, candidate.estimate),
+    price: priceOf(candidate.route.model, {
+      ...candidate.estimate,
+      maxOutputTokens: routingOutputTokens ?? candidate.estimate.maxOutputTokens,
+    }),
   }));
   if (modality === 'text') {
     // Hybrid routing: text-only work goes to the cheapest route first; the rest stay as fallbacks.
@@ -376,6 +380,7 @@ export async function invokeModel(deps: InvokeDeps, input: InvokeInput): Promise
     deps,
     allowCostlier,
     tracker.skipped,
+    task.typicalOutputTokens,
   );
   if (candidates.length === 0 && tracker.skipped.length === 0) {
     return {

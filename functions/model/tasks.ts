@@ -17,6 +17,12 @@ export interface TaskDefinition {
   /** Structured Outputs: the answer must fit this schema or the item is rejected as INVALID_MODEL_OUTPUT. */
   responseSchema?: { name: string; schema: Record<string, unknown> };
   maxOutputTokens: number;
+  /**
+   * How long an answer usually is. Cost-aware routing compares routes at this length: comparing at the
+   * bound would favour a model with cheap output and dear input (gpt-4o-mini on images) for answers that
+   * are in fact short. Budget reservations still use `maxOutputTokens`. @default maxOutputTokens
+   */
+  typicalOutputTokens?: number;
   cacheTtlSeconds: number;
   /** Let a fallback route run even when its pre-flight estimate costs more than the first choice. @default false */
   allowCostlierFallback?: boolean;
@@ -34,6 +40,8 @@ const TASKS: readonly TaskDefinition[] = [
     routes: ['gpt-4o-primary', 'gpt-4o-secondary', 'gpt-4o-audio-primary', 'gpt-4o-mini-primary'],
     audioMode: 'input_audio',
     maxOutputTokens: 400,
+    // Five sentences.
+    typicalOutputTokens: 120,
     cacheTtlSeconds: 300,
   },
   {

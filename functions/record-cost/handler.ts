@@ -13,7 +13,7 @@ requireSettings(config, ['ledger', 'state']);
 const dynamo = dynamoClient(config);
 const ledger = createDynamoLedger(dynamo, config.tables.ledger);
 const publisher = createEventBridgePublisher(eventBridgeClient(config), config.eventBusName);
-const budget = createDynamoBudgetGuard(dynamo, config.tables.state, publisher);
+const budget = createDynamoBudgetGuard(dynamo, config.tables.state, publisher, config.timeScale);
 
 /**
  * Writes the model call (and its transcription) into the ledger exactly once, then settles the budget

@@ -15,6 +15,7 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { defaultTimeScale } from '../../functions/pipeline/time-scale.js';
 import { type CfnTemplate, synthesizeMediagate } from '../synth.js';
 import { startLocalDynamo } from './dynamodb.js';
 import { type LocalEventBus, type RecordedEvent, startLocalEventBus } from './event-bus.js';
@@ -23,7 +24,7 @@ import { acquireLock } from './lock.js';
 import { type RunningSimulator, startOpenAiSimulator } from './openai-simulator/server.js';
 import { startFunctionUrl } from './presign-server.js';
 import { LOCAL_CREDENTIALS, type S3ObjectCreatedEvent, startLocalS3 } from './s3.js';
-import { type LocalStepFunctions, startLocalStepFunctions } from './step-functions.js';
+import { type LocalStepFunctions, parkPatienceSeconds, startLocalStepFunctions } from './step-functions.js';
 import {
   bucketNames,
   functionEnvironment,
@@ -45,8 +46,12 @@ export interface LocalStackOptions {
   readonly simulatorFaults?: string;
   /** Simulator latency. @default MEDIAGATE_SIM_LATENCY_MS or 0 */
   readonly simulatorLatencyMs?: number | { min: number; max: number };
-  /** Pause before a parked model call is retried. @default 1000 */
-  readonly parkRetryMs?: number;
+  /**
+   * Rehearsal clock: every wait (park retries, breaker cool-downs and leases, retry-after sleeps, attempt
+   * timeouts, reservation TTLs) is divided by it. @default MEDIAGATE_TIME_SCALE, or the factor that fits
+   * the state machine's whole park patience into 2 minutes
+   */
+  readonly timeScale?: number;
   /** Extra environment for the functions (tests use it to pick policies, limits…). */
   readonly environment?: Readonly<Record<string, string>>;
 }
@@ -82,6 +87,28 @@ export function parseLatency(spec: string | undefined): number | { min: number; 
   throw new Error(`latency must be N or N-M milliseconds; got "${spec}"`);
 }
 
+/** `--time-scale N`: a whole number ≥ 1, or undefined for the default. */
+export function parseTimeScale(spec: string | undefined): number | undefined {
+  if (spec === undefined || spec === '') return undefined;
+  const scale = Number(spec);
+  if (!Number.isInteger(scale) || scale < 1)
+    throw new Error(`--time-scale must be a whole number ≥ 1; got "${spec}"`);
+  return scale;
+}
+
+/** The rehearsal clock's factor: given, from MEDIAGATE_TIME_SCALE, or the park patience in 2 minutes. */
+export function resolveTimeScale(
+  given: number | undefined,
+  definition: Parameters<typeof parkPatienceSeconds>[0],
+): number {
+  const fromEnv = process.env.MEDIAGATE_TIME_SCALE;
+  const scale = given ?? (fromEnv ? Number(fromEnv) : defaultTimeScale(parkPatienceSeconds(definition)));
+  if (!Number.isInteger(scale) || scale < 1) {
+    throw new Error(`the time scale must be a whole number ≥ 1; got ${given ?? fromEnv}`);
+  }
+  return scale;
+}
+
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const stateDir = path.resolve(options.stateDir ?? process.env.MEDIAGATE_STATE_DIR ?? DEFAULT_STATE_DIR);
   fs.mkdirSync(stateDir, { recursive: true });
@@ -95,6 +122,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const { template } = synthesizeMediagate();
     const definition = stateMachineDefinition(template);
     const instance = ++stackInstances;
+    const timeScale = resolveTimeScale(options.timeScale, definition.definition);
 
     const objectEvents: S3ObjectCreatedEvent[] = [];
     let deliver: (event: S3ObjectCreatedEvent) => void = (event) => objectEvents.push(event);
@@ -143,6 +171,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
       POWERTOOLS_TRACE_ENABLED: 'false',
       POWERTOOLS_METRICS_DISABLED: 'true',
+      MEDIAGATE_TIME_SCALE: String(timeScale),
       ...(simulator ? { OPENAI_API_KEY: 'sk-local-simulator', OPENAI_BASE_URL: simulator.baseUrl } : {}),
       ...options.environment,
     };
@@ -155,7 +184,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       loadHandler: (step) => loadHandler(step, instance),
       eventBridge: { endpoint: events.endpoint, credentials: LOCAL_CREDENTIALS },
       registryFile: path.join(stateDir, 'executions.json'),
-      parkRetryMs: options.parkRetryMs,
+      timeScale,
     });
     closers.push(() => stepFunctions.close());
     environment.AWS_ENDPOINT_URL_SFN = stepFunctions.endpoint;

@@ -44,10 +44,56 @@ export interface LocalStepFunctionsOptions {
   readonly eventBridge: { endpoint: string; credentials: { accessKeyId: string; secretAccessKey: string } };
   /** JSON file that keeps executions across runs (names stay taken, as in AWS). */
   readonly registryFile: string;
-  /** Pause before retrying a parked model call (ModelUnavailable). @default 1000 */
-  readonly parkRetryMs?: number;
-  /** Pause before other retries. @default 100 */
-  readonly retryMs?: number;
+  /**
+   * Rehearsal clock: every Retry interval and max delay of the ASL is divided by it, so parking, transient
+   * retries and transcription polling keep their shape (back-off, caps, attempt counts) and run faster.
+   * The handlers get the same factor through MEDIAGATE_TIME_SCALE. @default 1
+   */
+  readonly timeScale?: number;
+}
+
+interface Retrier {
+  readonly ErrorEquals: readonly string[];
+  readonly IntervalSeconds?: number;
+  readonly MaxAttempts?: number;
+  readonly BackoffRate?: number;
+  readonly MaxDelaySeconds?: number;
+}
+
+/** The definition with every retrier's waits divided by `scale` (counts and back-off rates unchanged). */
+export function compressRetries<T extends { States: Record<string, { Retry?: unknown }> }>(
+  definition: T,
+  scale: number,
+): T {
+  const copy = structuredClone(definition);
+  if (scale === 1) return copy;
+  for (const state of Object.values(copy.States)) {
+    const retriers = (state.Retry ?? []) as Retrier[];
+    state.Retry = retriers.map((retrier) => ({
+      ...retrier,
+      // ASL's default interval is 1 s; keep the default explicit so it is compressed too.
+      IntervalSeconds: (retrier.IntervalSeconds ?? 1) / scale,
+      ...(retrier.MaxDelaySeconds !== undefined ? { MaxDelaySeconds: retrier.MaxDelaySeconds / scale } : {}),
+    }));
+  }
+  return copy;
+}
+
+/** Seconds a model outage may park an item before it fails: the ModelUnavailable retrier's waits, summed. */
+export function parkPatienceSeconds(definition: { States: Record<string, { Retry?: unknown }> }): number {
+  for (const state of Object.values(definition.States)) {
+    const retrier = ((state.Retry ?? []) as Retrier[]).find((r) =>
+      r.ErrorEquals.includes('ModelUnavailable'),
+    );
+    if (!retrier) continue;
+    let total = 0;
+    for (let attempt = 0; attempt < (retrier.MaxAttempts ?? 3); attempt++) {
+      const wait = (retrier.IntervalSeconds ?? 1) * (retrier.BackoffRate ?? 2) ** attempt;
+      total += Math.min(wait, retrier.MaxDelaySeconds ?? Number.POSITIVE_INFINITY);
+    }
+    return total;
+  }
+  return 0;
 }
 
 const STATE_MACHINE_NAME = 'MediagatePipeline';
@@ -56,10 +102,16 @@ export async function startLocalStepFunctions(
   options: LocalStepFunctionsOptions,
 ): Promise<LocalStepFunctions> {
   const stateMachineArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${STATE_MACHINE_NAME}`;
-  // The library fills in defaults on the object it is given; keep ours as the template has it.
-  const machine = new StateMachine(structuredClone(options.definition.definition) as never, {
+  // The library fills in defaults on the object it is given; keep ours as the template has it. The
+  // template's definition is validated as it is; the compressed copy has fractional intervals, which ASL's
+  // schema (whole seconds) refuses, so only the copy skips validation.
+  new StateMachine(structuredClone(options.definition.definition) as never, {
     validationOptions: { checkPaths: true, checkArn: false },
   });
+  const machine = new StateMachine(
+    compressRetries(options.definition.definition, options.timeScale ?? 1) as never,
+    { validationOptions: { noValidate: true } },
+  );
   const events = new EventBridgeClient({
     region: LOCAL_REGION,
     endpoint: options.eventBridge.endpoint,
@@ -70,15 +122,7 @@ export async function startLocalStepFunctions(
   const running = new Set<Promise<void>>();
 
   const handlers: Record<string, Handler> = {};
-  const retryIntervals: Record<string, number[]> = {};
   for (const [stateName, binding] of Object.entries(options.definition.tasks)) {
-    const state = options.definition.definition.States[stateName] ?? {};
-    const retriers = (state.Retry ?? []) as { ErrorEquals: string[] }[];
-    retryIntervals[stateName] = retriers.map((retrier) =>
-      retrier.ErrorEquals.includes('ModelUnavailable')
-        ? (options.parkRetryMs ?? 1000)
-        : (options.retryMs ?? 100),
-    );
     if (binding.kind === 'putEvents') {
       handlers[stateName] = async (input) => {
         const entries = (
@@ -106,7 +150,7 @@ export async function startLocalStepFunctions(
 
   const run = (record: ExecutionRecord) => {
     const execution = machine.run(JSON.parse(record.input), {
-      overrides: { taskResourceLocalHandlers: handlers as never, retryIntervalOverrides: retryIntervals },
+      overrides: { taskResourceLocalHandlers: handlers as never },
       context: {
         Execution: {
           Id: record.executionArn,

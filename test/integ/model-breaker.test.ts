@@ -8,7 +8,7 @@ import { createDynamoDbBreakerStore } from '../../functions/adapters/dynamodb-br
 import { createDynamoDbResultCache } from '../../functions/adapters/dynamodb-result-cache.js';
 import { createOpenAiModelClient } from '../../functions/adapters/openai-model-client.js';
 import { createInvokeDeps } from '../../functions/config/model-wiring.js';
-import { type BreakerTransition, SharedCircuitBreaker } from '../../functions/model/breaker.js';
+import { type BreakerTransition, DEFAULT_BREAKER_POLICY, SharedCircuitBreaker } from '../../functions/model/breaker.js';
 import { type InvokeInput, type InvokeOutcome, invokeModel } from '../../functions/model/invoke.js';
 import { findTask, type TaskDefinition } from '../../functions/model/tasks.js';
 import { ModelUnavailableError } from '../../functions/pipeline/reasons.js';
@@ -118,6 +118,28 @@ describe('shared circuit breaker on DynamoDB (dynalite)', () => {
       { route: ROUTE, from: 'closed', to: 'open', reason: 'consecutive_failures' },
     ]);
     expect((await store.read(ROUTE))?.state).toBe('open');
+  });
+
+  it('counts a failure that starts a new window, so a streak spread over quiet minutes still opens', async () => {
+    // Prepare: one failure per window; the streak carries across windows while nothing succeeds
+    const table = await freshTable();
+    const time = clock();
+    const store = createDynamoDbBreakerStore(dynamo, table, { now: time.now });
+    const transitions: BreakerTransition[] = [];
+    const breaker = new SharedCircuitBreaker(store, {
+      policy,
+      now: time.now,
+      onTransition: (t) => void transitions.push(t),
+    });
+
+    // Act
+    for (let failure = 0; failure < policy.failureThreshold; failure++) {
+      await breaker.record(ROUTE, closed, false);
+      time.advance(DEFAULT_BREAKER_POLICY.windowMs + 1);
+    }
+
+    // Assess
+    expect(transitions.map((t) => `${t.to} ${t.reason}`)).toEqual(['open consecutive_failures']);
   });
 
   it('admits exactly one half-open probe across concurrent instances, then closes on its success', async () => {

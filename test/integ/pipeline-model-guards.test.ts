@@ -55,15 +55,14 @@ describe('the model step guards on the local stack', () => {
     stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mediagate-guards-'));
     stack = await startLocalStack({
       stateDir,
-      // Parking retries every 600 ms: 16 attempts (the ASL's count for 2 h), ~10 s, outlast the probes below.
-      parkRetryMs: 600,
+      // The rehearsal clock at 600x: the ASL's park retries (30 s doubling to 10 min, 2 h in all) take
+      // 50 ms doubling to 1 s, 12 s in all, and outlast the probes below; cool-downs shrink alike.
+      timeScale: 600,
       environment: {
-        // Short back-offs and cool-downs so an outage plays out in seconds; the logic is the deployed one.
+        // Fewer attempts and a lower threshold than deployed (world time; the clock compresses them too).
         MEDIAGATE_RETRY_POLICY: JSON.stringify({ maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 20 }),
         MEDIAGATE_BREAKER_POLICY: JSON.stringify({
           failureThreshold: 2,
-          coolDownMs: 300,
-          maxCoolDownMs: 600,
           stateCacheMs: 0,
         }),
       },
