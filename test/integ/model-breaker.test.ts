@@ -8,7 +8,11 @@ import { createDynamoDbBreakerStore } from '../../functions/adapters/dynamodb-br
 import { createDynamoDbResultCache } from '../../functions/adapters/dynamodb-result-cache.js';
 import { createOpenAiModelClient } from '../../functions/adapters/openai-model-client.js';
 import { createInvokeDeps } from '../../functions/config/model-wiring.js';
-import { type BreakerTransition, DEFAULT_BREAKER_POLICY, SharedCircuitBreaker } from '../../functions/model/breaker.js';
+import {
+  type BreakerTransition,
+  DEFAULT_BREAKER_POLICY,
+  SharedCircuitBreaker,
+} from '../../functions/model/breaker.js';
 import { type InvokeInput, type InvokeOutcome, invokeModel } from '../../functions/model/invoke.js';
 import { findTask, type TaskDefinition } from '../../functions/model/tasks.js';
 import { ModelUnavailableError } from '../../functions/pipeline/reasons.js';
