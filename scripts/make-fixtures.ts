@@ -1,11 +1,11 @@
 /**
  * Generates every media fixture the validate/strip and preprocess tests use, so a reader can see how each
- * was made: sharp and ffmpeg create the media, exiftool and ffmpeg add the metadata, and hostile inputs
+ * was made: sharp and ffmpeg create the media, ExifTool and ffmpeg add the metadata, and hostile inputs
  * (bombs, truncations, polyglots) are crafted byte by byte. Tests call these functions in `beforeAll`;
  * `npx tsx scripts/make-fixtures.ts [DIR]` writes them all (default test/fixtures/generated, git-ignored).
  *
- * Needs: exiftool, espeak-ng and an ffmpeg on PATH (Debian's; it writes chapters and cover art that the
- * 2018 static build handles less well) or MEDIAGATE_FIXTURE_FFMPEG.
+ * Needs: espeak-ng; ExifTool comes from `exiftool-vendored.pl` on the system perl, ffmpeg from
+ * `@ffmpeg-installer/ffmpeg` (or MEDIAGATE_FIXTURE_FFMPEG).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,11 +13,12 @@ import { join, resolve } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import type { Sharp } from 'sharp';
 import sharp from 'sharp';
+import { NPM_FFMPEG, runExiftool } from './fixture-tools.js';
 
 export const GENERATED_DIR = resolve(import.meta.dirname, '..', 'test', 'fixtures', 'generated');
 
 function fixtureFfmpeg(): string {
-  return process.env.MEDIAGATE_FIXTURE_FFMPEG ?? 'ffmpeg';
+  return process.env.MEDIAGATE_FIXTURE_FFMPEG ?? NPM_FFMPEG;
 }
 
 function run(command: string, args: string[]): Buffer {
@@ -33,7 +34,7 @@ function withExiftool(input: Buffer, ext: string, args: string[], dir = scratchD
   const path = join(dir, `exif-${process.pid}-${Math.random().toString(36).slice(2)}.${ext}`);
   writeFileSync(path, input);
   try {
-    run('exiftool', ['-q', '-q', '-overwrite_original', ...args, path]);
+    runExiftool(['-q', '-q', '-overwrite_original', ...args, path]);
     return readFileSync(path);
   } finally {
     rmSync(path, { force: true });

@@ -5,15 +5,15 @@
  * - claim-form.png: a scanned-looking form whose text is PII (name, SSN, card number, email), legible
  *   enough for OCR (tesseract) to find it.
  * - voice-note.wav: a few seconds of espeak-ng speech with RIFF INFO title/artist/comment tags.
- * Run: npx tsx scripts/make-samples.ts (needs exiftool, espeak-ng; ffmpeg from the usual resolution).
+ * Run: npx tsx scripts/make-samples.ts (needs espeak-ng; ExifTool and ffmpeg come from npm packages).
  * The values are fictitious: 219-09-9999 is the SSN the SSA itself published in ads (valid format, never
  * issued to anyone), 4111 1111 1111 1111 is Visa's test card.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { runFfmpeg } from '../functions/shared/media/ffmpeg.js';
+import { runExiftool } from './fixture-tools.js';
 import { photoLikeImage, speechWav } from './make-fixtures.js';
 
 export const SAMPLES_DIR = resolve(import.meta.dirname, '..', 'samples');
@@ -33,7 +33,7 @@ export async function makePhoto(dir = SAMPLES_DIR): Promise<string> {
   const portrait = await (await photoLikeImage(1500, 2000)).png().toBuffer();
   const sideways = await sharp(portrait).rotate(270).jpeg({ quality: 72, mozjpeg: true }).toBuffer();
   writeFileSync(path, sideways);
-  execFileSync('exiftool', [
+  runExiftool([
     '-q',
     '-q',
     '-overwrite_original',
