@@ -90,7 +90,7 @@ async function prepareInputs(): Promise<BenchInputs> {
   if (!existsSync(files['60s.mp3'])) {
     const speech = join(WORK, 'speech.wav');
     const cover = join(WORK, 'cover.jpg');
-    writeFileSync(speech, speechWav('This is a sixty second voice note for the benchmark. '.repeat(3)));
+    writeFileSync(speech, speechWav());
     writeFileSync(cover, await plainJpeg(300, 300));
     execFileSync(ffmpegPath(), [
       '-nostdin',

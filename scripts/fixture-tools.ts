@@ -18,6 +18,16 @@ export const EXIFTOOL_SCRIPT: string = require('exiftool-vendored.pl') as string
  */
 export const NPM_FFMPEG: string = (require('@ffmpeg-installer/ffmpeg') as { path: string }).path;
 
+/** ffmpeg output options for a file with no tags and no encoder version, the same bytes each time it is made. */
+export const UNTAGGED_OUTPUT_ARGS: readonly string[] = [
+  '-map_metadata',
+  '-1',
+  '-fflags',
+  '+bitexact',
+  '-flags:a',
+  '+bitexact',
+];
+
 /** Runs the vendored ExifTool with `args` (and `input` on its stdin); returns its stdout. */
 export function runExiftool(args: readonly string[], input?: Buffer): Buffer {
   return execFileSync('perl', [EXIFTOOL_SCRIPT, ...args], {

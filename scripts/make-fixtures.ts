@@ -4,8 +4,9 @@
  * (bombs, truncations, polyglots) are crafted byte by byte. Tests call these functions in `beforeAll`;
  * `npx tsx scripts/make-fixtures.ts [DIR]` writes them all (default test/fixtures/generated, git-ignored).
  *
- * Needs: espeak-ng; ExifTool comes from `exiftool-vendored.pl` on the system perl, ffmpeg from
- * `@ffmpeg-installer/ffmpeg` (or MEDIAGATE_FIXTURE_FFMPEG).
+ * Needs nothing beyond `npm ci`: ExifTool from `exiftool-vendored.pl` on the system perl, ffmpeg from
+ * `@ffmpeg-installer/ffmpeg` (or MEDIAGATE_FIXTURE_FFMPEG), and speech from the clips committed in
+ * test/fixtures/speech (made by make-speech.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,7 +14,8 @@ import { join, resolve } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import type { Sharp } from 'sharp';
 import sharp from 'sharp';
-import { NPM_FFMPEG, runExiftool } from './fixture-tools.js';
+import { NPM_FFMPEG, runExiftool, UNTAGGED_OUTPUT_ARGS } from './fixture-tools.js';
+import { type SpeechClip, speechClipPath } from './make-speech.js';
 
 export const GENERATED_DIR = resolve(import.meta.dirname, '..', 'test', 'fixtures', 'generated');
 
@@ -414,9 +416,22 @@ export function minimalPdf(): Buffer {
 
 // ---------------------------------------------------------------- audio
 
-/** espeak-ng speech as WAV (22.05 kHz mono). */
-export function speechWav(text = 'This is a short voice note for the test suite.'): Buffer {
-  return run('espeak-ng', ['-s', '160', '--stdout', text]);
+/**
+ * A committed espeak-ng clip (see make-speech.ts) as the WAV espeak-ng wrote: 22.05 kHz mono PCM, here
+ * decoded from the Opus it is stored in, with no tags of its own.
+ */
+export function speechWav(clip: SpeechClip = 'voice-note'): Buffer {
+  return ffmpegOutput('wav', [
+    '-i',
+    speechClipPath(clip),
+    '-ar',
+    '22050',
+    '-ac',
+    '1',
+    '-c:a',
+    'pcm_s16le',
+    ...UNTAGGED_OUTPUT_ARGS,
+  ]);
 }
 
 function transcode(input: Buffer, inExt: string, outExt: string, args: string[]): Buffer {

@@ -4,8 +4,9 @@
  *   stored sideways (orientation 6), as a phone would upload it.
  * - claim-form.png: a scanned-looking form whose text is PII (name, SSN, card number, email), legible
  *   enough for OCR (tesseract) to find it.
- * - voice-note.wav: a few seconds of espeak-ng speech with RIFF INFO title/artist/comment tags.
- * Run: npx tsx scripts/make-samples.ts (needs espeak-ng; ExifTool and ffmpeg come from npm packages).
+ * - voice-note.wav: a few seconds of espeak-ng speech (the committed claim-call clip) with RIFF INFO
+ *   title/artist/comment tags.
+ * Run: npx tsx scripts/make-samples.ts (ExifTool and ffmpeg come from npm packages).
  * The values are fictitious: 219-09-9999 is the SSN the SSA itself published in ads (valid format, never
  * issued to anyone), 4111 1111 1111 1111 is Visa's test card.
  */
@@ -86,9 +87,7 @@ export async function makeClaimForm(dir = SAMPLES_DIR): Promise<string> {
 
 export async function makeVoiceNote(dir = SAMPLES_DIR): Promise<string> {
   const path = join(dir, 'voice-note.wav');
-  const speech = speechWav(
-    'Hello, this is Jane Example. Please call me back about claim number four two one seven. Thank you.',
-  );
+  const speech = speechWav('claim-call');
   const tagged = await runFfmpeg(
     [
       '-f',
