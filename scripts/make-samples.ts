@@ -14,8 +14,12 @@ import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { runFfmpeg } from '../functions/shared/media/ffmpeg.js';
+import { useFixtureFonts } from './fixture-fonts.js';
 import { runExiftool } from './fixture-tools.js';
 import { photoLikeImage, speechWav } from './make-fixtures.js';
+
+// Before any text is drawn: fontconfig reads its configuration once per process.
+useFixtureFonts();
 
 export const SAMPLES_DIR = resolve(import.meta.dirname, '..', 'samples');
 
