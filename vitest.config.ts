@@ -1,4 +1,8 @@
 import { defineConfig } from 'vitest/config';
+import { useFixtureFonts } from './scripts/fixture-fonts.js';
+
+// Set here, before any worker starts, so every worker draws fixture text in the npm fonts.
+useFixtureFonts();
 
 export default defineConfig({
   test: {

@@ -6,12 +6,17 @@
  *
  * Tests and `scripts/dlp-eval.ts` call `makeDlpFixtures()`; `npx tsx scripts/make-dlp-fixtures.ts [DIR]`
  * writes them (default test/fixtures/generated/dlp, git-ignored) as `texts.json`, `forms.json` and PNG/JPEG
- * forms. Forms are SVG text rasterised by sharp (librsvg) in the DejaVu fonts Debian ships.
+ * forms. Forms are SVG text rasterised by sharp (librsvg) in the DejaVu fonts of the npm package
+ * dejavu-fonts-ttf (fixture-fonts.ts), not the machine's.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import type { PiiEntityType } from '../functions/ports.js';
+import { useFixtureFonts } from './fixture-fonts.js';
+
+// Before any text is drawn: fontconfig reads its configuration once per process.
+useFixtureFonts();
 
 export interface LabelledSpan {
   readonly type: PiiEntityType;

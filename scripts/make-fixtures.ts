@@ -1,11 +1,12 @@
 /**
  * Generates every media fixture the validate/strip and preprocess tests use, so a reader can see how each
- * was made: sharp and ffmpeg create the media, exiftool and ffmpeg add the metadata, and hostile inputs
+ * was made: sharp and ffmpeg create the media, ExifTool and ffmpeg add the metadata, and hostile inputs
  * (bombs, truncations, polyglots) are crafted byte by byte. Tests call these functions in `beforeAll`;
  * `npx tsx scripts/make-fixtures.ts [DIR]` writes them all (default test/fixtures/generated, git-ignored).
  *
- * Needs: exiftool, espeak-ng and an ffmpeg on PATH (Debian's; it writes chapters and cover art that the
- * 2018 static build handles less well) or MEDIAGATE_FIXTURE_FFMPEG.
+ * Needs nothing beyond `npm ci`: ExifTool from `exiftool-vendored.pl` on the system perl, ffmpeg from
+ * `@ffmpeg-installer/ffmpeg` (or MEDIAGATE_FIXTURE_FFMPEG), and speech from the clips committed in
+ * test/fixtures/speech (made by make-speech.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,11 +14,13 @@ import { join, resolve } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import type { Sharp } from 'sharp';
 import sharp from 'sharp';
+import { NPM_FFMPEG, runExiftool, UNTAGGED_OUTPUT_ARGS } from './fixture-tools.js';
+import { type SpeechClip, speechClipPath } from './make-speech.js';
 
 export const GENERATED_DIR = resolve(import.meta.dirname, '..', 'test', 'fixtures', 'generated');
 
 function fixtureFfmpeg(): string {
-  return process.env.MEDIAGATE_FIXTURE_FFMPEG ?? 'ffmpeg';
+  return process.env.MEDIAGATE_FIXTURE_FFMPEG ?? NPM_FFMPEG;
 }
 
 function run(command: string, args: string[]): Buffer {
@@ -33,7 +36,7 @@ function withExiftool(input: Buffer, ext: string, args: string[], dir = scratchD
   const path = join(dir, `exif-${process.pid}-${Math.random().toString(36).slice(2)}.${ext}`);
   writeFileSync(path, input);
   try {
-    run('exiftool', ['-q', '-q', '-overwrite_original', ...args, path]);
+    runExiftool(['-q', '-q', '-overwrite_original', ...args, path]);
     return readFileSync(path);
   } finally {
     rmSync(path, { force: true });
@@ -413,9 +416,22 @@ export function minimalPdf(): Buffer {
 
 // ---------------------------------------------------------------- audio
 
-/** espeak-ng speech as WAV (22.05 kHz mono). */
-export function speechWav(text = 'This is a short voice note for the test suite.'): Buffer {
-  return run('espeak-ng', ['-s', '160', '--stdout', text]);
+/**
+ * A committed espeak-ng clip (see make-speech.ts) as the WAV espeak-ng wrote: 22.05 kHz mono PCM, here
+ * decoded from the Opus it is stored in, with no tags of its own.
+ */
+export function speechWav(clip: SpeechClip = 'voice-note'): Buffer {
+  return ffmpegOutput('wav', [
+    '-i',
+    speechClipPath(clip),
+    '-ar',
+    '22050',
+    '-ac',
+    '1',
+    '-c:a',
+    'pcm_s16le',
+    ...UNTAGGED_OUTPUT_ARGS,
+  ]);
 }
 
 function transcode(input: Buffer, inExt: string, outExt: string, args: string[]): Buffer {

@@ -4,17 +4,22 @@
  *   stored sideways (orientation 6), as a phone would upload it.
  * - claim-form.png: a scanned-looking form whose text is PII (name, SSN, card number, email), legible
  *   enough for OCR (tesseract) to find it.
- * - voice-note.wav: a few seconds of espeak-ng speech with RIFF INFO title/artist/comment tags.
- * Run: npx tsx scripts/make-samples.ts (needs exiftool, espeak-ng; ffmpeg from the usual resolution).
+ * - voice-note.wav: a few seconds of espeak-ng speech (the committed claim-call clip) with RIFF INFO
+ *   title/artist/comment tags.
+ * Run: npx tsx scripts/make-samples.ts (ExifTool and ffmpeg come from npm packages).
  * The values are fictitious: 219-09-9999 is the SSN the SSA itself published in ads (valid format, never
  * issued to anyone), 4111 1111 1111 1111 is Visa's test card.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { runFfmpeg } from '../functions/media/ffmpeg.js';
+import { useFixtureFonts } from './fixture-fonts.js';
+import { runExiftool } from './fixture-tools.js';
 import { photoLikeImage, speechWav } from './make-fixtures.js';
+
+// Before any text is drawn: fontconfig reads its configuration once per process.
+useFixtureFonts();
 
 export const SAMPLES_DIR = resolve(import.meta.dirname, '..', 'samples');
 
@@ -33,7 +38,7 @@ export async function makePhoto(dir = SAMPLES_DIR): Promise<string> {
   const portrait = await (await photoLikeImage(1500, 2000)).png().toBuffer();
   const sideways = await sharp(portrait).rotate(270).jpeg({ quality: 72, mozjpeg: true }).toBuffer();
   writeFileSync(path, sideways);
-  execFileSync('exiftool', [
+  runExiftool([
     '-q',
     '-q',
     '-overwrite_original',
@@ -86,9 +91,7 @@ export async function makeClaimForm(dir = SAMPLES_DIR): Promise<string> {
 
 export async function makeVoiceNote(dir = SAMPLES_DIR): Promise<string> {
   const path = join(dir, 'voice-note.wav');
-  const speech = speechWav(
-    'Hello, this is Jane Example. Please call me back about claim number four two one seven. Thank you.',
-  );
+  const speech = speechWav('claim-call');
   const tagged = await runFfmpeg(
     [
       '-f',

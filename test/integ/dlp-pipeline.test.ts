@@ -7,6 +7,7 @@ import { createTesseractOcr } from '../../functions/adapters/tesseract-ocr.js';
 import { analyzeText } from '../../functions/dlp/analyzer.js';
 import type { PipelineState } from '../../functions/pipeline/document.js';
 import { type LocalStack, startLocalStack } from '../../infra/local/stack.js';
+import { NPM_FFMPEG } from '../../scripts/fixture-tools.js';
 import { type FormFixture, makeFormFixtures } from '../../scripts/make-dlp-fixtures.js';
 import { upload } from './local-stack-client.js';
 
@@ -75,7 +76,7 @@ describe('DLP in the pipeline on the local stack', () => {
   it('rejects a voice note as AUDIO_NOT_SCANNED offline, unless the tenant policy lets unscanned audio through', async () => {
     // Prepare: one second of tone; offline there is no recogniser, whatever is said
     const wav = execFileSync(
-      'ffmpeg',
+      NPM_FFMPEG,
       ['-v', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', '-f', 'wav', '-'],
       {
         maxBuffer: 16 * 1024 * 1024,

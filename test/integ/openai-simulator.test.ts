@@ -9,6 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createOpenAiModelClient } from '../../functions/adapters/openai-model-client.js';
 import { ModelCallError, type ModelCallRequest } from '../../functions/ports.js';
 import { type RunningSimulator, startOpenAiSimulator } from '../../infra/local/openai-simulator/server.js';
+import { NPM_FFMPEG } from '../../scripts/fixture-tools.js';
 
 /** 16-bit mono PCM WAV of silence. */
 function wav(seconds: number, sampleRate = 16_000): Buffer {
@@ -181,7 +182,7 @@ describe('OpenAI simulator, through the real SDK', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sim-mp3-'));
     try {
       const file = join(dir, 'tone.mp3');
-      execFileSync('ffmpeg', [
+      execFileSync(NPM_FFMPEG, [
         '-loglevel',
         'error',
         '-f',

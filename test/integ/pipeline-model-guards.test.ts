@@ -164,7 +164,7 @@ describe('the model step guards on the local stack', () => {
 
   it('bills a voice note on a transcribe-first task as two ledger items: speech to text, then text', async () => {
     // Prepare: a tenant whose policy lets unscanned audio through (no offline recogniser)
-    const wav = speechWav('Please call me back about the delivery on Tuesday.');
+    const wav = speechWav('call-back');
 
     // Act
     const key = await upload(stack, wav, 'audio/wav', {

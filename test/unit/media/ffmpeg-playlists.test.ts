@@ -14,21 +14,16 @@ import {
   toneWav,
   wavCarryingPlaylists,
 } from '../../../scripts/make-fixtures.js';
+import { FFMPEG_BINARIES, useFfmpeg } from '../../fixtures/ffmpeg-binaries.js';
 
-const FFMPEG_BINARIES: readonly { name: string; path: string | undefined }[] = [
-  { name: 'the 2018 static build', path: undefined },
-  { name: "Debian's /usr/bin/ffmpeg", path: '/usr/bin/ffmpeg' },
-];
-
-describe.each(FFMPEG_BINARIES)('ffmpeg inputs name no other input, with $name', ({ path }) => {
+describe.each(FFMPEG_BINARIES)('ffmpeg inputs name no other input, with $name', (binary) => {
   let server: Server;
   const requests: string[] = [];
   let dir: string;
   let urls: string[];
 
   beforeAll(async () => {
-    if (path) process.env.MEDIAGATE_FFMPEG_PATH = path;
-    else delete process.env.MEDIAGATE_FFMPEG_PATH;
+    const restoreFfmpeg = useFfmpeg(binary);
     // A server that only counts: any request at all means a playlist reached out.
     server = createServer((request, response) => {
       requests.push(request.url ?? '');
@@ -40,9 +35,7 @@ describe.each(FFMPEG_BINARIES)('ffmpeg inputs name no other input, with $name', 
     const secret = join(dir, 'secret.wav');
     writeFileSync(secret, toneWav(1));
     urls = [`http://127.0.0.1:${port}/segment.wav`, secret];
-    return () => {
-      delete process.env.MEDIAGATE_FFMPEG_PATH;
-    };
+    return restoreFfmpeg;
   });
 
   afterAll(async () => {

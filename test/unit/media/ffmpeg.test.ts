@@ -13,11 +13,11 @@ describe('ffmpeg runner', () => {
   it('prefers MEDIAGATE_FFMPEG_PATH, else the npm static build (no /opt/bin/ffmpeg layer here)', () => {
     // Act
     const fallback = ffmpegPath();
-    process.env.MEDIAGATE_FFMPEG_PATH = '/usr/bin/ffmpeg';
+    process.env.MEDIAGATE_FFMPEG_PATH = '/opt/custom/ffmpeg';
     const overridden = ffmpegPath();
     // Assess
     expect(fallback).toMatch(/@ffmpeg-installer\/linux-x64\/ffmpeg$/);
-    expect(overridden).toBe('/usr/bin/ffmpeg');
+    expect(overridden).toBe('/opt/custom/ffmpeg');
   });
 
   it('returns stdout on success and throws FfmpegError with the exit status on failure', async () => {

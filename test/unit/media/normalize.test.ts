@@ -1,7 +1,8 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { normalizeMedia } from '../../../functions/media/normalize.js';
+import { NPM_FFMPEG } from '../../../scripts/fixture-tools.js';
 import { photoLikeImage, pngWithAlpha, toneWav } from '../../../scripts/make-fixtures.js';
 import { EXTENSION_FOR_MIME, metadataLeaks } from '../../fixtures/exiftool.js';
 
@@ -14,15 +15,15 @@ function expectOk(outcome: Awaited<ReturnType<typeof normalizeMedia>>): Normaliz
 
 /** Integrated loudness (LUFS) as ffmpeg's ebur128 filter measures it (the summary goes to stderr). */
 function loudnessOf(wav: Buffer): number {
-  const result = execFileSync(
-    'sh',
-    [
-      '-c',
-      'ffmpeg -nostdin -hide_banner -i pipe:0 -af ebur128 -f null - 2>&1 | grep -A1 "Integrated loudness" | tail -1',
-    ],
-    { input: wav, encoding: 'latin1' },
+  const { stderr } = spawnSync(
+    NPM_FFMPEG,
+    ['-nostdin', '-hide_banner', '-i', 'pipe:0', '-af', 'ebur128', '-f', 'null', '-'],
+    {
+      input: wav,
+      encoding: 'latin1',
+    },
   );
-  return Number(/(-?\d+(?:\.\d+)?) LUFS/.exec(result)?.[1]);
+  return Number(/Integrated loudness:\s+I:\s+(-?\d+(?:\.\d+)?) LUFS/.exec(stderr)?.[1]);
 }
 
 describe('normalizeMedia on images', () => {
@@ -110,7 +111,7 @@ describe('normalizeMedia on audio', () => {
     // A 4 s stereo tone at 16 kHz, then made very quiet (−35 dB) at 44.1 kHz.
     const tone = toneWav(4, 2);
     quietStereo = execFileSync(
-      'ffmpeg',
+      NPM_FFMPEG,
       [
         '-nostdin',
         '-v',

@@ -20,6 +20,7 @@ import {
   wavClaiming64Channels,
   wavClaimingHugeDuration,
 } from '../../../scripts/make-fixtures.js';
+import { FFMPEG_BINARIES, useFfmpeg } from '../../fixtures/ffmpeg-binaries.js';
 
 async function reasonFor(
   input: Buffer,
@@ -169,14 +170,11 @@ describe('validateAndStrip rejections', () => {
     }
   });
 
-  it.each([
-    { name: 'the 2018 static build', path: undefined },
-    { name: "Debian's /usr/bin/ffmpeg", path: '/usr/bin/ffmpeg' },
-  ])(
+  it.each(FFMPEG_BINARIES)(
     'refuses WAV headers claiming 64 channels or a 1 Hz, 2-hour recording from the probe ($name)',
-    async ({ path }) => {
+    async (binary) => {
       // Prepare
-      if (path) process.env.MEDIAGATE_FFMPEG_PATH = path;
+      const restoreFfmpeg = useFfmpeg(binary);
       try {
         for (const run of [validateAndStrip, sanitizeAndNormalize]) {
           // Act
@@ -193,7 +191,7 @@ describe('validateAndStrip rejections', () => {
           });
         }
       } finally {
-        delete process.env.MEDIAGATE_FFMPEG_PATH;
+        restoreFfmpeg();
       }
     },
   );

@@ -11,18 +11,13 @@ import {
   webmAudioWithTags,
 } from '../../../scripts/make-fixtures.js';
 import { exiftoolRead, metadataLeaks } from '../../fixtures/exiftool.js';
+import { FFMPEG_BINARIES, useFfmpeg } from '../../fixtures/ffmpeg-binaries.js';
 
-const FFMPEG_BINARIES: readonly { name: string; path: string | undefined }[] = [
-  { name: 'default resolution (@ffmpeg-installer 2018 static build)', path: undefined },
-  { name: "Debian's /usr/bin/ffmpeg", path: '/usr/bin/ffmpeg' },
-];
-
-describe.each(FFMPEG_BINARIES)('validateAndStrip on audio with $name', ({ path }) => {
+describe.each(FFMPEG_BINARIES)('validateAndStrip on audio with $name', (binary) => {
   const fixtures: Record<string, Buffer> = {};
 
   beforeAll(async () => {
-    if (path) process.env.MEDIAGATE_FFMPEG_PATH = path;
-    else delete process.env.MEDIAGATE_FFMPEG_PATH;
+    const restoreFfmpeg = useFfmpeg(binary);
     fixtures.mp3 = await mp3WithEverything();
     fixtures.m4a = m4aWithLocation();
     fixtures.wav = wavWithInfo();
@@ -31,9 +26,7 @@ describe.each(FFMPEG_BINARIES)('validateAndStrip on audio with $name', ({ path }
     fixtures.opus = opusWithTags();
     fixtures.webm = webmAudioWithTags();
     fixtures.aac = adtsAac();
-    return () => {
-      delete process.env.MEDIAGATE_FFMPEG_PATH;
-    };
+    return restoreFfmpeg;
   });
 
   const cases = [

@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { normalizeMedia } from '../../../functions/media/normalize.js';
 import { validateAndStrip } from '../../../functions/media/sanitize.js';
 import { imageTokens } from '../../../functions/model/image-tokens.js';
+import { runExiftool } from '../../../scripts/fixture-tools.js';
 import {
   animatedGif,
   avifWithMetadata,
@@ -92,7 +92,7 @@ describe('validateAndStrip on images', () => {
       .jpeg({ quality: 100 })
       .withIccProfile('p3')
       .toBuffer();
-    const profileDropped = execFileSync('exiftool', ['-q', '-q', '-all=', '-o', '-', '-'], { input: p3 });
+    const profileDropped = runExiftool(['-q', '-q', '-all=', '-o', '-', '-'], p3);
     const naive = await sharp(profileDropped).raw().toBuffer();
     // Act
     const outcome = await accepted(p3);
