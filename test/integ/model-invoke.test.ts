@@ -65,7 +65,8 @@ describe('invokeModel against the simulator with the real SDK', () => {
     expect(outcome).toMatchObject({
       ok: true,
       route: 'gpt-4o-primary',
-      model: 'gpt-4o',
+      // What the API names: the snapshot the alias ran on.
+      model: 'gpt-4o-2024-08-06',
       attempts: 1,
       cached: false,
     });
