@@ -146,7 +146,11 @@ describe('invokeModel against the simulator with the real SDK', () => {
 
     const outcome = await invokeModel(deps({ priceOf: priceOfEstimate }), input({ task: chain }));
 
-    expect(outcome).toMatchObject({ ok: true, route: 'gpt-4o-mini-primary', model: 'gpt-4o-mini' });
+    expect(outcome).toMatchObject({
+      ok: true,
+      route: 'gpt-4o-mini-primary',
+      model: 'gpt-4o-mini-2024-07-18',
+    });
   });
 
   it('sends a text-only request to the cheaper model first, whatever order the chain lists', async () => {
