@@ -22,10 +22,17 @@ async function admin(path: string, key = 'sk-admin-simulated'): Promise<Response
   return fetch(`${sim.baseUrl}${path}`, key ? { headers: { authorization: `Bearer ${key}` } } : {});
 }
 
-interface CostsPage {
-  readonly data: { readonly start_time: number }[];
+/** An organization API page, with its results typed by the test that reads them. */
+interface OrganizationPage<Result = unknown> {
+  readonly data: { readonly start_time: number; readonly results: Result[] }[];
   readonly has_more: boolean;
   readonly next_page: string | null;
+}
+
+interface CostResult {
+  readonly object: string;
+  readonly amount: { readonly value: number; readonly currency: string };
+  readonly line_item: string;
 }
 
 const today = () => Math.floor(Date.now() / 86_400_000) * 86_400;
@@ -123,12 +130,12 @@ describe('OpenAI simulator organization Usage and Costs APIs', () => {
 
     // Assess
     expect(response.status).toBe(200);
-    const page = await response.json();
+    const page = (await response.json()) as OrganizationPage<{ model: string }>;
     expect(page).toMatchObject({ object: 'page', has_more: false, next_page: null });
     expect(page.data).toHaveLength(1);
     expect(page.data[0]).toMatchObject({ object: 'bucket', start_time: today(), end_time: today() + 86_400 });
     const fourO = sim.bill.filter((line) => line.model === 'gpt-4o-2024-08-06');
-    expect(page.data[0].results).toContainEqual({
+    expect(page.data[0]?.results).toContainEqual({
       object: 'organization.usage.completions.result',
       input_tokens: fourO.reduce((sum, line) => sum + line.inputTokens, 0),
       output_tokens: fourO.reduce((sum, line) => sum + line.outputTokens, 0),
@@ -143,7 +150,7 @@ describe('OpenAI simulator organization Usage and Costs APIs', () => {
       batch: null,
       service_tier: null,
     });
-    expect(page.data[0].results.map((r: { model: string }) => r.model).sort()).toEqual([
+    expect(page.data[0]?.results.map((r) => r.model).sort()).toEqual([
       'gpt-4o-2024-08-06',
       'gpt-4o-mini-2024-07-18',
     ]);
@@ -157,9 +164,8 @@ describe('OpenAI simulator organization Usage and Costs APIs', () => {
       `/organization/costs?start_time=${today()}&bucket_width=1d&group_by=line_item`,
     );
 
-    const page = await response.json();
-    const results: { object: string; amount: { value: number; currency: string }; line_item: string }[] =
-      page.data[0].results;
+    const page = (await response.json()) as OrganizationPage<CostResult>;
+    const results = page.data[0]?.results ?? [];
     expect(results.map((r) => r.line_item).sort()).toEqual([
       'gpt-4o-2024-08-06, input',
       'gpt-4o-2024-08-06, output',
@@ -175,13 +181,15 @@ describe('OpenAI simulator organization Usage and Costs APIs', () => {
 
   it('returns every day of the range as a bucket, a page of limit days at a time with a next_page cursor', async () => {
     const start = today() - 9 * 86_400;
-    const first: CostsPage = await (await admin(`/organization/costs?start_time=${start}&limit=7`)).json();
+    const first = (await (
+      await admin(`/organization/costs?start_time=${start}&limit=7`)
+    ).json()) as OrganizationPage;
     expect(first.data).toHaveLength(7);
     expect(first.has_more).toBe(true);
 
-    const rest: CostsPage = await (
+    const rest = (await (
       await admin(`/organization/costs?start_time=${start}&limit=7&page=${first.next_page}`)
-    ).json();
+    ).json()) as OrganizationPage;
     expect(rest.data.map((bucket) => bucket.start_time)).toEqual([
       today() - 2 * 86_400,
       today() - 86_400,
