@@ -60,6 +60,14 @@ module.exports = {
       to: { path: '^functions/config/' },
     },
     {
+      name: 'simulator-independent',
+      comment:
+        "The OpenAI simulator bills from its own reading of OpenAI's rules; importing the project's would make a wrong formula agree with itself.",
+      severity: 'error',
+      from: { path: '^infra/local/openai-simulator/' },
+      to: { path: '^functions/' },
+    },
+    {
       name: 'no-circular',
       comment: 'No import cycles, type-only ones included (tsPreCompilationDeps).',
       severity: 'error',

@@ -39,7 +39,8 @@ export function billedImageSize(width: number, height: number): { width: number;
     w *= shrink;
     h *= shrink;
   }
-  return { width: Math.round(w), height: Math.round(h) };
+  // A side scaled below half a pixel still leaves one pixel to tile (a 1×8192 strip is 4 tiles, not 0).
+  return { width: Math.max(1, Math.round(w)), height: Math.max(1, Math.round(h)) };
 }
 
 export function imageTiles(width: number, height: number): number {

@@ -150,6 +150,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (!useRealOpenAi) {
       simulator = await startOpenAiSimulator({
         faults,
+        // The provider's side of the reconciliation: survives restarts of the stack, like the ledger.
+        billFile: path.join(stateDir, 'openai-bill.jsonl'),
         latencyMs: options.simulatorLatencyMs ?? parseLatency(process.env.MEDIAGATE_SIM_LATENCY_MS),
       });
       closers.push(() => simulator?.close());

@@ -65,7 +65,8 @@ describe('invokeModel against the simulator with the real SDK', () => {
     expect(outcome).toMatchObject({
       ok: true,
       route: 'gpt-4o-primary',
-      model: 'gpt-4o',
+      // What the API names: the snapshot the alias ran on.
+      model: 'gpt-4o-2024-08-06',
       attempts: 1,
       cached: false,
     });
@@ -145,7 +146,11 @@ describe('invokeModel against the simulator with the real SDK', () => {
 
     const outcome = await invokeModel(deps({ priceOf: priceOfEstimate }), input({ task: chain }));
 
-    expect(outcome).toMatchObject({ ok: true, route: 'gpt-4o-mini-primary', model: 'gpt-4o-mini' });
+    expect(outcome).toMatchObject({
+      ok: true,
+      route: 'gpt-4o-mini-primary',
+      model: 'gpt-4o-mini-2024-07-18',
+    });
   });
 
   it('sends a text-only request to the cheaper model first, whatever order the chain lists', async () => {

@@ -7,6 +7,7 @@ import OpenAI from 'openai';
 import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createOpenAiModelClient } from '../../functions/adapters/openai-model-client.js';
+import { priceModelUsage } from '../../functions/money/prices.js';
 import { ModelCallError, type ModelCallRequest } from '../../functions/ports.js';
 import { type RunningSimulator, startOpenAiSimulator } from '../../infra/local/openai-simulator/server.js';
 import { NPM_FFMPEG } from '../../scripts/fixture-tools.js';
@@ -388,5 +389,125 @@ describe('OpenAI simulator fault script, as the adapter sees it', () => {
   it('fails fast on a bad fault script', async () => {
     expect(() => sim.setFaults('teapot')).toThrow(/unknown fault "teapot"/);
     await expect(startOpenAiSimulator({ faults: '429@' })).rejects.toThrow(/unknown fault/);
+  });
+
+  it('plays 503*40 as forty outages in a row, then answers', async () => {
+    sim.setFaults('503*40');
+    for (let i = 0; i < 40; i++)
+      expect(await callError(text('x'))).toMatchObject({ details: { status: 503 } });
+    await expect(client.call(text('x'))).resolves.toMatchObject({ model: 'gpt-4o-2024-08-06' });
+  });
+
+  it('answers no-usage with a normal 200 whose body has no usage field', async () => {
+    sim.setFaults('no-usage');
+    const { data, response } = await sdk.chat.completions
+      .create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] })
+      .withResponse();
+    expect(response.status).toBe(200);
+    expect(data.choices[0]?.message.content).toMatch(/^\[simulated gpt-4o\]/);
+    expect(data).not.toHaveProperty('usage');
+  });
+});
+
+describe('OpenAI simulator, the fields the real API sends', () => {
+  it('names the dated snapshot in model, and the model client records that id, which the price table knows', async () => {
+    const fourO = await client.call(text('x'));
+    const mini = await client.call({ ...text('x'), model: 'gpt-4o-mini' });
+    const dated = await client.call({ ...text('x'), model: 'gpt-4o-2024-11-20' });
+
+    expect([fourO.model, mini.model, dated.model]).toEqual([
+      'gpt-4o-2024-08-06',
+      'gpt-4o-mini-2024-07-18',
+      'gpt-4o-2024-11-20',
+    ]);
+    // The ledger prices what the API names: a dated id must find its family's price.
+    expect(priceModelUsage({ model: fourO.model, usage: fourO.usage }).costMicroUsd).toBe(
+      priceModelUsage({ model: 'gpt-4o', usage: fourO.usage }).costMicroUsd,
+    );
+    expect(priceModelUsage({ model: mini.model, usage: mini.usage }).costMicroUsd).toBe(
+      priceModelUsage({ model: 'gpt-4o-mini', usage: mini.usage }).costMicroUsd,
+    );
+  });
+
+  it('splits prompt_tokens into text, image, audio and cached tokens, and completion tokens into their kinds', async () => {
+    const completion = await sdk.chat.completions.create({
+      model: 'gpt-4o',
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'x' },
+            {
+              type: 'image_url',
+              image_url: {
+                url: `data:image/png;base64,${(await png(1024, 1024)).toString('base64')}`,
+                detail: 'high',
+              },
+            },
+          ],
+        },
+      ],
+    });
+    const usage = completion.usage;
+    expect(usage?.prompt_tokens_details).toEqual({
+      cached_tokens: 0,
+      audio_tokens: 0,
+      image_tokens: 765,
+      text_tokens: encode('x').length + FRAMING,
+    });
+    expect(usage?.prompt_tokens).toBe(765 + encode('x').length + FRAMING);
+    expect(usage?.completion_tokens_details).toMatchObject({
+      reasoning_tokens: 0,
+      audio_tokens: 0,
+      text_tokens: usage?.completion_tokens,
+    });
+  });
+
+  it('reports the prefix two different long prompts share as cached, as OpenAI prompt caching does', async () => {
+    const policy = 'Policy: describe only what is visible. '.repeat(150);
+    await client.call(text(`${policy} First question?`));
+    const second = await client.call(text(`${policy} Another, longer question about the picture?`));
+    expect(second.usage.cachedPromptTokens).toBeGreaterThanOrEqual(1024);
+    expect((second.usage.cachedPromptTokens - 1024) % 128).toBe(0);
+    expect(second.usage.cachedPromptTokens).toBeLessThan(second.usage.promptTokens);
+  });
+
+  it('sends the x-ratelimit-* headers, counting the minute down', async () => {
+    const first = await sdk.chat.completions
+      .create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] })
+      .withResponse();
+    const second = await sdk.chat.completions
+      .create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] })
+      .withResponse();
+    const header = (r: typeof first, name: string) => r.response.headers.get(name);
+    expect(header(first, 'x-ratelimit-limit-requests')).toBe('10000');
+    expect(header(first, 'x-ratelimit-limit-tokens')).toBe('800000');
+    expect(Number(header(second, 'x-ratelimit-remaining-requests'))).toBe(
+      Number(header(first, 'x-ratelimit-remaining-requests')) - 1,
+    );
+    expect(Number(header(second, 'x-ratelimit-remaining-tokens'))).toBe(
+      Number(header(first, 'x-ratelimit-remaining-tokens')) - (second.data.usage?.total_tokens ?? 0),
+    );
+    expect(header(second, 'x-ratelimit-reset-requests')).toMatch(/^(\d+ms|\d+(\.\d+)?s|1m0s)$/);
+    expect(header(second, 'x-ratelimit-reset-tokens')).toMatch(/^(\d+ms|\d+(\.\d+)?s|1m0s)$/);
+  });
+
+  it('answers 429 rate_limit_exceeded, with retry-after, once the requests of the minute are used up', async () => {
+    const limited = await startOpenAiSimulator({ rateLimits: { requestsPerMinute: 2 } });
+    try {
+      const own = createOpenAiModelClient({
+        apiKey: 'sk-simulated',
+        baseURL: limited.baseUrl,
+        timeoutMs: 5_000,
+      });
+      await own.call(text('x'));
+      await own.call(text('x'));
+      await expect(own.call(text('x'))).rejects.toMatchObject({
+        kind: 'retryable',
+        details: { status: 429, retryAfterMs: expect.any(Number) },
+      });
+    } finally {
+      await limited.close();
+    }
   });
 });

@@ -6,9 +6,15 @@
  *   429 | 429@S | 429ms@MS  rate limit, optionally with `retry-after: S` (seconds) or `retry-after-ms: MS`
  *   quota                    429 `insufficient_quota` (not retryable)
  *   400 401 403 404 408 409 500 502 503 504   that status with an OpenAI-shaped error body
- *   timeout                  hold the response past any sane client timeout (ends when the server closes)
- *   reset                    destroy the socket without answering
- *   malformed                200 with a body that is not JSON
+ *   timeout                  the model answers (and the bill counts it) but the response is held past any
+ *                            sane client timeout: a slow model, which OpenAI bills although the client
+ *                            gave up (the hold ends when the client or the server closes)
+ *   reset                    destroy the socket before the model sees the request: nothing is billed
+ *   reset-after-bill         the model answers (billed), then the socket is destroyed before the answer
+ *                            leaves: the case a client cannot tell from `reset`
+ *   malformed                200 whose body is a truncated completion (not JSON); billed, as the model
+ *                            produced it
+ *   no-usage                 a normal 200 answer whose body has no `usage` field (billed all the same)
  *   refusal                  400 `content_policy_violation`
  *   refusal-message          200 whose message carries `refusal` instead of content
  *   ENTRY*N                  the entry N times (`503*3`)
@@ -26,6 +32,8 @@ export type Fault =
   | { readonly kind: 'quota' }
   | { readonly kind: 'timeout' }
   | { readonly kind: 'reset' }
+  | { readonly kind: 'reset_after_bill' }
+  | { readonly kind: 'no_usage' }
   | { readonly kind: 'malformed' }
   | { readonly kind: 'refusal' }
   | { readonly kind: 'refusal_message' };
@@ -68,6 +76,10 @@ function parseFault(token: string): Fault {
       return { kind: 'timeout' };
     case 'reset':
       return { kind: 'reset' };
+    case 'reset-after-bill':
+      return { kind: 'reset_after_bill' };
+    case 'no-usage':
+      return { kind: 'no_usage' };
     case 'malformed':
       return { kind: 'malformed' };
     case 'refusal':

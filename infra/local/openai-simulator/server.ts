@@ -1,18 +1,25 @@
 /**
  * A local, OpenAI-compatible endpoint that the real `openai` SDK talks to over loopback. Answers are
- * deterministic and say they are simulated; `usage` is computed the way OpenAI bills (see billing.ts);
- * every response carries an `x-request-id`. A fault script (faults.ts) lets tests and the CLI rehearse
- * OpenAI's bad days: throttling, outages, slow and broken responses, refusals.
+ * deterministic and say they are simulated; `usage` is computed the way OpenAI bills (see billing.ts and
+ * image-tokens.ts, which import nothing from the project); `model` names the dated snapshot; every
+ * response carries an `x-request-id` and OpenAI's `x-ratelimit-*` headers. A fault script (faults.ts)
+ * lets tests and the CLI rehearse OpenAI's bad days: throttling, outages, slow and broken responses,
+ * refusals. The simulator keeps its own bill (bill.ts) and serves it as OpenAI's organization Usage and
+ * Costs APIs (organization-api.ts).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { decode, encode } from 'gpt-tokenizer/model/gpt-4o';
-import type { ImageDetail } from '../../../functions/ports.js';
-import { audioTokens, billImage, cachedPrefixTokens, messageFramingTokens, textTokens } from './billing.js';
+import { type BillLine, SimulatorBill, type UnpricedBillLine } from './bill.js';
+import { audioTokens, messageFramingTokens, PromptCache, PromptTokens, textTokens } from './billing.js';
 import { type Fault, FaultSchedule, parseFaultSpec, seededRandom } from './faults.js';
+import { imageTokensFor, resolveDetail, type SimulatorImageDetail } from './image-tokens.js';
 import { audioDurationSeconds, decodeDataUrl, imageSize } from './media.js';
 import { findSimulatedModel, SIMULATED_MODELS, type SimulatedModel } from './models.js';
+import { costsPage, OrganizationQueryError, usageCompletionsPage } from './organization-api.js';
+import { simulatorPrice } from './price-table.js';
+import { DEFAULT_RATE_LIMITS, type RateLimits, RateLimitWindow } from './rate-limits.js';
 import { sampleFromSchema } from './schema-sample.js';
 
 export interface SimulatorOptions {
@@ -26,6 +33,13 @@ export interface SimulatorOptions {
   faults?: string;
   /** Seed for the probability form of the fault script. @default 1 */
   seed?: number;
+  /**
+   * Where the bill is kept as JSON lines (bill.ts); lines already there are served too.
+   * @default none: the bill lives in memory only
+   */
+  billFile?: string;
+  /** The one-minute window behind the `x-ratelimit-*` headers. @default DEFAULT_RATE_LIMITS (tier 4) */
+  rateLimits?: Partial<RateLimits>;
 }
 
 export interface SimulatorRequestLog {
@@ -44,6 +58,8 @@ export interface RunningSimulator {
   /** e.g. http://127.0.0.1:PORT/v1 */
   readonly baseUrl: string;
   readonly requests: SimulatorRequestLog[];
+  /** Every request the model answered, as billed (also in `billFile` when one was given). */
+  readonly bill: readonly BillLine[];
   setFaults(spec: string): void;
   setLatency(ms: number | { min: number; max: number }): void;
   close(): Promise<void>;
@@ -68,7 +84,7 @@ class HttpError extends Error {
 interface ChatPart {
   type?: string;
   text?: string;
-  image_url?: { url?: string; detail?: ImageDetail };
+  image_url?: { url?: string; detail?: SimulatorImageDetail };
   input_audio?: { data?: string; format?: string };
 }
 
@@ -201,11 +217,22 @@ function formatSeconds(seconds: number): string {
   return `${Math.round(seconds * 10) / 10} s`;
 }
 
-interface SimulatorState {
-  readonly seenPrompts: Set<string>;
+/** What one answer bills, before the request id, the time and the price are added. */
+type BilledUsage = Omit<UnpricedBillLine, 'timestamp' | 'requestId' | 'clientSawAnswer'>;
+
+interface Answer {
+  readonly body: unknown;
+  /** Set for a plain-text answer (transcription with `response_format: text`). */
+  readonly text?: string;
+  readonly billed: BilledUsage;
 }
 
-async function chatCompletion(body: ChatBody, fault: Fault, state: SimulatorState): Promise<unknown> {
+/** Folds the first 32 bits of a digest into a marker for PromptTokens. */
+function markerOf(digest: string): number {
+  return Number.parseInt(digest.slice(0, 8), 16);
+}
+
+async function chatCompletion(body: ChatBody, fault: Fault, cache: PromptCache): Promise<Answer> {
   const model = requireModel(body.model, 'chat');
   if (!Array.isArray(body.messages) || body.messages.length === 0) {
     throw new HttpError(
@@ -218,12 +245,14 @@ async function chatCompletion(body: ChatBody, fault: Fault, state: SimulatorStat
   }
   const roles: string[] = [];
   const texts: string[] = [];
+  const prompt = new PromptTokens();
   const digestParts: (string | Buffer)[] = [model.id];
   const received: string[] = [];
   let imageTokenCount = 0;
   let audioTokenCount = 0;
   for (const [index, message] of body.messages.entries()) {
     roles.push(message.role ?? 'user');
+    prompt.startMessage(message.role ?? 'user');
     const parts: ChatPart[] =
       typeof message.content === 'string'
         ? [{ type: 'text', text: message.content }]
@@ -231,6 +260,7 @@ async function chatCompletion(body: ChatBody, fault: Fault, state: SimulatorStat
     for (const part of parts) {
       if (part.type === 'text') {
         texts.push(part.text ?? '');
+        prompt.text(part.text ?? '');
         digestParts.push(part.text ?? '');
       } else if (part.type === 'image_url') {
         if (!model.image) {
@@ -253,12 +283,12 @@ async function chatCompletion(body: ChatBody, fault: Fault, state: SimulatorStat
             `messages[${index}]`,
           );
         }
-        const billed = billImage({ ...size, detail: part.image_url?.detail ?? 'auto', model: model.id });
-        imageTokenCount += billed.tokens;
-        digestParts.push(decoded.bytes, billed.detail);
-        received.push(
-          `1 image ${size.width}×${size.height} (detail ${billed.detail}, ${billed.tokens} image tokens)`,
-        );
+        const detail = resolveDetail(part.image_url?.detail ?? 'auto', size.width, size.height);
+        const tokens = imageTokensFor({ ...size, detail, model: model.snapshot });
+        imageTokenCount += tokens;
+        prompt.opaque(markerOf(shortDigest([decoded.bytes, detail])), tokens);
+        digestParts.push(decoded.bytes, detail);
+        received.push(`1 image ${size.width}×${size.height} (detail ${detail}, ${tokens} image tokens)`);
       } else if (part.type === 'input_audio') {
         if (!model.audio) {
           throw new HttpError(
@@ -281,6 +311,7 @@ async function chatCompletion(body: ChatBody, fault: Fault, state: SimulatorStat
           );
         }
         audioTokenCount += audioTokens(seconds);
+        prompt.opaque(markerOf(shortDigest([bytes])), audioTokens(seconds));
         digestParts.push(bytes);
         received.push(`${formatSeconds(seconds)} of audio (${audioTokens(seconds)} audio tokens)`);
       } else {
@@ -295,11 +326,12 @@ async function chatCompletion(body: ChatBody, fault: Fault, state: SimulatorStat
     }
   }
 
+  prompt.primeReply();
   const textTokenCount = messageFramingTokens(roles) + texts.reduce((sum, text) => sum + textTokens(text), 0);
   const promptTokens = textTokenCount + imageTokenCount + audioTokenCount;
   const promptKey = shortDigest(digestParts);
-  const cachedTokens = cachedPrefixTokens(promptTokens, state.seenPrompts.has(promptKey));
-  state.seenPrompts.add(promptKey);
+  // Models without a cached-input price have no prompt caching.
+  const cachedTokens = simulatorPrice(model.snapshot).cachedIn === null ? 0 : cache.lookup(model.id, prompt);
 
   const summary =
     `[simulated ${model.id}] Received ${received.length > 0 ? received.join(' and ') : 'no media'}` +
@@ -335,11 +367,11 @@ async function chatCompletion(body: ChatBody, fault: Fault, state: SimulatorStat
   const refusal = "[simulated] I'm sorry, but I can't help with that request.";
   const completionTokens = refused ? textTokens(refusal) : completion.length;
 
-  return {
+  const response = {
     id: `chatcmpl-sim-${promptKey}`,
     object: 'chat.completion',
     created: Math.floor(Date.now() / 1000),
-    model: model.id,
+    model: model.snapshot,
     choices: [
       {
         index: 0,
@@ -357,10 +389,16 @@ async function chatCompletion(body: ChatBody, fault: Fault, state: SimulatorStat
       prompt_tokens: promptTokens,
       completion_tokens: completionTokens,
       total_tokens: promptTokens + completionTokens,
-      prompt_tokens_details: { cached_tokens: cachedTokens, audio_tokens: audioTokenCount },
+      prompt_tokens_details: {
+        cached_tokens: cachedTokens,
+        audio_tokens: audioTokenCount,
+        image_tokens: imageTokenCount,
+        text_tokens: textTokenCount,
+      },
       completion_tokens_details: {
         reasoning_tokens: 0,
         audio_tokens: 0,
+        text_tokens: completionTokens,
         accepted_prediction_tokens: 0,
         rejected_prediction_tokens: 0,
       },
@@ -368,9 +406,22 @@ async function chatCompletion(body: ChatBody, fault: Fault, state: SimulatorStat
     service_tier: 'default',
     system_fingerprint: 'fp_simulated',
   };
+  return {
+    body: response,
+    billed: {
+      endpoint: 'chat.completions',
+      model: model.snapshot,
+      inputTokens: promptTokens,
+      cachedTokens,
+      imageTokens: imageTokenCount,
+      audioInputTokens: audioTokenCount,
+      outputTokens: completionTokens,
+      audioOutputTokens: 0,
+    },
+  };
 }
 
-async function transcription(raw: Buffer, contentType: string): Promise<{ body: unknown; text?: string }> {
+async function transcription(raw: Buffer, contentType: string): Promise<Answer> {
   let form: FormData;
   try {
     form = await new Request('http://simulator/', {
@@ -405,18 +456,29 @@ async function transcription(raw: Buffer, contentType: string): Promise<{ body: 
     );
   }
   const text = `[simulated ${model.id}] Transcript of ${formatSeconds(seconds)} of audio ${shortDigest([bytes])}.`;
-  if (form.get('response_format') === 'text') return { body: undefined, text };
-  const usage =
-    model.id === 'whisper-1'
-      ? { type: 'duration', seconds: Math.ceil(seconds) }
-      : {
-          type: 'tokens',
-          input_tokens: audioTokens(seconds),
-          input_token_details: { text_tokens: 0, audio_tokens: audioTokens(seconds) },
-          output_tokens: textTokens(text),
-          total_tokens: audioTokens(seconds) + textTokens(text),
-        };
-  return { body: { text, usage } };
+  const byDuration = model.id === 'whisper-1';
+  const billed: BilledUsage = {
+    endpoint: 'audio.transcriptions',
+    model: model.snapshot,
+    inputTokens: byDuration ? 0 : audioTokens(seconds),
+    cachedTokens: 0,
+    imageTokens: 0,
+    audioInputTokens: byDuration ? 0 : audioTokens(seconds),
+    outputTokens: byDuration ? 0 : textTokens(text),
+    audioOutputTokens: 0,
+    ...(byDuration ? { audioSeconds: Math.ceil(seconds) } : {}),
+  };
+  if (form.get('response_format') === 'text') return { body: undefined, text, billed };
+  const usage = byDuration
+    ? { type: 'duration', seconds: Math.ceil(seconds) }
+    : {
+        type: 'tokens',
+        input_tokens: audioTokens(seconds),
+        input_token_details: { text_tokens: 0, audio_tokens: audioTokens(seconds) },
+        output_tokens: textTokens(text),
+        total_tokens: audioTokens(seconds) + textTokens(text),
+      };
+  return { body: { text, usage }, billed };
 }
 
 function peekJson(raw: Buffer): ChatBody {
@@ -446,7 +508,9 @@ export async function startOpenAiSimulator(options: SimulatorOptions = {}): Prom
   let latency = options.latencyMs ?? 0;
   const requests: SimulatorRequestLog[] = [];
   const timers = new Set<NodeJS.Timeout>();
-  const state: SimulatorState = { seenPrompts: new Set() };
+  const promptCache = new PromptCache();
+  const bill = new SimulatorBill(options.billFile);
+  const rateLimits = new RateLimitWindow({ ...DEFAULT_RATE_LIMITS, ...options.rateLimits });
   let closing = false;
 
   const wait = (ms: number, res: ServerResponse) =>
@@ -492,8 +556,43 @@ export async function startOpenAiSimulator(options: SimulatorOptions = {}): Prom
     if (log) log.status = status;
   };
 
+  const hasBearer = (req: IncomingMessage) => /^Bearer\s+\S+/.test(req.headers.authorization ?? '');
+
+  const missingKey = (res: ServerResponse, log?: SimulatorRequestLog) => {
+    const { status, body } = errorBody(
+      401,
+      'You did not provide an API key.',
+      'invalid_request_error',
+      'missing_api_key',
+    );
+    return send(res, log, status, body);
+  };
+
+  /** The organization Usage and Costs APIs; OpenAI wants an admin key there, the simulator any bearer. */
+  const organization = (req: IncomingMessage, res: ServerResponse, path: string) => {
+    if (!hasBearer(req)) return missingKey(res);
+    const query = new URL(req.url ?? '/', 'http://simulator').searchParams;
+    try {
+      const page =
+        path === '/v1/organization/costs'
+          ? costsPage(bill.lines, query)
+          : usageCompletionsPage(bill.lines, query);
+      return send(res, undefined, 200, page);
+    } catch (error) {
+      if (!(error instanceof OrganizationQueryError)) throw error;
+      const { status, body } = errorBody(400, error.message, 'invalid_request_error', null, error.param);
+      return send(res, undefined, status, body);
+    }
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (
+      req.method === 'GET' &&
+      (path === '/v1/organization/usage/completions' || path === '/v1/organization/costs')
+    ) {
+      return organization(req, res, path);
+    }
     if (req.method === 'GET' && path === '/v1/models') {
       const data = SIMULATED_MODELS.map((m) => ({
         id: m.id,
@@ -535,14 +634,20 @@ export async function startOpenAiSimulator(options: SimulatorOptions = {}): Prom
       ...(typeof peeked.model === 'string' ? { model: peeked.model } : {}),
     };
     requests.push(log);
-    if (!/^Bearer\s+\S+/.test(req.headers.authorization ?? '')) {
+    if (!hasBearer(req)) return missingKey(res, log);
+    if (!rateLimits.admit()) {
       const { status, body } = errorBody(
-        401,
-        'You did not provide an API key.',
-        'invalid_request_error',
-        'missing_api_key',
+        429,
+        `Rate limit reached for ${log.model ?? 'requests'} in organization org-simulated on requests per min (RPM). Please try again later.`,
+        'requests',
+        'rate_limit_exceeded',
       );
-      return send(res, log, status, body);
+      const retryAfterMs = rateLimits.retryAfterMs();
+      return send(res, log, status, body, {
+        ...rateLimits.headers(),
+        'retry-after-ms': String(retryAfterMs),
+        'retry-after': String(Math.ceil(retryAfterMs / 1000)),
+      });
     }
 
     try {
@@ -564,7 +669,30 @@ export async function startOpenAiSimulator(options: SimulatorOptions = {}): Prom
   ) => {
     const fault = schedule.next();
     await wait(delay(), res);
+    // Lost on the way in: the model never saw the request, so nothing is billed.
     if (fault.kind === 'reset') {
+      req.socket.destroy();
+      return;
+    }
+    const failure = faultResponse(fault, log.model ?? '');
+    if (failure) return send(res, log, failure.status, failure.body, failure.headers);
+
+    const result = isChat
+      ? await chatCompletion(peeked, fault, promptCache)
+      : await transcription(raw, req.headers['content-type'] ?? '');
+    // The model has answered: OpenAI bills it from here on, whatever becomes of the response.
+    const lostAfterBill =
+      fault.kind === 'timeout' || fault.kind === 'reset_after_bill' || fault.kind === 'malformed';
+    bill.record({
+      timestamp: new Date().toISOString(),
+      requestId: log.requestId,
+      ...result.billed,
+      clientSawAnswer: !lostAfterBill,
+    });
+    rateLimits.spend(result.billed.inputTokens + result.billed.outputTokens);
+    const headers = rateLimits.headers();
+
+    if (fault.kind === 'reset_after_bill') {
       req.socket.destroy();
       return;
     }
@@ -578,18 +706,16 @@ export async function startOpenAiSimulator(options: SimulatorOptions = {}): Prom
         log,
         200,
         {},
-        {},
+        headers,
         '{"id":"chatcmpl-sim-broken","object":"chat.completion","choices":[{"index":0,',
       );
     }
-    const failure = faultResponse(fault, log.model ?? '');
-    if (failure) return send(res, log, failure.status, failure.body, failure.headers);
-
-    if (isChat) return send(res, log, 200, await chatCompletion(peeked, fault, state));
-    const result = await transcription(raw, req.headers['content-type'] ?? '');
-    if (result.text !== undefined && result.body === undefined)
-      return send(res, log, 200, undefined, {}, result.text);
-    return send(res, log, 200, result.body);
+    if (result.text !== undefined) return send(res, log, 200, undefined, headers, result.text);
+    if (fault.kind === 'no_usage' && result.body && typeof result.body === 'object') {
+      const { usage: _dropped, ...withoutUsage } = result.body as Record<string, unknown>;
+      return send(res, log, 200, withoutUsage, headers);
+    }
+    return send(res, log, 200, result.body, headers);
   };
 
   const server = createServer((req, res) => {
@@ -614,6 +740,7 @@ export async function startOpenAiSimulator(options: SimulatorOptions = {}): Prom
   return {
     baseUrl: `http://${host}:${address.port}/v1`,
     requests,
+    bill: bill.lines,
     setFaults(spec: string) {
       schedule.replace(parseFaultSpec(spec));
     },

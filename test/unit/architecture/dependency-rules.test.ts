@@ -52,7 +52,7 @@ describe('dependency rules (npm run lint)', () => {
     expect(violations.map((v) => `${v.rule.name}: ${v.from} → ${v.to}`)).toEqual([]);
   });
 
-  it('fails an import from one Lambda folder into another, and each other broken rule by name', async () => {
+  it('fails an import from one Lambda folder into another, and each other broken rule by name, the simulator reaching into functions/ included', async () => {
     // Prepare: real Lambda folder names (the rule finds them by their handler.ts), one broken rule per file
     writeProbe({
       'functions/preprocess/handler.ts':
@@ -69,10 +69,13 @@ describe('dependency rules (npm run lint)', () => {
       'functions/pipeline/b.ts': "import type { A } from './a.js';\nexport interface B { readonly a?: A }\n",
       'cli/loads-a-step.ts':
         "import { handler } from '../functions/record-cost/handler.js';\nexport const run = handler;\n",
+      'functions/model/image-tokens.ts': 'export const imageTokens = (): number => 765;\n',
+      'infra/local/openai-simulator/billing.ts':
+        "import { imageTokens } from '../../../functions/model/image-tokens.js';\nexport const bill = imageTokens;\n",
     });
 
     // Act
-    const violations = await violationsIn(PROBE_ROOT, ['functions', 'cli']);
+    const violations = await violationsIn(PROBE_ROOT, ['functions', 'cli', 'infra']);
 
     // Assess
     const broken = violations.map((v) => `${v.rule.name}: ${v.from} → ${v.to}`);
@@ -84,6 +87,7 @@ describe('dependency rules (npm run lint)', () => {
         'adapters-without-config: functions/adapters/store.ts → functions/config/settings.ts',
         expect.stringMatching(/^no-circular: functions\/pipeline\/[ab]\.ts → functions\/pipeline\/[ab]\.ts$/),
         'no-step-imports-outside-functions: cli/loads-a-step.ts → functions/record-cost/handler.ts',
+        'simulator-independent: infra/local/openai-simulator/billing.ts → functions/model/image-tokens.ts',
       ]),
     );
   });

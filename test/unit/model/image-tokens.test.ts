@@ -22,6 +22,11 @@ describe('image tokens', () => {
     );
   });
 
+  it('keeps at least one pixel of a side the fitting shrinks below half a pixel, so a strip is not estimated at 0 tiles', () => {
+    expect(billedImageSize(1, 8192)).toEqual({ width: 1, height: 2048 });
+    expect(imageTokens({ width: 1, height: 8192, detail: 'high', model: 'gpt-4o' })).toBe(85 + 4 * 170);
+  });
+
   it('never upscales a small image', () => {
     expect(billedImageSize(300, 200)).toEqual({ width: 300, height: 200 });
     expect(imageTokens({ width: 300, height: 200, detail: 'high', model: 'gpt-4o' })).toBe(255);

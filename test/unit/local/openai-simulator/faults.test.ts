@@ -98,3 +98,14 @@ describe('simulator fault script', () => {
     expect(schedule.next()).toEqual({ kind: 'status', status: 503 });
   });
 });
+
+describe('simulator fault script, billing entries', () => {
+  it('parses no-usage and reset-after-bill, and repeats an entry forty times with *40', () => {
+    const plan = parseFaultSpec('503*40, no-usage, reset-after-bill');
+    expect(plan.script).toHaveLength(42);
+    expect(plan.script.slice(0, 40).every((fault) => fault.kind === 'status' && fault.status === 503)).toBe(
+      true,
+    );
+    expect(plan.script.slice(40)).toEqual([{ kind: 'no_usage' }, { kind: 'reset_after_bill' }]);
+  });
+});
