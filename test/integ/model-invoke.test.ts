@@ -137,11 +137,12 @@ describe('invokeModel against the simulator with the real SDK', () => {
     expect(sim.requests.map((r) => r.model)).toEqual(['gpt-4o', 'gpt-4o', 'gpt-4o']);
   });
 
-  it('takes the cheaper fallback when its estimate is lower (gpt-4o-mini with a long answer bound)', async () => {
+  it('takes the cheaper fallback when its estimate is lower (gpt-4o-mini on answers that are usually long)', async () => {
     sim.setFaults('503,503,503');
     const chain = task('describe', {
       routes: ['gpt-4o-primary', 'gpt-4o-mini-primary'],
       maxOutputTokens: 400,
+      typicalOutputTokens: 400,
     });
 
     const outcome = await invokeModel(deps({ priceOf: priceOfEstimate }), input({ task: chain }));
@@ -151,6 +152,17 @@ describe('invokeModel against the simulator with the real SDK', () => {
       route: 'gpt-4o-mini-primary',
       model: 'gpt-4o-mini-2024-07-18',
     });
+  });
+
+  it('parks instead of falling back to gpt-4o-mini on a photo when the answer is usually short', async () => {
+    // describe: five sentences (~120 tokens) bounded at 400; at 120, mini's 33x image tokens cost more
+    sim.setFaults('503,503,503');
+    const chain = task('describe', { routes: ['gpt-4o-primary', 'gpt-4o-mini-primary'] });
+
+    const outcome = invokeModel(deps({ priceOf: priceOfEstimate }), input({ task: chain }));
+
+    await expect(outcome).rejects.toBeInstanceOf(ModelUnavailableError);
+    expect(sim.requests.map((r) => r.model)).toEqual(['gpt-4o', 'gpt-4o', 'gpt-4o']);
   });
 
   it('sends a text-only request to the cheaper model first, whatever order the chain lists', async () => {

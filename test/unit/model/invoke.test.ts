@@ -263,8 +263,9 @@ describe('invokeModel', () => {
     expect(outcome).toMatchObject({ ok: true, route: 'gpt-4o-mini-primary' });
   });
 
-  it('keeps gpt-4o-mini as an image fallback when this request is really cheaper there (long answer bound)', async () => {
-    // 1024×1024 high with up to 400 output tokens: the output bound at gpt-4o rates outweighs mini's tiles.
+  it('keeps gpt-4o-mini as an image fallback when this request is really cheaper there (long answers)', async () => {
+    // 1024×1024 high with answers usually as long as their 400-token bound: output at gpt-4o rates
+    // outweighs mini's tiles.
     const down = { fail: 'retryable', status: 503 } as const;
     const model = scriptedModel({
       'gpt-4o-primary': [down, down, down],
@@ -272,12 +273,30 @@ describe('invokeModel', () => {
     });
     const { sleep } = recordingSleep();
 
+    const describe = task('describe');
     const outcome = await invokeModel(
       { clientFor: model.clientFor, sleep, random: fixedRandom, priceOf },
-      input(),
+      input({ task: { ...describe, typicalOutputTokens: describe.maxOutputTokens } }),
     );
 
     expect(outcome).toMatchObject({ ok: true, route: 'gpt-4o-mini-primary' });
+  });
+
+  it('skips gpt-4o-mini as an image fallback when answers are usually short, though the bound would favour it', async () => {
+    // describe: ~120 tokens typical, 400 bound; mini's image tokens then cost more than gpt-4o's whole answer.
+    const down = { fail: 'retryable', status: 503 } as const;
+    const model = scriptedModel({
+      'gpt-4o-primary': [down, down, down],
+      'gpt-4o-secondary': [down, down, down],
+    });
+    const { sleep } = recordingSleep();
+
+    const outcome = invokeModel(
+      { clientFor: model.clientFor, sleep, random: fixedRandom, priceOf },
+      input({ task: task('describe') }),
+    );
+
+    await expect(outcome).rejects.toBeInstanceOf(ModelUnavailableError);
   });
 
   it('sends a text-only request to the cheaper model first', async () => {
