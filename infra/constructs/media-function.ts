@@ -33,6 +33,8 @@ export interface MediaFunctionProps {
   readonly environment?: Readonly<Record<string, string>>;
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
+  /** Concurrency set aside for (and capping) this function. @default - none: the account's unreserved pool */
+  readonly reservedConcurrentExecutions?: number;
 }
 
 /**
@@ -71,6 +73,9 @@ export class MediaFunction extends Construct {
     this.function = new NodejsFunction(this, 'Function', {
       role,
       entry: path.join(REPO_ROOT, 'functions', props.step, 'handler.ts'),
+      ...(props.reservedConcurrentExecutions !== undefined
+        ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions }
+        : {}),
       handler: 'handler',
       description: props.description,
       runtime: Runtime.NODEJS_24_X,

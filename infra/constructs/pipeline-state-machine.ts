@@ -21,6 +21,7 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { EventBridgePutEvents, LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { DEFAULT_BREAKER_POLICY } from '../../functions/model/breaker.js';
 import { OUTCOME_DETAIL_TYPES, OUTCOME_SOURCE } from '../../functions/pipeline/document.js';
 
 export interface PipelineSteps {
@@ -53,7 +54,12 @@ const TRANSIENT_ERRORS = [
   'ServiceUnavailable',
   'InternalServerError',
   'TimeoutError',
+  // Lambda throttling (account or reserved concurrency): retryOnServiceExceptions does not cover it.
+  'Lambda.TooManyRequestsException',
 ];
+
+/** The step a redriven item resumes at: everything before it already ran and was paid for. */
+export const RESUMABLE_STEP = 'InvokeModel';
 
 /**
  * ValidateAndStrip → Preprocess → DlpCheck → InvokeModel → RecordCost, then one outcome event.
@@ -105,6 +111,22 @@ export class PipelineStateMachine extends Construct {
         }),
       ),
     );
+    // An outage that outlasted the patience, or an exhausted quota, loses nothing: the item fails with a
+    // stable reason and says where `mediagate redrive` resumes it (the steps before it are done and paid).
+    const markRedrivable = new Pass(this, 'MarkRedrivable', {
+      comment: 'The Media Failed event tells operators this item can be redriven, and from which step.',
+      result: Result.fromObject({ redrivable: true, resumeAt: RESUMABLE_STEP }),
+      resultPath: '$.redrive',
+    });
+    markRedrivable.next(markFailed);
+    const markOutage = new Pass(this, 'MarkOutage', {
+      result: Result.fromString('MODEL_OUTAGE'),
+      resultPath: '$.reason',
+    }).next(markRedrivable);
+    const markQuota = new Pass(this, 'MarkQuotaExhausted', {
+      result: Result.fromString('MODEL_QUOTA_EXHAUSTED'),
+      resultPath: '$.reason',
+    }).next(markRedrivable);
 
     const step = (name: string, fn: IFunction, timeout: Duration) => {
       const task = new LambdaInvoke(this, name, {
@@ -134,14 +156,18 @@ export class PipelineStateMachine extends Construct {
       maxAttempts: 12,
     });
     const invoke = step('InvokeModel', props.steps.invokeModel, Duration.minutes(3));
-    // Parking: while the model is unavailable the execution waits here, costing no Lambda time.
+    // Parking: while the model is unavailable the execution waits here, costing no Lambda time. Waits
+    // grow to the breaker's longest cool-down and no further, so every cool-down that ends meets a parked
+    // item ready to probe: a long outage is tried as often as the breaker allows, not ten times in all.
     invoke.addRetry({
       errors: ['ModelUnavailable'],
-      interval: Duration.seconds(30),
-      backoffRate: 2,
-      maxDelay: Duration.minutes(10),
+      interval: Duration.seconds(PARK_FIRST_WAIT_SECONDS),
+      backoffRate: PARK_BACKOFF_RATE,
+      maxDelay: Duration.seconds(PARK_LONGEST_WAIT_SECONDS),
       maxAttempts: parkAttempts(patience),
     });
+    invoke.addCatch(markOutage, { errors: ['ModelUnavailable'], resultPath: '$.failure' });
+    invoke.addCatch(markQuota, { errors: ['MODEL_QUOTA_EXHAUSTED'], resultPath: '$.failure' });
     const record = step('RecordCost', props.steps.recordCost, Duration.minutes(1));
 
     for (const task of [validate, preprocess, dlp, invoke, record]) {
@@ -152,6 +178,18 @@ export class PipelineStateMachine extends Construct {
       new Choice(this, name)
         .when(Condition.stringEquals('$.status', 'in_progress'), next)
         .otherwise(publishRejected);
+
+    // A redriven item starts where it stopped; every other item starts at the beginning.
+    const start = new Choice(this, 'ResumeOrStart')
+      // isPresent first: a Choice on a path the input lacks is a runtime error, not a false.
+      .when(
+        Condition.and(
+          Condition.isPresent('$.resumeAt'),
+          Condition.stringEquals('$.resumeAt', RESUMABLE_STEP),
+        ),
+        invoke,
+      )
+      .otherwise(validate);
 
     validate.next(continueUnlessRejected('AfterValidateAndStrip', preprocess));
     preprocess.next(continueUnlessRejected('AfterPreprocess', dlp));
@@ -178,7 +216,7 @@ export class PipelineStateMachine extends Construct {
     });
     this.stateMachine = new StateMachine(this, 'StateMachine', {
       stateMachineType: StateMachineType.STANDARD,
-      definitionBody: DefinitionBody.fromChainable(validate),
+      definitionBody: DefinitionBody.fromChainable(start),
       tracingEnabled: true,
       timeout: patience.plus(Duration.minutes(30)),
       // Execution data would put the pipeline document into logs; it holds no PII, but keeping it out
@@ -196,15 +234,20 @@ export class PipelineStateMachine extends Construct {
   }
 }
 
-/** Attempts of a doubling retry (30 s first, capped at 10 min) that fit in the patience window. */
-function parkAttempts(patience: Duration): number {
+const PARK_FIRST_WAIT_SECONDS = 30;
+const PARK_BACKOFF_RATE = 1.5;
+/** The breaker's longest cool-down: a parked item never sleeps through a chance to probe. */
+const PARK_LONGEST_WAIT_SECONDS = DEFAULT_BREAKER_POLICY.maxCoolDownMs / 1000;
+
+/** Attempts of the park retry (30 s first, growing 1.5x to 5 min) that fit in the patience window. */
+export function parkAttempts(patience: Duration): number {
   let waited = 0;
   let attempts = 0;
-  let interval = 30;
-  while (waited + interval <= patience.toSeconds() && attempts < 99) {
+  let interval = PARK_FIRST_WAIT_SECONDS;
+  while (waited + interval <= patience.toSeconds() && attempts < 999) {
     waited += interval;
     attempts += 1;
-    interval = Math.min(interval * 2, 600);
+    interval = Math.min(interval * PARK_BACKOFF_RATE, PARK_LONGEST_WAIT_SECONDS);
   }
   return attempts;
 }

@@ -54,6 +54,22 @@ const STACK_OWNED_SETTINGS = new Set([
   'MEDIAGATE_TRANSCRIBER',
 ]);
 
+/**
+ * `MEDIAGATE_INVOKE_MODEL_CONCURRENCY`: InvokeModel's reserved concurrency, so a burst cannot starve the
+ * account's other functions or open more connections than the OpenAI quota serves; `0` reserves none.
+ */
+const DEFAULT_INVOKE_MODEL_CONCURRENCY = 25;
+
+export function invokeModelConcurrency(settings: Readonly<Record<string, string>>): number | undefined {
+  const value = settings.MEDIAGATE_INVOKE_MODEL_CONCURRENCY;
+  if (value === undefined) return DEFAULT_INVOKE_MODEL_CONCURRENCY;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0) {
+    throw new Error(`MEDIAGATE_INVOKE_MODEL_CONCURRENCY must be a whole number ≥ 0; got "${value}"`);
+  }
+  return parsed === 0 ? undefined : parsed;
+}
+
 function checkSettings(settings: Readonly<Record<string, string>>): void {
   for (const name of Object.keys(settings)) {
     if (!/^MEDIAGATE_[A-Z0-9_]+$|^OPENAI_TIMEOUT_MS$/.test(name) || STACK_OWNED_SETTINGS.has(name)) {
@@ -63,6 +79,7 @@ function checkSettings(settings: Readonly<Record<string, string>>): void {
   // The functions' own parsers: they throw with the setting's name on a malformed value.
   const { openai } = loadConfig(settings);
   checkPolicyOverrides(openai.retryPolicy, openai.breakerPolicy);
+  invokeModelConcurrency(settings);
 }
 
 export class MediagateStack extends Stack {
@@ -152,6 +169,7 @@ export class MediagateStack extends Stack {
         memorySize?: number;
         timeout?: Duration;
         environment?: Record<string, string>;
+        reservedConcurrentExecutions?: number;
       } = {},
     ) =>
       new MediaFunction(this, id, {
@@ -164,6 +182,7 @@ export class MediagateStack extends Stack {
         layers: extra.media ? [layers.sharp, layers.ffmpeg] : undefined,
         externalModules: extra.media ? [...MediaLayers.EXTERNAL_MODULES] : undefined,
         environment: { ...environment, ...extra.environment },
+        reservedConcurrentExecutions: extra.reservedConcurrentExecutions,
       }).function;
 
     const validateAndStrip = fn(
@@ -235,6 +254,7 @@ export class MediagateStack extends Stack {
         memorySize: 512,
         timeout: Duration.seconds(150),
         environment: { OPENAI_API_KEY_SECRET_ARN: openAiKey.secretArn },
+        reservedConcurrentExecutions: invokeModelConcurrency(settings),
       },
     );
     grantObjectRead(invokeModel, processed, key, 'processed/');

@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { MediaFunction } from '../../infra/constructs/media-function.js';
 import { MediaLayers } from '../../infra/constructs/media-layers.js';
 import { stateMachineDefinition } from '../../infra/local/template.js';
+import { invokeModelConcurrency } from '../../infra/stacks/mediagate-stack.js';
 import { type CfnTemplate, type SynthesisResult, synthesizeMediagate } from '../../infra/synth.js';
 
 const MEDIA_STEPS = ['preprocess', 'validate-and-strip'];
@@ -121,12 +122,15 @@ describe('MediagateStack', () => {
       }
     >;
     const order = ['ValidateAndStrip', 'Preprocess', 'DlpCheck', 'InvokeModel', 'RecordCost'];
-    expect(definition.StartAt).toBe('ValidateAndStrip');
+    expect(definition.StartAt).toBe('ResumeOrStart');
+    expect(JSON.stringify(states.ResumeOrStart)).toContain('"Default":"ValidateAndStrip"');
     for (const [index, name] of order.entries()) {
       const state = states[name];
       expect(state?.Type).toBe('Task');
       expect(state?.Retry?.length).toBeGreaterThanOrEqual(2);
-      expect(state?.Catch?.[0]?.Next).toBe('MarkFailed');
+      expect(state?.Catch?.at(-1)?.Next).toBe('MarkFailed');
+      // Lambda throttling is retried in every task.
+      expect(JSON.stringify(state?.Retry)).toContain('Lambda.TooManyRequestsException');
       const next = order[index + 1];
       if (next) expect(states[state?.Next ?? '']?.Choices?.[0]?.Next).toBe(next);
     }
@@ -137,6 +141,66 @@ describe('MediagateStack', () => {
     expect(JSON.stringify(states.AfterRecordCost)).toContain('PublishProcessed');
     expect(JSON.stringify(states.InvokeModel?.Retry)).toContain('ModelUnavailable');
     expect(JSON.stringify(states.DlpCheck?.Retry)).toContain('TranscriptionPending');
+  });
+
+  it('ends an outage or an exhausted quota as a redrivable failure that resumes at InvokeModel', () => {
+    const { definition } = stateMachineDefinition(template.toJSON() as CfnTemplate);
+    const states = definition.States as Record<string, Record<string, unknown>>;
+    const invoke = states.InvokeModel as { Catch: { ErrorEquals: string[]; Next: string }[] };
+    expect(invoke.Catch.map((c) => `${c.ErrorEquals.join('|')}→${c.Next}`)).toEqual([
+      'ModelUnavailable→MarkOutage',
+      'MODEL_QUOTA_EXHAUSTED→MarkQuotaExhausted',
+      'States.ALL→MarkFailed',
+    ]);
+    expect(states.MarkOutage).toMatchObject({
+      Result: 'MODEL_OUTAGE',
+      ResultPath: '$.reason',
+      Next: 'MarkRedrivable',
+    });
+    expect(states.MarkRedrivable).toMatchObject({
+      Result: { redrivable: true, resumeAt: 'InvokeModel' },
+      ResultPath: '$.redrive',
+      Next: 'MarkFailed',
+    });
+    // A redriven document enters at InvokeModel, skipping the steps it has already been through.
+    expect(states.ResumeOrStart).toMatchObject({
+      Choices: [
+        {
+          And: [
+            { Variable: '$.resumeAt', IsPresent: true },
+            { Variable: '$.resumeAt', StringEquals: 'InvokeModel' },
+          ],
+          Next: 'InvokeModel',
+        },
+      ],
+    });
+  });
+
+  it("parks an item through a 2 h outage with waits that grow only to the breaker's longest cool-down", () => {
+    const { definition } = stateMachineDefinition(template.toJSON() as CfnTemplate);
+    const retry = (definition.States.InvokeModel as { Retry: Record<string, unknown>[] }).Retry.find((r) =>
+      (r.ErrorEquals as string[]).includes('ModelUnavailable'),
+    );
+    expect(retry).toMatchObject({ IntervalSeconds: 30, BackoffRate: 1.5, MaxDelaySeconds: 300 });
+    // 30, 45, 67.5, …, then 5 min at a time: the waits add up to the 2 h patience, not past it.
+    const waits = Array.from({ length: retry?.MaxAttempts as number }, (_, n) =>
+      Math.min(30 * 1.5 ** n, 300),
+    );
+    const total = waits.reduce((sum, wait) => sum + wait, 0);
+    expect(total).toBeLessThanOrEqual(2 * 3600);
+    expect(total + 300).toBeGreaterThan(2 * 3600);
+  });
+
+  it('reserves concurrency for InvokeModel (25 unless a deployment setting says otherwise, 0 for none)', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ MEDIAGATE_STEP: 'invoke-model' }) },
+      ReservedConcurrentExecutions: 25,
+    });
+    expect(invokeModelConcurrency({ MEDIAGATE_INVOKE_MODEL_CONCURRENCY: '8' })).toBe(8);
+    expect(invokeModelConcurrency({ MEDIAGATE_INVOKE_MODEL_CONCURRENCY: '0' })).toBeUndefined();
+    expect(() => invokeModelConcurrency({ MEDIAGATE_INVOKE_MODEL_CONCURRENCY: 'many' })).toThrow(
+      /MEDIAGATE_INVOKE_MODEL_CONCURRENCY/,
+    );
   });
 
   it('keeps execution data out of the state machine logs and traces it', () => {

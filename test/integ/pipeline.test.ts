@@ -88,6 +88,7 @@ describe('the pipeline on the local stack', () => {
       ?.history.filter((h) => h.type === 'StateEntered')
       .map((h) => h.state);
     expect(history).toEqual([
+      'ResumeOrStart',
       'ValidateAndStrip',
       'AfterValidateAndStrip',
       'Preprocess',
