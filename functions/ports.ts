@@ -181,7 +181,10 @@ export interface ModelCallResult {
   readonly text: string;
   readonly model: string;
   readonly requestId: string | null;
+  /** Zeros when `usageMissing`: the provider billed the call but did not say for what. */
   readonly usage: ModelUsage;
+  /** The answer carried no `usage`; the ledger then prices the call from its pre-flight estimate. */
+  readonly usageMissing?: boolean;
 }
 
 export type ModelErrorKind = 'retryable' | 'quota' | 'auth' | 'invalid' | 'refused';
@@ -196,7 +199,12 @@ export class ModelCallError extends Error {
       retryAfterMs?: number;
       requestId?: string | null;
       /** Set when the provider answered (and billed) but the answer is unusable, e.g. a refusal. */
-      billed?: { readonly model: string; readonly usage: ModelUsage };
+      billed?: { readonly model: string; readonly usage: ModelUsage; readonly usageMissing?: boolean };
+      /**
+       * The request may have reached the model, and so may be billed, but no usable answer came back (a
+       * timeout or reset after sending, a 200 whose body was cut off): unconfirmed exposure, never a charge.
+       */
+      outcomeUnknown?: boolean;
     } = {},
   ) {
     super(message);
@@ -209,7 +217,14 @@ export interface ModelClient {
   call(request: ModelCallRequest): Promise<ModelCallResult>;
 }
 
-export type LedgerEntryKind = 'model_call' | 'cache_hit' | 'ocr' | 'transcription' | 'dlp';
+export type LedgerEntryKind =
+  | 'model_call'
+  | 'cache_hit'
+  | 'ocr'
+  | 'transcription'
+  | 'dlp'
+  /** An attempt whose outcome is unknown (timeout, reset, cut-off body): exposure, charged at 0. */
+  | 'unconfirmed_attempt';
 
 /** One billable event. Money is integer micro-USD; time is ISO-8601 UTC. */
 export interface LedgerEntry {
@@ -232,6 +247,13 @@ export interface LedgerEntry {
   /** Other billable units (Comprehend units, Textract pages, Transcribe seconds). */
   readonly units?: Readonly<Record<string, number>>;
   readonly costMicroUsd: number;
+  /**
+   * `usage`: priced from the tokens the provider reported; `estimate`: the provider billed but reported
+   * no usage, so the pre-flight estimate (which never falls short of the bill) is charged. @default usage
+   */
+  readonly costSource?: 'usage' | 'estimate';
+  /** For `unconfirmed_attempt`: what the attempt costs if the provider did bill it (its pre-flight estimate). */
+  readonly exposureMicroUsd?: number;
   readonly estimateMicroUsd?: number;
   readonly requestIds: readonly string[];
   readonly executionId: string;

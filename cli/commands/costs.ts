@@ -34,6 +34,11 @@ export interface CostRow {
   readonly costUsd: string;
   readonly items: number;
   readonly estimateMicroUsd: number;
+  /** Of `costMicroUsd`, what was charged from a pre-flight estimate because the answer had no usage. */
+  readonly estimatedMicroUsd: number;
+  /** Attempts of unknown outcome (timeouts, resets): not charged, but the provider may bill them. */
+  readonly unconfirmedAttempts: number;
+  readonly exposureMicroUsd: number;
   readonly tokens: Tokens;
 }
 
@@ -43,6 +48,10 @@ export interface CostsReport {
   readonly by: CostsBy;
   readonly totalMicroUsd: number;
   readonly totalUsd: string;
+  /** Of the total, charged from estimates (answers without usage). */
+  readonly estimatedMicroUsd: number;
+  /** Not in the total: what unconfirmed attempts would cost if the provider billed them all. */
+  readonly exposureMicroUsd: number;
   /** Ledger items behind the figures. */
   readonly items: number;
   readonly breakdown: readonly CostRow[];
@@ -182,6 +191,9 @@ export async function buildCostsReport(
         costUsd: formatUsd(costMicroUsd),
         items: num(item.items),
         estimateMicroUsd: num(item.estimateMicroUsd),
+        estimatedMicroUsd: num(item.estimatedCostMicroUsd),
+        unconfirmedAttempts: num(item.kind_unconfirmed_attempt),
+        exposureMicroUsd: num(item.exposureMicroUsd),
         tokens: Object.fromEntries(TOKEN_BUCKETS.map((b) => [b, num(item[b])])) as Tokens,
       };
     })
@@ -193,6 +205,8 @@ export async function buildCostsReport(
     by: options.by,
     totalMicroUsd,
     totalUsd: formatUsd(totalMicroUsd),
+    estimatedMicroUsd: rows.reduce((sum, r) => sum + r.estimatedMicroUsd, 0),
+    exposureMicroUsd: rows.reduce((sum, r) => sum + r.exposureMicroUsd, 0),
     items: rows.reduce((sum, r) => sum + r.items, 0),
     breakdown: rows,
   };
@@ -213,6 +227,9 @@ export function renderCsv(report: CostsReport): string {
   ];
   header.push(
     'estimate_micro_usd',
+    'estimated_cost_micro_usd',
+    'unconfirmed_attempts',
+    'exposure_micro_usd',
     ...TOKEN_BUCKETS.map((b) => b.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)),
   );
   const lines = [header.join(',')];
@@ -225,6 +242,9 @@ export function renderCsv(report: CostsReport): string {
         row.costMicroUsd,
         row.items,
         row.estimateMicroUsd,
+        row.estimatedMicroUsd,
+        row.unconfirmedAttempts,
+        row.exposureMicroUsd,
         ...TOKEN_BUCKETS.map((b) => row.tokens[b]),
       ]
         .map(csvField)
@@ -266,7 +286,20 @@ export function renderTable(report: CostsReport): string {
       .trimEnd();
   const title = `${report.period.kind} ${report.period.value}${report.tenant ? `, tenant ${report.tenant}` : ', all tenants'}`;
   const rule = '-'.repeat(widths.reduce((s, w) => s + w, 0) + 2 * (widths.length - 1));
-  return `${title}\n${[line(head), rule, ...body.map(line), rule, line(total)].join('\n')}\n`;
+  // Apart from the charges: what of them came from estimates, and what may yet be billed (not charged).
+  const notes = [
+    ...(report.estimatedMicroUsd > 0
+      ? [
+          `of which charged from estimates (answers without usage): USD ${formatUsd(report.estimatedMicroUsd)}`,
+        ]
+      : []),
+    ...(report.exposureMicroUsd > 0
+      ? [
+          `unconfirmed exposure, not charged (${report.breakdown.reduce((s, r) => s + r.unconfirmedAttempts, 0)} attempts of unknown outcome): USD ${formatUsd(report.exposureMicroUsd)}`,
+        ]
+      : []),
+  ];
+  return `${title}\n${[line(head), rule, ...body.map(line), rule, line(total), ...notes].join('\n')}\n`;
 }
 
 function escapeHtml(text: string): string {

@@ -30,6 +30,8 @@ export interface FileOutcome {
   readonly cached: boolean;
   readonly tokens: { readonly prompt: number; readonly completion: number } | null;
   readonly costMicroUsd: number;
+  /** `estimate` when the provider's answer had no usage and the pre-flight estimate was charged. */
+  readonly costSource: 'usage' | 'estimate' | null;
   readonly steps: readonly { readonly name: string; readonly ms: number }[];
   readonly findings: readonly { readonly type: string; readonly action: string }[];
 }
@@ -147,6 +149,7 @@ export function summarize(file: string, key: string, state: PipelineState): File
       ? { prompt: state.model.usage.promptTokens, completion: state.model.usage.completionTokens }
       : null,
     costMicroUsd: state.cost?.costMicroUsd ?? 0,
+    costSource: state.cost ? (state.model?.costSource ?? 'usage') : null,
     steps: state.steps ?? [],
     findings: (state.dlp?.findings ?? []).map((finding) => ({ type: finding.type, action: finding.action })),
   };
@@ -164,6 +167,7 @@ function refusedBeforeUpload(file: string, reason: string, message: string): Fil
     cached: false,
     tokens: null,
     costMicroUsd: 0,
+    costSource: null,
     steps: [],
     findings: [],
   };
@@ -195,7 +199,8 @@ export function renderTable(outcomes: readonly FileOutcome[]): string {
         `    model:  ${outcome.model}${outcome.cached ? ' (cached)' : ''}  ${tokens}  request ${outcome.requestId ?? '-'}`,
       );
     }
-    lines.push(`    cost:   ${formatUsd(outcome.costMicroUsd)}`);
+    const estimated = outcome.costSource === 'estimate' ? '  (estimated: the answer carried no usage)' : '';
+    lines.push(`    cost:   ${formatUsd(outcome.costMicroUsd)}${estimated}`);
   }
   const total = outcomes.reduce((sum, outcome) => sum + outcome.costMicroUsd, 0);
   lines.push(`${outcomes.length} file(s), total ${formatUsd(total)}`);

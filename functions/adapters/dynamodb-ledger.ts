@@ -88,6 +88,7 @@ function ledgerItem(entry: LedgerEntry, recordedAt: string): Record<string, unkn
     route: entry.route,
     priceTableVersion: entry.priceTableVersion,
     costMicroUsd: entry.costMicroUsd,
+    costSource: entry.costSource ?? 'usage',
     requestIds: [...entry.requestIds],
     executionId: entry.executionId,
     objectKeyHash: entry.objectKeyHash,
@@ -103,6 +104,7 @@ function ledgerItem(entry: LedgerEntry, recordedAt: string): Record<string, unkn
     if (entry.estimateMicroUsd > 0) item.actualToEstimate = entry.costMicroUsd / entry.estimateMicroUsd;
   }
   if (entry.units && Object.keys(entry.units).length > 0) item.units = { ...entry.units };
+  if (entry.exposureMicroUsd !== undefined) item.exposureMicroUsd = entry.exposureMicroUsd;
   return item;
 }
 
@@ -111,6 +113,10 @@ function validate(entry: LedgerEntry): void {
   if (entry.id.length === 0) throw new RangeError('ledger id must not be empty');
   nonNegativeInt('costMicroUsd', entry.costMicroUsd);
   if (entry.estimateMicroUsd !== undefined) nonNegativeInt('estimateMicroUsd', entry.estimateMicroUsd);
+  if (entry.exposureMicroUsd !== undefined) nonNegativeInt('exposureMicroUsd', entry.exposureMicroUsd);
+  if (entry.kind === 'unconfirmed_attempt' && entry.costMicroUsd !== 0) {
+    throw new RangeError('an unconfirmed attempt is exposure, never a charge: costMicroUsd must be 0');
+  }
   for (const bucket of TOKEN_BUCKETS) nonNegativeInt(`tokens.${bucket}`, entry.tokens[bucket]);
   for (const [name, value] of Object.entries(entry.units ?? {})) {
     unitAttribute(name);
@@ -178,6 +184,17 @@ function aggregateUpdate(
     names['#estimate'] = 'estimateMicroUsd';
     values[':estimate'] = entry.estimateMicroUsd;
     adds.push('#estimate :estimate');
+  }
+  // Finance sees apart what was charged from an estimate (no usage came back) and what may yet be billed.
+  if (entry.costSource === 'estimate') {
+    names['#estimated'] = 'estimatedCostMicroUsd';
+    values[':estimated'] = entry.costMicroUsd;
+    adds.push('#estimated :estimated');
+  }
+  if (entry.exposureMicroUsd !== undefined) {
+    names['#exposure'] = 'exposureMicroUsd';
+    values[':exposure'] = entry.exposureMicroUsd;
+    adds.push('#exposure :exposure');
   }
   TOKEN_BUCKETS.forEach((bucket, i) => {
     names[`#b${i}`] = bucket;

@@ -50,7 +50,10 @@ export function toModelCallError(error: unknown, requestId: string | null = null
   if (error instanceof ModelCallError) return error;
   // Includes APIConnectionTimeoutError and resets: the request may or may not have reached the model.
   if (error instanceof APIConnectionError) {
-    return new ModelCallError('retryable', `connection failed: ${error.constructor.name}`, { requestId });
+    return new ModelCallError('retryable', `connection failed: ${error.constructor.name}`, {
+      requestId,
+      outcomeUnknown: true,
+    });
   }
   if (error instanceof APIError) {
     const status = error.status;
@@ -74,8 +77,12 @@ export function toModelCallError(error: unknown, requestId: string | null = null
     return new ModelCallError('invalid', label, details);
   }
   // A 200 whose body is not JSON (a proxy's HTML page, a truncated body): the next attempt may be fine.
+  // The model did the work (a 200), so it is billed; what it cost is unknown.
   if (error instanceof SyntaxError)
-    return new ModelCallError('retryable', 'response body was not valid JSON', { requestId });
+    return new ModelCallError('retryable', 'response body was not valid JSON', {
+      requestId,
+      outcomeUnknown: true,
+    });
   throw error;
 }
 
@@ -144,7 +151,12 @@ export function createOpenAiModelClient(options: OpenAiModelClientOptions): Mode
     const choice = completion.choices?.[0];
     if (!choice) throw new ModelCallError('retryable', 'response had no choices', { requestId });
     // A refusal is still a completion OpenAI bills: its usage goes with the error to the ledger.
-    const billed = { model: completion.model, usage: usageOf(completion) };
+    const usageMissing = completion.usage == null;
+    const billed = {
+      model: completion.model,
+      usage: usageOf(completion),
+      ...(usageMissing ? { usageMissing } : {}),
+    };
     if (choice.message.refusal)
       throw new ModelCallError('refused', 'the model refused the request', { requestId, billed });
     if (choice.finish_reason === 'content_filter') {
@@ -158,6 +170,7 @@ export function createOpenAiModelClient(options: OpenAiModelClientOptions): Mode
       model: completion.model,
       requestId,
       usage: usageOf(completion),
+      ...(usageMissing ? { usageMissing } : {}),
     };
   }
 
@@ -188,6 +201,7 @@ export function createOpenAiModelClient(options: OpenAiModelClientOptions): Mode
           completionTokens: tokens?.output_tokens ?? 0,
           audioCompletionTokens: 0,
         },
+        ...(usage === undefined ? { usageMissing: true } : {}),
       };
     } catch (error) {
       throw toModelCallError(error, requestId);

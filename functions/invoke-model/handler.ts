@@ -1,5 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { createDynamoBudgetGuard } from '../adapters/dynamodb-budget-store.js';
+import { createDynamoLedger } from '../adapters/dynamodb-ledger.js';
 import { createEventBridgePublisher } from '../adapters/eventbridge-publisher.js';
 import { createS3BlobStore } from '../adapters/s3-blob-store.js';
 import { resolveOpenAiApiKey } from '../config/adapters.js';
@@ -11,7 +12,7 @@ import { compressTimeoutMs } from '../pipeline/time-scale.js';
 import { runModelStep } from './model-step.js';
 
 const config = loadConfig();
-requireSettings(config, ['processed', 'results', 'state']);
+requireSettings(config, ['processed', 'results', 'state', 'ledger']);
 const dynamo = dynamoClient(config);
 const publisher = createEventBridgePublisher(eventBridgeClient(config), config.eventBusName);
 
@@ -25,6 +26,7 @@ function countMetric(name: string, dimensions: Record<string, string>): void {
 const deps = {
   blobs: createS3BlobStore(s3Client(config)),
   buckets: config.buckets,
+  ledger: createDynamoLedger(dynamo, config.tables.ledger),
   budget: createDynamoBudgetGuard(dynamo, config.tables.state, publisher, config.timeScale),
   onBudgetExceeded: (tier: string) => countMetric('BudgetExceeded', { tier }),
   invoke: createInvokeDeps({

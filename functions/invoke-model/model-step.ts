@@ -5,20 +5,24 @@
  * rejection after a billed call keeps it, so RecordCost charges what was billed and settles it.
  */
 
-import { priceOfEstimate } from '../model/estimate.js';
+import { randomUUID } from 'node:crypto';
+import { priceOfEstimate, type TokenEstimate, usageOfEstimate } from '../model/estimate.js';
 import { type InvokeDeps, invokeModel, type TranscriptionStep, ZERO_USAGE } from '../model/invoke.js';
 import { findTask } from '../model/tasks.js';
 import type { BudgetGuard } from '../money/budget.js';
+import { unconfirmedAttemptEntry } from '../money/ledger-entries.js';
 import type { ModelSection, PipelineState } from '../pipeline/document.js';
 import { reject } from '../pipeline/reasons.js';
 import { objectKeys, rejected } from '../pipeline/step.js';
-import type { BlobStore, ModelMedia } from '../ports.js';
+import type { BlobStore, Ledger, ModelMedia, ModelUsage } from '../ports.js';
 
 export interface ModelStepDeps {
   readonly blobs: BlobStore;
   readonly buckets: { readonly processed: string; readonly results: string };
   readonly budget: Pick<BudgetGuard, 'reserve' | 'release'>;
   readonly invoke: InvokeDeps;
+  /** Where an attempt of unknown outcome is recorded as exposure the moment it happens (it may park next). */
+  readonly ledger: Ledger;
   /** Told when a tenant's cap refuses an item (the `BudgetExceeded` metric, by tier). */
   readonly onBudgetExceeded?: (tier: string) => void;
 }
@@ -58,8 +62,21 @@ export async function runModelStep(
     if (reservedMicroUsd !== undefined) await deps.budget.release(reservationId);
   };
 
+  const onUnconfirmedAttempt: InvokeDeps['onUnconfirmedAttempt'] = async (attempt) => {
+    const price = priceOfEstimate(attempt.model, attempt.estimate);
+    // No request id (a timeout before headers): each such attempt is its own event, never merged.
+    const attemptId = attempt.requestId ?? `attempt-${randomUUID()}`;
+    await deps.ledger.record(
+      unconfirmedAttemptEntry(
+        state,
+        { ...attempt, attemptId, exposureMicroUsd: price },
+        new Date().toISOString(),
+      ),
+    );
+  };
+
   const outcome = await invokeModel(
-    { ...deps.invoke, reserveBudget, ...limits },
+    { ...deps.invoke, reserveBudget, onUnconfirmedAttempt, ...limits },
     {
       tenant: state.tenant,
       task,
@@ -97,7 +114,7 @@ export async function runModelStep(
         requestIds: outcome.requestIds,
         cached: false,
         attempts: outcome.requestIds.length,
-        usage: billed?.usage ?? ZERO_USAGE,
+        ...billedUsage(billed?.usage ?? ZERO_USAGE, billed?.usageMissing, billed?.estimate),
         estimateMicroUsd: billed ? priceOfEstimate(billed.model, billed.estimate) : 0,
         ...transcriptionSection(outcome.transcription),
       },
@@ -125,7 +142,7 @@ export async function runModelStep(
       resultKey,
       cached: outcome.cached,
       attempts: outcome.attempts,
-      usage: outcome.usage,
+      ...billedUsage(outcome.usage, outcome.usageMissing, outcome.estimate),
       estimateMicroUsd: priceOfEstimate(outcome.model, outcome.estimate),
       ...(outcome.skipped ? { skipped: outcome.skipped } : {}),
       ...transcriptionSection(outcome.transcription),
@@ -140,8 +157,18 @@ function transcriptionSection(stt: TranscriptionStep | undefined): Pick<ModelSec
       route: stt.route,
       model: stt.model,
       requestIds: stt.requestIds,
-      usage: stt.usage,
+      ...billedUsage(stt.usage, stt.usageMissing, stt.estimate),
       estimateMicroUsd: priceOfEstimate(stt.model, stt.estimate),
     },
   };
+}
+
+/** Reported usage, or, for an answer that came without it, the estimate's tokens marked as such. */
+function billedUsage(
+  usage: ModelUsage,
+  usageMissing: boolean | undefined,
+  estimate: TokenEstimate | undefined,
+): { usage: ModelUsage; costSource: 'usage' | 'estimate' } {
+  if (usageMissing && estimate) return { usage: usageOfEstimate(estimate), costSource: 'estimate' };
+  return { usage, costSource: 'usage' };
 }

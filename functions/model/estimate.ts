@@ -5,7 +5,7 @@
  */
 import { encode } from 'gpt-tokenizer/model/gpt-4o';
 import { estimateMicroUsd } from '../money/prices.js';
-import type { ImageDetail } from '../ports.js';
+import type { ImageDetail, ModelUsage } from '../ports.js';
 import { imageTokens } from './image-tokens.js';
 
 export interface TokenEstimate {
@@ -45,4 +45,18 @@ export function priceOfEstimate(model: string, estimate: TokenEstimate): number 
     audioInputTokens: estimate.audioTokens,
     outputTokens: estimate.maxOutputTokens,
   });
+}
+
+/**
+ * The tokens an estimate stands for, as usage: what the ledger records for an answer that came without
+ * usage (input as estimated, output at its bound), so the item's tokens and its charge agree.
+ */
+export function usageOfEstimate(estimate: TokenEstimate): ModelUsage {
+  return {
+    promptTokens: estimate.textTokens + estimate.imageTokens + estimate.audioTokens,
+    cachedPromptTokens: 0,
+    audioPromptTokens: estimate.audioTokens,
+    completionTokens: estimate.maxOutputTokens,
+    audioCompletionTokens: 0,
+  };
 }

@@ -62,6 +62,19 @@ export interface InvokeDeps {
   attemptTimeoutMs?: number;
   /** Epoch ms. @default Date.now */
   clock?: () => number;
+  /**
+   * Told of every attempt whose outcome is unknown (timeout or reset after sending, a cut-off 200): the
+   * provider may have billed it. Called before the next attempt, so an item that parks loses none.
+   */
+  onUnconfirmedAttempt?: (attempt: UnconfirmedAttempt) => Promise<void>;
+}
+
+export interface UnconfirmedAttempt {
+  readonly route: string;
+  /** The model asked for (the provider's bill names its dated snapshot). */
+  readonly model: string;
+  readonly requestId: string | null;
+  readonly estimate: TokenEstimate;
 }
 
 export interface InvokeInput {
@@ -88,6 +101,7 @@ export interface TranscriptionStep {
   readonly route: string;
   readonly model: string;
   readonly usage: ModelUsage;
+  readonly usageMissing?: boolean;
   readonly requestIds: readonly string[];
   readonly estimate: TokenEstimate;
 }
@@ -101,6 +115,8 @@ export type InvokeOutcome =
       requestIds: string[];
       attempts: number;
       usage: ModelUsage;
+      /** The answer carried no usage: charge the estimate. */
+      usageMissing?: boolean;
       cached: boolean;
       estimate: TokenEstimate;
       /** Routes passed over before the one that answered, and why. */
@@ -125,6 +141,7 @@ export interface BilledAnswer {
   readonly route: string;
   readonly model: string;
   readonly usage: ModelUsage;
+  readonly usageMissing?: boolean;
   readonly estimate: TokenEstimate;
 }
 
@@ -275,6 +292,14 @@ async function runChain(
       } catch (error) {
         if (!(error instanceof ModelCallError)) throw error;
         if (error.details.requestId) tracker.requestIds.push(error.details.requestId);
+        if (error.details.outcomeUnknown) {
+          await deps.onUnconfirmedAttempt?.({
+            route: route.name,
+            model: route.model,
+            requestId: error.details.requestId ?? null,
+            estimate: candidate.estimate,
+          });
+        }
         log('model attempt failed', {
           route: route.name,
           attempt: failedAttempts + 1,
@@ -478,6 +503,7 @@ export async function invokeModel(deps: InvokeDeps, input: InvokeInput): Promise
       route: stt.candidate.route.name,
       model: stt.result.model,
       usage: stt.result.usage,
+      ...(stt.result.usageMissing ? { usageMissing: true } : {}),
       requestIds: [...tracker.requestIds],
       estimate: stt.candidate.estimate,
     };
@@ -526,6 +552,7 @@ export async function invokeModel(deps: InvokeDeps, input: InvokeInput): Promise
           route: answer.candidate.route.name,
           model: answer.result.model,
           usage: answer.result.usage,
+          ...(answer.result.usageMissing ? { usageMissing: true } : {}),
           estimate: answer.candidate.estimate,
         },
         ...billedTranscription,
@@ -558,6 +585,7 @@ export async function invokeModel(deps: InvokeDeps, input: InvokeInput): Promise
     requestIds: tracker.requestIds,
     attempts: tracker.attempts,
     usage: answer.result.usage,
+    ...(answer.result.usageMissing ? { usageMissing: true } : {}),
     cached: false,
     estimate: answer.candidate.estimate,
     ...(tracker.skipped.length > 0 ? { skipped: tracker.skipped } : {}),

@@ -5,7 +5,7 @@
  */
 import type { PipelineState } from '../pipeline/document.js';
 import type { LedgerEntry } from '../ports.js';
-import { priceModelUsage } from './prices.js';
+import { PRICE_TABLE_VERSION, priceModelUsage } from './prices.js';
 
 export function modelLedgerEntries(state: PipelineState, createdAt: string): LedgerEntry[] {
   const { model, processed } = state;
@@ -24,6 +24,8 @@ export function modelLedgerEntries(state: PipelineState, createdAt: string): Led
       usage: model.usage,
       imageTokens: processed.imageTokens?.after,
     });
+    // An answer without usage is charged its pre-flight estimate, which never falls short of the bill.
+    const fromEstimate = model.costSource === 'estimate' && !model.cached;
     const attemptIdentity = model.cached ? 'cache' : (model.requestIds.at(-1) ?? 'no-request-id');
     entries.push({
       ...common,
@@ -33,7 +35,8 @@ export function modelLedgerEntries(state: PipelineState, createdAt: string): Led
       route: model.route,
       priceTableVersion: priced.priceTableVersion,
       tokens: priced.tokens,
-      costMicroUsd: model.cached ? 0 : priced.costMicroUsd,
+      costMicroUsd: model.cached ? 0 : fromEstimate ? model.estimateMicroUsd : priced.costMicroUsd,
+      costSource: fromEstimate ? 'estimate' : 'usage',
       estimateMicroUsd: model.estimateMicroUsd,
       requestIds: model.requestIds,
     });
@@ -49,10 +52,45 @@ export function modelLedgerEntries(state: PipelineState, createdAt: string): Led
       route: stt.route,
       priceTableVersion: sttPriced.priceTableVersion,
       tokens: sttPriced.tokens,
-      costMicroUsd: sttPriced.costMicroUsd,
+      costMicroUsd: stt.costSource === 'estimate' ? stt.estimateMicroUsd : sttPriced.costMicroUsd,
+      costSource: stt.costSource === 'estimate' ? 'estimate' : 'usage',
       estimateMicroUsd: stt.estimateMicroUsd,
       requestIds: stt.requestIds,
     });
   }
   return entries;
+}
+
+/**
+ * An attempt whose outcome is unknown: no charge (nothing confirms the provider did the work), but its
+ * estimate is kept as exposure, so finance and `mediagate reconcile` can explain a bill that includes it.
+ */
+export function unconfirmedAttemptEntry(
+  state: Pick<PipelineState, 'tenant' | 'task' | 'executionId' | 'objectKeyHash'>,
+  attempt: {
+    readonly route: string;
+    readonly model: string;
+    readonly requestId: string | null;
+    readonly attemptId: string;
+    readonly exposureMicroUsd: number;
+  },
+  createdAt: string,
+): LedgerEntry {
+  return {
+    id: `${state.executionId}#InvokeModel#unconfirmed#${attempt.attemptId}`,
+    tenant: state.tenant,
+    task: state.task ?? 'unknown',
+    kind: 'unconfirmed_attempt',
+    model: attempt.model,
+    route: attempt.route,
+    priceTableVersion: PRICE_TABLE_VERSION,
+    tokens: { textIn: 0, cachedIn: 0, imageIn: 0, audioIn: 0, textOut: 0, audioOut: 0 },
+    costMicroUsd: 0,
+    exposureMicroUsd: attempt.exposureMicroUsd,
+    estimateMicroUsd: attempt.exposureMicroUsd,
+    requestIds: attempt.requestId ? [attempt.requestId] : [],
+    executionId: state.executionId,
+    objectKeyHash: state.objectKeyHash,
+    createdAt,
+  };
 }

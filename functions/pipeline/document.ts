@@ -110,6 +110,8 @@ export interface ModelSection {
     readonly audioCompletionTokens: number;
   };
   readonly estimateMicroUsd: number;
+  /** `estimate` when the provider's answer carried no usage: `usage` then holds the estimate's tokens. */
+  readonly costSource?: 'usage' | 'estimate';
   /** Budget reserved before the first billed call (the pre-flight estimate); settled by RecordCost. */
   readonly reservation?: { readonly id: string; readonly amountMicroUsd: number };
   /** Routes passed over before the one that answered, and why (breaker open, costlier, retries spent). */
@@ -121,6 +123,7 @@ export interface ModelSection {
     readonly requestIds: readonly string[];
     readonly usage: ModelSection['usage'];
     readonly estimateMicroUsd: number;
+    readonly costSource?: 'usage' | 'estimate';
   };
 }
 

@@ -264,6 +264,8 @@ export class MediagateStack extends Stack {
     openAiKey.grantRead(invokeModel);
     // The state table holds the shared breaker, the result cache and the budget reservations.
     grantItems(invokeModel, tables.state, key, ['read', 'write']);
+    // Attempts of unknown outcome (timeouts, resets) are written as exposure the moment they happen.
+    grantItems(invokeModel, tables.ledger, key, ['write']);
     outcomeBus.grantPutEventsTo(invokeModel);
 
     const recordCost = fn(

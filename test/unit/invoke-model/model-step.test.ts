@@ -4,7 +4,7 @@ import type { ReserveResult } from '../../../functions/money/budget.js';
 import type { PipelineState } from '../../../functions/pipeline/document.js';
 import { ModelUnavailableError } from '../../../functions/pipeline/reasons.js';
 import { memoryBlobs } from '../../fixtures/memory-blobs.js';
-import { type Step, scriptedModel } from '../model/fakes.js';
+import { memoryLedger, type Step, scriptedModel } from '../model/fakes.js';
 
 function budget(refuse = false) {
   const calls: string[] = [];
@@ -68,8 +68,10 @@ async function setup(script: Step[], options: { refuse?: boolean } = {}) {
       policyVersion: 'default@1',
     },
   };
+  const ledger = memoryLedger();
   const deps = {
     blobs,
+    ledger,
     buckets: { processed: 'processed', results: 'results' },
     budget: held,
     onBudgetExceeded: (tier: string) => tiers.push(tier),
@@ -81,7 +83,7 @@ async function setup(script: Step[], options: { refuse?: boolean } = {}) {
     },
   };
   const limits = { deadlineMs: Number.MAX_SAFE_INTEGER, attemptTimeoutMs: 0 };
-  return { run: () => runModelStep(deps, state, limits), model, held, tiers, blobs };
+  return { run: () => runModelStep(deps, state, limits), model, held, tiers, blobs, ledger };
 }
 
 const schemaAnswer = JSON.stringify({ documentType: 'claim form', fields: [] });
@@ -120,6 +122,31 @@ describe('the InvokeModel step', () => {
     expect(held.calls.some((c) => c.startsWith('release'))).toBe(false);
   });
 
+  it('charges an answer that came without usage at its pre-flight estimate, and says so', async () => {
+    const { run } = await setup([{ ok: schemaAnswer, usageMissing: true }]);
+    const next = await run();
+    expect(next.model?.costSource).toBe('estimate');
+    // The tokens the estimate stands for (input as estimated, output at the task's bound), never zeros.
+    expect(next.model?.usage.promptTokens).toBeGreaterThan(0);
+    expect(next.model?.usage.completionTokens).toBe(800);
+    expect(next.model?.estimateMicroUsd).toBeGreaterThan(0);
+  });
+
+  it('records an attempt of unknown outcome as exposure before the item parks, charging nothing', async () => {
+    const { run, ledger } = await setup([{ fail: 'retryable', status: undefined, outcomeUnknown: true }]);
+    await expect(run()).rejects.toBeInstanceOf(ModelUnavailableError);
+    expect(ledger.entries).toMatchObject([
+      {
+        id: 'mg-1#InvokeModel#unconfirmed#req_1',
+        kind: 'unconfirmed_attempt',
+        model: 'gpt-4o',
+        costMicroUsd: 0,
+        requestIds: ['req_1'],
+      },
+    ]);
+    expect(ledger.entries[0]?.exposureMicroUsd).toBeGreaterThan(0);
+  });
+
   it('stores the answer and fills in the model section', async () => {
     const { run, blobs } = await setup([{ ok: schemaAnswer }]);
     const next = await run();
@@ -127,6 +154,7 @@ describe('the InvokeModel step', () => {
     expect(next.model).toMatchObject({
       route: 'gpt-4o-primary',
       cached: false,
+      costSource: 'usage',
       resultKey: 'results/acme/mg-1.json',
     });
     expect(blobs.objects.has('results/results/acme/mg-1.json')).toBe(true);

@@ -1,7 +1,14 @@
 /** Test doubles for the invoke-model ports: scripted model clients, an in-memory cache and breaker store. */
 import { closedRecord } from '../../../functions/model/breaker.js';
 import type { RouteDefinition } from '../../../functions/model/routes.js';
-import type { BreakerRecord, BreakerStore, CachedResult, ResultCache } from '../../../functions/ports.js';
+import type {
+  BreakerRecord,
+  BreakerStore,
+  CachedResult,
+  Ledger,
+  LedgerEntry,
+  ResultCache,
+} from '../../../functions/ports.js';
 import {
   ModelCallError,
   type ModelCallRequest,
@@ -11,8 +18,15 @@ import {
 } from '../../../functions/ports.js';
 
 export type Step =
-  | { ok: string; usage?: Partial<ModelCallResult['usage']> }
-  | { fail: ModelErrorKind; status?: number; retryAfterMs?: number; billed?: boolean };
+  | { ok: string; usage?: Partial<ModelCallResult['usage']>; usageMissing?: boolean }
+  | {
+      fail: ModelErrorKind;
+      status?: number;
+      retryAfterMs?: number;
+      billed?: boolean;
+      /** A timeout or reset after sending: the provider may have billed it. */
+      outcomeUnknown?: boolean;
+    };
 
 /** What every scripted answer (and billed refusal) reports as usage. */
 export const SCRIPTED_USAGE = {
@@ -22,6 +36,27 @@ export const SCRIPTED_USAGE = {
   completionTokens: 5,
   audioCompletionTokens: 0,
 } as const;
+
+const ZERO_USAGE = {
+  promptTokens: 0,
+  cachedPromptTokens: 0,
+  audioPromptTokens: 0,
+  completionTokens: 0,
+  audioCompletionTokens: 0,
+} as const;
+
+/** A ledger that keeps entries in memory, with the real one's write-once rule. */
+export function memoryLedger(): Ledger & { entries: LedgerEntry[] } {
+  const entries: LedgerEntry[] = [];
+  return {
+    entries,
+    async record(entry) {
+      if (entries.some((existing) => existing.id === entry.id)) return { written: false };
+      entries.push(entry);
+      return { written: true };
+    },
+  };
+}
 
 export interface ScriptedModel {
   clientFor: (route: RouteDefinition) => ModelClient;
@@ -45,8 +80,12 @@ export function scriptedModel(scripts: Record<string, Step[]>): ScriptedModel {
             requestId,
             ...(step.status !== undefined ? { status: step.status } : {}),
             ...(step.retryAfterMs !== undefined ? { retryAfterMs: step.retryAfterMs } : {}),
+            ...(step.outcomeUnknown ? { outcomeUnknown: true } : {}),
             ...(step.billed ? { billed: { model: request.model, usage: SCRIPTED_USAGE } } : {}),
           });
+        }
+        if (step.usageMissing) {
+          return { text: step.ok, model: request.model, requestId, usage: ZERO_USAGE, usageMissing: true };
         }
         return {
           text: step.ok,
