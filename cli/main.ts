@@ -63,6 +63,36 @@ simulatorOptions(program.command('up').description('start the local stack and ke
 );
 
 program
+  .command('redrive')
+  .description('bring back items an outage failed (and dead-lettered uploads), charging nothing twice')
+  .option('--tenant <id>', 'only this tenant')
+  .option('--since <iso>', 'only items that failed at or after this ISO-8601 time')
+  .option('--json', 'one JSON object per item, with the fields of run --json')
+  .option('--timeout <seconds>', 'how long to wait for each outcome', '300')
+  .option('--aws', 'a deployment (needs --state-machine-arn) instead of the local stack')
+  .option('--state-machine-arn <arn>', 'the pipeline state machine (with --aws)')
+  .option('--dlq-arn <arn>', 'the ingest dead-letter queue to move back (with --aws)')
+  .addOption(
+    new Option('--time-scale <n>', 'rehearsal clock of the local stack (see run)').env(
+      'MEDIAGATE_TIME_SCALE',
+    ),
+  )
+  .action(async (options) => {
+    if (options.aws && !options.stateMachineArn) throw new Error('--aws needs --state-machine-arn');
+    const { runRedrive } = await import('./commands/redrive.js');
+    process.exitCode = await runRedrive({
+      tenant: options.tenant,
+      since: options.since,
+      json: Boolean(options.json),
+      timeoutMs: Number(options.timeout) * 1000,
+      timeScale: options.timeScale,
+      ...(options.aws
+        ? { aws: { stateMachineArn: options.stateMachineArn, deadLetterQueueArn: options.dlqArn } }
+        : {}),
+    });
+  });
+
+program
   .command('reset')
   .description('delete the local stack state (objects, tables, executions, events)')
   .action(async () => {

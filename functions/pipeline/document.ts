@@ -16,6 +16,15 @@ export const OUTCOME_DETAIL_TYPES = {
   failed: 'Media Failed',
 } as const;
 
+/** The step a redriven item resumes at: every step before it already ran, and was paid for, once. */
+export const RESUMABLE_STEP = 'InvokeModel';
+
+/** Set by the state machine on an item that failed for a reason a redrive can cure (an outage, a quota). */
+export interface RedriveMark {
+  readonly redrivable: true;
+  readonly resumeAt: typeof RESUMABLE_STEP;
+}
+
 /** What the starter puts into each execution. */
 export interface ExecutionInput {
   readonly executionId: string;
@@ -149,4 +158,9 @@ export interface PipelineState extends ExecutionInput {
   cost?: CostSection;
   /** Set by the state machine's Catch: `{ Error, Cause }` of the step that broke. */
   failure?: { Error: string; Cause?: string };
+  /** Present on a failed item that `mediagate redrive` can bring back. */
+  redrive?: RedriveMark;
+  /** On a redriven document: the step it enters at, and the execution it continues. */
+  resumeAt?: typeof RESUMABLE_STEP;
+  redriveOf?: string;
 }

@@ -22,7 +22,7 @@ import {
 import { EventBridgePutEvents, LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { DEFAULT_BREAKER_POLICY } from '../../functions/model/breaker.js';
-import { OUTCOME_DETAIL_TYPES, OUTCOME_SOURCE } from '../../functions/pipeline/document.js';
+import { OUTCOME_DETAIL_TYPES, OUTCOME_SOURCE, RESUMABLE_STEP } from '../../functions/pipeline/document.js';
 
 export interface PipelineSteps {
   readonly validateAndStrip: IFunction;
@@ -58,8 +58,6 @@ const TRANSIENT_ERRORS = [
   'Lambda.TooManyRequestsException',
 ];
 
-/** The step a redriven item resumes at: everything before it already ran and was paid for. */
-export const RESUMABLE_STEP = 'InvokeModel';
 
 /**
  * ValidateAndStrip → Preprocess → DlpCheck → InvokeModel → RecordCost, then one outcome event.

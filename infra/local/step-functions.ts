@@ -23,7 +23,16 @@ export interface ExecutionRecord {
   error?: string;
   cause?: string;
   /** The states entered, retried and caught, in order (what GetExecutionHistory shows in AWS). */
-  history: { type: string; state: string }[];
+  history: HistoryEntry[];
+}
+
+export interface HistoryEntry {
+  readonly type: string;
+  readonly state: string;
+  /** For `StateEntered`: the state's type (Task, Pass, Choice…) and its input, as AWS's history has them. */
+  readonly stateType?: string;
+  readonly input?: string;
+  readonly at?: string;
 }
 
 export interface LocalStepFunctions {
@@ -164,9 +173,15 @@ export async function startLocalStepFunctions(
     record.history = [];
     const recordHistory = (async () => {
       for await (const event of execution.eventLogs) {
-        const state = (event as { state?: { name?: string } }).state?.name;
+        const data = (event as { state?: { name?: string; type?: string; input?: unknown } }).state;
+        const state = data?.name;
         if (state && ['StateEntered', 'StateRetried', 'StateCaught', 'StateFailed'].includes(event.type)) {
-          record.history.push({ type: event.type, state });
+          const at = new Date().toISOString();
+          record.history.push(
+            event.type === 'StateEntered'
+              ? { type: event.type, state, stateType: data.type, input: JSON.stringify(data.input ?? null), at }
+              : { type: event.type, state, at },
+          );
         }
       }
     })();
@@ -250,9 +265,32 @@ export async function startLocalStepFunctions(
           );
         return { ...describe(record), stateMachineArn };
       },
-      ListExecutions: () => ({
-        executions: [...registry.values()].map((record) => ({ ...describe(record), stateMachineArn })),
+      ListExecutions: (body) => ({
+        executions: [...registry.values()]
+          .filter((record) => !body.statusFilter || record.status === body.statusFilter)
+          .map((record) => ({ ...describe(record), stateMachineArn })),
       }),
+      // The entered-state events with their inputs, in AWS's shape (`<Type>StateEntered`); enough to find
+      // the document a failed item held when it failed.
+      GetExecutionHistory: (body) => {
+        const record = [...registry.values()].find(
+          (candidate) => candidate.executionArn === body.executionArn,
+        );
+        if (!record)
+          throw new AwsJsonError(
+            'ExecutionDoesNotExist',
+            `Execution Does Not Exist: '${String(body.executionArn)}'`,
+          );
+        const events = record.history
+          .filter((entry) => entry.type === 'StateEntered')
+          .map((entry, index) => ({
+            id: index + 1,
+            timestamp: Date.parse(entry.at ?? record.startDate) / 1000,
+            type: `${entry.stateType ?? 'Task'}StateEntered`,
+            stateEnteredEventDetails: { name: entry.state, input: entry.input ?? '{}' },
+          }));
+        return { events: body.reverseOrder ? events.reverse() : events };
+      },
     },
   });
 
