@@ -93,6 +93,23 @@ program
   });
 
 program
+  .command('reconcile')
+  .description("compare the ledger with the provider's bill by day and model, explaining each difference")
+  .option('--month <yyyy-mm>', 'the month to reconcile (UTC)', new Date().toISOString().slice(0, 7))
+  .option('--json', 'one JSON object: matched, ledgerMicroUsd, providerMicroUsd, differences')
+  .option('--aws', "a deployment's ledger (needs --table) against OpenAI (needs OPENAI_ADMIN_KEY)")
+  .option('--table <name>', 'the deployed ledger table (with --aws)')
+  .action(async (options) => {
+    if (options.aws && !options.table) throw new Error('--aws needs --table NAME');
+    const { runReconcile } = await import('./commands/reconcile.js');
+    process.exitCode = await runReconcile({
+      month: options.month,
+      json: Boolean(options.json),
+      ...(options.aws ? { awsTable: options.table } : {}),
+    });
+  });
+
+program
   .command('reset')
   .description('delete the local stack state (objects, tables, executions, events)')
   .action(async () => {
