@@ -58,7 +58,6 @@ const TRANSIENT_ERRORS = [
   'Lambda.TooManyRequestsException',
 ];
 
-
 /**
  * ValidateAndStrip → Preprocess → DlpCheck → InvokeModel → RecordCost, then one outcome event.
  * Each step returns the whole pipeline document; a user's bad input is a value (`status: rejected`)

@@ -179,7 +179,13 @@ export async function startLocalStepFunctions(
           const at = new Date().toISOString();
           record.history.push(
             event.type === 'StateEntered'
-              ? { type: event.type, state, stateType: data.type, input: JSON.stringify(data.input ?? null), at }
+              ? {
+                  type: event.type,
+                  state,
+                  stateType: data.type,
+                  input: JSON.stringify(data.input ?? null),
+                  at,
+                }
               : { type: event.type, state, at },
           );
         }
