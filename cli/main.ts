@@ -62,6 +62,16 @@ simulatorOptions(program.command('up').description('start the local stack and ke
   },
 );
 
+simulatorOptions(
+  program
+    .command('serve')
+    .description('the synchronous API (POST /v1/analyze, GET /healthz) on the local stack')
+    .option('--port <n>', 'loopback port', '8787'),
+).action(async (options) => {
+  const { runServe } = await import('./commands/serve.js');
+  process.exitCode = await runServe(options);
+});
+
 program
   .command('redrive')
   .description('bring back items an outage failed (and dead-lettered uploads), charging nothing twice')

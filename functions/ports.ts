@@ -376,3 +376,17 @@ export interface BudgetStore {
     percent: number;
   }): Promise<void>;
 }
+
+// ---- The synchronous path. ----
+
+export interface SyncWorkflowResult {
+  readonly status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT';
+  /** The workflow's output document, when it returned one. */
+  readonly output?: unknown;
+  readonly error?: string;
+}
+
+/** Runs one workflow to its end within the caller's request (Step Functions Express, StartSyncExecution). */
+export interface SyncWorkflow {
+  run(name: string, input: unknown): Promise<SyncWorkflowResult>;
+}

@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { PipelineState } from '../../functions/pipeline/document.js';
+import { type OutcomeSummary, summarizeOutcome } from '../../functions/pipeline/outcome-summary.js';
 import { parseLatency, parseTimeScale, startLocalStack } from '../../infra/local/stack.js';
 
 export interface RunOptions {
@@ -19,21 +20,9 @@ export interface RunOptions {
   readonly timeoutMs: number;
 }
 
-export interface FileOutcome {
+export interface FileOutcome extends Omit<OutcomeSummary, 'key'> {
   readonly file: string;
   readonly key: string | null;
-  readonly status: 'processed' | 'rejected' | 'failed' | 'budget_exceeded';
-  readonly reason: string | null;
-  readonly message: string | null;
-  readonly model: string | null;
-  readonly requestId: string | null;
-  readonly cached: boolean;
-  readonly tokens: { readonly prompt: number; readonly completion: number } | null;
-  readonly costMicroUsd: number;
-  /** `estimate` when the provider's answer had no usage and the pre-flight estimate was charged. */
-  readonly costSource: 'usage' | 'estimate' | null;
-  readonly steps: readonly { readonly name: string; readonly ms: number }[];
-  readonly findings: readonly { readonly type: string; readonly action: string }[];
 }
 
 /** What the presign step will be told the file is: the extension's claim, which the pipeline verifies. */
@@ -127,32 +116,8 @@ async function processFile(
   return summarize(file, body.key, event.detail as PipelineState);
 }
 
-/** A failed step's stable code travels as its error name (`PermanentStepError`); anything else is internal. */
-function failureCode(state: PipelineState): string {
-  const name = state.failure?.Error;
-  return name && /^[A-Z][A-Z0-9_]+$/.test(name) ? name : 'INTERNAL_ERROR';
-}
-
 export function summarize(file: string, key: string, state: PipelineState): FileOutcome {
-  const status = state.status === 'in_progress' ? 'failed' : state.status;
-  return {
-    file,
-    key,
-    status,
-    reason:
-      status === 'processed' ? null : (state.reason ?? (status === 'failed' ? failureCode(state) : null)),
-    message: state.message ?? state.failure?.Error ?? null,
-    model: state.model?.model ?? null,
-    requestId: state.model?.requestIds.at(-1) ?? null,
-    cached: state.model?.cached ?? false,
-    tokens: state.model
-      ? { prompt: state.model.usage.promptTokens, completion: state.model.usage.completionTokens }
-      : null,
-    costMicroUsd: state.cost?.costMicroUsd ?? 0,
-    costSource: state.cost ? (state.model?.costSource ?? 'usage') : null,
-    steps: state.steps ?? [],
-    findings: (state.dlp?.findings ?? []).map((finding) => ({ type: finding.type, action: finding.action })),
-  };
+  return { file, ...summarizeOutcome(key, state) };
 }
 
 function refusedBeforeUpload(file: string, reason: string, message: string): FileOutcome {

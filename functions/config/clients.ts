@@ -31,7 +31,14 @@ export function dynamoClient(config: RuntimeConfig): DynamoDBClient {
 }
 
 export function sfnClient(config: RuntimeConfig): SFNClient {
-  return tracer.captureAWSv3Client(new SFNClient({ region: config.region, endpoint: config.endpoints.sfn }));
+  return tracer.captureAWSv3Client(
+    new SFNClient({
+      region: config.region,
+      endpoint: config.endpoints.sfn,
+      // StartSyncExecution goes to `sync-states.<region>`; a loopback endpoint has no such host.
+      disableHostPrefix: config.endpoints.sfn !== undefined,
+    }),
+  );
 }
 
 export function eventBridgeClient(config: RuntimeConfig): EventBridgeClient {

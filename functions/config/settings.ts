@@ -18,6 +18,12 @@ export interface RuntimeConfig {
   readonly tables: { readonly ledger: string; readonly state: string };
   readonly eventBusName: string;
   readonly stateMachineArn: string;
+  /** The Express state machine `POST /v1/analyze` runs synchronously. */
+  readonly expressStateMachineArn: string;
+  /** The presigned-upload endpoint, where a body too large for the synchronous path is sent. */
+  readonly presignUrl: string;
+  /** Largest body `POST /v1/analyze` takes: Lambda's 6 MB synchronous payload. */
+  readonly maxSyncBodyBytes: number;
   /** Loopback endpoints of the local stack; undefined in AWS. */
   readonly endpoints: {
     readonly s3?: string;
@@ -139,6 +145,13 @@ export function loadConfig(env: Env = process.env): RuntimeConfig {
     tables: { ledger: env.LEDGER_TABLE ?? '', state: env.STATE_TABLE ?? '' },
     eventBusName: env.EVENT_BUS_NAME ?? 'default',
     stateMachineArn: env.STATE_MACHINE_ARN ?? '',
+    expressStateMachineArn: env.EXPRESS_STATE_MACHINE_ARN ?? '',
+    presignUrl: env.PRESIGN_URL ?? '',
+    maxSyncBodyBytes: positiveInt(
+      'MEDIAGATE_MAX_SYNC_BODY_BYTES',
+      env.MEDIAGATE_MAX_SYNC_BODY_BYTES,
+      6 * 1024 * 1024,
+    ),
     endpoints: {
       s3: env.AWS_ENDPOINT_URL_S3,
       dynamodb: env.AWS_ENDPOINT_URL_DYNAMODB,
@@ -206,11 +219,18 @@ export function loadConfig(env: Env = process.env): RuntimeConfig {
 /** Fails fast with the names of missing settings, so a misdeployed function says what is wrong. */
 export function requireSettings(
   config: RuntimeConfig,
-  names: readonly (keyof RuntimeConfig['buckets'] | 'ledger' | 'state' | 'stateMachineArn')[],
+  names: readonly (
+    | keyof RuntimeConfig['buckets']
+    | 'ledger'
+    | 'state'
+    | 'stateMachineArn'
+    | 'expressStateMachineArn'
+  )[],
 ): void {
   const missing = names.filter((name) => {
     if (name === 'ledger' || name === 'state') return config.tables[name] === '';
     if (name === 'stateMachineArn') return config.stateMachineArn === '';
+    if (name === 'expressStateMachineArn') return config.expressStateMachineArn === '';
     return config.buckets[name] === '';
   });
   if (missing.length > 0) throw new Error(`missing configuration: ${missing.join(', ')}`);

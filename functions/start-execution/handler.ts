@@ -2,8 +2,9 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createSfnWorkflowStarter } from '../adapters/sfn-workflow-starter.js';
 import { sfnClient } from '../config/clients.js';
 import { loadConfig } from '../config/settings.js';
+import { executionInputFor } from '../pipeline/execution-input.js';
 import { logger } from '../pipeline/step.js';
-import { executionInputFor, parseObjectCreated } from './object-created.js';
+import { parseObjectCreated } from './object-created.js';
 
 const config = loadConfig();
 const starter = createSfnWorkflowStarter(sfnClient(config), config.stateMachineArn);

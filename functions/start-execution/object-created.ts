@@ -1,16 +1,4 @@
-import { createHash } from 'node:crypto';
-import type { ExecutionInput } from '../pipeline/document.js';
-
-/** Uploads land at incoming/<tenant>/<id>; the presign step is the only writer of that prefix. */
-const INGEST_KEY = /^incoming\/([a-z0-9][a-z0-9-]{0,62})\/[A-Za-z0-9._-]{1,200}$/;
-
-export interface ObjectCreated {
-  readonly bucket: string;
-  readonly key: string;
-  readonly versionId?: string;
-  readonly sizeBytes: number;
-  readonly time: string;
-}
+import type { ObjectCreated } from '../pipeline/execution-input.js';
 
 /** Reads EventBridge's "Object Created" event from S3; anything else is not ours and yields undefined. */
 export function parseObjectCreated(event: unknown): ObjectCreated | undefined {
@@ -29,27 +17,5 @@ export function parseObjectCreated(event: unknown): ObjectCreated | undefined {
     versionId: typeof versionId === 'string' && versionId !== 'null' ? versionId : undefined,
     sizeBytes: typeof object.size === 'number' ? object.size : 0,
     time: typeof time === 'string' ? time : new Date().toISOString(),
-  };
-}
-
-/**
- * The execution for an object version. Its name is derived from bucket, key and version, so a duplicate
- * event for the same version asks for the same name and Step Functions starts nothing new.
- */
-export function executionInputFor(object: ObjectCreated): ExecutionInput | undefined {
-  const match = INGEST_KEY.exec(object.key);
-  if (!match?.[1]) return undefined;
-  const objectKeyHash = createHash('sha256')
-    .update(`${object.bucket}\n${object.key}\n${object.versionId ?? ''}`)
-    .digest('hex');
-  return {
-    executionId: `mg-${objectKeyHash.slice(0, 64)}`,
-    bucket: object.bucket,
-    key: object.key,
-    versionId: object.versionId,
-    sizeBytes: object.sizeBytes,
-    tenant: match[1],
-    objectKeyHash,
-    receivedAt: object.time,
   };
 }

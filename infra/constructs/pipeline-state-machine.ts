@@ -42,7 +42,21 @@ export interface PipelineStateMachineProps {
    * @default Duration.hours(2)
    */
   readonly modelOutagePatience?: Duration;
+  /**
+   * `standard`: the asynchronous pipeline behind uploads; it parks items through outages and waits for
+   * Transcribe. `express`: the same steps for `POST /v1/analyze` (StartSyncExecution), which must answer
+   * within a request: nothing parks; an unavailable model or a pending transcription ends the item at once
+   * with a reason the API turns into `503`, and every outcome ends in a `Succeed` that returns the document.
+   * @default 'standard'
+   */
+  readonly workflow?: 'standard' | 'express';
 }
+
+/** Reasons the synchronous workflow gives instead of parking (the API answers 503 with Retry-After). */
+export const UNAVAILABLE_NOW_REASONS = {
+  model: 'MODEL_UNAVAILABLE',
+  transcription: 'TRANSCRIPTION_PENDING',
+} as const;
 
 /** Errors a step throws for outages of S3/DynamoDB/Comprehend that are worth trying again. */
 const TRANSIENT_ERRORS = [
@@ -68,6 +82,7 @@ export class PipelineStateMachine extends Construct {
 
   constructor(scope: Construct, id: string, props: PipelineStateMachineProps) {
     super(scope, id);
+    const express = props.workflow === 'express';
     const patience = props.modelOutagePatience ?? Duration.hours(2);
     if (patience.toMinutes() < 5) throw new Error('modelOutagePatience must be at least 5 minutes');
 
@@ -102,28 +117,29 @@ export class PipelineStateMachine extends Construct {
     });
     markFailed.next(
       publish('PublishFailed', OUTCOME_DETAIL_TYPES.failed).next(
-        new Fail(this, 'Failed', {
-          error: 'MediagateStepFailed',
-          cause: 'A pipeline step failed; see the Media Failed event.',
-        }),
+        express
+          ? // The caller is waiting for the document: its status and reason become the HTTP answer.
+            new Succeed(this, 'Failed', { comment: 'The document says failed; the API maps its reason.' })
+          : new Fail(this, 'Failed', {
+              error: 'MediagateStepFailed',
+              cause: 'A pipeline step failed; see the Media Failed event.',
+            }),
       ),
     );
     // An outage that outlasted the patience, or an exhausted quota, loses nothing: the item fails with a
     // stable reason and says where `mediagate redrive` resumes it (the steps before it are done and paid).
-    const markRedrivable = new Pass(this, 'MarkRedrivable', {
-      comment: 'The Media Failed event tells operators this item can be redriven, and from which step.',
-      result: Result.fromObject({ redrivable: true, resumeAt: RESUMABLE_STEP }),
-      resultPath: '$.redrive',
-    });
-    markRedrivable.next(markFailed);
-    const markOutage = new Pass(this, 'MarkOutage', {
-      result: Result.fromString('MODEL_OUTAGE'),
-      resultPath: '$.reason',
-    }).next(markRedrivable);
+    // A synchronous request is not redriven: its caller gets the answer and tries again.
+    const afterOutage = express
+      ? markFailed
+      : new Pass(this, 'MarkRedrivable', {
+          comment: 'The Media Failed event tells operators this item can be redriven, and from which step.',
+          result: Result.fromObject({ redrivable: true, resumeAt: RESUMABLE_STEP }),
+          resultPath: '$.redrive',
+        }).next(markFailed);
     const markQuota = new Pass(this, 'MarkQuotaExhausted', {
       result: Result.fromString('MODEL_QUOTA_EXHAUSTED'),
       resultPath: '$.reason',
-    }).next(markRedrivable);
+    }).next(afterOutage);
 
     const step = (name: string, fn: IFunction, timeout: Duration) => {
       const task = new LambdaInvoke(this, name, {
@@ -144,26 +160,47 @@ export class PipelineStateMachine extends Construct {
     const validate = step('ValidateAndStrip', props.steps.validateAndStrip, Duration.minutes(2));
     const preprocess = step('Preprocess', props.steps.preprocess, Duration.minutes(3));
     const dlp = step('DlpCheck', props.steps.dlpCheck, Duration.minutes(3));
-    // A Transcribe job still running: wait here (no Lambda time) and look again; ~17 min in all.
-    dlp.addRetry({
-      errors: ['TranscriptionPending'],
-      interval: Duration.seconds(15),
-      backoffRate: 1.5,
-      maxDelay: Duration.minutes(2),
-      maxAttempts: 12,
-    });
+    const unavailableNow = (name: string, reason: string) =>
+      new Pass(this, name, { result: Result.fromString(reason), resultPath: '$.reason' }).next(markFailed);
+    if (express) {
+      dlp.addCatch(unavailableNow('MarkTranscriptionPending', UNAVAILABLE_NOW_REASONS.transcription), {
+        errors: ['TranscriptionPending'],
+        resultPath: '$.failure',
+      });
+    } else {
+      // A Transcribe job still running: wait here (no Lambda time) and look again; ~17 min in all.
+      dlp.addRetry({
+        errors: ['TranscriptionPending'],
+        interval: Duration.seconds(15),
+        backoffRate: 1.5,
+        maxDelay: Duration.minutes(2),
+        maxAttempts: 12,
+      });
+    }
     const invoke = step('InvokeModel', props.steps.invokeModel, Duration.minutes(3));
     // Parking: while the model is unavailable the execution waits here, costing no Lambda time. Waits
     // grow to the breaker's longest cool-down and no further, so every cool-down that ends meets a parked
     // item ready to probe: a long outage is tried as often as the breaker allows, not ten times in all.
-    invoke.addRetry({
-      errors: ['ModelUnavailable'],
-      interval: Duration.seconds(PARK_FIRST_WAIT_SECONDS),
-      backoffRate: PARK_BACKOFF_RATE,
-      maxDelay: Duration.seconds(PARK_LONGEST_WAIT_SECONDS),
-      maxAttempts: parkAttempts(patience),
-    });
-    invoke.addCatch(markOutage, { errors: ['ModelUnavailable'], resultPath: '$.failure' });
+    if (express) {
+      invoke.addCatch(unavailableNow('MarkModelUnavailable', UNAVAILABLE_NOW_REASONS.model), {
+        errors: ['ModelUnavailable'],
+        resultPath: '$.failure',
+      });
+    } else {
+      invoke.addRetry({
+        errors: ['ModelUnavailable'],
+        interval: Duration.seconds(PARK_FIRST_WAIT_SECONDS),
+        backoffRate: PARK_BACKOFF_RATE,
+        maxDelay: Duration.seconds(PARK_LONGEST_WAIT_SECONDS),
+        maxAttempts: parkAttempts(patience),
+      });
+      // Built only here: a state nothing reaches makes the whole definition invalid.
+      const markOutage = new Pass(this, 'MarkOutage', {
+        result: Result.fromString('MODEL_OUTAGE'),
+        resultPath: '$.reason',
+      }).next(afterOutage);
+      invoke.addCatch(markOutage, { errors: ['ModelUnavailable'], resultPath: '$.failure' });
+    }
     invoke.addCatch(markQuota, { errors: ['MODEL_QUOTA_EXHAUSTED'], resultPath: '$.failure' });
     const record = step('RecordCost', props.steps.recordCost, Duration.minutes(1));
 
@@ -212,10 +249,11 @@ export class PipelineStateMachine extends Construct {
       encryptionKey: props.logKey,
     });
     this.stateMachine = new StateMachine(this, 'StateMachine', {
-      stateMachineType: StateMachineType.STANDARD,
+      stateMachineType: express ? StateMachineType.EXPRESS : StateMachineType.STANDARD,
       definitionBody: DefinitionBody.fromChainable(start),
       tracingEnabled: true,
-      timeout: patience.plus(Duration.minutes(30)),
+      // Express: a synchronous request; Standard: the whole park patience and the steps around it.
+      timeout: express ? Duration.minutes(2) : patience.plus(Duration.minutes(30)),
       // Execution data would put the pipeline document into logs; it holds no PII, but keeping it out
       // means a future field cannot leak by accident.
       logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: false },

@@ -1,6 +1,7 @@
 /**
- * The presign function behind a loopback HTTP endpoint, shaped like its function URL in AWS (the local
- * stack has no IAM, so requests are not signed here).
+ * A function behind a loopback HTTP endpoint, shaped like its function URL in AWS (the local stack has no
+ * IAM, so requests are not signed here): the presign function, and `POST /v1/analyze`. As a function URL
+ * does, a body that is not text reaches the function base64-encoded.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,8 +9,13 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 
 type FunctionUrlHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 
+function isTextual(contentType: string | undefined): boolean {
+  return /^(text\/|application\/(json|x-www-form-urlencoded|xml))/i.test(contentType ?? '');
+}
+
 export async function startFunctionUrl(
   handler: FunctionUrlHandler,
+  options: { readonly port?: number } = {},
 ): Promise<{ url: string; close(): Promise<void> }> {
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
@@ -25,8 +31,9 @@ export async function startFunctionUrl(
           Object.entries(request.headers).map(([name, value]) => [name, String(value)]),
         ),
         requestContext: { http: { method: request.method ?? 'GET', path: url.pathname } },
-        body: Buffer.concat(chunks).toString('utf8'),
-        isBase64Encoded: false,
+        ...(isTextual(request.headers['content-type'])
+          ? { body: Buffer.concat(chunks).toString('utf8'), isBase64Encoded: false }
+          : { body: Buffer.concat(chunks).toString('base64'), isBase64Encoded: true }),
       } as unknown as APIGatewayProxyEventV2;
       try {
         const result = await handler(event);
@@ -38,7 +45,10 @@ export async function startFunctionUrl(
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', resolve);
+  });
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/`,

@@ -52,6 +52,8 @@ export interface LocalStackOptions {
    * the state machine's whole park patience into 2 minutes
    */
   readonly timeScale?: number;
+  /** Port of `POST /v1/analyze` on loopback. @default a free port */
+  readonly analyzePort?: number;
   /** Extra environment for the functions (tests use it to pick policies, limits…). */
   readonly environment?: Readonly<Record<string, string>>;
 }
@@ -65,6 +67,8 @@ export interface LocalStack {
     readonly sfn: string;
     readonly eventbridge: string;
     readonly presign: string;
+    /** `POST /v1/analyze` and `GET /healthz` (the Express workflow, synchronously). */
+    readonly analyze: string;
     readonly openai: string;
   };
   /** The environment the functions run with (also what `mediagate up` prints). */
@@ -121,6 +125,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   try {
     const { template } = synthesizeMediagate();
     const definition = stateMachineDefinition(template);
+    const expressDefinition = stateMachineDefinition(template, 'express');
     const instance = ++stackInstances;
     const timeScale = resolveTimeScale(options.timeScale, definition.definition);
 
@@ -183,6 +188,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const stepFunctions = await startLocalStepFunctions({
       definition,
+      expressDefinition,
       loadHandler: (step) => loadHandler(step, instance),
       eventBridge: { endpoint: events.endpoint, credentials: LOCAL_CREDENTIALS },
       registryFile: path.join(stateDir, 'executions.json'),
@@ -191,9 +197,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     closers.push(() => stepFunctions.close());
     environment.AWS_ENDPOINT_URL_SFN = stepFunctions.endpoint;
     environment.STATE_MACHINE_ARN = stepFunctions.stateMachineArn;
+    environment.EXPRESS_STATE_MACHINE_ARN = stepFunctions.expressStateMachineArn;
     Object.assign(process.env, {
       AWS_ENDPOINT_URL_SFN: stepFunctions.endpoint,
       STATE_MACHINE_ARN: stepFunctions.stateMachineArn,
+      EXPRESS_STATE_MACHINE_ARN: stepFunctions.expressStateMachineArn,
     });
 
     const starter = await loadHandler<(event: SQSEvent) => Promise<SQSBatchResponse>>(
@@ -204,6 +212,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await loadHandler<Parameters<typeof startFunctionUrl>[0]>('presign-upload', instance),
     );
     closers.push(() => presigner.close());
+    environment.PRESIGN_URL = presigner.url;
+    process.env.PRESIGN_URL = presigner.url;
+    const analyzer = await startFunctionUrl(
+      await loadHandler<Parameters<typeof startFunctionUrl>[0]>('analyze', instance),
+      { port: options.analyzePort },
+    );
+    closers.push(() => analyzer.close());
 
     const deadLetters = path.join(stateDir, 'dead-letters.jsonl');
     const rulePattern = ingestRulePattern(template);
@@ -237,6 +252,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         sfn: stepFunctions.endpoint,
         eventbridge: events.endpoint,
         presign: presigner.url,
+        analyze: analyzer.url,
         openai: simulator?.baseUrl ?? process.env.OPENAI_BASE_URL ?? 'https://api.openai.com/v1',
       },
       environment,

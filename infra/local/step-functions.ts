@@ -4,6 +4,7 @@
  * local bus through the real SDK client. It is reached through the real SFN SDK client (StartExecution,
  * DescribeExecution, ListExecutions), with Step Functions' name rule: one execution per name.
  */
+import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { StateMachine } from 'aws-local-stepfunctions';
@@ -38,6 +39,7 @@ export interface HistoryEntry {
 export interface LocalStepFunctions {
   readonly endpoint: string;
   readonly stateMachineArn: string;
+  readonly expressStateMachineArn: string;
   /** Resolves when every execution started so far has stopped. */
   idle(): Promise<void>;
   /** The definition it runs (the test of "same ASL as the template" reads it). */
@@ -51,6 +53,8 @@ export interface LocalStepFunctionsOptions {
   /** Loads the handler for a functions/<step> folder (imported only after the environment is set). */
   readonly loadHandler: (step: string) => Promise<Handler>;
   readonly eventBridge: { endpoint: string; credentials: { accessKeyId: string; secretAccessKey: string } };
+  /** The Express definition (`POST /v1/analyze`), run by StartSyncExecution. */
+  readonly expressDefinition?: LocalDefinition;
   /** JSON file that keeps executions across runs (names stay taken, as in AWS). */
   readonly registryFile: string;
   /**
@@ -106,21 +110,31 @@ export function parkPatienceSeconds(definition: { States: Record<string, { Retry
 }
 
 const STATE_MACHINE_NAME = 'MediagatePipeline';
+const EXPRESS_STATE_MACHINE_NAME = 'MediagateRealtimePipeline';
+
+/**
+ * The runnable machine for a definition: the template's definition is validated as it is; the compressed
+ * copy has fractional intervals, which ASL's schema (whole seconds) refuses, so only the copy skips
+ * validation. The library fills in defaults on the object it is given, so it gets copies.
+ */
+function runnableMachine(definition: LocalDefinition, timeScale: number): StateMachine {
+  new StateMachine(structuredClone(definition.definition) as never, {
+    validationOptions: { checkPaths: true, checkArn: false },
+  });
+  return new StateMachine(compressRetries(definition.definition, timeScale) as never, {
+    validationOptions: { noValidate: true },
+  });
+}
 
 export async function startLocalStepFunctions(
   options: LocalStepFunctionsOptions,
 ): Promise<LocalStepFunctions> {
   const stateMachineArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${STATE_MACHINE_NAME}`;
-  // The library fills in defaults on the object it is given; keep ours as the template has it. The
-  // template's definition is validated as it is; the compressed copy has fractional intervals, which ASL's
-  // schema (whole seconds) refuses, so only the copy skips validation.
-  new StateMachine(structuredClone(options.definition.definition) as never, {
-    validationOptions: { checkPaths: true, checkArn: false },
-  });
-  const machine = new StateMachine(
-    compressRetries(options.definition.definition, options.timeScale ?? 1) as never,
-    { validationOptions: { noValidate: true } },
-  );
+  const expressStateMachineArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${EXPRESS_STATE_MACHINE_NAME}`;
+  const machine = runnableMachine(options.definition, options.timeScale ?? 1);
+  const expressMachine = options.expressDefinition
+    ? runnableMachine(options.expressDefinition, options.timeScale ?? 1)
+    : undefined;
   const events = new EventBridgeClient({
     region: LOCAL_REGION,
     endpoint: options.eventBridge.endpoint,
@@ -130,8 +144,10 @@ export async function startLocalStepFunctions(
   const save = () => fs.writeFileSync(options.registryFile, JSON.stringify([...registry.values()], null, 1));
   const running = new Set<Promise<void>>();
 
+  // Both machines run the same steps; a state's handler is found by its name in either definition.
   const handlers: Record<string, Handler> = {};
-  for (const [stateName, binding] of Object.entries(options.definition.tasks)) {
+  const bindings = { ...options.expressDefinition?.tasks, ...options.definition.tasks };
+  for (const [stateName, binding] of Object.entries(bindings)) {
     if (binding.kind === 'putEvents') {
       handlers[stateName] = async (input) => {
         const entries = (
@@ -260,6 +276,54 @@ export async function startLocalStepFunctions(
         run(record);
         return { executionArn: record.executionArn, startDate: Date.parse(record.startDate) / 1000 };
       },
+      // Express: runs to the end within the request and answers with the output, as AWS does (no
+      // history is kept: Express executions have none to describe).
+      StartSyncExecution: async (body) => {
+        if (!expressMachine || body.stateMachineArn !== expressStateMachineArn) {
+          throw new AwsJsonError(
+            'StateMachineDoesNotExist',
+            `State Machine Does Not Exist: '${String(body.stateMachineArn)}'`,
+          );
+        }
+        const name = String(body.name ?? randomUUID());
+        const executionArn = `${expressStateMachineArn.replace(':stateMachine:', ':express:')}:${name}:${randomUUID()}`;
+        const startDate = Date.now() / 1000;
+        const execution = expressMachine.run(JSON.parse(String(body.input ?? '{}')), {
+          overrides: { taskResourceLocalHandlers: handlers as never },
+          context: {
+            Execution: { Id: executionArn, Name: name, StartTime: new Date().toISOString() },
+            StateMachine: { Id: expressStateMachineArn, Name: EXPRESS_STATE_MACHINE_NAME },
+          } as never,
+        });
+        try {
+          const output = await execution.result;
+          return {
+            executionArn,
+            stateMachineArn: expressStateMachineArn,
+            name,
+            startDate,
+            stopDate: Date.now() / 1000,
+            status: 'SUCCEEDED',
+            output: JSON.stringify(output),
+          };
+        } catch (error) {
+          const failure = error as {
+            cause?: { name?: string; message?: string };
+            name?: string;
+            message?: string;
+          };
+          return {
+            executionArn,
+            stateMachineArn: expressStateMachineArn,
+            name,
+            startDate,
+            stopDate: Date.now() / 1000,
+            status: 'FAILED',
+            error: failure.cause?.name ?? failure.name ?? 'Error',
+            cause: failure.cause?.message ?? failure.message ?? '',
+          };
+        }
+      },
       DescribeExecution: (body) => {
         const record = [...registry.values()].find(
           (candidate) => candidate.executionArn === body.executionArn,
@@ -303,6 +367,7 @@ export async function startLocalStepFunctions(
   return {
     endpoint: server.endpoint,
     stateMachineArn,
+    expressStateMachineArn,
     definition: options.definition,
     execution: (name) => registry.get(name),
     async idle() {

@@ -32,7 +32,10 @@ export function lambdaArn(logicalId: string): string {
   return `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${logicalId}`;
 }
 
-/** Resolves the intrinsics CDK uses in environments and definitions: Ref, Fn::GetAtt (Arn), Fn::Join. */
+/**
+ * Resolves the intrinsics CDK uses in environments and definitions: Ref, Fn::GetAtt (Arn, and a function
+ * URL as a placeholder the local stack replaces), Fn::Join.
+ */
 export function resolveIntrinsics(value: unknown, template: CfnTemplate): unknown {
   if (Array.isArray(value)) return value.map((item) => resolveIntrinsics(item, template));
   if (typeof value !== 'object' || value === null) return value;
@@ -51,6 +54,8 @@ export function resolveIntrinsics(value: unknown, template: CfnTemplate): unknow
     const [logicalId, attribute] = object['Fn::GetAtt'] as [string, string];
     const resource = template.Resources[logicalId];
     if (!resource) throw new Error(`template has no resource ${logicalId}`);
+    // A function URL is served on loopback once the local stack runs; until then it is a placeholder.
+    if (resource.Type === 'AWS::Lambda::Url' && attribute === 'FunctionUrl') return `local://${logicalId}/`;
     if (attribute !== 'Arn') throw new Error(`cannot resolve ${logicalId}.${attribute} locally`);
     if (resource.Type === 'AWS::Lambda::Function') return lambdaArn(logicalId);
     if (resource.Type === 'AWS::Events::EventBus')
@@ -70,10 +75,16 @@ function resourcesOfType(template: CfnTemplate, type: string): [string, Resource
   return Object.entries(template.Resources).filter(([, resource]) => resource.Type === type);
 }
 
-export function stateMachineDefinition(template: CfnTemplate): LocalDefinition {
-  const machines = resourcesOfType(template, 'AWS::StepFunctions::StateMachine');
+/** The definition of the Standard pipeline (uploads) or the Express one (`POST /v1/analyze`). */
+export function stateMachineDefinition(
+  template: CfnTemplate,
+  workflow: 'standard' | 'express' = 'standard',
+): LocalDefinition {
+  const machines = resourcesOfType(template, 'AWS::StepFunctions::StateMachine').filter(
+    ([, resource]) => (resource.Properties?.StateMachineType === 'EXPRESS') === (workflow === 'express'),
+  );
   if (machines.length !== 1 || !machines[0])
-    throw new Error(`expected one state machine, found ${machines.length}`);
+    throw new Error(`expected one ${workflow} state machine, found ${machines.length}`);
   const definitionString = resolveIntrinsics(machines[0][1].Properties?.DefinitionString, template);
   if (typeof definitionString !== 'string') throw new Error('state machine has no DefinitionString');
   const definition = JSON.parse(definitionString) as LocalDefinition['definition'];

@@ -17,6 +17,7 @@ import type { Construct } from 'constructs';
 import { checkPolicyOverrides } from '../../functions/config/model-wiring.js';
 import { loadConfig } from '../../functions/config/settings.js';
 import budgets from '../../functions/money/budgets.json' with { type: 'json' };
+import { AnalyzeEndpoint } from '../constructs/analyze-endpoint.js';
 import { BudgetAlarms } from '../constructs/budget-alarms.js';
 import { IngestTrigger } from '../constructs/ingest-trigger.js';
 import { MediaBucket } from '../constructs/media-bucket.js';
@@ -196,6 +197,7 @@ export class MediagateStack extends Stack {
       },
     );
     grantObjectRead(validateAndStrip, ingest, key, 'incoming/');
+    grantObjectRead(validateAndStrip, ingest, key, 'realtime/');
     grantObjectWrite(validateAndStrip, processed, key, 'sanitized/');
     grantObjectWrite(validateAndStrip, quarantine, key, 'quarantine/');
 
@@ -208,6 +210,7 @@ export class MediagateStack extends Stack {
     grantObjectWrite(preprocess, processed, key, 'processed/');
     // A rejection here (TOO_LARGE, CORRUPT) quarantines the original: a copy from ingest, as in ValidateAndStrip.
     grantObjectRead(preprocess, ingest, key, 'incoming/');
+    grantObjectRead(preprocess, ingest, key, 'realtime/');
     grantObjectWrite(preprocess, quarantine, key, 'quarantine/');
 
     const dlpCheck = fn(
@@ -222,6 +225,7 @@ export class MediagateStack extends Stack {
       },
     );
     grantObjectRead(dlpCheck, ingest, key, 'incoming/');
+    grantObjectRead(dlpCheck, ingest, key, 'realtime/');
     grantObjectRead(dlpCheck, processed, key, 'processed/');
     grantObjectWrite(dlpCheck, processed, key, 'redacted/');
     grantObjectWrite(dlpCheck, processed, key, 'prompts/');
@@ -281,15 +285,20 @@ export class MediagateStack extends Stack {
     grantItems(recordCost, tables.state, key, ['read', 'write']);
     outcomeBus.grantPutEventsTo(recordCost);
 
-    const pipeline = new PipelineStateMachine(this, 'Pipeline', {
-      steps: { validateAndStrip, preprocess, dlpCheck, invokeModel, recordCost },
+    // One definition of the steps, two workflow types: uploads (Standard) and POST /v1/analyze (Express).
+    const steps = { validateAndStrip, preprocess, dlpCheck, invokeModel, recordCost };
+    const pipeline = new PipelineStateMachine(this, 'Pipeline', { steps, outcomeBus, logKey: key });
+    const realtime = new PipelineStateMachine(this, 'RealtimePipeline', {
+      steps,
       outcomeBus,
       logKey: key,
+      workflow: 'express',
     });
 
-    const stateMachinePolicy = pipeline.stateMachine.role.node.tryFindChild('DefaultPolicy');
-    if (stateMachinePolicy) {
-      for (const step of [validateAndStrip, preprocess, dlpCheck, invokeModel, recordCost]) {
+    for (const machine of [pipeline, realtime]) {
+      const stateMachinePolicy = machine.stateMachine.role.node.tryFindChild('DefaultPolicy');
+      if (!stateMachinePolicy) continue;
+      for (const step of Object.values(steps)) {
         Validations.of(stateMachinePolicy).acknowledge({
           id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(step.node.defaultChild as CfnElement)}.Arn>:*]`,
           reason:
@@ -323,6 +332,28 @@ export class MediagateStack extends Stack {
       encryptionKey: key,
     });
 
+    const analyzer = fn(
+      'AnalyzeFunction',
+      'analyze',
+      'POST /v1/analyze: one item through the Express workflow',
+      {
+        memorySize: 512,
+        // The Express workflow's own limit (2 min) and a margin to answer.
+        timeout: Duration.seconds(150),
+        environment: {
+          EXPRESS_STATE_MACHINE_ARN: realtime.stateMachine.stateMachineArn,
+          PRESIGN_URL: presign.url,
+        },
+      },
+    );
+    const analyzeEndpoint = new AnalyzeEndpoint(this, 'AnalyzeEndpoint', {
+      analyzer,
+      workflow: realtime.stateMachine,
+      ingestBucket: ingest,
+      resultsBucket: results,
+      encryptionKey: key,
+    });
+
     // eventBridgeEnabled is applied by CDK's shared BucketNotificationsHandler custom resource.
     const notificationsHandler = this.node.children.find((child) =>
       child.node.id.startsWith('BucketNotificationsHandler'),
@@ -352,5 +383,6 @@ export class MediagateStack extends Stack {
     });
     new CfnOutput(this, 'OpenAiSecretArn', { value: openAiKey.secretArn });
     new CfnOutput(this, 'PresignUrl', { value: presign.url });
+    new CfnOutput(this, 'AnalyzeUrl', { value: analyzeEndpoint.url });
   }
 }

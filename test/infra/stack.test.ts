@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { StateMachine } from 'aws-local-stepfunctions';
 import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MediaFunction } from '../../infra/constructs/media-function.js';
@@ -203,19 +204,58 @@ describe('MediagateStack', () => {
     );
   });
 
-  it('keeps execution data out of the state machine logs and traces it', () => {
-    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
-      StateMachineType: 'STANDARD',
-      TracingConfiguration: { Enabled: true },
-      LoggingConfiguration: Match.objectLike({ IncludeExecutionData: false, Level: 'ALL' }),
+  it("keeps execution data out of both state machines' logs and traces them", () => {
+    for (const type of ['STANDARD', 'EXPRESS']) {
+      template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+        StateMachineType: type,
+        TracingConfiguration: { Enabled: true },
+        LoggingConfiguration: Match.objectLike({ IncludeExecutionData: false, Level: 'ALL' }),
+      });
+    }
+  });
+
+  it('runs POST /v1/analyze through an Express workflow of the same steps, behind an IAM-authenticated URL', () => {
+    const standard = stateMachineDefinition(template.toJSON() as CfnTemplate, 'standard');
+    const express = stateMachineDefinition(template.toJSON() as CfnTemplate, 'express');
+    // The same steps on the same functions; only waiting differs. Both are valid ASL (every state reachable).
+    expect(express.tasks).toEqual(standard.tasks);
+    for (const { definition } of [standard, express]) {
+      expect(
+        () =>
+          new StateMachine(structuredClone(definition) as never, { validationOptions: { checkArn: false } }),
+      ).not.toThrow();
+    }
+    const invoke = express.definition.States.InvokeModel as {
+      Retry: { ErrorEquals: string[] }[];
+      Catch: { ErrorEquals: string[]; Next: string }[];
+    };
+    expect(JSON.stringify(invoke.Retry)).not.toContain('ModelUnavailable');
+    expect(invoke.Catch[0]).toMatchObject({
+      ErrorEquals: ['ModelUnavailable'],
+      Next: 'MarkModelUnavailable',
     });
+    expect(express.definition.States.Failed?.Type).toBe('Succeed');
+    expect(JSON.stringify(express.definition.States.DlpCheck)).not.toContain(
+      '"TranscriptionPending"],"IntervalSeconds',
+    );
+    template.hasResourceProperties('AWS::Lambda::Url', {
+      AuthType: 'AWS_IAM',
+      TargetFunctionArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AnalyzeFunction'), 'Arn'] },
+    });
+    // The analyze function may start only the Express workflow, synchronously.
+    const policies = template.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^AnalyzeFunction') }] },
+    });
+    const actions = JSON.stringify(Object.values(policies).map((p) => p.Properties.PolicyDocument.Statement));
+    expect(actions).toContain('states:StartSyncExecution');
+    expect(actions).not.toContain('states:StartExecution"');
   });
 
   it('runs every function on Node 24 with tracing and source maps, sharp and ffmpeg from layers', () => {
     const ours = template.findResources('AWS::Lambda::Function', {
       Properties: { Environment: { Variables: { MEDIAGATE_STEP: Match.anyValue() } } },
     });
-    expect(Object.keys(ours)).toHaveLength(7);
+    expect(Object.keys(ours)).toHaveLength(8);
     for (const fn of Object.values(ours)) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',

@@ -2,7 +2,8 @@ import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-s
 import type { SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { executionInputFor, parseObjectCreated } from '../../../functions/start-execution/object-created.js';
+import { executionInputFor } from '../../../functions/pipeline/execution-input.js';
+import { parseObjectCreated } from '../../../functions/start-execution/object-created.js';
 
 const sfn = mockClient(SFNClient);
 

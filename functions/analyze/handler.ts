@@ -1,0 +1,28 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { createS3BlobStore } from '../adapters/s3-blob-store.js';
+import { createSfnSyncWorkflow } from '../adapters/sfn-sync-workflow.js';
+import { s3Client, sfnClient } from '../config/clients.js';
+import { loadConfig, requireSettings } from '../config/settings.js';
+import { analyze } from './analyze.js';
+
+const config = loadConfig();
+requireSettings(config, ['ingest', 'results', 'expressStateMachineArn']);
+const deps = {
+  blobs: createS3BlobStore(s3Client(config)),
+  workflow: createSfnSyncWorkflow(sfnClient(config), config.expressStateMachineArn),
+  buckets: config.buckets,
+  maxBodyBytes: config.maxSyncBodyBytes,
+  presignUrl: config.presignUrl,
+  // The breaker's first cool-down: by then a half-open probe may have found the model back.
+  retryAfterSeconds: 30,
+};
+
+/** POST /v1/analyze behind IAM auth: the file in, the outcome document and the model's answer out. */
+export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> =>
+  analyze(deps, {
+    method: event.requestContext.http.method,
+    path: event.rawPath,
+    query: new URLSearchParams(event.rawQueryString ?? ''),
+    headers: event.headers ?? {},
+    body: Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8'),
+  });

@@ -1,0 +1,46 @@
+import type { PipelineState } from './document.js';
+
+/** What a caller is told about one item: the fields of `mediagate run --json` and of `POST /v1/analyze`. */
+export interface OutcomeSummary {
+  readonly key: string | null;
+  readonly status: 'processed' | 'rejected' | 'failed' | 'budget_exceeded';
+  readonly reason: string | null;
+  readonly message: string | null;
+  readonly model: string | null;
+  readonly requestId: string | null;
+  readonly cached: boolean;
+  readonly tokens: { readonly prompt: number; readonly completion: number } | null;
+  readonly costMicroUsd: number;
+  /** `estimate` when the provider's answer had no usage and the pre-flight estimate was charged. */
+  readonly costSource: 'usage' | 'estimate' | null;
+  readonly steps: readonly { readonly name: string; readonly ms: number }[];
+  readonly findings: readonly { readonly type: string; readonly action: string }[];
+}
+
+/** A failed step's stable code travels as its error name (`PermanentStepError`); anything else is internal. */
+function failureCode(state: PipelineState): string {
+  const name = state.failure?.Error;
+  return name && /^[A-Z][A-Z0-9_]+$/.test(name) ? name : 'INTERNAL_ERROR';
+}
+
+/** Types and actions only: no finding's value, no OCR text, no answer. */
+export function summarizeOutcome(key: string | null, state: PipelineState): OutcomeSummary {
+  const status = state.status === 'in_progress' ? 'failed' : state.status;
+  return {
+    key,
+    status,
+    reason:
+      status === 'processed' ? null : (state.reason ?? (status === 'failed' ? failureCode(state) : null)),
+    message: state.message ?? state.failure?.Error ?? null,
+    model: state.model?.model ?? null,
+    requestId: state.model?.requestIds.at(-1) ?? null,
+    cached: state.model?.cached ?? false,
+    tokens: state.model
+      ? { prompt: state.model.usage.promptTokens, completion: state.model.usage.completionTokens }
+      : null,
+    costMicroUsd: state.cost?.costMicroUsd ?? 0,
+    costSource: state.cost ? (state.model?.costSource ?? 'usage') : null,
+    steps: state.steps ?? [],
+    findings: (state.dlp?.findings ?? []).map((finding) => ({ type: finding.type, action: finding.action })),
+  };
+}
