@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { priceOfEstimate, type TokenEstimate, usageOfEstimate } from '../model/estimate.js';
 import { type InvokeDeps, invokeModel, type TranscriptionStep, ZERO_USAGE } from '../model/invoke.js';
+import { itemCacheKey } from '../model/result-cache.js';
 import { findTask } from '../model/tasks.js';
 import type { BudgetGuard } from '../money/budget.js';
 import { unconfirmedAttemptEntry } from '../money/ledger-entries.js';
@@ -18,7 +19,7 @@ import type { BlobStore, Ledger, ModelMedia, ModelUsage } from '../ports.js';
 
 export interface ModelStepDeps {
   readonly blobs: BlobStore;
-  readonly buckets: { readonly processed: string; readonly results: string };
+  readonly buckets: { readonly ingest: string; readonly processed: string; readonly results: string };
   readonly budget: Pick<BudgetGuard, 'reserve' | 'release'>;
   readonly invoke: InvokeDeps;
   /** Where an attempt of unknown outcome is recorded as exposure the moment it happens (it may park next). */
@@ -37,10 +38,19 @@ export async function runModelStep(
   const task = state.task ? findTask(state.task) : undefined;
   if (!task) return rejected(state, reject('UNKNOWN_TASK', 'the task is not in the catalogue'));
 
-  const [media, prompt] = await Promise.all([
+  const [media, prompt, original] = await Promise.all([
     deps.blobs.get(deps.buckets.processed, state.dlp.modelInputKey),
     deps.blobs.get(deps.buckets.processed, state.dlp.promptKey),
+    // The instructions as they arrived (metadata only): the cache key Preprocess looks up next time.
+    deps.blobs.head(deps.buckets.ingest, state.key, state.versionId),
   ]);
+  const cacheKey = itemCacheKey({
+    tenant: state.tenant,
+    processedSha256: state.processed.sha256,
+    instructionsAsSent: original.metadata.instructions ?? '',
+    task,
+    policyVersion: state.dlp.policyVersion,
+  });
   const modelMedia: ModelMedia =
     state.media.kind === 'image'
       ? { kind: 'image', mime: state.processed.mime, bytes: media.body, detail: task.detail }
@@ -88,6 +98,7 @@ export async function runModelStep(
         durationSec: state.processed.durationSec,
       },
       mediaSha256: state.processed.sha256,
+      cacheKey,
     },
   ).catch(async (error: unknown) => {
     await giveBack();

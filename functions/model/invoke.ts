@@ -84,6 +84,11 @@ export interface InvokeInput {
   media?: ModelMedia;
   mediaInfo?: { width?: number; height?: number; durationSec?: number };
   mediaSha256: string;
+  /**
+   * The result-cache key of this question (`itemCacheKey`); without one it is derived from the tenant,
+   * media, prompt and task, under no particular DLP policy.
+   */
+  cacheKey?: string;
 }
 
 export interface SkippedRoute {
@@ -418,37 +423,31 @@ export async function invokeModel(deps: InvokeDeps, input: InvokeInput): Promise
     };
   }
 
-  const keyOf = (route: RouteDefinition) =>
+  const cacheKey =
+    input.cacheKey ??
     resultCacheKey({
       tenant: input.tenant,
       mediaSha256: input.media ? input.mediaSha256 : '',
       promptSha256: sha256Hex(input.promptText),
       taskId: task.id,
       taskVersion: task.version,
-      model: route.model,
       detail,
       schemaVersion: schemaVersion(task.responseSchema),
+      policyVersion: '',
     });
 
   if (deps.cache) {
-    const cache = deps.cache;
-    const hits = await Promise.all(
-      candidates.map((candidate) =>
-        cache.get(keyOf(candidate.route)).catch((error: unknown) => {
-          deps.log?.('result cache read failed; treating as a miss', { error: String(error) });
-          return undefined;
-        }),
-      ),
-    );
-    const index = hits.findIndex((hit) => hit !== undefined);
-    const hit = hits[index];
-    const candidate = candidates[index];
+    const hit = await deps.cache.get(cacheKey).catch((error: unknown) => {
+      deps.log?.('result cache read failed; treating as a miss', { error: String(error) });
+      return undefined;
+    });
+    const candidate = candidates.find((c) => c.route.name === hit?.route) ?? candidates[0];
     if (hit && candidate) {
       return {
         ok: true,
         text: hit.text,
         model: hit.model,
-        route: candidate.route.name,
+        route: hit.route,
         requestIds: [],
         attempts: 0,
         usage: ZERO_USAGE,
@@ -565,7 +564,7 @@ export async function invokeModel(deps: InvokeDeps, input: InvokeInput): Promise
     const now = (deps.now ?? (() => new Date()))();
     await deps.cache
       .put(
-        keyOf(route),
+        cacheKey,
         {
           text: answer.result.text,
           model: answer.result.model,

@@ -1,15 +1,24 @@
 import { createHash } from 'node:crypto';
+import { createDynamoDbResultCache } from '../adapters/dynamodb-result-cache.js';
 import { createS3BlobStore } from '../adapters/s3-blob-store.js';
-import { s3Client } from '../config/clients.js';
-import { loadConfig } from '../config/settings.js';
+import { dynamoClient, s3Client } from '../config/clients.js';
+import { loadConfig, requireSettings } from '../config/settings.js';
 import { normalizeMedia } from '../media/normalize.js';
 import { findRoute } from '../model/routes.js';
 import { findTask } from '../model/tasks.js';
 import { quarantineAndReject } from '../pipeline/quarantine.js';
-import { objectKeys, pipelineStep } from '../pipeline/step.js';
+import { objectKeys, pipelineStep, stepLog } from '../pipeline/step.js';
+import { answerFromCache } from './cache-first.js';
 
 const config = loadConfig();
+requireSettings(config, ['processed', 'results', 'state']);
 const blobs = createS3BlobStore(s3Client(config));
+const cacheFirst = {
+  blobs,
+  cache: createDynamoDbResultCache(dynamoClient(config), config.tables.state),
+  buckets: config.buckets,
+  log: (message: string, fields: Record<string, unknown>) => stepLog.info(message, fields),
+};
 
 /**
  * Resizes images (token-aware) and resamples audio to what the model needs, and hashes the result; an
@@ -35,7 +44,7 @@ export const handler = pipelineStep('Preprocess', async (state) => {
 
   const key = objectKeys.processed(state);
   await blobs.put(config.buckets.processed, key, outcome.bytes, { contentType: outcome.mime });
-  return {
+  const processed = {
     ...state,
     processed: {
       key,
@@ -48,4 +57,6 @@ export const handler = pipelineStep('Preprocess', async (state) => {
       imageTokens: outcome.imageTokens,
     },
   };
+  // Answered already? Then no OCR, no DLP and no model call: the state machine goes to RecordCost.
+  return (task ? await answerFromCache(cacheFirst, processed, task) : undefined) ?? processed;
 });

@@ -226,7 +226,16 @@ export class PipelineStateMachine extends Construct {
       .otherwise(validate);
 
     validate.next(continueUnlessRejected('AfterValidateAndStrip', preprocess));
-    preprocess.next(continueUnlessRejected('AfterPreprocess', dlp));
+    preprocess.next(
+      new Choice(this, 'AfterPreprocess')
+        // Answered from the result cache: no DLP, no model; RecordCost writes the hit at zero cost.
+        .when(
+          Condition.and(Condition.stringEquals('$.status', 'in_progress'), Condition.isPresent('$.model')),
+          record,
+        )
+        .when(Condition.stringEquals('$.status', 'in_progress'), dlp)
+        .otherwise(publishRejected),
+    );
     dlp.next(continueUnlessRejected('AfterDlpCheck', invoke));
     invoke.next(
       new Choice(this, 'AfterInvokeModel')

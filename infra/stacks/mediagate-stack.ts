@@ -212,6 +212,9 @@ export class MediagateStack extends Stack {
     grantObjectRead(preprocess, ingest, key, 'incoming/');
     grantObjectRead(preprocess, ingest, key, 'realtime/');
     grantObjectWrite(preprocess, quarantine, key, 'quarantine/');
+    // Cache first: a hit is read from the state table and its answer written for this item.
+    grantItems(preprocess, tables.state, key, ['read']);
+    grantObjectWrite(preprocess, results, key, 'results/');
 
     const dlpCheck = fn(
       'DlpCheckFunction',
@@ -262,6 +265,9 @@ export class MediagateStack extends Stack {
       },
     );
     grantObjectRead(invokeModel, processed, key, 'processed/');
+    // The original's metadata (the instructions as sent) is part of the result-cache key.
+    grantObjectRead(invokeModel, ingest, key, 'incoming/');
+    grantObjectRead(invokeModel, ingest, key, 'realtime/');
     grantObjectRead(invokeModel, processed, key, 'redacted/');
     grantObjectRead(invokeModel, processed, key, 'prompts/');
     grantObjectWrite(invokeModel, results, key, 'results/');

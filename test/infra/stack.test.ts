@@ -133,9 +133,14 @@ describe('MediagateStack', () => {
       // Lambda throttling is retried in every task.
       expect(JSON.stringify(state?.Retry)).toContain('Lambda.TooManyRequestsException');
       const next = order[index + 1];
-      if (next) expect(states[state?.Next ?? '']?.Choices?.[0]?.Next).toBe(next);
+      if (next) expect(states[state?.Next ?? '']?.Choices?.map((c) => c.Next)).toContain(next);
     }
     expect(states.RecordCost?.Next).toBe('AfterRecordCost');
+    // Cache first: an item Preprocess answered from the result cache goes straight to RecordCost.
+    expect(JSON.stringify(states.AfterPreprocess?.Choices?.[0])).toContain(
+      '"Variable":"$.model","IsPresent":true',
+    );
+    expect(states.AfterPreprocess?.Choices?.[0]?.Next).toBe('RecordCost');
     // A billed rejection is charged before it is published as rejected.
     expect(JSON.stringify(states.AfterInvokeModel?.Choices)).toContain('"IsPresent":true');
     expect(JSON.stringify(states.AfterRecordCost)).toContain('PublishRejected');

@@ -36,6 +36,9 @@ async function setup(script: Step[], options: { refuse?: boolean } = {}) {
     contentType: 'image/jpeg',
   });
   await blobs.put('processed', 'prompts/acme/mg-1.txt', Buffer.from('What is it?'));
+  await blobs.put('ingest', 'incoming/acme/1', Buffer.from('jpeg bytes'), {
+    metadata: { instructions: 'What%20is%20it%3F' },
+  });
   const model = scriptedModel({ 'gpt-4o-primary': script });
   const held = budget(options.refuse);
   const tiers: string[] = [];
@@ -72,7 +75,7 @@ async function setup(script: Step[], options: { refuse?: boolean } = {}) {
   const deps = {
     blobs,
     ledger,
-    buckets: { processed: 'processed', results: 'results' },
+    buckets: { ingest: 'ingest', processed: 'processed', results: 'results' },
     budget: held,
     onBudgetExceeded: (tier: string) => tiers.push(tier),
     invoke: {

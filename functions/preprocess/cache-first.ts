@@ -1,0 +1,72 @@
+/**
+ * Cache first: right after Preprocess has the model-ready bytes, the same question about the same media
+ * from the same tenant under the same DLP policy is answered from the result cache, before OCR, DLP and the
+ * model run. The state machine then goes straight to RecordCost, which writes the cache hit at zero cost.
+ * A blocked item never produced an answer, so nothing a policy blocks can be served from here.
+ */
+import { policyForTenant } from '../dlp/policy.js';
+import { ZERO_USAGE } from '../model/invoke.js';
+import { itemCacheKey } from '../model/result-cache.js';
+import type { TaskDefinition } from '../model/tasks.js';
+import type { PipelineState } from '../pipeline/document.js';
+import { objectKeys } from '../pipeline/step.js';
+import type { BlobStore, ResultCache } from '../ports.js';
+
+export interface CacheFirstDeps {
+  readonly blobs: BlobStore;
+  readonly cache: ResultCache;
+  readonly buckets: { readonly ingest: string; readonly results: string };
+  readonly log?: (message: string, fields: Record<string, unknown>) => void;
+}
+
+/** The document answered from the cache, or undefined on a miss (the item goes on to DLP). */
+export async function answerFromCache(
+  deps: CacheFirstDeps,
+  state: PipelineState,
+  task: TaskDefinition,
+): Promise<PipelineState | undefined> {
+  if (!state.processed) return undefined;
+  const original = await deps.blobs.head(deps.buckets.ingest, state.key, state.versionId);
+  const key = itemCacheKey({
+    tenant: state.tenant,
+    processedSha256: state.processed.sha256,
+    instructionsAsSent: original.metadata.instructions ?? '',
+    task,
+    policyVersion: policyForTenant(state.tenant).version,
+  });
+  const hit = await deps.cache.get(key).catch((error: unknown) => {
+    // The cache is an optimisation: a failing one sends the item the long way, never fails it.
+    deps.log?.('result cache read failed; treating as a miss', { error: String(error) });
+    return undefined;
+  });
+  if (!hit) return undefined;
+  const resultKey = objectKeys.result(state);
+  const answer = {
+    executionId: state.executionId,
+    task: task.id,
+    taskVersion: task.version,
+    model: hit.model,
+    answer: hit.text,
+    // Where the answer first came from, for tracing; no request was made for this item.
+    cachedFromRequestIds: hit.requestIds,
+  };
+  await deps.blobs.put(deps.buckets.results, resultKey, Buffer.from(JSON.stringify(answer)), {
+    contentType: 'application/json',
+  });
+  return {
+    ...state,
+    model: {
+      taskId: task.id,
+      taskVersion: task.version,
+      route: hit.route,
+      model: hit.model,
+      requestIds: [],
+      resultKey,
+      cached: true,
+      attempts: 0,
+      usage: ZERO_USAGE,
+      estimateMicroUsd: 0,
+      costSource: 'usage',
+    },
+  };
+}
