@@ -37,7 +37,7 @@ export interface E2eBenchResult {
 }
 
 /** A distinct photo-like JPEG per id (colour and a shape vary), so a miss is a truly new upload. */
-async function mediaFor(id: number): Promise<Buffer> {
+export async function mediaFor(id: number): Promise<Buffer> {
   const hue = (id * 47) % 360;
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="800" height="600">
     <rect width="800" height="600" fill="hsl(${hue},60%,55%)"/>

@@ -6,11 +6,12 @@
  *
  * - media: our sanitise + normalise against bare sharp, vipsthumbnail, ImageMagick and bare ffmpeg;
  * - model-step: `invokeModel` with the real SDK against the simulator at 300 ms ± 50 ms, cache 0 % / 70 %;
- * - e2e: upload → outcome event on the whole local stack, cache 0 % / 70 %.
+ * - e2e: upload → outcome event on the whole local stack, cache 0 % / 70 %;
+ * - realtime: POST /v1/analyze (mediagate serve), model 300 ms, 60 requests 4 at a time, 0 % / 70 % repeats.
  */
 import { argValue } from './e2e-stats.js';
 
-const SUITES = ['media', 'model-step', 'e2e'] as const;
+const SUITES = ['media', 'model-step', 'e2e', 'realtime'] as const;
 type Suite = (typeof SUITES)[number];
 
 const args = process.argv.slice(2);
@@ -39,5 +40,14 @@ if (chosen.has('e2e')) {
   const items = Number(argValue(args, '--items') ?? 40);
   console.log(
     renderE2eBench(await runE2eBench({ items, concurrency: 4, hitRates, latencyMs, ocr: 'tesseract' })),
+  );
+}
+if (chosen.has('realtime')) {
+  const { renderRealtimeBench, runRealtimeBench } = await import('./realtime.js');
+  console.log(
+    '\n== real time: POST /v1/analyze on the local stack (mediagate serve), simulator 300 ms, 4 at a time',
+  );
+  console.log(
+    renderRealtimeBench(await runRealtimeBench({ items: 60, concurrency: 4, repeatRates: hitRates })),
   );
 }
