@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createS3BlobStore } from '../adapters/s3-blob-store.js';
-import { s3Client } from '../config/clients.js';
+import { s3Client } from '../config/clients/s3.js';
 import { loadConfig } from '../config/settings.js';
 import { normalizeMedia } from '../media/normalize.js';
 import { findRoute } from '../model/routes.js';
