@@ -2,15 +2,16 @@
  * `npm run bench`: every benchmark in one run, each printing its own side-by-side ratios or percentiles.
  * Numbers live here and in docs, never in tests.
  *
- *   npm run bench [-- --only media,model-step,e2e] [--runs 7] [--items 40]
+ *   npm run bench [-- --only media,model-step,e2e,lambda-bundles] [--runs 7] [--items 40]
  *
  * - media: our sanitise + normalise against bare sharp, vipsthumbnail, ImageMagick and bare ffmpeg;
  * - model-step: `invokeModel` with the real SDK against the simulator at 300 ms ± 50 ms, cache 0 % / 70 %;
- * - e2e: upload → outcome event on the whole local stack, cache 0 % / 70 %.
+ * - e2e: upload → outcome event on the whole local stack, cache 0 % / 70 %;
+ * - lambda-bundles: each function's bundle size and cold init (fresh process importing the bundle).
  */
 import { argValue } from './e2e-stats.js';
 
-const SUITES = ['media', 'model-step', 'e2e'] as const;
+const SUITES = ['media', 'model-step', 'e2e', 'lambda-bundles'] as const;
 type Suite = (typeof SUITES)[number];
 
 const args = process.argv.slice(2);
@@ -39,5 +40,12 @@ if (chosen.has('e2e')) {
   const items = Number(argValue(args, '--items') ?? 40);
   console.log(
     renderE2eBench(await runE2eBench({ items, concurrency: 4, hitRates, latencyMs, ocr: 'tesseract' })),
+  );
+}
+if (chosen.has('lambda-bundles')) {
+  const { formatLambdaBundleBench, runLambdaBundleBench } = await import('./lambda-bundles.js');
+  console.log('\n== Lambda bundles: size without source map, cold init (median of fresh processes)');
+  console.log(
+    formatLambdaBundleBench(await runLambdaBundleBench({ runs: Number(argValue(args, '--runs') ?? 7) })),
   );
 }
