@@ -177,6 +177,15 @@ export interface ModelUsage {
   readonly audioCompletionTokens: number;
 }
 
+/** No tokens: a cache hit, or a rejection before anything was billed. */
+export const ZERO_USAGE: ModelUsage = {
+  promptTokens: 0,
+  cachedPromptTokens: 0,
+  audioPromptTokens: 0,
+  completionTokens: 0,
+  audioCompletionTokens: 0,
+};
+
 export interface ModelCallResult {
   readonly text: string;
   readonly model: string;

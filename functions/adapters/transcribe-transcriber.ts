@@ -17,7 +17,7 @@ import {
   type TranscribeClient,
   type TranscriptionJob,
 } from '@aws-sdk/client-transcribe';
-import { z } from 'zod';
+import * as z from 'zod';
 import { PermanentStepError, TranscriptionPendingError } from '../pipeline/reasons.js';
 import type { BlobStore, Transcriber, TranscriptionRequest } from '../ports.js';
 

@@ -1,7 +1,8 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createS3BlobStore } from '../adapters/s3-blob-store.js';
 import { createSfnSyncWorkflow } from '../adapters/sfn-sync-workflow.js';
-import { s3Client, sfnClient } from '../config/clients.js';
+import { s3Client } from '../config/clients/s3.js';
+import { sfnClient } from '../config/clients/sfn.js';
 import { loadConfig, requireSettings } from '../config/settings.js';
 import { analyze } from './analyze.js';
 

@@ -1,18 +1,31 @@
 /**
- * Adapter choice: the one place that decides which adapter backs each port. Local-only adapters are
- * imported lazily so Lambda bundles never load them.
+ * Adapter choice: the one place that decides which adapter backs each port. The AWS adapters are imported
+ * lazily so a process loads only the ones it chose. Local-only adapters (the offline recognizers with
+ * `compromise` and libphonenumber, tesseract.js) sit behind `typeof MEDIAGATE_LAMBDA_BUNDLE`, which every
+ * Lambda bundle defines (infra/bundling.ts): esbuild drops those branches, so deployed code never contains
+ * them, while tsx and vitest (where it is undefined) run them as before.
  */
 import type { Ocr, PiiDetector, Transcriber } from '../ports.js';
 import type { RuntimeConfig } from './settings.js';
 
+declare const MEDIAGATE_LAMBDA_BUNDLE: boolean | undefined;
+
+function notInLambda(what: string): Error {
+  return new Error(`${what} is local-only and not part of Lambda bundles`);
+}
+
 export async function createPiiDetector(config: RuntimeConfig): Promise<PiiDetector> {
   if (config.piiDetector === 'local') {
-    const { createLocalPiiDetector } = await import('../adapters/local-pii-detector.js');
-    return createLocalPiiDetector();
+    // The condition must stay inline for esbuild to drop the import with the branch.
+    if (typeof MEDIAGATE_LAMBDA_BUNDLE === 'undefined') {
+      const { createLocalPiiDetector } = await import('../adapters/local-pii-detector.js');
+      return createLocalPiiDetector();
+    }
+    throw notInLambda('MEDIAGATE_PII_DETECTOR=local');
   }
   const [{ createComprehendPiiDetector }, { comprehendClient }] = await Promise.all([
     import('../adapters/comprehend-pii-detector.js'),
-    import('./clients.js'),
+    import('./clients/comprehend.js'),
   ]);
   return createComprehendPiiDetector(comprehendClient(config));
 }
@@ -20,12 +33,15 @@ export async function createPiiDetector(config: RuntimeConfig): Promise<PiiDetec
 export async function createOcr(config: RuntimeConfig): Promise<Ocr | undefined> {
   if (config.ocr === 'none') return undefined;
   if (config.ocr === 'tesseract') {
-    const { createTesseractOcr } = await import('../adapters/tesseract-ocr.js');
-    return createTesseractOcr();
+    if (typeof MEDIAGATE_LAMBDA_BUNDLE === 'undefined') {
+      const { createTesseractOcr } = await import('../adapters/tesseract-ocr.js');
+      return createTesseractOcr();
+    }
+    throw notInLambda('MEDIAGATE_OCR=tesseract');
   }
   const [{ createTextractOcr }, { textractClient }] = await Promise.all([
     import('../adapters/textract-ocr.js'),
-    import('./clients.js'),
+    import('./clients/textract.js'),
   ]);
   return createTextractOcr(textractClient(config));
 }
@@ -33,31 +49,15 @@ export async function createOcr(config: RuntimeConfig): Promise<Ocr | undefined>
 /** Amazon Transcribe in AWS; offline none, and audio DLP follows the tenant's policy for unscanned audio. */
 export async function createTranscriber(config: RuntimeConfig): Promise<Transcriber | undefined> {
   if (config.transcriber === 'none') return undefined;
-  const [{ createTranscribeTranscriber }, { createS3BlobStore }, { s3Client, transcribeClient }] =
+  const [{ createTranscribeTranscriber }, { createS3BlobStore }, { s3Client }, { transcribeClient }] =
     await Promise.all([
       import('../adapters/transcribe-transcriber.js'),
       import('../adapters/s3-blob-store.js'),
-      import('./clients.js'),
+      import('./clients/s3.js'),
+      import('./clients/transcribe.js'),
     ]);
   return createTranscribeTranscriber(transcribeClient(config), {
     blobs: createS3BlobStore(s3Client(config)),
     outputKmsKeyId: config.transcriptKmsKeyId,
   });
-}
-
-/** The OpenAI key: from the environment when set, else from Secrets Manager (AWS deployments). */
-export async function resolveOpenAiApiKey(config: RuntimeConfig): Promise<string> {
-  if (config.openai.apiKey) return config.openai.apiKey;
-  if (config.openai.apiKeySecretArn) {
-    const [{ GetSecretValueCommand }, { secretsClient }] = await Promise.all([
-      import('@aws-sdk/client-secrets-manager'),
-      import('./clients.js'),
-    ]);
-    const secret = await secretsClient(config).send(
-      new GetSecretValueCommand({ SecretId: config.openai.apiKeySecretArn }),
-    );
-    if (!secret.SecretString) throw new Error('the OpenAI API key secret is empty');
-    return secret.SecretString.trim();
-  }
-  throw new Error('no OpenAI API key: set OPENAI_API_KEY or OPENAI_API_KEY_SECRET_ARN');
 }

@@ -1,9 +1,10 @@
 /**
- * Builds `InvokeDeps` for the handler from settings, so the handler stays a table of contents: one OpenAI
- * client per configured logical endpoint, the shared breaker and result cache on the runtime-state table,
+ * Builds `InvokeDeps` for the handler from settings, so the handler stays a table of contents: the OpenAI
+ * key (environment or Secrets Manager), one OpenAI client per configured logical endpoint, the shared breaker and result cache on the runtime-state table,
  * prices from the cost step's table, and breaker transitions turned into an event and a log line.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { createDynamoDbBreakerStore } from '../adapters/dynamodb-breaker-store.js';
 import { createDynamoDbResultCache } from '../adapters/dynamodb-result-cache.js';
 import { createOpenAiModelClient } from '../adapters/openai-model-client.js';
@@ -20,6 +21,8 @@ import { DEFAULT_RETRY_POLICY } from '../model/retry-policy.js';
 import type { RouteDefinition } from '../model/routes.js';
 import { compressMs, compressPolicy, compressTimeoutMs } from '../pipeline/time-scale.js';
 import type { EventPublisher, ModelClient } from '../ports.js';
+import { secretsClient } from './clients/secrets-manager.js';
+import type { RuntimeConfig } from './settings.js';
 
 export interface InvokeWiringOptions {
   readonly apiKey: string;
@@ -101,4 +104,17 @@ export function createInvokeDeps(options: InvokeWiringOptions): InvokeDeps {
     ...(stateful ? { cache: createDynamoDbResultCache(stateful.dynamo, stateful.table) } : {}),
     ...(log ? { log } : {}),
   };
+}
+
+/** The OpenAI key: from the environment when set, else from Secrets Manager (AWS deployments). */
+export async function resolveOpenAiApiKey(config: RuntimeConfig): Promise<string> {
+  if (config.openai.apiKey) return config.openai.apiKey;
+  if (config.openai.apiKeySecretArn) {
+    const secret = await secretsClient(config).send(
+      new GetSecretValueCommand({ SecretId: config.openai.apiKeySecretArn }),
+    );
+    if (!secret.SecretString) throw new Error('the OpenAI API key secret is empty');
+    return secret.SecretString.trim();
+  }
+  throw new Error('no OpenAI API key: set OPENAI_API_KEY or OPENAI_API_KEY_SECRET_ARN');
 }

@@ -4,7 +4,7 @@
  * `version` changes whenever one of its rules does and is recorded with every decision, so an audit
  * can tell which rules applied.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { PiiEntityType } from '../ports.js';
 import policiesJson from './policies.json' with { type: 'json' };
 

@@ -7,7 +7,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { priceOfEstimate, type TokenEstimate, usageOfEstimate } from '../model/estimate.js';
-import { type InvokeDeps, invokeModel, type TranscriptionStep, ZERO_USAGE } from '../model/invoke.js';
+import { type InvokeDeps, invokeModel, type TranscriptionStep } from '../model/invoke.js';
 import { itemCacheKey } from '../model/result-cache.js';
 import { findTask } from '../model/tasks.js';
 import type { BudgetGuard } from '../money/budget.js';
@@ -15,7 +15,7 @@ import { unconfirmedAttemptEntry } from '../money/ledger-entries.js';
 import type { ModelSection, PipelineState } from '../pipeline/document.js';
 import { reject } from '../pipeline/reasons.js';
 import { objectKeys, rejected } from '../pipeline/step.js';
-import type { BlobStore, Ledger, ModelMedia, ModelUsage } from '../ports.js';
+import { type BlobStore, type Ledger, type ModelMedia, type ModelUsage, ZERO_USAGE } from '../ports.js';
 
 export interface ModelStepDeps {
   readonly blobs: BlobStore;

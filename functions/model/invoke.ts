@@ -18,7 +18,7 @@ import type {
   ModelUsage,
   ResultCache,
 } from '../ports.js';
-import { ModelCallError } from '../ports.js';
+import { ModelCallError, ZERO_USAGE } from '../ports.js';
 import type { Admission, RouteBreaker } from './breaker.js';
 import { estimateTokens, type TokenEstimate, WORST_CASE_IMAGE } from './estimate.js';
 import { checkModelOutput } from './output-schema.js';
@@ -150,14 +150,6 @@ export interface BilledAnswer {
   readonly estimate: TokenEstimate;
 }
 
-export const ZERO_USAGE: ModelUsage = {
-  promptTokens: 0,
-  cachedPromptTokens: 0,
-  audioPromptTokens: 0,
-  completionTokens: 0,
-  audioCompletionTokens: 0,
-};
-
 const ALWAYS_ADMIT: Admission = { allowed: true, probe: false, state: 'closed' };
 
 interface Attempts {
@@ -188,14 +180,14 @@ function composeInstructions(task: TaskDefinition, promptText: string, transcrip
   return parts.join('\n\n');
 }
 
-function estimateFor(
+async function estimateFor(
   route: RouteDefinition,
   instructions: string,
   input: InvokeInput,
   media: ModelMedia | undefined,
   maxOutputTokens: number,
   detail: ImageDetail,
-): TokenEstimate {
+): Promise<TokenEstimate> {
   const info = input.mediaInfo ?? {};
   const image =
     media?.kind === 'image'
@@ -213,22 +205,23 @@ function estimateFor(
 }
 
 /** Routes of a chain that can carry the modality, ordered and pruned by price when prices are known. */
-function candidatesFor(
+async function candidatesFor(
   routeNames: readonly string[],
   modality: Modality,
-  estimateOf: (route: RouteDefinition) => TokenEstimate,
+  estimateOf: (route: RouteDefinition) => Promise<TokenEstimate>,
   deps: InvokeDeps,
   allowCostlier: boolean,
   skipped: SkippedRoute[],
   routingOutputTokens?: number,
-): Candidate[] {
-  const usable = routeNames
-    .flatMap((name) => {
-      const route = findRoute(name);
-      const usable = route?.modalities.includes(modality) && (deps.routeAvailable?.(route) ?? true);
-      return route && usable ? [route] : [];
-    })
-    .map((route) => ({ route, estimate: estimateOf(route) }));
+): Promise<Candidate[]> {
+  const routes = routeNames.flatMap((name) => {
+    const route = findRoute(name);
+    const usable = route?.modalities.includes(modality) && (deps.routeAvailable?.(route) ?? true);
+    return route && usable ? [route] : [];
+  });
+  const usable = await Promise.all(
+    routes.map(async (route) => ({ route, estimate: await estimateOf(route) })),
+  );
   const priceOf = deps.priceOf;
   if (!priceOf || usable.length < 2) return usable;
   const priced = usable.map((candidate) => ({
@@ -403,7 +396,7 @@ export async function invokeModel(deps: InvokeDeps, input: InvokeInput): Promise
   const allowCostlier = task.allowCostlierFallback ?? false;
 
   const instructionsNow = composeInstructions(task, input.promptText);
-  const candidates = candidatesFor(
+  const candidates = await candidatesFor(
     task.routes,
     modality,
     (route) => estimateFor(route, instructionsNow, input, media, task.maxOutputTokens, detail),
@@ -462,7 +455,7 @@ export async function invokeModel(deps: InvokeDeps, input: InvokeInput): Promise
   let instructions = instructionsNow;
   const audio = transcribeFirst && input.media?.kind === 'audio' ? input.media : undefined;
   const sttCandidates = audio
-    ? candidatesFor(
+    ? await candidatesFor(
         TRANSCRIPTION_ROUTES,
         'audio',
         (route) => estimateFor(route, '', input, audio, 0, detail),
@@ -508,10 +501,12 @@ export async function invokeModel(deps: InvokeDeps, input: InvokeInput): Promise
     };
     instructions = composeInstructions(task, input.promptText, stt.result.text);
     // Re-estimate with the transcript in the prompt: that is what the text call will be billed for.
-    chainCandidates = candidates.map(({ route }) => ({
-      route,
-      estimate: estimateFor(route, instructions, input, undefined, task.maxOutputTokens, detail),
-    }));
+    chainCandidates = await Promise.all(
+      candidates.map(async ({ route }) => ({
+        route,
+        estimate: await estimateFor(route, instructions, input, undefined, task.maxOutputTokens, detail),
+      })),
+    );
   }
 
   const answer = await runChain(

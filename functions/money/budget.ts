@@ -13,7 +13,7 @@
  * the actual figure, so spent can pass the cap only by the amount by which the actual cost of the calls in
  * flight exceeded their estimates; the estimator errs high on purpose, so normally spent ≤ cap.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Rejection, reject } from '../pipeline/reasons.js';
 import type { BudgetPeriod, BudgetStore, OutcomeEvent, PeriodCap, PeriodSpend } from '../ports.js';
 import budgetsJson from './budgets.json' with { type: 'json' };

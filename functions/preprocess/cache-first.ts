@@ -5,12 +5,11 @@
  * A blocked item never produced an answer, so nothing a policy blocks can be served from here.
  */
 import { policyForTenant } from '../dlp/policy.js';
-import { ZERO_USAGE } from '../model/invoke.js';
 import { itemCacheKey } from '../model/result-cache.js';
 import type { TaskDefinition } from '../model/tasks.js';
 import type { PipelineState } from '../pipeline/document.js';
 import { objectKeys } from '../pipeline/step.js';
-import type { BlobStore, ResultCache } from '../ports.js';
+import { type BlobStore, type ResultCache, ZERO_USAGE } from '../ports.js';
 
 export interface CacheFirstDeps {
   readonly blobs: BlobStore;

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { createDynamoDbResultCache } from '../adapters/dynamodb-result-cache.js';
 import { createS3BlobStore } from '../adapters/s3-blob-store.js';
-import { dynamoClient, s3Client } from '../config/clients.js';
+import { dynamoClient } from '../config/clients/dynamodb.js';
+import { s3Client } from '../config/clients/s3.js';
 import { loadConfig, requireSettings } from '../config/settings.js';
 import { normalizeMedia } from '../media/normalize.js';
 import { findRoute } from '../model/routes.js';

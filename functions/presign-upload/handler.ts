@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { s3Client } from '../config/clients.js';
+import { s3Client } from '../config/clients/s3.js';
 import { loadConfig } from '../config/settings.js';
 import { parsePresignRequest, presignUpload } from './presign.js';
 

@@ -1,6 +1,6 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createSfnWorkflowStarter } from '../adapters/sfn-workflow-starter.js';
-import { sfnClient } from '../config/clients.js';
+import { sfnClient } from '../config/clients/sfn.js';
 import { loadConfig } from '../config/settings.js';
 import { executionInputFor } from '../pipeline/execution-input.js';
 import { logger } from '../pipeline/step.js';

@@ -1,5 +1,5 @@
 import { createS3BlobStore } from '../adapters/s3-blob-store.js';
-import { s3Client } from '../config/clients.js';
+import { s3Client } from '../config/clients/s3.js';
 import { loadConfig } from '../config/settings.js';
 import { restrictSharpLoaders } from '../media/image.js';
 import { validateAndStrip } from '../media/sanitize.js';

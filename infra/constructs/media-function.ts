@@ -12,6 +12,7 @@ import {
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { type LambdaBundling, lambdaBundling } from '../bundling.js';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
 
@@ -39,22 +40,27 @@ export interface MediaFunctionProps {
 
 /**
  * Every mediagate Lambda: Node 24, one architecture for all, X-Ray tracing, JSON logs in a KMS-encrypted
- * log group with retention, source maps on, ESM bundle built by the local esbuild (no Docker).
+ * log group with retention, source maps on, ESM bundle built by the local esbuild (no Docker) with the
+ * options of infra/bundling.ts.
  */
 export class MediaFunction extends Construct {
   readonly function: NodejsFunction;
   readonly step: string;
-  /** What esbuild leaves out of the bundle (the layers' modules among them), as passed to bundling. */
+  /** What esbuild leaves out of the bundle (the runtime's SDK, the layers' modules), as passed to bundling. */
   readonly externalModules: readonly string[];
+  /** The bundling options given to NodejsFunction; `esbuildOptionsOf` (infra/bundling.ts) rebuilds them. */
+  readonly bundling: LambdaBundling;
+  /** The handler file this function bundles. */
+  readonly entry: string;
 
   constructor(scope: Construct, id: string, props: MediaFunctionProps) {
     super(scope, id);
     if (!/^[a-z][a-z-]*$/.test(props.step))
       throw new Error(`step must be a functions/ folder name; got "${props.step}"`);
     this.step = props.step;
-    // The SDK is bundled (not taken from the runtime) so Lambda runs the versions the tests ran.
-    // tesseract.js is the offline OCR: config never chooses it in AWS.
-    this.externalModules = ['tesseract.js', '@tesseract.js-data/eng', ...(props.externalModules ?? [])];
+    this.bundling = lambdaBundling(props.externalModules);
+    this.externalModules = this.bundling.externalModules;
+    this.entry = path.join(REPO_ROOT, 'functions', props.step, 'handler.ts');
     const logGroup = new LogGroup(this, 'Logs', {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
       encryptionKey: props.logKey,
@@ -72,7 +78,7 @@ export class MediaFunction extends Construct {
     );
     this.function = new NodejsFunction(this, 'Function', {
       role,
-      entry: path.join(REPO_ROOT, 'functions', props.step, 'handler.ts'),
+      entry: this.entry,
       ...(props.reservedConcurrentExecutions !== undefined
         ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions }
         : {}),
@@ -96,13 +102,17 @@ export class MediaFunction extends Construct {
       projectRoot: REPO_ROOT,
       bundling: {
         format: OutputFormat.ESM,
-        target: 'node24',
-        minify: true,
-        sourceMap: true,
-        // Some dependencies still call require(); ESM bundles need it defined.
-        banner:
-          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-        externalModules: [...this.externalModules],
+        target: this.bundling.target,
+        minify: this.bundling.minify,
+        sourceMap: this.bundling.sourceMap,
+        mainFields: [...this.bundling.mainFields],
+        banner: this.bundling.banner,
+        define: { ...this.bundling.define },
+        externalModules: [...this.bundling.externalModules],
+        // BundlingOptions has no `alias`; esbuild runs in the project root, where the paths are relative to.
+        esbuildArgs: {
+          '--alias': Object.entries(this.bundling.alias).map(([from, to]) => `${from}=${to}`),
+        },
         forceDockerBundling: false,
       },
     });

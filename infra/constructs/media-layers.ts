@@ -5,6 +5,7 @@ import { Architecture, Code, LayerVersion } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { buildFfmpegLayer } from '../../layers/ffmpeg/build.js';
 import { buildSharpLayer } from '../../layers/sharp/build.js';
+import { buildTokenizerLayer } from '../../layers/tokenizer/build.js';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
 
@@ -13,14 +14,18 @@ export interface MediaLayersProps {
 }
 
 /**
- * sharp (with its libvips for the target architecture) and a static ffmpeg, as Lambda layers. Both are
- * assembled from npm packages on this machine: no Docker and no download at synth time.
+ * sharp (with its libvips for the target architecture), a static ffmpeg and the o200k tokenizer, as Lambda
+ * layers. All are assembled from npm packages on this machine: no Docker and no download at synth time.
  */
 export class MediaLayers extends Construct {
   readonly sharp: LayerVersion;
   readonly ffmpeg: LayerVersion;
-  /** Modules the layers provide, to be kept out of function bundles. */
+  /** gpt-tokenizer's o200k encoder, imported by InvokeModel on its first estimate. */
+  readonly tokenizer: LayerVersion;
+  /** Modules the sharp and ffmpeg layers provide, to be kept out of function bundles. */
   static readonly EXTERNAL_MODULES = ['sharp', '@img/*', '@ffmpeg-installer/ffmpeg'] as const;
+  /** Modules the tokenizer layer provides. */
+  static readonly TOKENIZER_MODULES = ['gpt-tokenizer'] as const;
 
   constructor(scope: Construct, id: string, props: MediaLayersProps) {
     super(scope, id);
@@ -34,6 +39,11 @@ export class MediaLayers extends Construct {
       description: `static ffmpeg for linux-${arch} at /opt/bin/ffmpeg`,
       compatibleArchitectures: [props.architecture],
       code: localLayerCode('ffmpeg', () => buildFfmpegLayer(arch)),
+    });
+    this.tokenizer = new LayerVersion(this, 'Tokenizer', {
+      description: 'gpt-tokenizer o200k encoder (gpt-tokenizer/model/gpt-4o) as one ES module',
+      compatibleArchitectures: [props.architecture],
+      code: localLayerCode('tokenizer', buildTokenizerLayer),
     });
   }
 }

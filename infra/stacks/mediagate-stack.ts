@@ -167,6 +167,8 @@ export class MediagateStack extends Stack {
       description: string,
       extra: {
         media?: boolean;
+        /** Gets the tokenizer layer, for the pre-flight estimate. */
+        tokenizer?: boolean;
         memorySize?: number;
         timeout?: Duration;
         environment?: Record<string, string>;
@@ -180,8 +182,16 @@ export class MediagateStack extends Stack {
         logKey: key,
         memorySize: extra.memorySize,
         timeout: extra.timeout,
-        layers: extra.media ? [layers.sharp, layers.ffmpeg] : undefined,
-        externalModules: extra.media ? [...MediaLayers.EXTERNAL_MODULES] : undefined,
+        layers: extra.media
+          ? [layers.sharp, layers.ffmpeg]
+          : extra.tokenizer
+            ? [layers.tokenizer]
+            : undefined,
+        externalModules: extra.media
+          ? [...MediaLayers.EXTERNAL_MODULES]
+          : extra.tokenizer
+            ? [...MediaLayers.TOKENIZER_MODULES]
+            : undefined,
         environment: { ...environment, ...extra.environment },
         reservedConcurrentExecutions: extra.reservedConcurrentExecutions,
       }).function;
@@ -258,6 +268,7 @@ export class MediagateStack extends Stack {
       'invoke-model',
       'Call GPT-4o with retries, breaker, cache',
       {
+        tokenizer: true,
         memorySize: 512,
         timeout: Duration.seconds(150),
         environment: { OPENAI_API_KEY_SECRET_ARN: openAiKey.secretArn },

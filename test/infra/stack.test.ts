@@ -2,8 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { buildLambdaBundle, bundleLimitBytes } from '../../infra/bundling.js';
 import { MediaFunction } from '../../infra/constructs/media-function.js';
 import { MediaLayers } from '../../infra/constructs/media-layers.js';
 import { stateMachineDefinition } from '../../infra/local/template.js';
@@ -289,19 +289,7 @@ describe('MediagateStack', () => {
     for (const fn of mediaFunctions) {
       expect(fn.externalModules).toEqual(expect.arrayContaining([...MediaLayers.EXTERNAL_MODULES]));
       // Act: bundle the handler as NodejsFunction does (unit synthesis skips asset bundling)
-      const bundle = await build({
-        entryPoints: [path.join(import.meta.dirname, '..', '..', 'functions', fn.step, 'handler.ts')],
-        bundle: true,
-        platform: 'node',
-        format: 'esm',
-        target: 'node24',
-        mainFields: ['module', 'main'],
-        external: [...fn.externalModules],
-        write: false,
-        outfile: 'index.mjs',
-        metafile: true,
-        logLevel: 'silent',
-      });
+      const bundle = await buildLambdaBundle(fn, path.join(outdir, 'bundles', fn.step, 'index.mjs'));
       // Assess: nothing from those packages is inlined, and sharp is imported at run time
       const inlined = Object.keys(bundle.metafile.inputs).filter((input) =>
         /node_modules\/(sharp|@img|@ffmpeg-installer)\//.test(input),
@@ -309,6 +297,40 @@ describe('MediagateStack', () => {
       expect(inlined, fn.step).toEqual([]);
       const imports = Object.values(bundle.metafile.outputs).flatMap((output) => output.imports);
       expect(imports).toContainEqual(expect.objectContaining({ path: 'sharp', external: true }));
+    }
+  });
+
+  it('keeps each bundle within its size limit, without local-only detectors, NLP lexicons or tokenizer tables', async () => {
+    // Prepare: every function, as the stack configures it
+    const functions = result.stack.node
+      .findAll()
+      .filter((node): node is MediaFunction => node instanceof MediaFunction);
+    expect(functions).toHaveLength(8);
+    for (const fn of functions) {
+      // Act: bundle as NodejsFunction does
+      const bundle = await buildLambdaBundle(fn, path.join(outdir, 'bundles', fn.step, 'index.mjs'));
+      // Assess: the code Lambda loads (source map aside) fits, and the heavy pieces are neither inlined
+      // nor imported at cold start; the tokenizer may only be imported on first use, from its layer
+      const limit = ['validate-and-strip', 'preprocess', 'dlp-check'].includes(fn.step) ? 1024 : 500;
+      expect(bundleLimitBytes(fn), fn.step).toBe(limit * 1024);
+      expect(bundle.bytes, fn.step).toBeLessThanOrEqual(limit * 1024);
+      expect(bundle.sourceMapBytes, fn.step).toBeGreaterThan(0);
+      const heavy =
+        /node_modules\/(gpt-tokenizer|compromise|libphonenumber-js|tesseract\.js|@tesseract\.js-data)\//;
+      expect(
+        Object.keys(bundle.metafile.inputs).filter((input) => heavy.test(input)),
+        fn.step,
+      ).toEqual([]);
+      const imports = Object.values(bundle.metafile.outputs).flatMap((output) => output.imports);
+      const eager = imports.filter((i) => i.kind === 'import-statement').map((i) => i.path);
+      expect(eager.filter((name) => /gpt-tokenizer|compromise|libphonenumber|tesseract/.test(name))).toEqual(
+        [],
+      );
+      const tokenizer = imports.filter((i) => i.path.startsWith('gpt-tokenizer'));
+      if (fn.step === 'invoke-model') {
+        expect(tokenizer).toEqual([expect.objectContaining({ kind: 'dynamic-import', external: true })]);
+        expect(fn.externalModules).toContain('gpt-tokenizer');
+      } else expect(tokenizer).toEqual([]);
     }
   });
 

@@ -132,21 +132,21 @@ describe('project estimator and simulator agree, and the check would catch a wro
     ).toEqual([]);
   });
 
-  it('count the text of a one-message prompt and its framing alike', () => {
+  it('count the text of a one-message prompt and its framing alike', async () => {
     for (const instructions of [
       '',
       'Describe the picture.',
       'Résumé: 42 × 7 = 294 — ok? 🙂',
       'x'.repeat(5000),
     ]) {
-      const estimate = estimateTokens({ model: 'gpt-4o', instructions, maxOutputTokens: 100 });
+      const estimate = await estimateTokens({ model: 'gpt-4o', instructions, maxOutputTokens: 100 });
       expect(estimate.textTokens).toBe(messageFramingTokens(['user']) + textTokens(instructions));
     }
   });
 
-  it('count audio alike, at ten tokens a second rounded up per clip', () => {
+  it('count audio alike, at ten tokens a second rounded up per clip', async () => {
     for (const seconds of [0.05, 1, 1.01, 2.5, 59.99, 600]) {
-      const estimate = estimateTokens({
+      const estimate = await estimateTokens({
         model: 'gpt-4o-audio-preview',
         instructions: '',
         audioSeconds: seconds,
