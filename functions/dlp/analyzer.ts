@@ -19,6 +19,11 @@ interface Candidate {
   readonly finding: PiiFinding;
   /** Characters between the match and its nearest context word; Infinity without one. */
   readonly contextDistance: number;
+  /**
+   * Found by a recognizer that reads runs of groups (`splitOnFailure`), so it may be a piece of a
+   * longer value that failed its own check.
+   */
+  readonly fragment: boolean;
 }
 
 const contextRegexCache = new Map<string, RegExp>();
@@ -131,7 +136,7 @@ function scoreOf(recognizer: Recognizer, verdict: boolean | number | undefined, 
 
 function candidatesOf(text: string, recognizer: Recognizer, options: AnalyzeOptions): Candidate[] {
   const out: Candidate[] = [];
-  const push = (start: number, end: number, base: number) => {
+  const push = (start: number, end: number, base: number, fragment: boolean) => {
     let score = base;
     const distance = contextDistance(text, start, end, recognizer.contextWords);
     if (Number.isFinite(distance)) score += recognizer.contextBoost;
@@ -143,12 +148,14 @@ function candidatesOf(text: string, recognizer: Recognizer, options: AnalyzeOpti
     out.push({
       finding: { type: recognizer.type, score: round(Math.max(0, score)), start, end },
       contextDistance: distance,
+      fragment,
     });
   };
+  const fragment = recognizer.splitOnFailure === true;
   for (const { start, end, score: matchScore } of matchesOf(text, recognizer, options)) {
     const verdict = recognizer.validate?.(text.slice(start, end), options);
     if (verdict !== false) {
-      push(start, end, scoreOf(recognizer, verdict, matchScore));
+      push(start, end, scoreOf(recognizer, verdict, matchScore), fragment);
       continue;
     }
     if (!recognizer.splitOnFailure) continue;
@@ -157,6 +164,7 @@ function candidatesOf(text: string, recognizer: Recognizer, options: AnalyzeOpti
         run.start,
         run.end,
         scoreOf(recognizer, recognizer.validate?.(text.slice(run.start, run.end), options)),
+        fragment,
       );
   }
   return out;
@@ -178,10 +186,34 @@ export function analyzeText(
       a.contextDistance - b.contextDistance ||
       b.finding.end - b.finding.start - (a.finding.end - a.finding.start),
   );
-  const kept: PiiFinding[] = [];
-  for (const { finding } of candidates) {
-    if (kept.some((k) => finding.start < k.end && k.start < finding.end)) continue;
-    kept.push(finding);
+  const kept: Candidate[] = [];
+  for (const candidate of candidates) {
+    const { finding } = candidate;
+    if (kept.some((k) => finding.start < k.finding.end && k.finding.start < finding.end)) continue;
+    kept.push(candidate);
   }
-  return kept.sort((a, b) => a.start - b.start);
+  const findings = kept.map((k) => k.finding);
+  return kept
+    .filter((k) => !k.fragment || !orphanGroupBefore(text, k.finding, findings))
+    .map((k) => k.finding)
+    .sort((a, b) => a.start - b.start);
+}
+
+/**
+ * True when a run follows a digit-bearing group that no finding explains ("AO85 6071 2832…" of an
+ * IBAN that failed its check): the run is then part of another value, not a value of its own.
+ * Two cards in a row pass, because the group before the second belongs to the first.
+ */
+const EXPLAINING_SCORE = 0.5;
+
+function orphanGroupBefore(text: string, finding: PiiFinding, findings: readonly PiiFinding[]): boolean {
+  const before = /([A-Za-z0-9]*\d[A-Za-z0-9]*)[ -]$/.exec(
+    text.slice(Math.max(0, finding.start - 40), finding.start),
+  );
+  if (!before) return false;
+  const groupEnd = finding.start - 1;
+  // Only a finding that stands on its own explains the group, not a shape-only guess (score < 0.5).
+  return !findings.some(
+    (f) => f !== finding && f.score >= EXPLAINING_SCORE && f.start < groupEnd && groupEnd <= f.end,
+  );
 }
