@@ -2,15 +2,16 @@
  * `npm run bench`: every benchmark in one run, each printing its own side-by-side ratios or percentiles.
  * Numbers live here and in docs, never in tests.
  *
- *   npm run bench [-- --only media,model-step,e2e] [--runs 7] [--items 40]
+ *   npm run bench [-- --only media,model-step,e2e,scan] [--runs 7] [--items 40]
  *
  * - media: our sanitise + normalise against bare sharp, vipsthumbnail, ImageMagick and bare ffmpeg;
  * - model-step: `invokeModel` with the real SDK against the simulator at 300 ms ± 50 ms, cache 0 % / 70 %;
- * - e2e: upload → outcome event on the whole local stack, cache 0 % / 70 %.
+ * - e2e: upload → outcome event on the whole local stack, cache 0 % / 70 %;
+ * - scan: `mediagate scan` start-up for one `--text` and `--jsonl` throughput on short texts.
  */
 import { argValue } from './e2e-stats.js';
 
-const SUITES = ['media', 'model-step', 'e2e'] as const;
+const SUITES = ['media', 'model-step', 'e2e', 'scan'] as const;
 type Suite = (typeof SUITES)[number];
 
 const args = process.argv.slice(2);
@@ -40,4 +41,9 @@ if (chosen.has('e2e')) {
   console.log(
     renderE2eBench(await runE2eBench({ items, concurrency: 4, hitRates, latencyMs, ocr: 'tesseract' })),
   );
+}
+if (chosen.has('scan')) {
+  const { renderScanCliBench } = await import('./scan-cli.js');
+  console.log('\n== mediagate scan: start-up and --jsonl throughput (one process)');
+  console.log(await renderScanCliBench());
 }
