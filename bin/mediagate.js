@@ -3,4 +3,11 @@
 import { register } from 'tsx/esm/api';
 
 register();
+if (process.argv[2] === 'scan') {
+  // `scan` skips the full CLI (commander, the local stack's modules): a text scan must start fast.
+  const { runScanCommand } = await import('../cli/commands/scan.ts');
+  process.exitCode = await runScanCommand(process.argv.slice(3));
+  // OCR worker threads must not hold a finished command open.
+  process.exit(process.exitCode ?? 0);
+}
 await import('../cli/main.ts');

@@ -83,7 +83,15 @@ export interface UsageMeter {
 export interface PiiDetector {
   readonly name: string;
   /** `languageCode`: `en`, `es` (or a locale such as `es-US`), or `auto` to detect it first. */
-  detect(text: string, options?: { languageCode?: string; meter?: UsageMeter }): Promise<PiiFinding[]>;
+  detect(
+    text: string,
+    options?: {
+      languageCode?: string;
+      meter?: UsageMeter;
+      /** Regions (ISO 3166 alpha-2) whose national phone numbers the tenant's policy wants read. */
+      phoneRegions?: readonly string[];
+    },
+  ): Promise<PiiFinding[]>;
 }
 
 export interface OcrWord {

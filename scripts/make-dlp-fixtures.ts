@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import type { PiiEntityType } from '../functions/ports.js';
 import { useFixtureFonts } from './fixture-fonts.js';
+import { prng } from './seeded-random.js';
 
 // Before any text is drawn: fontconfig reads its configuration once per process.
 useFixtureFonts();
@@ -48,18 +49,6 @@ export interface DlpFixtures {
 
 /** Types whose recognizer has a checksum; the eval's bar (precision and recall ≥ 0.95) applies to them. */
 export const CHECKSUM_TYPES: readonly PiiEntityType[] = ['CREDIT_DEBIT_NUMBER', 'IBAN', 'BANK_ROUTING'];
-
-/** mulberry32: small, seedable, good enough to pick fixture values. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Gen {
   private readonly rand: () => number;

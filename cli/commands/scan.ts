@@ -1,29 +1,35 @@
 /**
- * `mediagate scan FILE [--text STRING] [--tenant ID] [--json] [--redact --out DIR]`: the DLP check on
- * its own, offline (local recognizers, tesseract.js OCR, no speech recogniser). Prints each finding
- * with type, score, span or box and a masked preview (`***-**-6789`), never a whole value. With
- * `--redact` writes the text with placeholders or the image with the findings painted out; what the
- * policy allows stays. Exit 0 when it ran (findings or not), 1 for bad arguments, 2 for an input it
- * cannot read.
+ * `mediagate scan [FILE] [--text STRING] [--tenant ID] [--json] [--min-score N] [--redact --out DIR]`
+ * and `mediagate scan --jsonl`: the DLP check on its own, offline (local recognizers, tesseract.js
+ * OCR, no speech recogniser). Prints each finding with type, score, span or box and a masked preview
+ * (`***-**-6789`), never a whole value. With `--redact` writes the text with placeholders or the image
+ * with the findings painted out; what the policy allows stays. `--jsonl` reads `{"id","text"}` lines
+ * on stdin and writes one report a line, from one process. Exit 0 when it ran (findings or not), 1
+ * for bad arguments, 2 for an input it cannot read.
+ *
+ * Only text is needed for `--text` and `--jsonl`: sharp, tesseract.js and the image path load when a
+ * FILE is given, so a text scan starts in well under a second and a half.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import sharp from 'sharp';
 import { createLocalPiiDetector } from '../../functions/adapters/local-pii-detector.js';
-import { createTesseractOcr, type TesseractOcr } from '../../functions/adapters/tesseract-ocr.js';
+import type { TesseractOcr } from '../../functions/adapters/tesseract-ocr.js';
 import { policyForTenant, ruleFor } from '../../functions/dlp/policy.js';
-import { redactImage } from '../../functions/dlp/redact-image.js';
 import { redactText } from '../../functions/dlp/redact-text.js';
-import { boxesForSpan, type DlpOutcome, runDlpCheck } from '../../functions/dlp/scan.js';
-import { looksLikeText, sniffMedia } from '../../functions/media/sniff.js';
+import type { DlpOutcome } from '../../functions/dlp/scan.js';
 import type { OcrResult, PiiDetector, PiiEntityType, PixelBox } from '../../functions/ports.js';
 
-const USAGE = 'usage: mediagate scan FILE [--text STRING] [--tenant ID] [--json] [--redact --out DIR]';
+const USAGE =
+  'usage: mediagate scan [FILE] [--text STRING | --text=-STRING] [--tenant ID] [--json] [--min-score N] [--redact --out DIR]\n' +
+  '       mediagate scan --jsonl [--tenant ID] [--min-score N]   < lines of {"id","text"}';
 
 export interface ScanIo {
   out(line: string): void;
   err(line: string): void;
+  /** Where `--jsonl` reads its lines. @default process.stdin */
+  readonly input?: NodeJS.ReadableStream;
 }
 
 const processIo: ScanIo = {
@@ -38,7 +44,10 @@ export interface ScanFinding {
   readonly source: Source;
   readonly type: PiiEntityType;
   readonly score: number;
+  /** `allow` too for a finding under the policy's threshold that `--min-score` asked to see. */
   readonly action: Action;
+  /** Set when the score is under the policy's threshold (shown because of `--min-score`). */
+  readonly belowThreshold?: true;
   readonly start: number;
   readonly end: number;
   readonly boxes?: readonly PixelBox[];
@@ -77,18 +86,30 @@ export function maskPreview(value: string): string {
 
 class UnreadableInput extends Error {}
 
-/** Text scan for `--text` and text files: detector, policy threshold and action, no media. */
-async function scanPlainText(detector: PiiDetector, tenant: string, text: string, source: Source) {
+/**
+ * Text scan for `--text`, text files and `--jsonl`: detector, policy threshold and action, no media.
+ * `minScore` (from `--min-score`) also shows findings under the policy's threshold, which the policy
+ * would let through (`action: allow`, `belowThreshold`).
+ */
+async function scanPlainText(
+  detector: PiiDetector,
+  tenant: string,
+  text: string,
+  source: Source,
+  minScore?: number,
+) {
   const policy = policyForTenant(tenant);
   const findings: ScanFinding[] = [];
-  for (const f of await detector.detect(text)) {
+  for (const f of await detector.detect(text, { phoneRegions: policy.phoneRegions })) {
     const rule = ruleFor(policy, f.type);
-    if (f.score < rule.minScore) continue;
+    const below = f.score < rule.minScore;
+    if (below && (minScore === undefined || f.score < minScore)) continue;
     findings.push({
       source,
       type: f.type,
       score: f.score,
-      action: rule.action,
+      action: below ? 'allow' : rule.action,
+      ...(below ? { belowThreshold: true as const } : {}),
       start: f.start,
       end: f.end,
       preview: maskPreview(text.slice(f.start, f.end)),
@@ -166,21 +187,31 @@ export async function runScanCommand(argv: string[], io: ScanIo = processIo): Pr
     return 0;
   }
   const file = positionals[0];
-  if ((!file && values.text === undefined) || positionals.length > 1 || (values.redact && !values.out)) {
+  const minScore = values['min-score'] === undefined ? undefined : Number(values['min-score']);
+  const badMinScore = minScore !== undefined && !(minScore >= 0 && minScore <= 1);
+  const noInput = !file && values.text === undefined && !values.jsonl;
+  const jsonlWithOthers = values.jsonl && (file !== undefined || values.text !== undefined || values.redact);
+  if (noInput || badMinScore || jsonlWithOthers || positionals.length > 1 || (values.redact && !values.out)) {
     io.err(USAGE);
     return 1;
   }
   const tenant = values.tenant ?? 'default';
   const detector = createLocalPiiDetector();
+  if (values.jsonl) return scanJsonLines(detector, tenant, minScore, io);
   let ocr: TesseractOcr | undefined;
   try {
     const report = await scan({
       file,
       text: values.text,
       tenant,
+      minScore,
       redactTo: values.redact ? values.out : undefined,
       detector,
-      getOcr: () => (ocr ??= createTesseractOcr()),
+      getOcr: async () => {
+        const { createTesseractOcr } = await import('../../functions/adapters/tesseract-ocr.js');
+        ocr ??= createTesseractOcr();
+        return ocr;
+      },
     });
     if (values.json) io.out(JSON.stringify(report, null, 2));
     else printReport(io, report);
@@ -204,6 +235,8 @@ function parse(argv: string[]) {
       text: { type: 'string' },
       tenant: { type: 'string' },
       json: { type: 'boolean' },
+      jsonl: { type: 'boolean' },
+      'min-score': { type: 'string' },
       redact: { type: 'boolean' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -215,9 +248,10 @@ interface ScanRequest {
   readonly file: string | undefined;
   readonly text: string | undefined;
   readonly tenant: string;
+  readonly minScore: number | undefined;
   readonly redactTo: string | undefined;
   readonly detector: PiiDetector;
-  readonly getOcr: () => TesseractOcr;
+  readonly getOcr: () => Promise<TesseractOcr>;
 }
 
 async function scan(req: ScanRequest): Promise<ScanReport> {
@@ -232,7 +266,9 @@ async function scan(req: ScanRequest): Promise<ScanReport> {
     written.push(path);
   };
   const textFindings =
-    req.text === undefined ? [] : await scanPlainText(req.detector, req.tenant, req.text, 'text');
+    req.text === undefined
+      ? []
+      : await scanPlainText(req.detector, req.tenant, req.text, 'text', req.minScore);
   if (req.text !== undefined)
     await write('text.redacted.txt', redactText(req.text, toRedact(textFindings, 'text')));
 
@@ -241,10 +277,14 @@ async function scan(req: ScanRequest): Promise<ScanReport> {
   }
   const bytes = await loadFile(req.file);
   const stem = basename(req.file, extname(req.file));
+  const { looksLikeText, sniffMedia } = await import('../../functions/media/sniff.js');
 
   if (looksLikeText(bytes)) {
     const content = bytes.toString('utf8');
-    const findings = [...textFindings, ...(await scanPlainText(req.detector, req.tenant, content, 'file'))];
+    const findings = [
+      ...textFindings,
+      ...(await scanPlainText(req.detector, req.tenant, content, 'file', req.minScore)),
+    ];
     await write(`${stem}.redacted.txt`, redactText(content, toRedact(findings, 'file')));
     return {
       ...base,
@@ -260,6 +300,11 @@ async function scan(req: ScanRequest): Promise<ScanReport> {
   const sniffed = await sniffMedia(bytes);
   if (!sniffed.ok) throw new UnreadableInput(`cannot read ${req.file}: ${sniffed.rejection.message}`);
   const { kind, mime } = sniffed.accepted;
+  const [{ default: sharp }, { redactImage }, { boxesForSpan, runDlpCheck }] = await Promise.all([
+    import('sharp'),
+    import('../../functions/dlp/redact-image.js'),
+    import('../../functions/dlp/scan.js'),
+  ]);
   if (kind === 'image') {
     try {
       await sharp(bytes).metadata();
@@ -274,7 +319,7 @@ async function scan(req: ScanRequest): Promise<ScanReport> {
     name: 'tesseract.js',
     recognize: async (image: Buffer) => {
       try {
-        read = await req.getOcr().recognize(image);
+        read = await (await req.getOcr()).recognize(image);
       } catch {
         throw new UnreadableInput(`cannot read ${req.file}: OCR could not read the image`);
       }
@@ -320,4 +365,37 @@ async function scan(req: ScanRequest): Promise<ScanReport> {
     findings,
     written,
   };
+}
+
+/**
+ * `--jsonl`: one `{"id","text"}` object a line on stdin, one report a line on stdout, in order, from
+ * one process (the recognizers load once). A line that is not such an object gets `{"id","error"}`
+ * and the rest go on.
+ */
+async function scanJsonLines(
+  detector: PiiDetector,
+  tenant: string,
+  minScore: number | undefined,
+  io: ScanIo,
+): Promise<number> {
+  const policy = policyForTenant(tenant);
+  const lines = createInterface({ input: io.input ?? process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
+  for await (const line of lines) {
+    if (line.trim() === '') continue;
+    let item: { id?: unknown; text?: unknown };
+    try {
+      item = JSON.parse(line) as typeof item;
+    } catch {
+      io.out(JSON.stringify({ id: null, error: 'not a JSON object' }));
+      continue;
+    }
+    const id = item.id ?? null;
+    if (typeof item.text !== 'string') {
+      io.out(JSON.stringify({ id, error: 'no "text" string' }));
+      continue;
+    }
+    const findings = await scanPlainText(detector, tenant, item.text, 'text', minScore);
+    io.out(JSON.stringify({ id, policyVersion: policy.version, decision: worst(findings), findings }));
+  }
+  return 0;
 }

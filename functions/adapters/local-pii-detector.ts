@@ -9,8 +9,8 @@ import type { PiiDetector } from '../ports.js';
 export function createLocalPiiDetector(): PiiDetector {
   return {
     name: 'local-recognizers',
-    async detect(text) {
-      return analyzeText(text);
+    async detect(text, options) {
+      return analyzeText(text, undefined, { phoneRegions: options?.phoneRegions });
     },
   };
 }

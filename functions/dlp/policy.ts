@@ -28,6 +28,12 @@ export interface DlpPolicy {
    * @default 'en'
    */
   language: DlpLanguage;
+  /**
+   * Regions (ISO 3166 alpha-2) whose national phone numbers, written without a country code, the
+   * local recognizers read; numbers with a country code are read in every region.
+   * @default ['US']
+   */
+  phoneRegions: readonly string[];
 }
 
 export type DlpLanguage = 'en' | 'es' | 'auto';
@@ -62,6 +68,10 @@ const policyEntry = z.strictObject({
   defaultRule: rule.optional(),
   unscannedAudio: z.enum(['block', 'allow']).optional(),
   language: z.enum(['en', 'es', 'auto']).optional(),
+  phoneRegions: z
+    .array(z.string().regex(/^[A-Z]{2}$/))
+    .min(1)
+    .optional(),
   rules: z.partialRecord(z.enum(ENTITY_TYPES), rule).optional(),
 });
 
@@ -98,6 +108,7 @@ export function resolvePolicies(raw: unknown): {
       defaultRule,
       unscannedAudio,
       language: entry.language ?? parent?.language ?? 'en',
+      phoneRegions: entry.phoneRegions ?? parent?.phoneRegions ?? ['US'],
     };
     byName.set(name, policy);
     return policy;

@@ -90,7 +90,7 @@ export async function runDlpCheck(deps: DlpDeps, input: DlpInput): Promise<DlpOu
   const billed: BilledRequest[] = [];
   const meter: UsageMeter = { record: (request) => billed.push(request) };
   const detect = (text: string, languageCode: string = policy.language) =>
-    deps.detector.detect(text, { languageCode, meter });
+    deps.detector.detect(text, { languageCode, meter, phoneRegions: policy.phoneRegions });
   const transcriptionRequest = () => {
     const { location, durationSec } = input.media;
     if (!location || !input.transcription)

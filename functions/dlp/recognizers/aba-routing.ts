@@ -1,6 +1,10 @@
 import { digitsOf, type Recognizer } from './recognizer.js';
 
-/** ABA checksum: 3·(d1+d4+d7) + 7·(d2+d5+d8) + (d3+d6+d9) ≡ 0 (mod 10), with a Federal Reserve prefix. */
+/**
+ * ABA checksum: 3·(d1+d4+d7) + 7·(d2+d5+d8) + (d3+d6+d9) ≡ 0 (mod 10), with a Federal Reserve prefix
+ * (00-12 banks, 21-32 thrifts, 61-72 electronic, 80 traveller's cheques). Source: ABA Routing Number
+ * Policy (American Bankers Association / Accuity, "Routing Number Policy and Procedures", 2023).
+ */
 export function abaValid(digits: string): boolean {
   if (!/^\d{9}$/.test(digits)) return false;
   const prefix = Number(digits.slice(0, 2));
@@ -13,16 +17,38 @@ export function abaValid(digits: string): boolean {
 }
 
 /**
- * US bank routing (ABA transit) numbers. One random nine-digit number in ten passes the checksum,
- * so a valid one is still weak without a context word ("routing", "ABA", "RTN").
+ * US bank routing (ABA transit) numbers: nine digits, bare, 4-4-1 or 3-3-3, or between MICR transit
+ * symbols (⑆). One random nine-digit number in about 26 passes prefix and checksum, so a valid number
+ * alone just reaches the policy threshold, a context word ("routing", "ABA", "RTN") makes it
+ * certain, and a word that marks another kind of number ("order", "invoice") takes it below.
  */
 export const abaRoutingRecognizer: Recognizer = {
   name: 'aba-routing',
   type: 'BANK_ROUTING',
-  patterns: [{ regex: /(?<![\d-])\d{9}(?![\d-])|(?<![\d-])\d{4}-\d{4}-\d(?![\d-])/g }],
+  patterns: [
+    {
+      regex: /(?<![\d-])(?:\d{9}|\d{4}-\d{4}-\d|\d{3}([- ])\d{3}\1\d{3})(?![\d-])|(?<=⑆)\d{9}(?=⑆)/g,
+    },
+  ],
   validate: (match) => abaValid(digitsOf(match)),
   baseScore: 0.05,
-  validatedScore: 0.3,
-  contextWords: ['routing', 'aba', 'rtn', 'transit', 'routing number', 'bank'],
-  contextBoost: 0.5,
+  validatedScore: 0.5,
+  contextWords: ['routing', 'aba', 'rtn', 'transit', 'routing number', 'bank', 'r/t', 'rt#', 'wire', 'ach'],
+  negativeContextWords: [
+    'account',
+    'acct',
+    'order',
+    'invoice',
+    'tracking',
+    'ref',
+    'reference',
+    'phone',
+    'tel',
+    'zip',
+    'isbn',
+    'serial',
+    'case',
+    'ticket',
+  ],
+  contextBoost: 0.4,
 };

@@ -15,7 +15,7 @@ import { usDriverLicenseRecognizer } from './us-driver-license.js';
 import { usPassportRecognizer } from './us-passport.js';
 import { usSsnRecognizer } from './us-ssn.js';
 
-export type { Recognizer, RecognizerMatch } from './recognizer.js';
+export type { AnalyzeOptions, Recognizer, RecognizerMatch } from './recognizer.js';
 
 /** Every recognizer the local detector runs. */
 export const RECOGNIZERS: readonly Recognizer[] = [

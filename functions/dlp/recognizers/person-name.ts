@@ -1,4 +1,5 @@
-import type { Recognizer } from './recognizer.js';
+import { isKnownName, isOrdinaryWord } from './name-gazetteer.js';
+import type { Recognizer, RecognizerMatch } from './recognizer.js';
 
 /** A label, matched case-insensitively without making the whole pattern (and so the name) case-blind. */
 function anyCase(word: string): string {
@@ -107,6 +108,60 @@ const WORD = "[A-Z][a-z'’]+(?:-[A-Z]?[a-z'’]+)*";
 const NAME = `${WORD}(?:[ ]+(?!${STOP})(?:[A-Z]\\.|${WORD})){1,3}`;
 
 /**
+ * Words that announce a person without a colon ("Customer Jordan Whitfield", "Dear Priya Okafor").
+ * After "Dear" any capitalised name counts; after the others the first word must be a known given
+ * name or surname (gazetteer), or two words none of which is an ordinary English word, so "Customer
+ * Service" or "Patient Portal" is not a name.
+ */
+const CUES = [
+  'Dear',
+  'Customer',
+  'Patient',
+  'Claimant',
+  'Client',
+  'Insured',
+  'Applicant',
+  'Beneficiary',
+  'Policyholder',
+  'Member',
+  'Employee',
+  'Tenant',
+  'Passenger',
+  'Guest',
+  'Attn',
+  'Attention',
+  'Cardholder',
+  'Caller',
+  'Mr',
+  'Mrs',
+  'Ms',
+  'Dr',
+];
+const CUE_NAME = new RegExp(
+  `(?<![A-Za-z])(?<cue>${CUES.map(anyCase).join('|')})\\.?[ \\t]*[:,#-]?[ \\t]*(?<value>${WORD}(?:[ ]+(?!${STOP})(?:[A-Z]\\.|${WORD})){0,3})`,
+  'dg',
+);
+
+function findCuedNames(text: string): RecognizerMatch[] {
+  const out: RecognizerMatch[] = [];
+  for (const m of text.matchAll(CUE_NAME)) {
+    const span = m.indices?.groups?.value;
+    const value = m.groups?.value ?? '';
+    if (!span) continue;
+    const words = value.split(/\s+/);
+    // Ordinary words at the end are the next phrase, not the surname ("Jordan Whitfield Support").
+    while (words.length > 1 && isOrdinaryWord(words.at(-1) ?? '')) words.pop();
+    const first = words[0] ?? '';
+    const dear = m.groups?.cue?.toLowerCase() === 'dear';
+    // Two capitalised words that are no ordinary words are a name too, known or not ("Siddharth Venkataraman").
+    const fullName = words.length > 1 && !words.some((w) => isOrdinaryWord(w.replace(/\.$/, '')));
+    if (isOrdinaryWord(first) || !(dear || fullName || isKnownName(first))) continue;
+    out.push({ start: span[0], end: span[0] + words.join(' ').length, score: 0.7 });
+  }
+  return out;
+}
+
+/**
  * Person names, the light way: no NLP model, only names a form or letter announces, after a label
  * ("Name:", "Claimant:", "Patient:") or a title ("Mr.", "Dr."). Limits, by design: a name without
  * such a cue, in ALL CAPS, or in lower case is not found; a capitalised word after the name on the
@@ -128,6 +183,7 @@ export const personNameRecognizer: Recognizer = {
       score: 0.6,
     },
   ],
+  find: findCuedNames,
   baseScore: 0.6,
   contextWords: [],
   contextBoost: 0,

@@ -7,7 +7,11 @@ import { digitsOf, type Recognizer } from './recognizer.js';
  */
 const KNOWN_INVALID = new Set(['078051120', '219099999', '123456789']);
 
-/** True when the nine digits can be an issued SSN (area not 000/666/9xx, group not 00, serial not 0000). */
+/**
+ * True when the nine digits can be an issued SSN: area not 000, 666 or 900-999, group not 00, serial
+ * not 0000. Source: SSA, "Social Security Number Randomization" (ssa.gov/employer/randomization.html)
+ * and POMS RM 10201.035, which keep these invalid after randomization (June 2011).
+ */
 export function ssnPlausible(digits: string): boolean {
   if (!/^\d{9}$/.test(digits)) return false;
   const area = digits.slice(0, 3);
@@ -18,21 +22,37 @@ export function ssnPlausible(digits: string): boolean {
 }
 
 /**
- * US Social Security numbers. A formatted number (same separator twice) is a medium-strength match;
- * nine bare digits are weak and need a context word. There is no checksum: the validator only rejects
- * ranges the SSA never issues, so `validate` never *confirms* a match.
+ * US Social Security numbers in the 3-2-4 layout with dashes, spaces or dots (the same separator
+ * twice, or a dash with spaces around it), a medium-strength match; nine bare digits are weak and
+ * need a context word. There is no checksum: the validator only rejects ranges the SSA never issues,
+ * so `validate` never *confirms* a match.
  */
 export const usSsnRecognizer: Recognizer = {
   name: 'us-ssn',
   type: 'SSN',
   patterns: [
-    { regex: /(?<![\d-])\d{3}([- ])\d{2}\1\d{4}(?![\d-])/g, score: 0.6 },
+    { regex: /(?<![\d-])\d{3}(-| - )\d{2}\1\d{4}(?![\d-])/g, score: 0.6 },
+    { regex: /(?<![\d-])\d{3}( )\d{2}\1\d{4}(?![\d-]| \d)/g, score: 0.55 },
+    // Dots are also version numbers and IP-like strings: a dotted run longer than 3.2.4 is not an SSN.
+    { regex: /(?<![\d.-])\d{3}\.\d{2}\.\d{4}(?![\d-]|\.\d)/g, score: 0.5 },
     { regex: /(?<![\d-])\d{9}(?![\d-])/g },
   ],
   validate(match) {
     return ssnPlausible(digitsOf(match)) ? undefined : false;
   },
   baseScore: 0.3,
-  contextWords: ['ssn', 'ss#', 'ssn#', 'social security', 'social', 'security number', 'ssa'],
+  contextWords: [
+    'ssn',
+    'ss#',
+    'ssn#',
+    'ss no',
+    'soc sec',
+    'social security',
+    'social',
+    'security number',
+    'ssa',
+    'tin',
+    'taxpayer',
+  ],
   contextBoost: 0.35,
 };

@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maskPreview, runScanCommand, type ScanIo } from '../../../cli/commands/scan.js';
 
@@ -87,5 +88,55 @@ describe('mediagate scan', () => {
     const codes = [await runScanCommand(['--text', 'x', '--redact'], io), await runScanCommand([], io)];
     // Assess
     expect(codes).toEqual([1, 1]);
+  });
+
+  it('scans {"id","text"} lines from --jsonl input and writes one report a line, in order', async () => {
+    // Prepare
+    const lines = [
+      JSON.stringify({ id: 'a', text: 'card 4111 1111 1111 1111' }),
+      JSON.stringify({ id: 'b', text: 'describe the photo' }),
+      'not json',
+    ];
+    const io = { ...captureIo(), input: Readable.from(`${lines.join('\n')}\n`) };
+    // Act
+    const code = await runScanCommand(['--jsonl'], io);
+    // Assess
+    expect(code).toBe(0);
+    const reports = io.stdout.map((l) => JSON.parse(l));
+    expect(reports).toMatchObject([
+      {
+        id: 'a',
+        decision: 'block',
+        findings: [{ type: 'CREDIT_DEBIT_NUMBER', preview: '**** **** **** 1111' }],
+      },
+      { id: 'b', decision: 'allow', findings: [] },
+      { id: null, error: 'not a JSON object' },
+    ]);
+    expect(io.stdout.join('\n')).not.toContain('4111 1111 1111 1111');
+  });
+
+  it('shows findings under the policy threshold with --min-score, as allowed', async () => {
+    // Prepare: nine bare digits without a label score under the default 0.5
+    const io = captureIo();
+    // Act
+    const code = await runScanCommand(['--text', 'number 536224418', '--min-score', '0.2', '--json'], io);
+    // Assess
+    expect(code).toBe(0);
+    const report = JSON.parse(io.stdout.join('\n'));
+    expect(report.decision).toBe('allow');
+    expect(report.findings).toMatchObject([{ type: 'SSN', action: 'allow', belowThreshold: true }]);
+  });
+
+  it('takes a text that starts with a dash as --text=-x and shows FILE as optional in its usage', async () => {
+    // Prepare
+    const io = captureIo();
+    // Act
+    const code = await runScanCommand(['--text=-x SSN 536-22-4418', '--json'], io);
+    const help = captureIo();
+    await runScanCommand(['--help'], help);
+    // Assess
+    expect(code).toBe(0);
+    expect(JSON.parse(io.stdout.join('\n')).findings).toMatchObject([{ type: 'SSN' }]);
+    expect(help.stdout.join('\n')).toContain('mediagate scan [FILE] [--text STRING');
   });
 });

@@ -82,6 +82,7 @@ describe('DLP policy', () => {
       defaultRule: { action: 'allow', minScore: 0.5 },
       unscannedAudio: 'block',
       language: 'en',
+      phoneRegions: ['US'],
       rules: { SSN: { action: 'block', minScore: 0.5 }, EMAIL: { action: 'redact', minScore: 0.8 } },
     });
   });
