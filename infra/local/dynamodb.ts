@@ -6,7 +6,7 @@
  * forwards every request to dynalite unchanged, except:
  *
  * - `TransactWriteItems`: each action is applied as its single-item equivalent with its own
- *   ConditionExpression, after reading the item's old image. `ConditionCheck` becomes `UpdateItem REMOVE
+ *   ConditionExpression (all side by side: they name distinct items, all locked), after reading the item's old image. `ConditionCheck` becomes `UpdateItem REMOVE
  *   #<sentinel>` with the same condition: the condition is evaluated by dynalite itself, and removing an
  *   attribute nobody has changes nothing; when the item did not exist, UpdateItem created a key-only
  *   item, which is deleted at once (invisible, see the locks below). If any condition fails, the
@@ -446,19 +446,21 @@ class TransactionFront {
       }
     }
     const applied: AppliedAction[] = [];
-    const reasons: Json[] = [];
-    let cancelled = false;
+    // The actions name distinct items, all locked by this transaction, so they are applied side by side:
+    // one round of reads and one of writes instead of one of each per action.
+    const settled = await Promise.allSettled(actions.map((action) => this.apply(action, applied)));
+    const failure = settled.find((result) => result.status === 'rejected');
     try {
-      for (const action of actions) {
-        const reason = await this.apply(action, applied);
-        if (reason) cancelled = true;
-        reasons.push(reason ?? { Code: 'None' });
-      }
+      if (failure) throw failure.reason;
       await this.options.holdTransaction?.(actions.map(({ table, key }) => ({ table, key })));
     } catch (error) {
       await this.rollback(applied);
       throw error;
     }
+    const reasons = settled.map((result) =>
+      result.status === 'fulfilled' && result.value ? result.value : { Code: 'None' },
+    );
+    const cancelled = reasons.some((reason) => reason.Code !== 'None');
     if (cancelled) {
       await this.rollback(applied);
       const codes = reasons.map((r) => String(r.Code)).join(', ');
@@ -531,11 +533,15 @@ class TransactionFront {
     return undefined;
   }
 
+  /** Puts back each item's old image (or deletes what did not exist); distinct items, so side by side. */
   private async rollback(applied: AppliedAction[]): Promise<void> {
-    for (const action of [...applied].reverse()) {
-      if (action.oldImage) await this.callOk('PutItem', { TableName: action.table, Item: action.oldImage });
-      else await this.callOk('DeleteItem', { TableName: action.table, Key: action.key });
-    }
+    await Promise.all(
+      applied.map((action) =>
+        action.oldImage
+          ? this.callOk('PutItem', { TableName: action.table, Item: action.oldImage })
+          : this.callOk('DeleteItem', { TableName: action.table, Key: action.key }),
+      ),
+    );
     applied.length = 0;
   }
 
