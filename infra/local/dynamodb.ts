@@ -6,7 +6,8 @@
  * forwards every request to dynalite unchanged, except:
  *
  * - `TransactWriteItems`: each action is applied as its single-item equivalent with its own
- *   ConditionExpression (all side by side: they name distinct items, all locked), after reading the item's old image. `ConditionCheck` becomes `UpdateItem REMOVE
+ *   ConditionExpression (all side by side: they name distinct items, all locked), answering the item's
+ *   old image (`ReturnValues: ALL_OLD`). `ConditionCheck` becomes `UpdateItem REMOVE
  *   #<sentinel>` with the same condition: the condition is evaluated by dynalite itself, and removing an
  *   attribute nobody has changes nothing; when the item did not exist, UpdateItem created a key-only
  *   item, which is deleted at once (invisible, see the locks below). If any condition fails, the
@@ -477,8 +478,6 @@ class TransactionFront {
   /** Applies one action; returns a cancellation reason when its condition failed. */
   private async apply(action: ParsedAction, applied: AppliedAction[]): Promise<Json | undefined> {
     const { kind, body, table, key } = action;
-    const current = await this.callOk('GetItem', { TableName: table, Key: key, ConsistentRead: true });
-    const oldImage = current.Item as AttributeMap | undefined;
     let operation: string;
     let payload: Json;
     switch (kind) {
@@ -515,15 +514,21 @@ class TransactionFront {
         break;
       }
     }
-    const answer = await this.call(operation, payload);
+    // The write answers the old image itself (one call instead of a read and a write); the item is
+    // locked, so nothing changes it in between.
+    const answer = await this.call(operation, { ...payload, ReturnValues: 'ALL_OLD' });
     if (answer.status !== 200) {
       if (errorType(answer.body) === 'ConditionalCheckFailedException') {
         const reason: Json = { Code: 'ConditionalCheckFailed', Message: 'The conditional request failed' };
-        if (body.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' && oldImage) reason.Item = oldImage;
+        if (body.ReturnValuesOnConditionCheckFailure === 'ALL_OLD') {
+          const current = await this.callOk('GetItem', { TableName: table, Key: key, ConsistentRead: true });
+          if (current.Item) reason.Item = current.Item;
+        }
         return reason;
       }
       throw new DynamoError(answer.status, answer.body);
     }
+    const oldImage = answer.body.Attributes as AttributeMap | undefined;
     if (kind === 'ConditionCheck') {
       // The check passed; undo the key-only item UpdateItem creates when there was no item.
       if (!oldImage) await this.callOk('DeleteItem', { TableName: table, Key: key });
