@@ -2,15 +2,16 @@
  * `npm run bench`: every benchmark in one run, each printing its own side-by-side ratios or percentiles.
  * Numbers live here and in docs, never in tests.
  *
- *   npm run bench [-- --only media,model-step,e2e] [--runs 7] [--items 40]
+ *   npm run bench [-- --only media,model-step,e2e,throughput] [--runs 7] [--items 40] [--files 100]
  *
  * - media: our sanitise + normalise against bare sharp, vipsthumbnail, ImageMagick and bare ffmpeg;
  * - model-step: `invokeModel` with the real SDK against the simulator at 300 ms ± 50 ms, cache 0 % / 70 %;
- * - e2e: upload → outcome event on the whole local stack, cache 0 % / 70 %.
+ * - e2e: upload → outcome event on the whole local stack, cache 0 % / 70 %;
+ * - throughput: files per minute of `mediagate run`'s batch loop on 100 mixed files, cache off.
  */
 import { argValue } from './e2e-stats.js';
 
-const SUITES = ['media', 'model-step', 'e2e'] as const;
+const SUITES = ['media', 'model-step', 'e2e', 'throughput'] as const;
 type Suite = (typeof SUITES)[number];
 
 const args = process.argv.slice(2);
@@ -40,4 +41,12 @@ if (chosen.has('e2e')) {
   console.log(
     renderE2eBench(await runE2eBench({ items, concurrency: 4, hitRates, latencyMs, ocr: 'tesseract' })),
   );
+}
+if (chosen.has('throughput')) {
+  const { renderThroughputBench, runThroughputBench } = await import('./throughput.js');
+  console.log(
+    '\n== throughput on the local stack: mediagate run, mixed files, cache off, simulator 250-350 ms',
+  );
+  const files = Number(argValue(args, '--files') ?? 100);
+  console.log(renderThroughputBench(await runThroughputBench({ files, concurrency: 4, latencyMs })));
 }
