@@ -41,23 +41,8 @@ export function table(rows: readonly Record<string, string | number>[]): string 
   ].join('\n');
 }
 
-/** Runs `work` over `items` with at most `concurrency` in flight, keeping input order in the results. */
-export async function pool<T, R>(
-  items: readonly T[],
-  concurrency: number,
-  work: (item: T, index: number) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const runners = Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index] as T, index);
-    }
-  });
-  await Promise.all(runners);
-  return results;
-}
+// The bench drives the local stack the way `mediagate run` does, with the same bounded pool.
+export { pool } from '../cli/pool.js';
 
 export function argValue(args: readonly string[], name: string): string | undefined {
   const index = args.indexOf(name);

@@ -2,18 +2,19 @@
  * `npm run bench`: every benchmark in one run, each printing its own side-by-side ratios or percentiles.
  * Numbers live here and in docs, never in tests.
  *
- *   npm run bench [-- --only media,model-step,e2e,realtime,lambda-bundles,scan] [--runs 7] [--items 40]
+ *   npm run bench [-- --only media,model-step,e2e,realtime,lambda-bundles,scan,throughput] [--runs 7] [--items 40] [--files 100]
  *
  * - media: our sanitise + normalise against bare sharp, vipsthumbnail, ImageMagick and bare ffmpeg;
  * - model-step: `invokeModel` with the real SDK against the simulator at 300 ms ± 50 ms, cache 0 % / 70 %;
  * - e2e: upload → outcome event on the whole local stack, cache 0 % / 70 %;
  * - realtime: POST /v1/analyze (mediagate serve), model 300 ms, 60 requests 4 at a time, 0 % / 70 % repeats;
  * - lambda-bundles: each function's bundle size and cold init (fresh process importing the bundle);
- * - scan: `mediagate scan` start-up for one `--text` and `--jsonl` throughput on short texts.
+ * - scan: `mediagate scan` start-up for one `--text` and `--jsonl` throughput on short texts;
+ * - throughput: files per minute of `mediagate run`'s batch loop on 100 mixed files, cache off.
  */
 import { argValue } from './e2e-stats.js';
 
-const SUITES = ['media', 'model-step', 'e2e', 'realtime', 'lambda-bundles', 'scan'] as const;
+const SUITES = ['media', 'model-step', 'e2e', 'realtime', 'lambda-bundles', 'scan', 'throughput'] as const;
 type Suite = (typeof SUITES)[number];
 
 const args = process.argv.slice(2);
@@ -64,4 +65,12 @@ if (chosen.has('scan')) {
   const { renderScanCliBench } = await import('./scan-cli.js');
   console.log('\n== mediagate scan: start-up and --jsonl throughput (one process)');
   console.log(await renderScanCliBench());
+}
+if (chosen.has('throughput')) {
+  const { renderThroughputBench, runThroughputBench } = await import('./throughput.js');
+  console.log(
+    '\n== throughput on the local stack: mediagate run, mixed files, cache off, simulator 250-350 ms',
+  );
+  const files = Number(argValue(args, '--files') ?? 100);
+  console.log(renderThroughputBench(await runThroughputBench({ files, concurrency: 4, latencyMs })));
 }

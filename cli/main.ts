@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import { DEFAULT_STATE_DIR } from '../infra/local/stack.js';
-import { runFiles } from './commands/run.js';
+import { DEFAULT_CONCURRENCY, runFiles } from './commands/run.js';
 import { runUp } from './commands/up.js';
 
 const program = new Command('mediagate')
@@ -41,7 +41,8 @@ simulatorOptions(
     .option('--tenant <id>', 'tenant the upload belongs to', 'demo')
     .option('--task <name>', 'task from the catalogue (default: describe)')
     .option('--instructions <text>', 'free text that travels with the item (scanned for PII)')
-    .option('--json', 'one JSON object per file')
+    .option('--json', 'one JSON object per file, each written as soon as its file is done')
+    .option('--concurrency <n>', 'files in flight at once (the others wait)', String(DEFAULT_CONCURRENCY))
     .option('--timeout <seconds>', 'how long to wait for each outcome', '300'),
 ).action(async (files: string[], options) => {
   process.exitCode = await runFiles(files, {
@@ -53,6 +54,7 @@ simulatorOptions(
     simLatencyMs: options.simLatencyMs,
     timeScale: options.timeScale,
     timeoutMs: Number(options.timeout) * 1000,
+    concurrency: Number(options.concurrency),
   });
 });
 

@@ -1,12 +1,16 @@
 /**
  * `mediagate run FILE…`: starts the local stack, uploads each file through a presigned POST exactly as an
- * app would, waits for its outcome event and prints what happened to it.
+ * app would, waits for its outcome event and prints what happened to it as soon as it is known. At most
+ * `concurrency` files are in flight; on a terminal a progress line (done/total, rate, ETA) is kept on
+ * stderr.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { PipelineState } from '../../functions/pipeline/document.js';
 import { type OutcomeSummary, summarizeOutcome } from '../../functions/pipeline/outcome-summary.js';
-import { parseLatency, parseTimeScale, startLocalStack } from '../../infra/local/stack.js';
+import { type LocalStack, parseLatency, parseTimeScale, startLocalStack } from '../../infra/local/stack.js';
+import { pool } from '../pool.js';
+import { ProgressLine, type ProgressStream } from '../progress.js';
 
 export interface RunOptions {
   readonly tenant: string;
@@ -18,7 +22,15 @@ export interface RunOptions {
   /** Rehearsal clock factor (a whole number ≥ 1); default: the park patience in 2 minutes. */
   readonly timeScale?: string;
   readonly timeoutMs: number;
+  /** Files in flight at once; the others wait for a slot. @default 4 */
+  readonly concurrency?: number;
 }
+
+/**
+ * Four in flight keeps a 2-core machine busy (the model wait overlaps the media work of the others)
+ * without one batch starving the rest of the local stack.
+ */
+export const DEFAULT_CONCURRENCY = 4;
 
 export interface FileOutcome extends Omit<OutcomeSummary, 'key'> {
   readonly file: string;
@@ -49,7 +61,11 @@ export async function runFiles(
   files: readonly string[],
   options: RunOptions,
   out: NodeJS.WritableStream = process.stdout,
+  err: ProgressStream = process.stderr,
 ): Promise<number> {
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new Error(`--concurrency must be a whole number ≥ 1, not ${concurrency}`);
   for (const file of files) {
     if (!fs.existsSync(file)) throw new Error(`no such file: ${file}`);
   }
@@ -58,26 +74,39 @@ export async function runFiles(
     simulatorLatencyMs: parseLatency(options.simLatencyMs),
     timeScale: parseTimeScale(options.timeScale),
   });
-  const outcomes: FileOutcome[] = [];
+  let outcomes: FileOutcome[];
+  const progress = new ProgressLine(files.length, err);
   try {
-    const results = await Promise.all(files.map((file) => processFile(stack, file, options)));
-    outcomes.push(...results);
+    outcomes = await runBatch(stack, files, { ...options, concurrency }, (outcome) => {
+      progress.write(out, options.json ? `${JSON.stringify(outcome)}\n` : renderOutcome(outcome));
+      progress.itemDone();
+    });
   } finally {
+    progress.stop();
     await stack.stop();
   }
-  if (options.json) {
-    for (const outcome of outcomes) out.write(`${JSON.stringify(outcome)}\n`);
-  } else {
-    out.write(renderTable(outcomes));
-  }
+  if (!options.json) out.write(renderSummary(outcomes));
   return outcomes.every((outcome) => outcome.status !== 'failed') ? 0 : 1;
 }
 
-async function processFile(
-  stack: Awaited<ReturnType<typeof startLocalStack>>,
-  file: string,
-  options: RunOptions,
-): Promise<FileOutcome> {
+/**
+ * Runs `files` through a started stack, `concurrency` at a time, calling `onOutcome` as each finishes;
+ * answers the outcomes in input order. The throughput bench drives the stack through this too.
+ */
+export function runBatch(
+  stack: LocalStack,
+  files: readonly string[],
+  options: RunOptions & { readonly concurrency: number },
+  onOutcome: (outcome: FileOutcome) => void = () => {},
+): Promise<FileOutcome[]> {
+  return pool(files, options.concurrency, async (file) => {
+    const outcome = await processFile(stack, file, options);
+    onOutcome(outcome);
+    return outcome;
+  });
+}
+
+async function processFile(stack: LocalStack, file: string, options: RunOptions): Promise<FileOutcome> {
   const declaredType = DECLARED_TYPES[path.extname(file).toLowerCase()];
   if (!declaredType) {
     return refusedBeforeUpload(
@@ -142,32 +171,39 @@ export function formatUsd(microUsd: number): string {
   return `$${(microUsd / 1_000_000).toFixed(6)}`;
 }
 
-export function renderTable(outcomes: readonly FileOutcome[]): string {
+/** One file's block of the table, printed as soon as the file's outcome is known. */
+export function renderOutcome(outcome: FileOutcome): string {
   const lines: string[] = [];
-  for (const outcome of outcomes) {
-    const verdict =
-      outcome.status === 'processed'
-        ? 'processed'
-        : `${outcome.status.toUpperCase()} ${outcome.reason ?? ''}`.trim();
-    lines.push(`${path.basename(outcome.file)}  →  ${verdict}`);
-    if (outcome.message && outcome.status !== 'processed') lines.push(`    why:    ${outcome.message}`);
-    if (outcome.steps.length > 0)
-      lines.push(`    steps:  ${outcome.steps.map((step) => `${step.name} ${step.ms} ms`).join(' · ')}`);
-    if (outcome.findings.length > 0) {
-      lines.push(
-        `    pii:    ${outcome.findings.map((finding) => `${finding.type} (${finding.action})`).join(', ')}`,
-      );
-    }
-    if (outcome.model) {
-      const tokens = outcome.tokens ? `${outcome.tokens.prompt} in / ${outcome.tokens.completion} out` : '';
-      lines.push(
-        `    model:  ${outcome.model}${outcome.cached ? ' (cached)' : ''}  ${tokens}  request ${outcome.requestId ?? '-'}`,
-      );
-    }
-    const estimated = outcome.costSource === 'estimate' ? '  (estimated: the answer carried no usage)' : '';
-    lines.push(`    cost:   ${formatUsd(outcome.costMicroUsd)}${estimated}`);
+  const verdict =
+    outcome.status === 'processed'
+      ? 'processed'
+      : `${outcome.status.toUpperCase()} ${outcome.reason ?? ''}`.trim();
+  lines.push(`${path.basename(outcome.file)}  →  ${verdict}`);
+  if (outcome.message && outcome.status !== 'processed') lines.push(`    why:    ${outcome.message}`);
+  if (outcome.steps.length > 0)
+    lines.push(`    steps:  ${outcome.steps.map((step) => `${step.name} ${step.ms} ms`).join(' · ')}`);
+  if (outcome.findings.length > 0) {
+    lines.push(
+      `    pii:    ${outcome.findings.map((finding) => `${finding.type} (${finding.action})`).join(', ')}`,
+    );
   }
-  const total = outcomes.reduce((sum, outcome) => sum + outcome.costMicroUsd, 0);
-  lines.push(`${outcomes.length} file(s), total ${formatUsd(total)}`);
+  if (outcome.model) {
+    const tokens = outcome.tokens ? `${outcome.tokens.prompt} in / ${outcome.tokens.completion} out` : '';
+    lines.push(
+      `    model:  ${outcome.model}${outcome.cached ? ' (cached)' : ''}  ${tokens}  request ${outcome.requestId ?? '-'}`,
+    );
+  }
+  const estimated = outcome.costSource === 'estimate' ? '  (estimated: the answer carried no usage)' : '';
+  lines.push(`    cost:   ${formatUsd(outcome.costMicroUsd)}${estimated}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** The closing line: how many files, and what they cost together. */
+export function renderSummary(outcomes: readonly FileOutcome[]): string {
+  const total = outcomes.reduce((sum, outcome) => sum + outcome.costMicroUsd, 0);
+  return `${outcomes.length} file(s), total ${formatUsd(total)}\n`;
+}
+
+export function renderTable(outcomes: readonly FileOutcome[]): string {
+  return outcomes.map(renderOutcome).join('') + renderSummary(outcomes);
 }

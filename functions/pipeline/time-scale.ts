@@ -6,7 +6,7 @@
  */
 
 /** A per-attempt timeout never drops below this, so real (uncompressed) network latency still fits. */
-export const MIN_COMPRESSED_TIMEOUT_MS = 2_000;
+export const MIN_COMPRESSED_TIMEOUT_MS = 5_000;
 
 /** `ms` of world time as the rehearsal waits it; at scale 1, unchanged. */
 export function compressMs(ms: number, scale: number): number {

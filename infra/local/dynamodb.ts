@@ -5,23 +5,45 @@
  * depends on `TransactWriteItems` (ledger item + aggregates in one all-or-nothing write). The front
  * forwards every request to dynalite unchanged, except:
  *
- * - `TransactWriteItems`: runs under an exclusive lock (every other request waits; requests already
- *   running finish first), so no one can observe or interleave with a half-applied transaction. Each
- *   action is applied as its single-item equivalent with its own ConditionExpression, after reading the
- *   item's old image. `ConditionCheck` becomes `UpdateItem REMOVE #<sentinel>` with the same condition:
- *   the condition is evaluated by dynalite itself, and removing an attribute nobody has changes nothing;
- *   when the item did not exist, UpdateItem created a key-only item, which is deleted at once (invisible,
- *   since the lock is held). If any condition fails, the already-applied actions are rolled back from
- *   their old images (Put back, or Delete when there was none) and the answer is DynamoDB's
- *   `TransactionCanceledException` with one `CancellationReasons` entry per action (`None` for the rest,
- *   `Item` when `ReturnValuesOnConditionCheckFailure: ALL_OLD`). Any other error (validation, missing
- *   table) rolls back and is returned as is. `ClientRequestToken` is honoured for 10 minutes, as in
- *   DynamoDB: the same token and request answers success again without applying anything; the same
- *   token with another request is `IdempotentParameterMismatchException`.
- * - `TransactGetItems`: the gets run under the exclusive lock, so they see one consistent state.
+ * - `TransactWriteItems`: each action is applied as its single-item equivalent with its own
+ *   ConditionExpression (all side by side: they name distinct items, all locked), answering the item's
+ *   old image (`ReturnValues: ALL_OLD`). `ConditionCheck` becomes `UpdateItem REMOVE
+ *   #<sentinel>` with the same condition: the condition is evaluated by dynalite itself, and removing an
+ *   attribute nobody has changes nothing; when the item did not exist, UpdateItem created a key-only
+ *   item, which is deleted at once (invisible, see the locks below). If any condition fails, the
+ *   already-applied actions are rolled back from their old images (Put back, or Delete when there was
+ *   none) and the answer is DynamoDB's `TransactionCanceledException` with one `CancellationReasons`
+ *   entry per action (`None` for the rest, `Item` when `ReturnValuesOnConditionCheckFailure: ALL_OLD`).
+ *   Any other error (validation, missing table) rolls back and is returned as is. `ClientRequestToken`
+ *   is honoured for 10 minutes, as in DynamoDB: the same token and request answers success again
+ *   without applying anything; the same token with another request is
+ *   `IdempotentParameterMismatchException`.
+ * - `TransactGetItems`: the gets hold their items' locks together, so they see one consistent state.
  * - `UpdateTimeToLive` / `DescribeTimeToLive`: the setting is recorded (and persisted with `path`) and
  *   described like DynamoDB; expired items are **not** deleted (DynamoDB itself may take up to 48 h, so
  *   no code here relies on TTL for correctness).
+ *
+ * Isolation is per item (dynamodb-locks.ts), so transactions on different items never wait on each other:
+ *
+ * | request                                         | item lock (each item it names) | table lock (each table) |
+ * | ----------------------------------------------- | ------------------------------ | ----------------------- |
+ * | TransactWriteItems                              | exclusive                      | `transaction`           |
+ * | TransactGetItems                                | shared                         | —                       |
+ * | GetItem, PutItem, UpdateItem, DeleteItem        | shared                         | —                       |
+ * | Query, Scan, BatchGetItem, BatchWriteItem, PartiQL SELECT | —                    | `multi-item`            |
+ * | control plane (CreateTable, DescribeTable, …)   | —                              | —                       |
+ *
+ * Why this is enough: a transaction holds its items exclusively from its first read of an old image to
+ * its last write or rollback, so no single-item request can see a value that is later rolled back, or
+ * write one that a rollback would then erase (the lost update the tests provoke without locks); two
+ * transactions on one item serialise, and hold all their locks until done (two-phase). Single-item
+ * requests share the item lock with each other because dynalite makes each of them atomic on its own.
+ * A Query or Scan cannot name its items in advance, so it excludes transactions from the whole table
+ * instead (`transaction` holders share with each other, `multi-item` holders with each other, never the
+ * two together): it never sees a half-applied transaction, a key-only ConditionCheck item or a write
+ * about to be rolled back, which is DynamoDB's read-committed guarantee. Batch writes take the same
+ * table lock since their puts and deletes must not land inside a transaction either. Locks are taken in
+ * one global order, so there is no deadlock.
  */
 
 import { createHash, randomBytes } from 'node:crypto';
@@ -44,6 +66,7 @@ import {
   type KeySchemaElement,
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
+import { itemLockName, type LockRequest, LockTable, tableLockName, tokenLockName } from './dynamodb-locks.js';
 
 interface DynaliteOptions {
   readonly path?: string;
@@ -69,10 +92,15 @@ export interface LocalDynamoOptions {
   /** @default 0 (any free port) */
   port?: number;
   /**
-   * Test-only: run transactions without the global lock, to show that the lock is what keeps concurrent
-   * transactions from losing each other's updates. Never set it anywhere else.
+   * Test-only: take no locks at all, to show that the locks are what keep concurrent transactions from
+   * losing each other's updates. Never set it anywhere else.
    */
-  unsafeNoTransactionLock?: boolean;
+  unsafeNoLocks?: boolean;
+  /**
+   * Test-only: awaited while a transaction holds its locks, after its actions are applied and before it
+   * commits or rolls back; lets a test keep a transaction open and show who waits for it.
+   */
+  holdTransaction?: (items: readonly { table: string; key: AttributeMap }[]) => Promise<void>;
 }
 
 type AttributeMap = Record<string, unknown>;
@@ -82,47 +110,6 @@ const API = 'DynamoDB_20120810';
 const ERROR_PREFIX = 'com.amazonaws.dynamodb.v20120810#';
 const TOKEN_TTL_MS = 10 * 60 * 1000;
 const CONDITION_CHECK_SENTINEL = '__mediagate_condition_check__';
-
-/** Readers share, a transaction is alone; FIFO, so a waiting transaction is not starved by readers. */
-class ReadWriteLock {
-  private shared = 0;
-  private exclusive = false;
-  private readonly queue: { exclusive: boolean; grant: () => void }[] = [];
-
-  acquire(exclusive: boolean): Promise<() => void> {
-    return new Promise((resolve) => {
-      this.queue.push({
-        exclusive,
-        grant: () => {
-          let released = false;
-          resolve(() => {
-            if (released) return;
-            released = true;
-            if (exclusive) this.exclusive = false;
-            else this.shared -= 1;
-            this.pump();
-          });
-        },
-      });
-      this.pump();
-    });
-  }
-
-  private pump(): void {
-    while (this.queue.length > 0 && !this.exclusive) {
-      const next = this.queue[0];
-      if (!next) return;
-      if (next.exclusive) {
-        if (this.shared > 0) return;
-        this.exclusive = true;
-      } else {
-        this.shared += 1;
-      }
-      this.queue.shift();
-      next.grant();
-    }
-  }
-}
 
 interface InnerResponse {
   readonly status: number;
@@ -170,12 +157,6 @@ function validation(message: string): DynamoError {
   return new DynamoError(400, { __type: 'com.amazon.coral.validate#ValidationException', message });
 }
 
-/** A stable string for a key, whatever order its attributes came in. */
-function keyString(table: string, key: AttributeMap): string {
-  const names = Object.keys(key).sort();
-  return JSON.stringify([table, ...names.map((n) => [n, key[n]])]);
-}
-
 function expressionFields(action: Json): Json {
   const fields: Json = {};
   for (const name of ['ConditionExpression', 'ExpressionAttributeNames', 'ExpressionAttributeValues']) {
@@ -200,13 +181,15 @@ interface ParsedAction {
 }
 
 class TransactionFront {
-  private readonly lock = new ReadWriteLock();
+  private readonly locks = new LockTable();
   private readonly tokens = new Map<string, { hash: string; at: number }>();
   private readonly ttl = new Map<string, { AttributeName: string; Enabled: boolean }>();
+  /** Key attribute names by table: a transaction's Put and a PutItem name their item by its key. */
+  private readonly keySchemas = new Map<string, Promise<string[]>>();
 
   constructor(
     private readonly inner: string,
-    private readonly useLock: boolean,
+    private readonly options: Pick<LocalDynamoOptions, 'unsafeNoLocks' | 'holdTransaction'>,
     private readonly ttlFile: string | undefined,
   ) {}
 
@@ -229,24 +212,20 @@ class TransactionFront {
     if (req.method === 'POST' && api === API) {
       const own = this.ownOperation(operation);
       if (own) {
-        // Writes that span items take the lock alone; reads only keep transactions out while they run.
-        const exclusive = own.exclusive && (this.useLock || operation !== 'TransactWriteItems');
-        const release = await this.lock.acquire(exclusive);
+        // Each own operation takes the locks it needs once it knows which items and tables it touches.
         try {
-          const answer = await own.run.call(this, JSON.parse(body.toString('utf8') || '{}') as Json);
+          const answer = await own.call(this, JSON.parse(body.toString('utf8') || '{}') as Json);
           sendJson(res, 200, answer);
         } catch (error) {
           if (error instanceof DynamoError) sendJson(res, error.status, error.body);
           else if (error instanceof SyntaxError) {
             sendJson(res, 400, { __type: 'com.amazon.coral.service#SerializationException' });
           } else sendJson(res, 500, { __type: `${ERROR_PREFIX}InternalServerError`, message: String(error) });
-        } finally {
-          release();
         }
         return;
       }
     }
-    const release = await this.lock.acquire(false);
+    const release = await this.lock(await this.forwardedLocks(operation, body));
     try {
       await this.forward(req, body, res);
     } finally {
@@ -254,20 +233,64 @@ class TransactionFront {
     }
   }
 
-  private ownOperation(
-    operation: string | undefined,
-  ): { run: (request: Json) => Promise<Json>; exclusive: boolean } | undefined {
+  private lock(requests: readonly LockRequest[]): Promise<() => void> {
+    if (this.options.unsafeNoLocks || requests.length === 0) return Promise.resolve(() => {});
+    return this.locks.acquireAll(requests);
+  }
+
+  /** The locks a request dynalite answers itself must hold (see the table at the top of this file). */
+  private async forwardedLocks(operation: string | undefined, body: Buffer): Promise<LockRequest[]> {
+    let request: Json;
+    try {
+      request = JSON.parse(body.toString('utf8') || '{}') as Json;
+    } catch {
+      return []; // dynalite answers the SerializationException
+    }
+    const table = String(request.TableName ?? '');
+    switch (operation) {
+      case 'GetItem':
+      case 'UpdateItem':
+      case 'DeleteItem':
+        return [{ name: itemLockName(table, (request.Key ?? {}) as AttributeMap), mode: 'shared' }];
+      case 'PutItem': {
+        const names = await this.keyNames(table).catch(() => undefined);
+        // No such table: nothing to protect, and dynalite answers ResourceNotFoundException.
+        if (!names) return [];
+        const item = (request.Item ?? {}) as AttributeMap;
+        const key = Object.fromEntries(names.map((n) => [n, item[n]]));
+        return [{ name: itemLockName(table, key), mode: 'shared' }];
+      }
+      case 'Query':
+      case 'Scan':
+        return [{ name: tableLockName(table), mode: 'multi-item' }];
+      case 'BatchGetItem':
+      case 'BatchWriteItem':
+        return Object.keys((request.RequestItems ?? {}) as Json).map((name) => ({
+          name: tableLockName(name),
+          mode: 'multi-item' as const,
+        }));
+      case 'CreateTable':
+      case 'DeleteTable':
+      case 'UpdateTable':
+        this.keySchemas.delete(table);
+        return [];
+      default:
+        return [];
+    }
+  }
+
+  private ownOperation(operation: string | undefined): ((request: Json) => Promise<Json>) | undefined {
     switch (operation) {
       case 'TransactWriteItems':
-        return { run: this.transactWrite, exclusive: true };
+        return this.transactWrite;
       case 'TransactGetItems':
-        return { run: this.transactGet, exclusive: true };
+        return this.transactGet;
       case 'UpdateTimeToLive':
-        return { run: this.updateTimeToLive, exclusive: true };
+        return this.updateTimeToLive;
       case 'DescribeTimeToLive':
-        return { run: this.describeTimeToLive, exclusive: false };
+        return this.describeTimeToLive;
       case 'ExecuteStatement':
-        return { run: this.executeStatement, exclusive: false };
+        return this.executeStatement;
       default:
         return undefined;
     }
@@ -295,7 +318,7 @@ class TransactionFront {
     });
   }
 
-  /** One call to dynalite, bypassing the lock (the caller holds it). */
+  /** One call to dynalite, bypassing the locks (the caller holds what it needs). */
   private call(operation: string, payload: Json): Promise<InnerResponse> {
     const url = new URL(this.inner);
     const text = JSON.stringify(payload);
@@ -340,12 +363,20 @@ class TransactionFront {
     return answer.body;
   }
 
-  private async keyNames(table: string): Promise<string[]> {
-    const described = await this.callOk('DescribeTable', { TableName: table });
-    const schema = (described.Table as Json | undefined)?.KeySchema as
-      | { AttributeName: string }[]
-      | undefined;
-    return (schema ?? []).map((k) => k.AttributeName);
+  /** A table's key schema never changes while it exists; it is forgotten when the table is (re)created. */
+  private keyNames(table: string): Promise<string[]> {
+    let names = this.keySchemas.get(table);
+    if (!names) {
+      names = this.callOk('DescribeTable', { TableName: table }).then((described) => {
+        const schema = (described.Table as Json | undefined)?.KeySchema as
+          | { AttributeName: string }[]
+          | undefined;
+        return (schema ?? []).map((k) => k.AttributeName);
+      });
+      names.catch(() => this.keySchemas.delete(table));
+      this.keySchemas.set(table, names);
+    }
+    return names;
   }
 
   private async parse(items: unknown): Promise<ParsedAction[]> {
@@ -373,7 +404,7 @@ class TransactionFront {
       } else {
         key = (body.Key ?? {}) as AttributeMap;
       }
-      const id = keyString(table, key);
+      const id = itemLockName(table, key);
       if (seen.has(id))
         throw validation('Transaction request cannot include multiple operations on one item');
       seen.add(id);
@@ -383,9 +414,27 @@ class TransactionFront {
   }
 
   private async transactWrite(request: Json): Promise<Json> {
-    const now = Date.now();
-    for (const [token, entry] of this.tokens) if (now - entry.at > TOKEN_TTL_MS) this.tokens.delete(token);
     const token = typeof request.ClientRequestToken === 'string' ? request.ClientRequestToken : undefined;
+    const actions = await this.parse(request.TransactItems);
+    const release = await this.lock([
+      ...(token ? [{ name: tokenLockName(token), mode: 'exclusive' as const }] : []),
+      ...actions.map((a) => ({ name: tableLockName(a.table), mode: 'transaction' as const })),
+      ...actions.map((a) => ({ name: itemLockName(a.table, a.key), mode: 'exclusive' as const })),
+    ]);
+    try {
+      return await this.transactWriteLocked(request, token, actions);
+    } finally {
+      release();
+    }
+  }
+
+  private async transactWriteLocked(
+    request: Json,
+    token: string | undefined,
+    actions: readonly ParsedAction[],
+  ): Promise<Json> {
+    const now = Date.now();
+    for (const [old, entry] of this.tokens) if (now - entry.at > TOKEN_TTL_MS) this.tokens.delete(old);
     const hash = createHash('sha256').update(JSON.stringify(request.TransactItems)).digest('hex');
     if (token) {
       const previous = this.tokens.get(token);
@@ -397,20 +446,22 @@ class TransactionFront {
         });
       }
     }
-    const actions = await this.parse(request.TransactItems);
     const applied: AppliedAction[] = [];
-    const reasons: Json[] = [];
-    let cancelled = false;
+    // The actions name distinct items, all locked by this transaction, so they are applied side by side:
+    // one round of reads and one of writes instead of one of each per action.
+    const settled = await Promise.allSettled(actions.map((action) => this.apply(action, applied)));
+    const failure = settled.find((result) => result.status === 'rejected');
     try {
-      for (const action of actions) {
-        const reason = await this.apply(action, applied);
-        if (reason) cancelled = true;
-        reasons.push(reason ?? { Code: 'None' });
-      }
+      if (failure) throw failure.reason;
+      await this.options.holdTransaction?.(actions.map(({ table, key }) => ({ table, key })));
     } catch (error) {
       await this.rollback(applied);
       throw error;
     }
+    const reasons = settled.map((result) =>
+      result.status === 'fulfilled' && result.value ? result.value : { Code: 'None' },
+    );
+    const cancelled = reasons.some((reason) => reason.Code !== 'None');
     if (cancelled) {
       await this.rollback(applied);
       const codes = reasons.map((r) => String(r.Code)).join(', ');
@@ -427,8 +478,6 @@ class TransactionFront {
   /** Applies one action; returns a cancellation reason when its condition failed. */
   private async apply(action: ParsedAction, applied: AppliedAction[]): Promise<Json | undefined> {
     const { kind, body, table, key } = action;
-    const current = await this.callOk('GetItem', { TableName: table, Key: key, ConsistentRead: true });
-    const oldImage = current.Item as AttributeMap | undefined;
     let operation: string;
     let payload: Json;
     switch (kind) {
@@ -465,15 +514,21 @@ class TransactionFront {
         break;
       }
     }
-    const answer = await this.call(operation, payload);
+    // The write answers the old image itself (one call instead of a read and a write); the item is
+    // locked, so nothing changes it in between.
+    const answer = await this.call(operation, { ...payload, ReturnValues: 'ALL_OLD' });
     if (answer.status !== 200) {
       if (errorType(answer.body) === 'ConditionalCheckFailedException') {
         const reason: Json = { Code: 'ConditionalCheckFailed', Message: 'The conditional request failed' };
-        if (body.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' && oldImage) reason.Item = oldImage;
+        if (body.ReturnValuesOnConditionCheckFailure === 'ALL_OLD') {
+          const current = await this.callOk('GetItem', { TableName: table, Key: key, ConsistentRead: true });
+          if (current.Item) reason.Item = current.Item;
+        }
         return reason;
       }
       throw new DynamoError(answer.status, answer.body);
     }
+    const oldImage = answer.body.Attributes as AttributeMap | undefined;
     if (kind === 'ConditionCheck') {
       // The check passed; undo the key-only item UpdateItem creates when there was no item.
       if (!oldImage) await this.callOk('DeleteItem', { TableName: table, Key: key });
@@ -483,11 +538,15 @@ class TransactionFront {
     return undefined;
   }
 
+  /** Puts back each item's old image (or deletes what did not exist); distinct items, so side by side. */
   private async rollback(applied: AppliedAction[]): Promise<void> {
-    for (const action of [...applied].reverse()) {
-      if (action.oldImage) await this.callOk('PutItem', { TableName: action.table, Item: action.oldImage });
-      else await this.callOk('DeleteItem', { TableName: action.table, Key: action.key });
-    }
+    await Promise.all(
+      applied.map((action) =>
+        action.oldImage
+          ? this.callOk('PutItem', { TableName: action.table, Item: action.oldImage })
+          : this.callOk('DeleteItem', { TableName: action.table, Key: action.key }),
+      ),
+    );
     applied.length = 0;
   }
 
@@ -496,18 +555,32 @@ class TransactionFront {
     if (!Array.isArray(items) || items.length === 0 || items.length > 100) {
       throw validation('TransactItems must hold between 1 and 100 actions');
     }
-    const responses: Json[] = [];
-    for (const item of items as Json[]) {
+    const gets = (items as Json[]).map((item) => {
       const get = item.Get as Json | undefined;
       if (!get) throw validation('each TransactGetItem must hold a Get');
-      const payload: Json = { TableName: get.TableName, Key: get.Key, ConsistentRead: true };
-      if (get.ProjectionExpression !== undefined) payload.ProjectionExpression = get.ProjectionExpression;
-      if (get.ExpressionAttributeNames !== undefined)
-        payload.ExpressionAttributeNames = get.ExpressionAttributeNames;
-      const answer = await this.callOk('GetItem', payload);
-      responses.push(answer.Item ? { Item: answer.Item } : {});
+      return get;
+    });
+    // Holding every item at once (shared) keeps transactions out until the last get: one consistent state.
+    const release = await this.lock(
+      gets.map((get) => ({
+        name: itemLockName(String(get.TableName ?? ''), (get.Key ?? {}) as AttributeMap),
+        mode: 'shared' as const,
+      })),
+    );
+    try {
+      const responses: Json[] = [];
+      for (const get of gets) {
+        const payload: Json = { TableName: get.TableName, Key: get.Key, ConsistentRead: true };
+        if (get.ProjectionExpression !== undefined) payload.ProjectionExpression = get.ProjectionExpression;
+        if (get.ExpressionAttributeNames !== undefined)
+          payload.ExpressionAttributeNames = get.ExpressionAttributeNames;
+        const answer = await this.callOk('GetItem', payload);
+        responses.push(answer.Item ? { Item: answer.Item } : {});
+      }
+      return { Responses: responses };
+    } finally {
+      release();
     }
-    return { Responses: responses };
   }
 
   private async updateTimeToLive(request: Json): Promise<Json> {
@@ -596,7 +669,13 @@ class TransactionFront {
     if (typeof request.NextToken === 'string') {
       payload.ExclusiveStartKey = JSON.parse(Buffer.from(request.NextToken, 'base64url').toString('utf8'));
     }
-    const answer = await this.callOk(key.length > 0 ? 'Query' : 'Scan', payload);
+    const release = await this.lock([{ name: tableLockName(select.table), mode: 'multi-item' }]);
+    let answer: Json;
+    try {
+      answer = await this.callOk(key.length > 0 ? 'Query' : 'Scan', payload);
+    } finally {
+      release();
+    }
     const next = answer.LastEvaluatedKey
       ? { NextToken: Buffer.from(JSON.stringify(answer.LastEvaluatedKey)).toString('base64url') }
       : {};
@@ -730,7 +809,7 @@ export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promis
   const inner = await listen(store, 0, '127.0.0.1');
   const front = new TransactionFront(
     `http://127.0.0.1:${inner.port}`,
-    !options.unsafeNoTransactionLock,
+    options,
     options.path ? join(options.path, 'mediagate-ttl.json') : undefined,
   );
   await front.loadTtl();

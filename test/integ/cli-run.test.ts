@@ -3,14 +3,43 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type FileOutcome, runFiles } from '../../cli/commands/run.js';
 
-function capture(): { stream: PassThrough; text: () => string } {
-  const stream = new PassThrough();
-  const chunks: Buffer[] = [];
-  stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-  return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
+/** A stream that keeps what was written and when (ms since capture), like a terminal when `isTTY`. */
+function capture(isTTY = false): {
+  stream: PassThrough & { isTTY: boolean };
+  text: () => string;
+  lines: () => { line: string; at: number }[];
+} {
+  const stream = Object.assign(new PassThrough(), { isTTY });
+  const started = performance.now();
+  const chunks: { text: string; at: number }[] = [];
+  stream.on('data', (chunk: Buffer) =>
+    chunks.push({ text: chunk.toString('utf8'), at: performance.now() - started }),
+  );
+  return {
+    stream,
+    text: () => chunks.map((c) => c.text).join(''),
+    lines: () =>
+      chunks.flatMap((c) =>
+        c.text
+          .split('\n')
+          .filter((line) => line.length > 0)
+          .map((line) => ({ line, at: c.at })),
+      ),
+  };
+}
+
+/** A photo whose colour differs per call, so no run answers it from the result cache of an earlier one. */
+let photos = 0;
+async function makePhoto(file: string): Promise<string> {
+  photos += 1;
+  const background = { r: 30 * photos, g: 80, b: 120 };
+  await sharp({ create: { width: 640, height: 480, channels: 3, background } })
+    .png()
+    .toFile(file);
+  return file;
 }
 
 describe('mediagate run', () => {
@@ -22,6 +51,13 @@ describe('mediagate run', () => {
     process.env.MEDIAGATE_STATE_DIR = path.join(workDir, 'state');
   });
 
+  // A local stack exports its simulator's key and URL into process.env; the next run in this process
+  // would take them for a real endpoint that is no longer there, so each run starts without them.
+  beforeEach(() => {
+    delete process.env.OPENAI_API_KEY;
+    delete process.env.OPENAI_BASE_URL;
+  });
+
   afterAll(() => {
     if (previousStateDir === undefined) delete process.env.MEDIAGATE_STATE_DIR;
     else process.env.MEDIAGATE_STATE_DIR = previousStateDir;
@@ -30,10 +66,7 @@ describe('mediagate run', () => {
 
   it('prints one JSON outcome per file, says plainly why a bad file was rejected, and exits 0', async () => {
     // Prepare
-    const photo = path.join(workDir, 'photo.png');
-    await sharp({ create: { width: 640, height: 480, channels: 3, background: '#357' } })
-      .png()
-      .toFile(photo);
+    const photo = await makePhoto(path.join(workDir, 'photo.png'));
     const fake = path.join(workDir, 'photo.jpg');
     fs.writeFileSync(fake, 'this is a text file, not a JPEG\n');
     const out = capture();
@@ -52,7 +85,9 @@ describe('mediagate run', () => {
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line) as FileOutcome);
-    const [good, bad] = outcomes;
+    const good = outcomes.find((o) => o.file === photo);
+    const bad = outcomes.find((o) => o.file === fake);
+    expect(outcomes).toHaveLength(2);
     expect(good).toMatchObject({
       file: photo,
       status: 'processed',
@@ -86,5 +121,59 @@ describe('mediagate run', () => {
     expect(exitCode).toBe(0);
     expect(out.text()).toMatch(/scan\.png {2}→ {2}REJECTED (TYPE_MISMATCH|UNSUPPORTED_TYPE)/);
     expect(out.text()).toContain('1 file(s), total $0.000000');
+  });
+
+  it('writes each outcome as its file finishes, keeping the progress line on a terminal stderr only', async () => {
+    // Prepare: the photo waits 1.5 s for the model (the rehearsal clock's attempt timeout is 2 s); the
+    // fake is rejected before any model call.
+    const photo = await makePhoto(path.join(workDir, 'slow.png'));
+    const fake = path.join(workDir, 'fast.jpg');
+    fs.writeFileSync(fake, 'not a JPEG either\n');
+    const out = capture();
+    const err = capture(true);
+
+    // Act
+    await runFiles(
+      [photo, fake],
+      { tenant: 'cli', json: true, simLatencyMs: '1500', timeoutMs: 120_000 },
+      out.stream,
+      err.stream,
+    );
+
+    // Assess: the fast file's line came out first, well before the slow one's.
+    const [first, second] = out.lines();
+    expect((JSON.parse(first?.line ?? '{}') as FileOutcome).file).toBe(fake);
+    expect((JSON.parse(second?.line ?? '{}') as FileOutcome).file).toBe(photo);
+    expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThan(1000);
+    expect(out.text()).not.toContain('\r');
+    expect(err.text()).toMatch(/1\/2 done · [\d.]+ files\/min · ETA \d+:\d\d/);
+    expect(err.text().endsWith('\r\u001b[2K')).toBe(true);
+  });
+
+  it('with --concurrency 1 starts a file only when the one before it is done', async () => {
+    // Prepare: the slow photo first; in parallel the fast rejection would finish before it.
+    const photo = await makePhoto(path.join(workDir, 'first.png'));
+    const fake = path.join(workDir, 'second.jpg');
+    fs.writeFileSync(fake, 'still not a JPEG\n');
+    const out = capture();
+
+    // Act
+    await runFiles(
+      [photo, fake],
+      { tenant: 'cli', json: true, simLatencyMs: '1000', timeoutMs: 120_000, concurrency: 1 },
+      out.stream,
+    );
+
+    // Assess
+    const files = out.lines().map(({ line }) => (JSON.parse(line) as FileOutcome).file);
+    expect(files).toEqual([photo, fake]);
+  });
+
+  it('refuses a concurrency that is not a whole number of at least 1', async () => {
+    // Act
+    const refused = runFiles(['README.md'], { tenant: 'cli', json: true, timeoutMs: 1000, concurrency: 0 });
+
+    // Assess
+    await expect(refused).rejects.toThrow(/--concurrency/);
   });
 });

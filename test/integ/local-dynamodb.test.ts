@@ -8,6 +8,7 @@ import {
   GetItemCommand,
   IdempotentParameterMismatchException,
   PutItemCommand,
+  QueryCommand,
   TransactGetItemsCommand,
   TransactionCanceledException,
   TransactWriteItemsCommand,
@@ -45,13 +46,57 @@ function addOne(table: string, pk: string) {
   };
 }
 
+/**
+ * Holds a transaction open (through the front's test hook) while it touches an item whose pk was held:
+ * `entered` settles once such a transaction has applied its actions, and `release()` lets it finish.
+ */
+class Holds {
+  private readonly held = new Map<string, { entered: () => void; gate: Promise<void> }>();
+
+  hold(pk: string): { entered: Promise<void>; release: () => void } {
+    let entered = () => {};
+    let release = () => {};
+    const enteredPromise = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    this.held.set(pk, { entered, gate });
+    return { entered: enteredPromise, release };
+  }
+
+  readonly hook = async (items: readonly { key: Record<string, unknown> }[]): Promise<void> => {
+    for (const { key: itemKey } of items) {
+      const pk = (itemKey.pk as { S?: string } | undefined)?.S ?? '';
+      const held = this.held.get(pk);
+      if (!held) continue;
+      this.held.delete(pk);
+      held.entered();
+      await held.gate;
+    }
+  };
+}
+
+/** Settles when `promise` does, and says meanwhile whether it has. */
+function track<T>(promise: Promise<T>): { done: () => boolean; promise: Promise<T> } {
+  let settled = false;
+  const tracked = promise.finally(() => {
+    settled = true;
+  });
+  return { done: () => settled, promise: tracked };
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 describe('local DynamoDB transaction front', () => {
   let local: LocalDynamo;
   let client: DynamoDBClient;
   const table = 'shim';
+  const holds = new Holds();
 
   beforeAll(async () => {
-    local = await startLocalDynamo();
+    local = await startLocalDynamo({ holdTransaction: holds.hook });
     client = clientFor(local.endpoint);
     await createStateTable(client, table);
   });
@@ -236,6 +281,105 @@ describe('local DynamoDB transaction front', () => {
     expect(await counter(client, table, 'shared')).toBe(20);
   });
 
+  it('lets a transaction on one item commit while a slow one holds another', async () => {
+    // Prepare
+    const slow = holds.hold('slow-a');
+    const first = track(
+      client.send(new TransactWriteItemsCommand({ TransactItems: [addOne(table, 'slow-a')] })),
+    );
+    await slow.entered;
+
+    // Act: while the first holds item A, a transaction on B, a read of B and a second writer of A.
+    await client.send(new TransactWriteItemsCommand({ TransactItems: [addOne(table, 'free-b')] }));
+    const bRead = await counter(client, table, 'free-b');
+    const second = track(
+      client.send(new TransactWriteItemsCommand({ TransactItems: [addOne(table, 'slow-a')] })),
+    );
+    await pause(100);
+    const waitedForA = !first.done() && !second.done();
+    slow.release();
+    await Promise.all([first.promise, second.promise]);
+
+    // Assess
+    expect(bRead).toBe(1);
+    expect(waitedForA).toBe(true);
+    expect(await counter(client, table, 'slow-a')).toBe(2);
+  });
+
+  it('never shows a single-item read the write of a transaction that is then rolled back', async () => {
+    // Prepare: the transaction adds 1 to the item, then fails its ConditionCheck, and is held in between.
+    await client.send(new PutItemCommand({ TableName: table, Item: { ...key('dirty'), n: { N: '10' } } }));
+    const held = holds.hold('dirty');
+    const doomed = client
+      .send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            addOne(table, 'dirty'),
+            {
+              ConditionCheck: {
+                TableName: table,
+                Key: key('dirty-gate'),
+                ConditionExpression: 'attribute_exists(pk)',
+              },
+            },
+          ],
+        }),
+      )
+      .catch((e: unknown) => e);
+    await held.entered;
+
+    // Act: the item holds 11 in dynalite right now; a read must wait for the rollback.
+    const read = track(counter(client, table, 'dirty'));
+    const write = track(
+      client.send(new PutItemCommand({ TableName: table, Item: { ...key('dirty'), n: { N: '50' } } })),
+    );
+    await pause(100);
+    const waited = !read.done() && !write.done();
+    held.release();
+
+    // Assess
+    expect(await doomed).toBeInstanceOf(TransactionCanceledException);
+    expect(waited).toBe(true);
+    expect(await read.promise).toBe(10);
+    await write.promise;
+    expect(await counter(client, table, 'dirty')).toBe(50);
+  });
+
+  it('makes a Query wait for a transaction writing its table, then see all of it', async () => {
+    // Prepare
+    const partition = (sk: string) => ({ pk: { S: 'q-part' }, sk: { S: sk } });
+    const held = holds.hold('q-part');
+    const writing = client.send(
+      new TransactWriteItemsCommand({
+        TransactItems: [
+          { Put: { TableName: table, Item: { ...partition('1'), v: { S: 'a' } } } },
+          { Put: { TableName: table, Item: { ...partition('2'), v: { S: 'b' } } } },
+        ],
+      }),
+    );
+    await held.entered;
+
+    // Act
+    const query = track(
+      client.send(
+        new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: 'q-part' } },
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    await pause(100);
+    const waited = !query.done();
+    held.release();
+    await writing;
+
+    // Assess
+    expect(waited).toBe(true);
+    expect((await query.promise).Items?.map((item) => item.sk?.S)).toEqual(['1', '2']);
+  });
+
   it('reads several items in one consistent TransactGetItems', async () => {
     // Prepare
     await client.send(new PutItemCommand({ TableName: table, Item: { ...key('g1'), n: { N: '7' } } }));
@@ -306,10 +450,10 @@ describe('local DynamoDB transaction front', () => {
   });
 });
 
-describe('local DynamoDB without the transaction lock', () => {
-  it('loses updates when rollbacks interleave with other transactions (why the lock exists)', async () => {
+describe('local DynamoDB without locks', () => {
+  it('loses updates when rollbacks interleave with other transactions (why the locks exist)', async () => {
     // Prepare
-    const local = await startLocalDynamo({ unsafeNoTransactionLock: true });
+    const local = await startLocalDynamo({ unsafeNoLocks: true });
     const client = clientFor(local.endpoint);
     try {
       await createStateTable(client, 'unsafe');
