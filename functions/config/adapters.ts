@@ -31,6 +31,14 @@ export async function createPiiDetector(config: RuntimeConfig): Promise<PiiDetec
 }
 
 export async function createOcr(config: RuntimeConfig): Promise<Ocr | undefined> {
+  const chosen = await chooseOcr(config);
+  if (!chosen) return undefined;
+  // Images smooth everywhere hold no text: they skip the real OCR (and, in AWS, its bill).
+  const { ocrWhereTextMayBe } = await import('../dlp/text-gate.js');
+  return ocrWhereTextMayBe(chosen);
+}
+
+async function chooseOcr(config: RuntimeConfig): Promise<Ocr | undefined> {
   if (config.ocr === 'none') return undefined;
   if (config.ocr === 'tesseract') {
     if (typeof MEDIAGATE_LAMBDA_BUNDLE === 'undefined') {
