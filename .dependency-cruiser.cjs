@@ -68,6 +68,14 @@ module.exports = {
       to: { path: '^functions/' },
     },
     {
+      name: 'synth-without-step-wrapper',
+      comment:
+        'The CDK app (and the local stack, which synthesizes it first) must not load the step wrapper: its logger and metrics read their settings from the environment when first imported, before the local stack has set it.',
+      severity: 'error',
+      from: { path: '^infra/(app|synth)\\.ts$' },
+      to: { path: '^functions/pipeline/step\\.ts$', reachable: true },
+    },
+    {
       name: 'no-circular',
       comment: 'No import cycles, type-only ones included (tsPreCompilationDeps).',
       severity: 'error',

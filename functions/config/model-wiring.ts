@@ -22,6 +22,7 @@ import type { RouteDefinition } from '../model/routes.js';
 import { compressMs, compressPolicy, compressTimeoutMs } from '../pipeline/time-scale.js';
 import type { EventPublisher, ModelClient } from '../ports.js';
 import { secretsClient } from './clients/secrets-manager.js';
+import { checkPolicyOverrides } from './policy-overrides.js';
 import type { RuntimeConfig } from './settings.js';
 
 export interface InvokeWiringOptions {
@@ -45,18 +46,6 @@ export interface InvokeWiringOptions {
   readonly log?: (message: string, fields: Record<string, unknown>) => void;
   /** Rehearsal clock: breaker durations, sleeps and the attempt timeout are divided by it. @default 1 */
   readonly timeScale?: number;
-}
-
-/** A policy override naming a field the policy does not have is a typo that would silently do nothing. */
-function checkOverride(name: string, override: object | undefined, policy: object): void {
-  const unknown = Object.keys(override ?? {}).filter((key) => !Object.hasOwn(policy, key));
-  if (unknown.length > 0) throw new Error(`${name} has unknown fields: ${unknown.join(', ')}`);
-}
-
-/** Throws when an override names a field the retry or breaker policy does not have. */
-export function checkPolicyOverrides(retry: object | undefined, breaker: object | undefined): void {
-  checkOverride('the retry policy (MEDIAGATE_RETRY_POLICY)', retry, DEFAULT_RETRY_POLICY);
-  checkOverride('the breaker policy (MEDIAGATE_BREAKER_POLICY)', breaker, DEFAULT_BREAKER_POLICY);
 }
 
 export function createInvokeDeps(options: InvokeWiringOptions): InvokeDeps {

@@ -117,7 +117,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const stateDir = path.resolve(options.stateDir ?? process.env.MEDIAGATE_STATE_DIR ?? DEFAULT_STATE_DIR);
   fs.mkdirSync(stateDir, { recursive: true });
   const releaseLock = acquireLock(path.join(stateDir, 'stack.lock'));
-  const closers: (() => Promise<void> | void)[] = [releaseLock];
+  // The handlers read their configuration from process.env, as in Lambda; what the stack sets there is put
+  // back when it stops, so a later stack in the same process (tests, benches) starts from a clean slate.
+  const environmentBefore = { ...process.env };
+  const restoreEnvironment = () => {
+    for (const name of Object.keys(process.env)) if (!(name in environmentBefore)) delete process.env[name];
+    Object.assign(process.env, environmentBefore);
+  };
+  const closers: (() => Promise<void> | void)[] = [restoreEnvironment, releaseLock];
   const stopAll = async () => {
     for (const close of closers.reverse()) await close();
   };

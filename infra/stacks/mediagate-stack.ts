@@ -14,7 +14,7 @@ import { Architecture } from 'aws-cdk-lib/aws-lambda';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { checkPolicyOverrides } from '../../functions/config/model-wiring.js';
+import { checkPolicyOverrides } from '../../functions/config/policy-overrides.js';
 import { loadConfig } from '../../functions/config/settings.js';
 import budgets from '../../functions/money/budgets.json' with { type: 'json' };
 import { AnalyzeEndpoint } from '../constructs/analyze-endpoint.js';
