@@ -36,6 +36,8 @@ const DEPLOYED_ENV = {
   STATE_TABLE: 'state',
   EVENT_BUS_NAME: 'outcomes',
   STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:bench',
+  EXPRESS_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:bench-realtime',
+  PRESIGN_URL: 'https://presign.lambda-url.us-east-1.on.aws/',
   MEDIAGATE_PII_DETECTOR: 'comprehend',
   MEDIAGATE_OCR: 'textract',
   MEDIAGATE_TRANSCRIBER: 'transcribe',

@@ -14,6 +14,11 @@ export interface LambdaBundling {
   readonly target: string;
   readonly minify: boolean;
   readonly sourceMap: boolean;
+  /**
+   * Embed the original sources in the map. Off: `--enable-source-maps` needs only the mappings to turn a
+   * stack trace into file:line, and parsing megabytes of embedded source is most of a cold start.
+   */
+  readonly sourcesContent: boolean;
   readonly mainFields: readonly string[];
   readonly banner: string;
   readonly define: Readonly<Record<string, string>>;
@@ -42,6 +47,7 @@ export function lambdaBundling(extraExternalModules: readonly string[] = []): La
     target: 'node24',
     minify: true,
     sourceMap: true,
+    sourcesContent: false,
     // ESM builds first: the SDK, zod and Powertools ship both, and only the ESM one tree-shakes.
     mainFields: ['module', 'main'],
     // Some dependencies still call require(); ESM bundles need it defined.
@@ -62,6 +68,7 @@ export function esbuildOptionsOf(bundling: LambdaBundling, entry: string, outfil
     target: bundling.target,
     minify: bundling.minify,
     sourcemap: bundling.sourceMap,
+    sourcesContent: bundling.sourcesContent,
     mainFields: [...bundling.mainFields],
     banner: { js: bundling.banner },
     define: { ...bundling.define },
