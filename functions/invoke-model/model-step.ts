@@ -99,6 +99,7 @@ export async function runModelStep(
       },
       mediaSha256: state.processed.sha256,
       cacheKey,
+      ...(state.processed.cacheMissed ? { cacheMissed: true } : {}),
     },
   ).catch(async (error: unknown) => {
     await giveBack();

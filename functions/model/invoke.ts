@@ -89,6 +89,8 @@ export interface InvokeInput {
    * media, prompt and task, under no particular DLP policy.
    */
   cacheKey?: string;
+  /** The cache was read for this key moments ago and missed: skip the read, still store the answer. */
+  cacheMissed?: boolean;
 }
 
 export interface SkippedRoute {
@@ -429,7 +431,7 @@ export async function invokeModel(deps: InvokeDeps, input: InvokeInput): Promise
       policyVersion: '',
     });
 
-  if (deps.cache) {
+  if (deps.cache && !input.cacheMissed) {
     const hit = await deps.cache.get(cacheKey).catch((error: unknown) => {
       deps.log?.('result cache read failed; treating as a miss', { error: String(error) });
       return undefined;

@@ -63,6 +63,8 @@ export interface ProcessedSection {
   readonly height?: number;
   readonly durationSec?: number;
   readonly imageTokens?: { readonly before: number; readonly after: number };
+  /** Preprocess looked this item up in the result cache and missed: InvokeModel need not look again. */
+  readonly cacheMissed?: boolean;
 }
 
 export interface DlpSection {

@@ -59,5 +59,11 @@ export const handler = pipelineStep('Preprocess', async (state) => {
     },
   };
   // Answered already? Then no OCR, no DLP and no model call: the state machine goes to RecordCost.
-  return (task ? await answerFromCache(cacheFirst, processed, task) : undefined) ?? processed;
+  if (!task) return processed;
+  return (
+    (await answerFromCache(cacheFirst, processed, task)) ?? {
+      ...processed,
+      processed: { ...processed.processed, cacheMissed: true },
+    }
+  );
 });
