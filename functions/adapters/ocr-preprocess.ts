@@ -1,0 +1,249 @@
+/**
+ * Pre-processing for an OCR engine that reads best at about 300 dpi on flat, dark-on-white, level text
+ * (tesseract): grayscale, the paper's colour and stains divided out, contrast stretched, skew removed and
+ * the page upscaled. Every box the engine finds on the prepared image is mapped back to the input image
+ * (`toInputBox`), because the input is what gets painted. Time and memory stay bounded: the prepared
+ * image never exceeds `MAX_PREPARED_PIXELS`, and the skew search runs on a copy of about 1000 px.
+ */
+import sharp from 'sharp';
+import type { PixelBox } from '../ports.js';
+
+/** A letter-size page at 300 dpi is 2550 px wide; a scan under this width is upscaled towards it. */
+const TARGET_WIDTH = 2400;
+/** Upscaling more than this adds pixels, not detail. */
+const MAX_UPSCALE = 3;
+/** About a 300 dpi A4 page: bounds tesseract's time and the worker's memory. */
+const MAX_PREPARED_PIXELS = 9_000_000;
+/** Cell of the background estimate: larger than a glyph, smaller than a stain or a tinted field. */
+const BACKGROUND_CELL = 24;
+/** Skew beyond this is a rotated photo, not a scanner's tilt; the search does not look further. */
+const MAX_SKEW_DEGREES = 6;
+
+export interface PreparedImage {
+  /** PNG, 8-bit grayscale. */
+  readonly png: Buffer;
+  readonly width: number;
+  readonly height: number;
+  /** The skew that was removed, in degrees (positive: the page was turned clockwise). */
+  readonly skewDegrees: number;
+  /** Maps a box on the prepared image to the input image (the bounding box of its four corners). */
+  toInputBox(box: PixelBox): PixelBox;
+}
+
+interface Gray {
+  readonly data: Uint8Array;
+  readonly width: number;
+  readonly height: number;
+}
+
+/**
+ * The paper under the ink: per cell, a bright percentile of its pixels (text covers far less than half
+ * of a cell, so this is paper even on a text line), smoothed over neighbouring cells and interpolated.
+ */
+function backgroundLevel(gray: Gray): Float32Array {
+  const cols = Math.ceil(gray.width / BACKGROUND_CELL);
+  const rows = Math.ceil(gray.height / BACKGROUND_CELL);
+  const cells = new Float32Array(cols * rows);
+  const histogram = new Uint32Array(256);
+  for (let cy = 0; cy < rows; cy++) {
+    for (let cx = 0; cx < cols; cx++) {
+      histogram.fill(0);
+      let count = 0;
+      for (let y = cy * BACKGROUND_CELL; y < Math.min(gray.height, (cy + 1) * BACKGROUND_CELL); y++) {
+        for (let x = cx * BACKGROUND_CELL; x < Math.min(gray.width, (cx + 1) * BACKGROUND_CELL); x++) {
+          histogram[gray.data[y * gray.width + x] ?? 0] =
+            (histogram[gray.data[y * gray.width + x] ?? 0] ?? 0) + 1;
+          count++;
+        }
+      }
+      // The 80th percentile: above most ink, below the bright specks of scanner noise.
+      let seen = 0;
+      let level = 255;
+      for (let v = 0; v < 256; v++) {
+        seen += histogram[v] ?? 0;
+        if (seen >= count * 0.8) {
+          level = v;
+          break;
+        }
+      }
+      cells[cy * cols + cx] = level;
+    }
+  }
+  const smoothed = new Float32Array(cells.length);
+  for (let cy = 0; cy < rows; cy++) {
+    for (let cx = 0; cx < cols; cx++) {
+      // The brightest of the 3×3 neighbourhood: a cell filled by a bold heading is not paper.
+      let best = 0;
+      for (let dy = -1; dy <= 1; dy++)
+        for (let dx = -1; dx <= 1; dx++) {
+          const y = cy + dy;
+          const x = cx + dx;
+          if (y >= 0 && y < rows && x >= 0 && x < cols) best = Math.max(best, cells[y * cols + x] ?? 0);
+        }
+      smoothed[cy * cols + cx] = best;
+    }
+  }
+  const level = new Float32Array(gray.width * gray.height);
+  for (let y = 0; y < gray.height; y++) {
+    const fy = Math.min(rows - 1, Math.max(0, y / BACKGROUND_CELL - 0.5));
+    const y0 = Math.floor(fy);
+    const y1 = Math.min(rows - 1, y0 + 1);
+    const wy = fy - y0;
+    for (let x = 0; x < gray.width; x++) {
+      const fx = Math.min(cols - 1, Math.max(0, x / BACKGROUND_CELL - 0.5));
+      const x0 = Math.floor(fx);
+      const x1 = Math.min(cols - 1, x0 + 1);
+      const wx = fx - x0;
+      const top = (smoothed[y0 * cols + x0] ?? 255) * (1 - wx) + (smoothed[y0 * cols + x1] ?? 255) * wx;
+      const bottom = (smoothed[y1 * cols + x0] ?? 255) * (1 - wx) + (smoothed[y1 * cols + x1] ?? 255) * wx;
+      level[y * gray.width + x] = top * (1 - wy) + bottom * wy;
+    }
+  }
+  return level;
+}
+
+/**
+ * Divides the paper out (coloured paper, stains and tinted fields all become white) and stretches what
+ * is left so the faintest print that stands out from the paper becomes black: low-contrast scans too.
+ */
+function flattenAndStretch(gray: Gray): Uint8Array {
+  const background = backgroundLevel(gray);
+  const ratio = new Float32Array(gray.data.length);
+  const histogram = new Uint32Array(256);
+  for (let i = 0; i < gray.data.length; i++) {
+    const r = Math.min(1, (gray.data[i] ?? 255) / Math.max(1, background[i] ?? 255));
+    ratio[i] = r;
+    histogram[Math.round(r * 255)] = (histogram[Math.round(r * 255)] ?? 0) + 1;
+  }
+  // Ink is the darkest ~1 % of a form; its level becomes black, and paper noise above ~92 % white.
+  let seen = 0;
+  let inkLevel = 0;
+  for (let v = 0; v < 256; v++) {
+    seen += histogram[v] ?? 0;
+    if (seen >= gray.data.length * 0.005) {
+      inkLevel = v / 255;
+      break;
+    }
+  }
+  const paperLevel = 0.92;
+  const span = Math.max(0.08, paperLevel - inkLevel);
+  const out = new Uint8Array(gray.data.length);
+  for (let i = 0; i < ratio.length; i++) {
+    out[i] = Math.max(0, Math.min(255, Math.round((((ratio[i] ?? 1) - inkLevel) / span) * 255)));
+  }
+  return out;
+}
+
+/**
+ * Skew by projection profile: the angle at which the rows of dark pixels are most uneven (all ink on
+ * few rows) is the angle of the text lines. A coarse search, then a fine one around the best angle.
+ */
+async function estimateSkew(flat: Gray): Promise<number> {
+  const scale = Math.min(1, 1000 / Math.max(flat.width, flat.height));
+  const { data, info } = await sharp(flat.data, {
+    raw: { width: flat.width, height: flat.height, channels: 1 },
+  })
+    .resize(Math.max(1, Math.round(flat.width * scale)))
+    // Raw single-channel input comes out as sRGB unless told otherwise.
+    .greyscale()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (let y = 0; y < info.height; y++)
+    for (let x = 0; x < info.width; x++) {
+      if ((data[y * info.width + x] ?? 255) < 128) {
+        xs.push(x);
+        ys.push(y);
+      }
+    }
+  if (xs.length < 50) return 0;
+  const diagonal = Math.ceil(Math.hypot(info.width, info.height));
+  const profile = new Float64Array(diagonal * 2 + 2);
+  const sharpness = (degrees: number): number => {
+    const radians = (degrees * Math.PI) / 180;
+    const sin = Math.sin(radians);
+    const cos = Math.cos(radians);
+    profile.fill(0);
+    for (let i = 0; i < xs.length; i++) {
+      const row = Math.round((ys[i] ?? 0) * cos - (xs[i] ?? 0) * sin) + diagonal;
+      profile[row] = (profile[row] ?? 0) + 1;
+    }
+    let sum = 0;
+    for (const n of profile) sum += n * n;
+    return sum;
+  };
+  const best = (from: number, to: number, step: number): number => {
+    let bestAngle = 0;
+    let bestScore = -1;
+    for (let a = from; a <= to + 1e-9; a += step) {
+      const score = sharpness(a);
+      // Ties go to the smaller angle, so a page with no clear lines is left as it is.
+      if (score > bestScore * 1.0001 || (score >= bestScore && Math.abs(a) < Math.abs(bestAngle))) {
+        bestScore = score;
+        bestAngle = a;
+      }
+    }
+    return bestAngle;
+  };
+  const coarse = best(-MAX_SKEW_DEGREES, MAX_SKEW_DEGREES, 0.5);
+  return Math.round(best(coarse - 0.5, coarse + 0.5, 0.1) * 10) / 10;
+}
+
+export async function prepareForOcr(image: Buffer): Promise<PreparedImage> {
+  const decoded = await sharp(image)
+    .flatten({ background: '#ffffff' })
+    .greyscale()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const input: Gray = { data: decoded.data, width: decoded.info.width, height: decoded.info.height };
+  const flat: Gray = { ...input, data: flattenAndStretch(input) };
+  const skewDegrees = await estimateSkew(flat);
+
+  const rotated =
+    skewDegrees === 0
+      ? { data: Buffer.from(flat.data), info: { width: flat.width, height: flat.height } }
+      : await sharp(flat.data, { raw: { width: flat.width, height: flat.height, channels: 1 } })
+          .rotate(-skewDegrees, { background: '#ffffff' })
+          .greyscale()
+          .raw()
+          .toBuffer({ resolveWithObject: true });
+  const rw = rotated.info.width;
+  const rh = rotated.info.height;
+  const scale = Math.min(
+    Math.max(1, TARGET_WIDTH / rw),
+    MAX_UPSCALE,
+    Math.sqrt(MAX_PREPARED_PIXELS / (rw * rh)),
+  );
+  const width = Math.max(1, Math.round(rw * scale));
+  const height = Math.max(1, Math.round(rh * scale));
+  const png = await sharp(rotated.data, { raw: { width: rw, height: rh, channels: 1 } })
+    .resize(width, height, { kernel: 'cubic' })
+    .greyscale()
+    .png({ compressionLevel: 1 })
+    .toBuffer();
+
+  // Undo the scale, then turn back about the centres (sharp's rotation keeps the image centred).
+  const radians = (skewDegrees * Math.PI) / 180;
+  const sin = Math.sin(radians);
+  const cos = Math.cos(radians);
+  const toInput = (x: number, y: number): [number, number] => {
+    const rx = x / (width / rw) - rw / 2;
+    const ry = y / (height / rh) - rh / 2;
+    return [rx * cos - ry * sin + input.width / 2, rx * sin + ry * cos + input.height / 2];
+  };
+  const toInputBox = (box: PixelBox): PixelBox => {
+    const corners = [
+      toInput(box.left, box.top),
+      toInput(box.left + box.width, box.top),
+      toInput(box.left, box.top + box.height),
+      toInput(box.left + box.width, box.top + box.height),
+    ];
+    const left = Math.max(0, Math.floor(Math.min(...corners.map((c) => c[0]))));
+    const top = Math.max(0, Math.floor(Math.min(...corners.map((c) => c[1]))));
+    const right = Math.min(input.width, Math.ceil(Math.max(...corners.map((c) => c[0]))));
+    const bottom = Math.min(input.height, Math.ceil(Math.max(...corners.map((c) => c[1]))));
+    return { left, top, width: Math.max(0, right - left), height: Math.max(0, bottom - top) };
+  };
+  return { png, width, height, skewDegrees, toInputBox };
+}
