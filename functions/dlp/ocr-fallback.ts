@@ -22,6 +22,8 @@ const LABELS: readonly { readonly type: PiiEntityType; readonly label: RegExp }[
   { type: 'BANK_ROUTING', label: /\b(?:routing(?: number)?|aba|rtn)\b/i },
   { type: 'PASSPORT_NUMBER', label: /\bpassport(?: number| no\.?)?\b/i },
   { type: 'DRIVER_ID', label: /\b(?:driver'?s? licen[cs]e|dl#?)\b/i },
+  // A date that lost its separators ("05/17/1990" read as "051771990") is no date to the recognizer.
+  { type: 'DATE_OF_BIRTH', label: /\b(?:dob|d\.o\.b\.?|date of birth|birth ?date)\b/i },
 ];
 
 /** Tokens that can be part of a misread number: digits, upper-case groups, OCR's stray separators. */
@@ -83,4 +85,35 @@ export function labelledValueFallback(text: string, found: readonly PiiFinding[]
     lineStart += line.length + 1;
   }
   return out;
+}
+
+/**
+ * Characters inside a value that OCR often reads with a space next to them ("jo. doe@x.com"). Not "+"
+ * or "/", which also start a value or end a label ("Phone: +1 …").
+ */
+const JOINERS = '.@_-';
+
+/**
+ * Widens each finding over the neighbouring OCR words that a joiner ties to it: OCR often reads a space
+ * after a dot or around an "@", and a recognizer then reports only the piece it can validate, so the
+ * rest of the value would be left unpainted. Works on the OCR text only; offsets stay those of `text`.
+ */
+export function widenOverSplitWords(text: string, findings: readonly PiiFinding[]): PiiFinding[] {
+  return findings.map((f) => {
+    let { start, end } = f;
+    for (let step = 0; step < 3; step++) {
+      const before = text.slice(0, start);
+      const piece = /(\S+) $/.exec(before);
+      if (piece && (JOINERS.includes(piece[1]?.at(-1) ?? '') || JOINERS.includes(text[start] ?? ''))) {
+        start -= piece[0].length;
+      } else break;
+    }
+    for (let step = 0; step < 3; step++) {
+      const piece = /^ (\S+)/.exec(text.slice(end));
+      if (piece && (JOINERS.includes(text[end - 1] ?? '') || JOINERS.includes(piece[1]?.[0] ?? ''))) {
+        end += piece[0].length;
+      } else break;
+    }
+    return start === f.start && end === f.end ? f : { ...f, start, end };
+  });
 }
