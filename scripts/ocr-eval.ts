@@ -1,8 +1,9 @@
 /**
  * The scan side of DLP on hard forms (`scripts/make-noisy-forms.ts`): for each form, the DlpCheck scan
  * under `redact-demo` with real OCR, then a second, independent OCR pass over the redacted copy.
- * - **found**: a finding of the seeded type whose OCR text is the seeded value (separators ignored, one
- *   misread character allowed, since the box is what gets painted);
+ * - **found**: a finding of the seeded type, to be redacted, whose OCR text is the seeded value
+ *   (separators ignored; one misread character allowed, two in values of 12 or more, since what gets
+ *   painted is the box, not the text);
  * - **legible**: a seeded value that the second pass still reads in the redacted copy (whole, or any six
  *   of its digits in a row on one line, or either side of an e-mail's "@");
  * - the OCR time of the first pass.
@@ -19,15 +20,23 @@ import { makeNoisyForms, type NoisyFormFixture } from './make-noisy-forms.js';
 const alnum = (s: string) => s.replace(/[^A-Za-z0-9]/g, '').toUpperCase();
 const digitsOf = (s: string) => s.replace(/\D/g, '');
 
-/** At most one substitution, insertion or deletion apart (OCR's usual single misread). */
-function nearlyEqual(a: string, b: string): boolean {
-  if (Math.abs(a.length - b.length) > 1) return false;
-  let i = 0;
-  while (i < a.length && a[i] === b[i]) i++;
-  let j = 0;
-  while (j < a.length - i && j < b.length - i && a[a.length - 1 - j] === b[b.length - 1 - j]) j++;
-  return Math.max(a.length, b.length) - i - j <= 1;
+/** Edit distance; values are short, so the plain table is enough. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current[j] = Math.min(substitution, (previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1);
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
 }
+
+/** OCR's usual misreads: one character in a short value, two in a long one ("10" read as "lO"). */
+const nearlyEqual = (read: string, value: string) =>
+  editDistance(read, value) <= (value.length >= 12 ? 2 : 1);
 
 /** Whether OCR text still shows `value`, or enough of it to matter. */
 export function stillLegible(text: string, type: PiiEntityType, value: string): boolean {

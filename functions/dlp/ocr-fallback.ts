@@ -99,20 +99,20 @@ const JOINERS = '.@_-';
  * rest of the value would be left unpainted. Works on the OCR text only; offsets stay those of `text`.
  */
 export function widenOverSplitWords(text: string, findings: readonly PiiFinding[]): PiiFinding[] {
+  const isJoiner = (c: string | undefined) => c !== undefined && c !== '' && JOINERS.includes(c);
   return findings.map((f) => {
     let { start, end } = f;
-    for (let step = 0; step < 3; step++) {
-      const before = text.slice(0, start);
-      const piece = /(\S+) $/.exec(before);
-      if (piece && (JOINERS.includes(piece[1]?.at(-1) ?? '') || JOINERS.includes(text[start] ?? ''))) {
-        start -= piece[0].length;
-      } else break;
+    for (let step = 0; step < 6; step++) {
+      const piece = /(\S+) $/.exec(text.slice(0, start));
+      if (isJoiner(text[start - 1])) start -= 1;
+      else if (piece && (isJoiner(piece[1]?.at(-1)) || isJoiner(text[start]))) start -= piece[0].length;
+      else break;
     }
-    for (let step = 0; step < 3; step++) {
+    for (let step = 0; step < 6; step++) {
       const piece = /^ (\S+)/.exec(text.slice(end));
-      if (piece && (JOINERS.includes(text[end - 1] ?? '') || JOINERS.includes(piece[1]?.[0] ?? ''))) {
-        end += piece[0].length;
-      } else break;
+      if (isJoiner(text[end])) end += 1;
+      else if (piece && (isJoiner(text[end - 1]) || isJoiner(piece[1]?.[0]))) end += piece[0].length;
+      else break;
     }
     return start === f.start && end === f.end ? f : { ...f, start, end };
   });

@@ -71,6 +71,9 @@ describe('OCR findings widened over a value that OCR split into words', () => {
     );
     expect(widen('Email: jo.doe@example. com now', 'jo.doe@example.')).toBe('jo.doe@example. com');
     expect(widen('Mail jo.doe @example.com', 'jo.doe')).toBe('jo.doe @example.com');
+    expect(widen('Email: robert. patel96@claims. example. net', 'robert. patel96@claims. example')).toBe(
+      'robert. patel96@claims. example. net',
+    );
   });
 
   it('leaves a label, a plus sign and unrelated words outside the value', () => {
