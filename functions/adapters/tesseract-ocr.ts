@@ -71,27 +71,33 @@ const union = (boxes: readonly PixelBox[]): PixelBox => {
 export function joinRows(lines: readonly (readonly LineWord[])[]): LineWord[][] {
   const spans = lines.map((words) => ({ words, box: union(words.map((w) => w.box)) }));
   spans.sort((a, b) => a.box.top + a.box.height / 2 - (b.box.top + b.box.height / 2));
-  const rows: { words: LineWord[]; top: number; bottom: number }[] = [];
+  const middle = (box: PixelBox) => box.top + box.height / 2;
+  const within = (y: number, box: PixelBox) => y > box.top && y < box.top + box.height;
+  const rows: { words: LineWord[]; box: PixelBox }[] = [];
   for (const span of spans) {
-    const middle = span.box.top + span.box.height / 2;
-    const row = rows.find((r) => middle > r.top && middle < r.bottom);
-    if (row) {
-      row.words.push(...span.words);
-      row.top = Math.min(row.top, span.box.top);
-      row.bottom = Math.max(row.bottom, span.box.top + span.box.height);
-    } else rows.push({ words: [...span.words], top: span.box.top, bottom: span.box.top + span.box.height });
+    // Each the other's middle inside it: a tall line of noise (a field's border read as "SE SEL") does
+    // not pull two rows together, and a row keeps the extent of the line that started it.
+    const row = rows.find((r) => within(middle(span.box), r.box) && within(middle(r.box), span.box));
+    if (row) row.words.push(...span.words);
+    else rows.push({ words: [...span.words], box: span.box });
   }
   return rows.map((r) => r.words.sort((a, b) => a.box.left - b.box.left));
 }
 
-/** The recognised words, line by line, without empty words or empty lines. */
+/**
+ * Words that are only the rules of a form read as glyphs ("|" for a field's border, "_" for a line to
+ * write on): they carry nothing and stand between a label and its value ("Patient: | Jo Doe").
+ */
+const FORM_RULE = /^[|_~`'"‘’“”—–]+$/;
+
+/** The recognised words, line by line, without empty words, form rules or empty lines. */
 export function pageLines(page: Tesseract.Page): LineWord[][] {
   const lines: LineWord[][] = [];
   for (const block of page.blocks ?? []) {
     for (const paragraph of block.paragraphs) {
       for (const line of paragraph.lines) {
         const words = line.words
-          .filter((w) => w.text.trim() !== '')
+          .filter((w) => w.text.trim() !== '' && !FORM_RULE.test(w.text))
           .map((w) => ({
             text: w.text,
             box: {

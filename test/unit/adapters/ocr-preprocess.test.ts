@@ -4,11 +4,13 @@ import { prepareForOcr } from '../../../functions/adapters/ocr-preprocess.js';
 import { joinRows, misreadDigitRuns } from '../../../functions/adapters/tesseract-ocr.js';
 
 /** A page of ruled lines (what the skew search looks for) on coloured paper, tilted `degrees` clockwise. */
-async function ruledPage(degrees: number, paper = '#e3d9b8', ink = '#222'): Promise<Buffer> {
-  const rules = Array.from(
-    { length: 12 },
-    (_, i) => `<rect x="80" y="${100 + i * 60}" width="840" height="6" fill="${ink}"/>`,
-  ).join('');
+async function ruledPage(degrees: number, paper = '#e3d9b8', ink = '#222', extra = ''): Promise<Buffer> {
+  const rules =
+    extra +
+    Array.from(
+      { length: 12 },
+      (_, i) => `<rect x="80" y="${100 + i * 60}" width="840" height="6" fill="${ink}"/>`,
+    ).join('');
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="1000" height="900"><rect width="100%" height="100%" fill="${paper}"/>${rules}</svg>`;
   return sharp(Buffer.from(svg)).rotate(degrees, { background: paper }).png().toBuffer();
 }
@@ -63,6 +65,16 @@ describe('OCR pre-processing', () => {
     // Assess
     expect(await gray(prepared.png, 500 * scale, 130 * scale)).toBeGreaterThan(240);
     expect(await gray(prepared.png, 500 * scale, 103 * scale)).toBeLessThan(60);
+  });
+
+  it('still turns faint print black on a page with painted-out boxes (a redacted copy read again)', async () => {
+    // Prepare
+    const boxes = '<rect x="300" y="400" width="600" height="300" fill="#000"/>';
+    const prepared = await prepareForOcr(await ruledPage(0, '#f4f4f4', '#9a9a9a', boxes));
+    const scale = prepared.width / 1000;
+    // Assess
+    expect(await gray(prepared.png, 150 * scale, 103 * scale)).toBeLessThan(60);
+    expect(await gray(prepared.png, 150 * scale, 130 * scale)).toBeGreaterThan(240);
   });
 });
 
