@@ -2,14 +2,18 @@
  * Pre-processing for an OCR engine that reads best at about 300 dpi on flat, dark-on-white, level text
  * (tesseract): grayscale, the paper's colour and stains divided out, contrast stretched, skew removed and
  * the page upscaled. Every box the engine finds on the prepared image is mapped back to the input image
- * (`toInputBox`), because the input is what gets painted. Time and memory stay bounded: the prepared
- * image never exceeds `MAX_PREPARED_PIXELS`, and the skew search runs on a copy of about 1000 px.
+ * (`toInputBox`), because the input is what gets painted. The upscale is chosen from the height of the
+ * text lines, measured with the skew. Time and memory stay bounded: the prepared image never exceeds
+ * `MAX_PREPARED_PIXELS`, and the skew search runs on a copy of about 1000 px.
  */
 import sharp from 'sharp';
 import type { PixelBox } from '../ports.js';
 
-/** A letter-size page at 300 dpi is 2550 px wide; a scan under this width is upscaled towards it. */
-const TARGET_WIDTH = 2400;
+/**
+ * Height of a text line's ink (ascender to descender) that tesseract reads best: about what 10–12 pt
+ * print is at 300 dpi (x-height 20–25 px). Larger is slower and loses word spaces ("4111 111111111111").
+ */
+const TARGET_LINE_PX = 40;
 /** Upscaling more than this adds pixels, not detail. */
 const MAX_UPSCALE = 3;
 /** About a 300 dpi A4 page: bounds tesseract's time and the worker's memory. */
@@ -144,7 +148,7 @@ function flattenAndStretch(gray: Gray): Uint8Array {
  * Skew by projection profile: the angle at which the rows of dark pixels are most uneven (all ink on
  * few rows) is the angle of the text lines. A coarse search, then a fine one around the best angle.
  */
-async function estimateSkew(flat: Gray): Promise<number> {
+async function measureText(flat: Gray): Promise<{ skewDegrees: number; lineHeight?: number }> {
   const scale = Math.min(1, 1000 / Math.max(flat.width, flat.height));
   const { data, info } = await sharp(flat.data, {
     raw: { width: flat.width, height: flat.height, channels: 1 },
@@ -163,7 +167,7 @@ async function estimateSkew(flat: Gray): Promise<number> {
         ys.push(y);
       }
     }
-  if (xs.length < 50) return 0;
+  if (xs.length < 50) return { skewDegrees: 0 };
   const diagonal = Math.ceil(Math.hypot(info.width, info.height));
   const profile = new Float64Array(diagonal * 2 + 2);
   const sharpness = (degrees: number): number => {
@@ -193,7 +197,23 @@ async function estimateSkew(flat: Gray): Promise<number> {
     return bestAngle;
   };
   const coarse = best(-MAX_SKEW_DEGREES, MAX_SKEW_DEGREES, 0.5);
-  return Math.round(best(coarse - 0.5, coarse + 0.5, 0.1) * 10) / 10;
+  const skewDegrees = Math.round(best(coarse - 0.5, coarse + 0.5, 0.1) * 10) / 10;
+  // Text lines are the runs of rows with ink in the levelled profile; rules (1–2 rows) and rows with
+  // only specks (few points against the busiest rows) are not.
+  sharpness(skewDegrees);
+  const busiest = [...profile].sort((a, b) => b - a)[Math.floor(profile.length * 0.02)] ?? 0;
+  const runs: number[] = [];
+  let run = 0;
+  for (const n of profile) {
+    if (n >= Math.max(3, busiest * 0.15)) run++;
+    else {
+      if (run >= 3) runs.push(run);
+      run = 0;
+    }
+  }
+  runs.sort((a, b) => a - b);
+  const median = runs[Math.floor(runs.length / 2)];
+  return median === undefined ? { skewDegrees } : { skewDegrees, lineHeight: median / scale };
 }
 
 export async function prepareForOcr(image: Buffer): Promise<PreparedImage> {
@@ -204,7 +224,7 @@ export async function prepareForOcr(image: Buffer): Promise<PreparedImage> {
     .toBuffer({ resolveWithObject: true });
   const input: Gray = { data: decoded.data, width: decoded.info.width, height: decoded.info.height };
   const flat: Gray = { ...input, data: flattenAndStretch(input) };
-  const skewDegrees = await estimateSkew(flat);
+  const { skewDegrees, lineHeight } = await measureText(flat);
 
   const rotated =
     skewDegrees === 0
@@ -216,8 +236,9 @@ export async function prepareForOcr(image: Buffer): Promise<PreparedImage> {
           .toBuffer({ resolveWithObject: true });
   const rw = rotated.info.width;
   const rh = rotated.info.height;
+  // No text lines found (a photo): read at the size it came, which is also the cheapest.
   const scale = Math.min(
-    Math.max(1, TARGET_WIDTH / rw),
+    Math.max(1, lineHeight === undefined ? 1 : TARGET_LINE_PX / lineHeight),
     MAX_UPSCALE,
     Math.sqrt(MAX_PREPARED_PIXELS / (rw * rh)),
   );

@@ -136,6 +136,28 @@ export function layoutWords(page: Tesseract.Page): OcrResult {
 }
 
 /** Letters tesseract reads in place of a digit on a noisy scan (O/0, l/1, S/5, B/8, …). */
+const LOOKALIKE_DIGIT: Readonly<Record<string, string>> = {
+  O: '0',
+  o: '0',
+  D: '0',
+  Q: '0',
+  I: '1',
+  l: '1',
+  '|': '1',
+  i: '1',
+  '!': '1',
+  Z: '2',
+  z: '2',
+  A: '4',
+  S: '5',
+  s: '5',
+  G: '6',
+  b: '6',
+  T: '7',
+  B: '8',
+  g: '9',
+  q: '9',
+};
 const DIGIT_LOOKALIKES = /[OoDQIl|i!ZzASsGbTBgq]/;
 const DIGIT_RUN_WORD = /^[\dOoDQIl|i!ZzASsGbTBgq().,/+-]+$/;
 
@@ -238,6 +260,24 @@ export function createTesseractOcr(options: TesseractOcrOptions = {}): Tesseract
       .toBuffer();
     const words = (await read(w, crop, Tesseract.PSM.SINGLE_LINE, '0123456789-/.,()+')).flat();
     if (words.length === 0) return [...run];
+    const reread = words.map((word) => word.text).join('');
+    if (reread.length === run.map((word) => word.text).join('').length) {
+      // As many characters as the first pass read: a correction of look-alikes, so the first pass's
+      // word breaks and boxes stay (a line pass drops spaces: "4111 111111111111").
+      // Where the line pass read a separator in place of a look-alike ("1l11" as "1/11"), the
+      // look-alike's own digit is taken instead.
+      let at = 0;
+      return run.map((word) => {
+        const text = [...word.text]
+          .map((first, i) => {
+            const second = reread[at + i] ?? first;
+            return /\d/.test(second) ? second : (LOOKALIKE_DIGIT[first] ?? first);
+          })
+          .join('');
+        at += word.text.length;
+        return { text, box: word.box };
+      });
+    }
     return words.map((word) => ({
       text: word.text,
       box: { ...word.box, left: word.box.left + left - pad, top: word.box.top + top - pad },

@@ -28,7 +28,31 @@ describe('OCR pre-processing', () => {
     expect(Math.abs(prepared.skewDegrees - degrees)).toBeLessThanOrEqual(0.2);
   });
 
-  it('upscales a 1000 px page towards 300 dpi and maps boxes back to the input', async () => {
+  it.each([
+    [16, 2.2, 3],
+    [56, 1, 1],
+  ])('upscales text of %i px so its lines are about 40 px tall (×%s–%s)', async (size, low, high) => {
+    // Prepare
+    const text = Array.from(
+      { length: 8 },
+      (_, i) =>
+        `<text x="40" y="${80 + i * size * 2}" font-family="DejaVu Sans" font-size="${size}">Policy 4111 1111 Claimant Jordan</text>`,
+    ).join('');
+    const page = await sharp(
+      Buffer.from(
+        `<svg xmlns="http://www.w3.org/2000/svg" width="1000" height="1000"><rect width="100%" height="100%" fill="#fff"/>${text}</svg>`,
+      ),
+    )
+      .png()
+      .toBuffer();
+    // Act
+    const prepared = await prepareForOcr(page);
+    // Assess
+    expect(prepared.width / 1000).toBeGreaterThanOrEqual(low);
+    expect(prepared.width / 1000).toBeLessThanOrEqual(high);
+  });
+
+  it('maps boxes on the upscaled page back to the input', async () => {
     // Prepare
     const prepared = await prepareForOcr(await ruledPage(0));
     // Act
@@ -40,7 +64,6 @@ describe('OCR pre-processing', () => {
       height: 6 * scale,
     });
     // Assess
-    expect(prepared.width).toBe(2400);
     expect(box).toEqual({ left: 80, top: 100, width: 840, height: 6 });
   });
 
