@@ -52,12 +52,27 @@ function emailShaped(text: string): { type: PiiEntityType; start: number; end: n
   return out;
 }
 
+/**
+ * The run after an e-mail label whose "@" OCR lost ("robert. patel96eclains. example. net"): words of
+ * letters, digits and `._+-` up to the end of the line, with a dot before the last word.
+ */
+function labelledEmail(text: string): { type: PiiEntityType; start: number; end: number }[] {
+  const out: { type: PiiEntityType; start: number; end: number }[] = [];
+  for (const m of text.matchAll(/\be-?mail(?: address)?\s*[:#-]?[ \t]*((?:[\w.+-]+ ?)+)$/gim)) {
+    const value = (m[1] ?? '').trimEnd();
+    if (!/\.\s?[A-Za-z]{2,}$/.test(value) || value.replace(/[^A-Za-z0-9]/g, '').length < 6) continue;
+    const start = m.index + m[0].length - (m[1] ?? '').length;
+    out.push({ type: 'EMAIL', start, end: start + value.length });
+  }
+  return out;
+}
+
 export function labelledValueFallback(text: string, found: readonly PiiFinding[]): PiiFinding[] {
   const out: PiiFinding[] = [];
   const confident = found.filter((f) => f.score >= FALLBACK_SCORE);
   const free = (span: { start: number; end: number }) =>
     ![...confident, ...out].some((f) => f.start < span.end && span.start < f.end);
-  for (const shaped of [...ibanShaped(text), ...emailShaped(text)]) {
+  for (const shaped of [...ibanShaped(text), ...emailShaped(text), ...labelledEmail(text)]) {
     if (free(shaped)) out.push({ ...shaped, score: FALLBACK_SCORE });
   }
   let lineStart = 0;

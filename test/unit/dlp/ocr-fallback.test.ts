@@ -82,6 +82,15 @@ describe('OCR findings widened over a value that OCR split into words', () => {
   });
 });
 
+describe('OCR fallback for an e-mail address whose @ OCR lost', () => {
+  it('paints the run after an e-mail label, and leaves a label followed by words alone', () => {
+    expect(fallback('Email: robert. patel96eclains. example. net\nPhone: none')).toEqual([
+      ['EMAIL', 'robert. patel96eclains. example. net', FALLBACK_SCORE],
+    ]);
+    expect(fallback('Email: please send it to us')).toEqual([]);
+  });
+});
+
 describe('OCR fallback for a date of birth OCR read without separators', () => {
   it('paints the labelled run and not a date the recognizer found', () => {
     expect(fallback('DOB: 051771990\nDate of birth: 05/17/1990')).toEqual([
