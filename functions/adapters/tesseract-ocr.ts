@@ -91,7 +91,7 @@ export function joinRows(lines: readonly (readonly LineWord[])[]): LineWord[][] 
 const FORM_RULE = /^[|_~`'"‘’“”—–]+$/;
 
 /** The recognised words, line by line, without empty words, form rules or empty lines. */
-export function pageLines(page: Tesseract.Page): LineWord[][] {
+function pageLines(page: Tesseract.Page): LineWord[][] {
   const lines: LineWord[][] = [];
   for (const block of page.blocks ?? []) {
     for (const paragraph of block.paragraphs) {
@@ -115,7 +115,7 @@ export function pageLines(page: Tesseract.Page): LineWord[][] {
 }
 
 /** Lays words out as lines of text (words joined by spaces, lines by `\n`) and records where each starts. */
-export function layoutLines(lines: readonly (readonly LineWord[])[]): OcrResult {
+function layoutLines(lines: readonly (readonly LineWord[])[]): OcrResult {
   const words: OcrWord[] = [];
   let text = '';
   for (const line of lines) {
@@ -128,11 +128,6 @@ export function layoutLines(lines: readonly (readonly LineWord[])[]): OcrResult 
     });
   }
   return { text, words };
-}
-
-/** Lays the recognised words of a tesseract page out as lines of text. */
-export function layoutWords(page: Tesseract.Page): OcrResult {
-  return layoutLines(pageLines(page));
 }
 
 /** Letters tesseract reads in place of a digit on a noisy scan (O/0, l/1, S/5, B/8, …). */
@@ -229,7 +224,8 @@ export function createTesseractOcr(options: TesseractOcrOptions = {}): Tesseract
     mode: Tesseract.PSM,
     whitelist = '',
   ): Promise<LineWord[][]> => {
-    // The prepared image is upscaled to about 300 dpi; saying so stops tesseract guessing from the header.
+    // Uploads carry no trustworthy resolution (sharp writes none, some JPEGs say 25 dpi); the prepared
+    // image is sized as ~300 dpi print, so that is what tesseract is told instead of guessing.
     await w.setParameters({
       tessedit_pageseg_mode: mode,
       tessedit_char_whitelist: whitelist,
@@ -263,9 +259,8 @@ export function createTesseractOcr(options: TesseractOcrOptions = {}): Tesseract
     const reread = words.map((word) => word.text).join('');
     if (reread.length === run.map((word) => word.text).join('').length) {
       // As many characters as the first pass read: a correction of look-alikes, so the first pass's
-      // word breaks and boxes stay (a line pass drops spaces: "4111 111111111111").
-      // Where the line pass read a separator in place of a look-alike ("1l11" as "1/11"), the
-      // look-alike's own digit is taken instead.
+      // word breaks and boxes stay (a line pass can drop spaces). Where it read a separator in place of
+      // a look-alike ("1l11" as "1/11"), the look-alike's own digit is taken instead.
       let at = 0;
       return run.map((word) => {
         const text = [...word.text]
