@@ -160,9 +160,14 @@ async function measureText(flat: Gray): Promise<{ skewDegrees: number; lineHeigh
     .toBuffer({ resolveWithObject: true });
   const xs: number[] = [];
   const ys: number[] = [];
+  const dark = (x: number, y: number) =>
+    x >= 0 && y >= 0 && x < info.width && y < info.height && (data[y * info.width + x] ?? 255) < 128;
   for (let y = 0; y < info.height; y++)
     for (let x = 0; x < info.width; x++) {
-      if ((data[y * info.width + x] ?? 255) < 128) {
+      // Inside a solid dark area (a painted-out box, a logo) is no stroke: axis-aligned boxes on a
+      // tilted page would vote for 0° and leave a redacted copy unlevelled.
+      const solid = dark(x - 3, y) && dark(x + 3, y) && dark(x, y - 3) && dark(x, y + 3);
+      if (dark(x, y) && !solid) {
         xs.push(x);
         ys.push(y);
       }

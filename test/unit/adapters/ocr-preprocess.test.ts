@@ -52,6 +52,23 @@ describe('OCR pre-processing', () => {
     expect(prepared.width / 1000).toBeLessThanOrEqual(high);
   });
 
+  it('levels a tilted page that has axis-aligned painted boxes on it (a redacted copy read again)', async () => {
+    // Prepare: the page is tilted 3°, the boxes painted on it afterwards are not
+    const tilted = await ruledPage(3);
+    const meta = await sharp(tilted).metadata();
+    const boxes = Array.from({ length: 5 }, (_, i) => ({
+      input: { create: { width: 420, height: 40, channels: 3 as const, background: '#000' } },
+      left: 400,
+      top: 150 + i * 60,
+    }));
+    const redacted = await sharp(tilted).composite(boxes).png().toBuffer();
+    // Act
+    const prepared = await prepareForOcr(redacted);
+    // Assess
+    expect(meta.width).toBeGreaterThan(1000);
+    expect(Math.abs(prepared.skewDegrees - 3)).toBeLessThanOrEqual(0.3);
+  });
+
   it('maps boxes on the upscaled page back to the input', async () => {
     // Prepare
     const prepared = await prepareForOcr(await ruledPage(0));
