@@ -50,7 +50,7 @@ export interface DlpFixtures {
 /** Types whose recognizer has a checksum; the eval's bar (precision and recall ≥ 0.95) applies to them. */
 export const CHECKSUM_TYPES: readonly PiiEntityType[] = ['CREDIT_DEBIT_NUMBER', 'IBAN', 'BANK_ROUTING'];
 
-class Gen {
+export class Gen {
   private readonly rand: () => number;
   constructor(seed: number) {
     this.rand = prng(seed);
@@ -88,7 +88,7 @@ function luhnDigit(body: string): string {
   return String((10 - (sum % 10)) % 10);
 }
 
-function cardDigits(g: Gen): string {
+export function cardDigits(g: Gen): string {
   const network = g.pick(['visa', 'mc', 'mc2', 'amex', 'discover']);
   const prefix =
     {
@@ -103,7 +103,7 @@ function cardDigits(g: Gen): string {
   return body + luhnDigit(body);
 }
 
-function formatCard(g: Gen, digits: string): string {
+export function formatCard(g: Gen, digits: string): string {
   const style = g.int(0, 2);
   if (style === 0) return digits;
   const sep = style === 1 ? ' ' : '-';
@@ -122,7 +122,7 @@ function breakLuhn(digits: string): string {
   return digits.slice(0, -1) + String((last + 1 + (last % 3)) % 10);
 }
 
-function ssn(g: Gen): string {
+export function ssn(g: Gen): string {
   let area = g.int(1, 899);
   if (area === 666) area = 667;
   return `${String(area).padStart(3, '0')}-${String(g.int(1, 99)).padStart(2, '0')}-${String(g.int(1, 9999)).padStart(4, '0')}`;
@@ -229,10 +229,10 @@ const CITIES = [
 ];
 const AREA_CODES = ['212', '415', '617', '312', '206', '303', '404', '512', '713', '305'];
 
-const name = (g: Gen) => `${g.pick(FIRST)} ${g.pick(LAST)}`;
-const email = (g: Gen) =>
+export const name = (g: Gen) => `${g.pick(FIRST)} ${g.pick(LAST)}`;
+export const email = (g: Gen) =>
   `${g.pick(FIRST).toLowerCase()}.${g.pick(LAST).toLowerCase()}${g.int(1, 99)}@${g.pick(['example.com', 'mail.example.org', 'claims.example.net'])}`;
-const phone = (g: Gen) => {
+export const phone = (g: Gen) => {
   const area = g.pick(AREA_CODES);
   const exchange = `${g.int(2, 9)}${g.digits(2)}`;
   const line = g.digits(4);
@@ -243,7 +243,7 @@ const phone = (g: Gen) => {
     `${area}.${exchange}.${line}`,
   ]);
 };
-const dob = (g: Gen) => {
+export const dob = (g: Gen) => {
   const y = g.int(1940, 2005);
   const m = g.int(1, 12);
   const d = g.int(1, 28);
@@ -435,7 +435,7 @@ export function makeTextFixtures(seed = 20261124, perType = 40, negatives = 200)
 
 const FONTS = ['DejaVu Sans', 'DejaVu Serif', 'DejaVu Sans Mono'];
 
-function escapeXml(s: string): string {
+export function escapeXml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 

@@ -22,6 +22,8 @@ const LABELS: readonly { readonly type: PiiEntityType; readonly label: RegExp }[
   { type: 'BANK_ROUTING', label: /\b(?:routing(?: number)?|aba|rtn)\b/i },
   { type: 'PASSPORT_NUMBER', label: /\bpassport(?: number| no\.?)?\b/i },
   { type: 'DRIVER_ID', label: /\b(?:driver'?s? licen[cs]e|dl#?)\b/i },
+  // A date that lost its separators ("05/17/1990" read as "051771990") is no date to the recognizer.
+  { type: 'DATE_OF_BIRTH', label: /\b(?:dob|d\.o\.b\.?|date of birth|birth ?date)\b/i },
 ];
 
 /** Tokens that can be part of a misread number: digits, upper-case groups, OCR's stray separators. */
@@ -50,12 +52,27 @@ function emailShaped(text: string): { type: PiiEntityType; start: number; end: n
   return out;
 }
 
+/**
+ * The run after an e-mail label whose "@" OCR lost ("robert. patel96eclains. example. net"): words of
+ * letters, digits and `._+-` up to the end of the line, with a dot before the last word.
+ */
+function labelledEmail(text: string): { type: PiiEntityType; start: number; end: number }[] {
+  const out: { type: PiiEntityType; start: number; end: number }[] = [];
+  for (const m of text.matchAll(/\be-?mail(?: address)?\s*[:#-]?[ \t]*((?:[\w.+-]+ ?)+)$/gim)) {
+    const value = (m[1] ?? '').trimEnd();
+    if (!/\.\s?[A-Za-z]{2,}$/.test(value) || value.replace(/[^A-Za-z0-9]/g, '').length < 6) continue;
+    const start = m.index + m[0].length - (m[1] ?? '').length;
+    out.push({ type: 'EMAIL', start, end: start + value.length });
+  }
+  return out;
+}
+
 export function labelledValueFallback(text: string, found: readonly PiiFinding[]): PiiFinding[] {
   const out: PiiFinding[] = [];
   const confident = found.filter((f) => f.score >= FALLBACK_SCORE);
   const free = (span: { start: number; end: number }) =>
     ![...confident, ...out].some((f) => f.start < span.end && span.start < f.end);
-  for (const shaped of [...ibanShaped(text), ...emailShaped(text)]) {
+  for (const shaped of [...ibanShaped(text), ...emailShaped(text), ...labelledEmail(text)]) {
     if (free(shaped)) out.push({ ...shaped, score: FALLBACK_SCORE });
   }
   let lineStart = 0;
@@ -83,4 +100,35 @@ export function labelledValueFallback(text: string, found: readonly PiiFinding[]
     lineStart += line.length + 1;
   }
   return out;
+}
+
+/**
+ * Characters inside a value that OCR often reads with a space next to them ("jo. doe@x.com"). Not "+"
+ * or "/", which also start a value or end a label ("Phone: +1 …").
+ */
+const JOINERS = '.@_-';
+
+/**
+ * Widens each finding over the neighbouring OCR words that a joiner ties to it: OCR often reads a space
+ * after a dot or around an "@", and a recognizer then reports only the piece it can validate, so the
+ * rest of the value would be left unpainted. Works on the OCR text only; offsets stay those of `text`.
+ */
+export function widenOverSplitWords(text: string, findings: readonly PiiFinding[]): PiiFinding[] {
+  const isJoiner = (c: string | undefined) => c !== undefined && c !== '' && JOINERS.includes(c);
+  return findings.map((f) => {
+    let { start, end } = f;
+    for (let step = 0; step < 6; step++) {
+      const piece = /(\S+) $/.exec(text.slice(0, start));
+      if (isJoiner(text[start - 1])) start -= 1;
+      else if (piece && (isJoiner(piece[1]?.at(-1)) || isJoiner(text[start]))) start -= piece[0].length;
+      else break;
+    }
+    for (let step = 0; step < 6; step++) {
+      const piece = /^ (\S+)/.exec(text.slice(end));
+      if (isJoiner(text[end])) end += 1;
+      else if (piece && (isJoiner(text[end - 1]) || isJoiner(piece[1]?.[0]))) end += piece[0].length;
+      else break;
+    }
+    return start === f.start && end === f.end ? f : { ...f, start, end };
+  });
 }

@@ -18,7 +18,7 @@ import type {
   Transcriber,
   UsageMeter,
 } from '../ports.js';
-import { labelledValueFallback } from './ocr-fallback.js';
+import { labelledValueFallback, widenOverSplitWords } from './ocr-fallback.js';
 import { type DlpAction, policyForTenant, ruleFor } from './policy.js';
 import { redactImage } from './redact-image.js';
 import { redactText } from './redact-text.js';
@@ -67,9 +67,26 @@ export interface DlpOutcome {
 
 const ACTION_RANK: Readonly<Record<DlpAction, number>> = { allow: 0, redact: 1, block: 2 };
 
-/** Boxes of the OCR words a character span touches (a partly covered word is painted whole). */
+/**
+ * Where a character span is on the image: the OCR words it touches (a partly covered word is painted
+ * whole), joined into one box per row, so that the gaps between the words of a value split by OCR
+ * ("4111 1111 …", "jo. doe@…") are painted too and no separator or stray glyph is left between boxes.
+ */
 export function boxesForSpan(words: readonly OcrWord[], start: number, end: number): PixelBox[] {
-  return words.filter((w) => w.start < end && start < w.start + w.text.length).map((w) => w.box);
+  const rows: { left: number; top: number; right: number; bottom: number }[] = [];
+  for (const { box } of words.filter((w) => w.start < end && start < w.start + w.text.length)) {
+    const middle = box.top + box.height / 2;
+    const row = rows.find((r) => middle > r.top && middle < r.bottom);
+    if (!row) {
+      rows.push({ left: box.left, top: box.top, right: box.left + box.width, bottom: box.top + box.height });
+      continue;
+    }
+    row.left = Math.min(row.left, box.left);
+    row.top = Math.min(row.top, box.top);
+    row.right = Math.max(row.right, box.left + box.width);
+    row.bottom = Math.max(row.bottom, box.top + box.height);
+  }
+  return rows.map((r) => ({ left: r.left, top: r.top, width: r.right - r.left, height: r.bottom - r.top }));
 }
 
 interface Scanned {
@@ -126,13 +143,18 @@ export async function runDlpCheck(deps: DlpDeps, input: DlpInput): Promise<DlpOu
   if (input.media.kind === 'image' && deps.ocr) {
     const ocr = await deps.ocr.recognize(input.media.bytes, { meter });
     ocrScanned = true;
-    const findings = ocr.text.trim() === '' ? [] : await detect(ocr.text);
+    const detected = ocr.text.trim() === '' ? [] : await detect(ocr.text);
+    const findings = widenOverSplitWords(ocr.text, detected);
     const withBoxes = (f: PiiFinding): PiiFinding => ({
       ...f,
       boxes: f.boxes ?? boxesForSpan(ocr.words, f.start, f.end),
     });
     applyPolicy('ocr', findings.map(withBoxes));
-    applyPolicy('ocr', labelledValueFallback(ocr.text, findings).map(withBoxes), true);
+    applyPolicy(
+      'ocr',
+      widenOverSplitWords(ocr.text, labelledValueFallback(ocr.text, findings)).map(withBoxes),
+      true,
+    );
   }
   if (input.media.kind === 'audio') {
     const transcript = deps.transcriber ? await deps.transcriber.transcribe(transcriptionRequest()) : null;

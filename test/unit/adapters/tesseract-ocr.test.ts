@@ -66,6 +66,19 @@ describe('tesseract OCR (real model from node_modules)', () => {
     expect(result.words[0]?.box.top).toBeGreaterThan(30);
   });
 
+  it('re-reads a number printed with look-alike letters digits-only, and keeps the words around it', async () => {
+    // Prepare: a letter S and a letter O where digits belong, as a noisy scan makes OCR read them
+    const image = await renderLines(['Card number: 4111 1S11 1O11 1111', 'Signed by Bill']);
+    // Act
+    const result = await ocr.recognize(image);
+    // Assess
+    expect(result.text).toContain('Card number: 4111 1511 1011 1111');
+    expect(result.text).toContain('Signed by Bill');
+    const group = result.words.find((w) => w.text === '1011');
+    expect(group?.box.left).toBeGreaterThan(300);
+    expect(group?.box.left).toBeLessThan(600);
+  });
+
   it('returns no words for a blank image', async () => {
     // Prepare
     const blank = await sharp({ create: { width: 200, height: 100, channels: 3, background: '#fff' } })

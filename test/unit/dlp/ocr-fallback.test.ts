@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { analyzeText } from '../../../functions/dlp/analyzer.js';
-import { FALLBACK_SCORE, labelledValueFallback } from '../../../functions/dlp/ocr-fallback.js';
+import {
+  FALLBACK_SCORE,
+  labelledValueFallback,
+  widenOverSplitWords,
+} from '../../../functions/dlp/ocr-fallback.js';
 
 const fallback = (text: string) =>
   labelledValueFallback(text, analyzeText(text)).map((f) => [f.type, text.slice(f.start, f.end), f.score]);
@@ -51,5 +55,46 @@ describe('OCR fallback for labelled values that fail their checksum', () => {
     const result = fallback(text);
     // Assess
     expect(result).toEqual([]);
+  });
+});
+
+describe('OCR findings widened over a value that OCR split into words', () => {
+  const widen = (text: string, value: string) => {
+    const start = text.indexOf(value);
+    const [f] = widenOverSplitWords(text, [{ type: 'EMAIL', score: 0.9, start, end: start + value.length }]);
+    return f ? text.slice(f.start, f.end) : '';
+  };
+
+  it('takes in the piece before a dot and the piece after an @ or a dot', () => {
+    expect(widen('Email: fatima. kowalski99@claims.example.net', 'kowalski99@claims.example.net')).toBe(
+      'fatima. kowalski99@claims.example.net',
+    );
+    expect(widen('Email: jo.doe@example. com now', 'jo.doe@example.')).toBe('jo.doe@example. com');
+    expect(widen('Mail jo.doe @example.com', 'jo.doe')).toBe('jo.doe @example.com');
+    expect(widen('Email: robert. patel96@claims. example. net', 'robert. patel96@claims. example')).toBe(
+      'robert. patel96@claims. example. net',
+    );
+  });
+
+  it('leaves a label, a plus sign and unrelated words outside the value', () => {
+    expect(widen('Phone: +1 206 737 6721 today', '+1 206 737 6721')).toBe('+1 206 737 6721');
+    expect(widen('Email: jo@example.com please', 'jo@example.com')).toBe('jo@example.com');
+  });
+});
+
+describe('OCR fallback for an e-mail address whose @ OCR lost', () => {
+  it('paints the run after an e-mail label, and leaves a label followed by words alone', () => {
+    expect(fallback('Email: robert. patel96eclains. example. net\nPhone: none')).toEqual([
+      ['EMAIL', 'robert. patel96eclains. example. net', FALLBACK_SCORE],
+    ]);
+    expect(fallback('Email: please send it to us')).toEqual([]);
+  });
+});
+
+describe('OCR fallback for a date of birth OCR read without separators', () => {
+  it('paints the labelled run and not a date the recognizer found', () => {
+    expect(fallback('DOB: 051771990\nDate of birth: 05/17/1990')).toEqual([
+      ['DATE_OF_BIRTH', '051771990', FALLBACK_SCORE],
+    ]);
   });
 });

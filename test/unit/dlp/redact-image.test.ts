@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { redactImage } from '../../../functions/dlp/redact-image.js';
+import { redactImage, redactionMargin } from '../../../functions/dlp/redact-image.js';
 
 async function whiteImage(format: 'png' | 'jpeg' | 'webp'): Promise<Buffer> {
   return sharp({ create: { width: 200, height: 100, channels: 3, background: '#ffffff' } })
@@ -36,5 +36,23 @@ describe('image redaction', () => {
     expect(await pixel(out.bytes, 199, 99)).toEqual([0, 0, 0]);
     expect(await pixel(out.bytes, 177, 88)).toEqual([0, 0, 0]);
     expect((await sharp(out.bytes).metadata()).width).toBe(200);
+  });
+});
+
+describe('redaction margin', () => {
+  it('grows a box by a quarter of the glyph height, and by at least 3 px for tiny text', () => {
+    expect(redactionMargin({ left: 0, top: 0, width: 100, height: 40 })).toBe(10);
+    expect(redactionMargin({ left: 0, top: 0, width: 30, height: 6 })).toBe(3);
+  });
+
+  it('covers the pixels just outside a box that hugs the ink (the first digit of a value)', async () => {
+    // Prepare
+    const input = await whiteImage('png');
+    // Act
+    const out = await redactImage(input, [{ left: 40, top: 40, width: 80, height: 20 }]);
+    // Assess: 5 px of margin each side
+    expect(await pixel(out.bytes, 35, 35)).toEqual([0, 0, 0]);
+    expect(await pixel(out.bytes, 124, 64)).toEqual([0, 0, 0]);
+    for (const c of await pixel(out.bytes, 33, 50)) expect(c).toBeGreaterThan(235);
   });
 });

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { createLocalPiiDetector } from '../../../functions/adapters/local-pii-detector.js';
-import { runDlpCheck } from '../../../functions/dlp/scan.js';
+import { boxesForSpan, runDlpCheck } from '../../../functions/dlp/scan.js';
 import type {
   Ocr,
   OcrResult,
@@ -346,5 +346,39 @@ describe('runDlpCheck', () => {
     );
     // Assess
     expect(out.billed).toEqual([]);
+  });
+});
+
+describe('where a finding is painted', () => {
+  it('joins the words of a value into one box per row, gaps included', () => {
+    // Prepare: a card number split over two rows of four words
+    const box = (left: number, top: number) => ({ left, top, width: 40, height: 18 });
+    const words = [
+      { text: '4111', start: 0, box: box(100, 10) },
+      { text: '1111', start: 5, box: box(150, 11) },
+      { text: '1111', start: 10, box: box(0, 40) },
+      { text: '1111', start: 15, box: box(50, 39) },
+    ];
+    // Act
+    const boxes = boxesForSpan(words, 0, 19);
+    // Assess
+    expect(boxes).toEqual([
+      { left: 100, top: 10, width: 90, height: 19 },
+      { left: 0, top: 39, width: 90, height: 19 },
+    ]);
+  });
+
+  it('paints the whole e-mail address when OCR split it after a dot', async () => {
+    // Prepare
+    const ocr = fakeOcr(['Claim form', 'Email: fatima. kowalski99@claims.example.net']);
+    // Act
+    const out = await runDlpCheck(
+      { detector, ocr },
+      { tenant: 'redact-demo', instructions: '', media: await image() },
+    );
+    // Assess: the finding starts at "fatima." (offset 18 of the OCR text), not at the part after the space
+    const email = out.findings.find((f) => f.type === 'EMAIL');
+    expect(email).toMatchObject({ source: 'ocr', start: 18, action: 'redact' });
+    expect(out.redactedImage).toBeDefined();
   });
 });
