@@ -9,20 +9,29 @@ function realDate(year: number, month: number, day: number): boolean {
   return d.getUTCMonth() === month - 1 && d.getUTCDate() === day && d.getTime() <= Date.now();
 }
 
+function twoDigitYear(yy: number): number {
+  const thisYear = new Date().getUTCFullYear();
+  return 2000 + yy <= thisYear ? 2000 + yy : 1900 + yy;
+}
+
 /** True when some reading of the date (M/D/Y, D/M/Y, Y-M-D, month names) is a real past date. */
 export function plausibleBirthDate(text: string): boolean {
-  const named = /([A-Za-z]+)\.?\s+(\d{1,2}),?\s+(\d{4})|(\d{1,2})\s+([A-Za-z]+)\.?,?\s+(\d{4})/.exec(text);
+  const named = /([A-Za-z]+)\.?\s+(\d{1,2}),?\s+(\d{4})|(\d{1,2})[\s-]+([A-Za-z]+)\.?,?[\s-]+(\d{4})/.exec(
+    text,
+  );
   if (named) {
     const monthName = (named[1] ?? named[5] ?? '').slice(0, 3).toLowerCase();
     const day = Number(named[2] ?? named[4]);
     const year = Number(named[3] ?? named[6]);
     return realDate(year, MONTHS.indexOf(monthName) + 1, day) && year >= 1900;
   }
-  const parts = text.split(/[/.-]/).map(Number);
-  const [a = 0, b = 0, c = 0] = parts;
+  const parts = text.split(/[/.-]/);
+  const [a = 0, b = 0, c = 0] = parts.map(Number);
   if (a >= 1900) return realDate(a, b, c);
-  if (c < 1900) return false;
-  return realDate(c, a, b) || realDate(c, b, a);
+  // A two-digit year is the latest past year it can be (4/9/77 is 1977; 4/9/05 is 2005).
+  const year = parts[2]?.length === 2 ? twoDigitYear(c) : c;
+  if (year < 1900) return false;
+  return realDate(year, a, b) || realDate(year, b, a);
 }
 
 /**
@@ -37,6 +46,10 @@ export const dateOfBirthRecognizer: Recognizer = {
     { regex: /(?<![\d/.-])(?:19|20)\d{2}-\d{2}-\d{2}(?![\d/-]|\.\d)/g },
     { regex: new RegExp(String.raw`\b${MONTH}\.?\s+\d{1,2},?\s+(?:19|20)\d{2}\b`, 'g') },
     { regex: new RegExp(String.raw`\b\d{1,2}\s+${MONTH}\.?,?\s+(?:19|20)\d{2}\b`, 'g') },
+    // 22-Aug-1958, as forms and mainframes print it.
+    { regex: new RegExp(String.raw`\b\d{1,2}-${MONTH}-(?:19|20)\d{2}\b`, 'g') },
+    // Two-digit years (4/9/77): any such date is only a birth date next to a birth-date word.
+    { regex: /(?<![\d/.-])\d{1,2}([/.-])\d{1,2}\1\d{2}(?![\d/-]|\.\d)/g },
   ],
   validate(match) {
     return plausibleBirthDate(match) ? undefined : false;

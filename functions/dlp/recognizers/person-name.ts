@@ -104,8 +104,10 @@ const SENTENCE_STARTS = [
   'Lives',
 ];
 const STOP = `(?:${[...FIELD_LABELS, ...SENTENCE_STARTS].join('|')})\\b`;
-const WORD = "[A-Z][a-z'’]+(?:-[A-Z]?[a-z'’]+)*";
-const NAME = `${WORD}(?:[ ]+(?!${STOP})(?:[A-Z]\\.|${WORD})){1,3}`;
+// Letters of any script with case (Siobhán, Wiśniewski, Øyvind), so a name is never cut at an accent;
+// O'Connell, D'Angelo, McDonald and Anne-Marie are one word each.
+const WORD = "(?:\\p{Lu}['’])?\\p{Lu}\\p{Ll}+(?:(?:['’-]\\p{Lu}?|\\p{Lu})\\p{Ll}+)*";
+const NAME = `${WORD}(?:[ ]+(?!${STOP})(?:\\p{Lu}\\.|${WORD})){1,3}`;
 
 /**
  * Words that announce a person without a colon ("Customer Jordan Whitfield", "Dear Priya Okafor").
@@ -138,8 +140,8 @@ const CUES = [
   'Dr',
 ];
 const CUE_NAME = new RegExp(
-  `(?<![A-Za-z])(?<cue>${CUES.map(anyCase).join('|')})\\.?[ \\t]*[:,#-]?[ \\t]*(?<value>${WORD}(?:[ ]+(?!${STOP})(?:[A-Z]\\.|${WORD})){0,3})`,
-  'dg',
+  `(?<!\\p{L})(?<cue>${CUES.map(anyCase).join('|')})\\.?[ \\t]*[:,#-]?[ \\t]*(?<value>${WORD}(?:[ ]+(?!${STOP})(?:\\p{Lu}\\.|${WORD})){0,3})`,
+  'dgu',
 );
 
 function findCuedNames(text: string): RecognizerMatch[] {
@@ -172,13 +174,13 @@ export const personNameRecognizer: Recognizer = {
   type: 'NAME',
   patterns: [
     {
-      regex: new RegExp(`(?<![A-Za-z])(?:${LABELS.join('|')})[ \\t]*[:#-][ \\t]*(?<value>${NAME})`, 'dg'),
+      regex: new RegExp(`(?<!\\p{L})(?:${LABELS.join('|')})[ \\t]*[:#-][ \\t]*(?<value>${NAME})`, 'dgu'),
       score: 0.7,
     },
     {
       regex: new RegExp(
-        `\\b(?:Mr|Mrs|Ms|Miss|Dr|Prof)\\.?[ ]+(?<value>${WORD}(?:[ ]+(?!${STOP})${WORD}){0,2})`,
-        'dg',
+        `(?<!\\p{L})(?:Mr|Mrs|Ms|Miss|Dr|Prof)\\.?[ ]+(?<value>${WORD}(?:[ ]+(?!${STOP})${WORD}){0,2})`,
+        'dgu',
       ),
       score: 0.6,
     },

@@ -7,6 +7,35 @@ export const DEFAULT_PHONE_REGIONS: readonly string[] = ['US'];
 const FORMATTED_SCORE = 0.6;
 /** Ten bare digits are as often an order or account number as a phone number: context decides. */
 const BARE_SCORE = 0.4;
+/**
+ * A number that is only *possible* (the right length for its country code), or valid only in a region
+ * the policy does not name: a phone number when a word says so ("mobile", "Tel.", "携帯"), else nothing.
+ */
+const LABELLED_ONLY_SCORE = 0.3;
+/**
+ * Regions tried for a national number the policy's regions do not explain, so that a labelled UK, German,
+ * French, Japanese or Australian number is still found (with LABELLED_ONLY_SCORE).
+ */
+const OTHER_REGIONS = [
+  'GB',
+  'DE',
+  'FR',
+  'ES',
+  'IT',
+  'NL',
+  'IE',
+  'JP',
+  'AU',
+  'NZ',
+  'IN',
+  'BR',
+  'MX',
+  'CA',
+  'ZA',
+  'SG',
+  'KR',
+  'CN',
+];
 
 /** A dotted quad is an IPv4 address, however valid its digits are as a phone number. */
 const DOTTED_QUAD = /^\d{1,3}(?:\.\d{1,3}){3}$/;
@@ -23,14 +52,21 @@ function phoneScore(match: string, options: AnalyzeOptions = {}): number | false
   if (digits.length < 7 || digits.length > 15) return false;
   const formatted = /[\s().-]/.test(match);
   if (/^(?:\+|00)/.test(match)) {
-    const international = match.replace(/^00/, '+');
-    return parsePhoneNumberFromString(international)?.isValid() ? FORMATTED_SCORE : false;
+    const international = parsePhoneNumberFromString(match.replace(/^00/, '+'));
+    if (international?.isValid()) return FORMATTED_SCORE;
+    return international?.isPossible() ? LABELLED_ONLY_SCORE : false;
   }
   if (digits.length < 8) return false;
   const regions = options.phoneRegions?.length ? options.phoneRegions : DEFAULT_PHONE_REGIONS;
   for (const region of regions) {
     if (parsePhoneNumberFromString(match, region as never)?.isValid())
       return formatted ? FORMATTED_SCORE : BARE_SCORE;
+  }
+  // National numbers start with a trunk prefix (0 in most of the world): read them elsewhere too.
+  if (!/^0/.test(digits) || !formatted) return false;
+  for (const region of OTHER_REGIONS) {
+    const parsed = parsePhoneNumberFromString(match, region as never);
+    if (parsed?.isValid() || parsed?.isPossible()) return LABELLED_ONLY_SCORE;
   }
   return false;
 }
@@ -64,6 +100,18 @@ export const phoneRecognizer: Recognizer = {
     'mob',
     'whatsapp',
     'sms',
+    // Other languages' labels on the forms and chats we see.
+    'portable',
+    'téléphone',
+    'tél',
+    'handy',
+    'telefon',
+    'móvil',
+    'movil',
+    'celular',
+    'telefone',
+    '携帯',
+    '電話',
   ],
   negativeContextWords: ['order', 'invoice', 'account', 'acct', 'tracking', 'ref', 'serial', 'isbn'],
   contextBoost: 0.25,

@@ -39,9 +39,27 @@ describe('candidate engine', () => {
     ]);
   });
 
-  it('reads national phone numbers only for the regions the policy names', () => {
-    expect(found('Tel: 020 7946 0958')).toEqual([]);
-    expect(found('Tel: 020 7946 0958', { phoneRegions: ['GB'] })).toEqual([['PHONE', '020 7946 0958']]);
+  it("reads a national number of another region when a word says it is a phone, and any in the policy's regions", () => {
+    expect(found('Tel: 020 7946 0958')).toEqual([['PHONE', '020 7946 0958']]);
+    expect(found('携帯 090-1234-5678 までご連絡ください。')).toEqual([['PHONE', '090-1234-5678']]);
+    expect(found('Quote 020 7946 0958 in the subject.')).toEqual([]);
+    expect(found('Quote 020 7946 0958 in the subject.', { phoneRegions: ['GB'] })).toEqual([
+      ['PHONE', '020 7946 0958'],
+    ]);
+  });
+
+  it('keeps a name whole across accents, apostrophes and inner capitals', () => {
+    expect(found("Ms. Siobhán O'Connell and Mr. Tomasz Wiśniewski met Dr. Ian McDonald.")).toEqual([
+      ['NAME', "Siobhán O'Connell"],
+      ['NAME', 'Tomasz Wiśniewski'],
+      ['NAME', 'Ian McDonald'],
+    ]);
+  });
+
+  it('reads a birth date with a two-digit year or a month name between dashes, next to a birth-date word', () => {
+    expect(found('dob 4/9/77')).toEqual([['DATE_OF_BIRTH', '4/9/77']]);
+    expect(found('Birth date: 22-Aug-1958')).toEqual([['DATE_OF_BIRTH', '22-Aug-1958']]);
+    expect(found('Invoice 4/9/77 paid.')).toEqual([]);
   });
 
   it('finds a name after a cue word whose surname is in no lexicon, and no name in "Customer Service"', () => {
