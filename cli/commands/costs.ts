@@ -102,7 +102,8 @@ export function parseCostsArgs(argv: readonly string[], now: Date = new Date()):
   };
 }
 
-async function queryAll(
+/** Every item of a query, page after page. */
+export async function queryAll(
   client: DynamoDBClient,
   input: QueryCommandInput,
 ): Promise<Record<string, unknown>[]> {

@@ -8,8 +8,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type DynamoDBClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ledgerKeys } from '../../functions/adapters/dynamodb-ledger.js';
 import { PRICE_TABLE_VERSION } from '../../functions/money/prices.js';
 import {
@@ -18,23 +17,10 @@ import {
   type ReconcileReport,
   reconcile,
 } from '../../functions/money/reconcile.js';
+import { queryAll } from './costs.js';
 
 /** Ledger kinds the provider bills (or may have billed); AWS services and cache hits are not on its bill. */
 const PROVIDER_KINDS = new Set(['model_call', 'transcription', 'unconfirmed_attempt']);
-
-async function queryAll(
-  client: DynamoDBClient,
-  input: QueryCommandInput,
-): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  let start: QueryCommandInput['ExclusiveStartKey'];
-  do {
-    const page = await client.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
-    for (const raw of page.Items ?? []) items.push(unmarshall(raw));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return items;
-}
 
 /** Every tenant's ledger items of the month, summed by UTC day and model. */
 export async function ledgerByDayAndModel(
