@@ -32,9 +32,8 @@ export interface RunOptions {
  */
 export const DEFAULT_CONCURRENCY = 4;
 
-export interface FileOutcome extends Omit<OutcomeSummary, 'key'> {
+export interface FileOutcome extends OutcomeSummary {
   readonly file: string;
-  readonly key: string | null;
 }
 
 /** What the presign step will be told the file is: the extension's claim, which the pipeline verifies. */

@@ -14,7 +14,7 @@
  * | any other failure                              | 502                                       |
  */
 import { randomUUID } from 'node:crypto';
-import type { PipelineState } from '../pipeline/document.js';
+import { type PipelineState, UNAVAILABLE_NOW_REASONS } from '../pipeline/document.js';
 import { executionInputFor, REALTIME_PREFIX, TENANT_ID } from '../pipeline/execution-input.js';
 import { type OutcomeSummary, summarizeOutcome } from '../pipeline/outcome-summary.js';
 import type { BlobStore, SyncWorkflow } from '../ports.js';
@@ -52,7 +52,7 @@ export interface AnalyzeAnswer extends OutcomeSummary {
   readonly answer?: string;
 }
 
-const RETRY_LATER_REASONS = new Set(['MODEL_UNAVAILABLE', 'TRANSCRIPTION_PENDING', 'MODEL_OUTAGE']);
+const RETRY_LATER_REASONS = new Set<string>([...Object.values(UNAVAILABLE_NOW_REASONS), 'MODEL_OUTAGE']);
 const TOO_LARGE_REASONS = new Set(['TOO_LARGE']);
 
 function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpAnswer {
@@ -64,9 +64,9 @@ function json(statusCode: number, body: unknown, headers: Record<string, string>
 }
 
 export async function analyze(deps: AnalyzeDeps, request: AnalyzeRequest): Promise<HttpAnswer> {
-  if (request.method === 'GET' && request.path.replace(/\/$/, '') === '/healthz')
-    return json(200, { status: 'ok' });
-  if (request.method !== 'POST' || request.path.replace(/\/$/, '') !== '/v1/analyze') {
+  const path = request.path.replace(/\/$/, '');
+  if (request.method === 'GET' && path === '/healthz') return json(200, { status: 'ok' });
+  if (request.method !== 'POST' || path !== '/v1/analyze') {
     return json(404, {
       error: 'POST /v1/analyze?tenant=T&task=K with the file as the body, or GET /healthz',
     });

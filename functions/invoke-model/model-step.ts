@@ -8,13 +8,13 @@
 import { randomUUID } from 'node:crypto';
 import { priceOfEstimate, type TokenEstimate, usageOfEstimate } from '../model/estimate.js';
 import { type InvokeDeps, invokeModel, type TranscriptionStep } from '../model/invoke.js';
-import { itemCacheKey } from '../model/result-cache.js';
+import { questionCacheKey, storeAnswer } from '../model/item-answer.js';
 import { findTask } from '../model/tasks.js';
 import type { BudgetGuard } from '../money/budget.js';
 import { unconfirmedAttemptEntry } from '../money/ledger-entries.js';
 import type { ModelSection, PipelineState } from '../pipeline/document.js';
 import { reject } from '../pipeline/reasons.js';
-import { objectKeys, rejected } from '../pipeline/step.js';
+import { rejected } from '../pipeline/step.js';
 import { type BlobStore, type Ledger, type ModelMedia, type ModelUsage, ZERO_USAGE } from '../ports.js';
 
 export interface ModelStepDeps {
@@ -38,19 +38,17 @@ export async function runModelStep(
   const task = state.task ? findTask(state.task) : undefined;
   if (!task) return rejected(state, reject('UNKNOWN_TASK', 'the task is not in the catalogue'));
 
-  const [media, prompt, original] = await Promise.all([
+  const [media, prompt, cacheKey] = await Promise.all([
     deps.blobs.get(deps.buckets.processed, state.dlp.modelInputKey),
     deps.blobs.get(deps.buckets.processed, state.dlp.promptKey),
-    // The instructions as they arrived (metadata only): the cache key Preprocess looks up next time.
-    deps.blobs.head(deps.buckets.ingest, state.key, state.versionId),
+    // The key Preprocess looks the same question up by next time.
+    questionCacheKey(
+      { blobs: deps.blobs, ingestBucket: deps.buckets.ingest },
+      { ...state, processedSha256: state.processed.sha256 },
+      task,
+      state.dlp.policyVersion,
+    ),
   ]);
-  const cacheKey = itemCacheKey({
-    tenant: state.tenant,
-    processedSha256: state.processed.sha256,
-    instructionsAsSent: original.metadata.instructions ?? '',
-    task,
-    policyVersion: state.dlp.policyVersion,
-  });
   const modelMedia: ModelMedia =
     state.media.kind === 'image'
       ? { kind: 'image', mime: state.processed.mime, bytes: media.body, detail: task.detail }
@@ -133,17 +131,15 @@ export async function runModelStep(
     });
   }
 
-  const resultKey = objectKeys.result(state);
-  const answer = {
-    executionId: state.executionId,
-    task: task.id,
-    taskVersion: task.version,
-    model: outcome.model,
-    answer: outcome.text,
-  };
-  await deps.blobs.put(deps.buckets.results, resultKey, Buffer.from(JSON.stringify(answer)), {
-    contentType: 'application/json',
-  });
+  const resultKey = await storeAnswer(
+    { blobs: deps.blobs, resultsBucket: deps.buckets.results },
+    state,
+    task,
+    {
+      model: outcome.model,
+      text: outcome.text,
+    },
+  );
   return {
     ...state,
     model: {

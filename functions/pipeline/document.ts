@@ -19,6 +19,12 @@ export const OUTCOME_DETAIL_TYPES = {
 /** The step a redriven item resumes at: every step before it already ran, and was paid for, once. */
 export const RESUMABLE_STEP = 'InvokeModel';
 
+/** Reasons the synchronous workflow gives instead of parking (the API answers 503 with Retry-After). */
+export const UNAVAILABLE_NOW_REASONS = {
+  model: 'MODEL_UNAVAILABLE',
+  transcription: 'TRANSCRIPTION_PENDING',
+} as const;
+
 /** Set by the state machine on an item that failed for a reason a redrive can cure (an outage, a quota). */
 export interface RedriveMark {
   readonly redrivable: true;

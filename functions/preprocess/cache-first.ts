@@ -5,10 +5,9 @@
  * A blocked item never produced an answer, so nothing a policy blocks can be served from here.
  */
 import { policyForTenant } from '../dlp/policy.js';
-import { itemCacheKey } from '../model/result-cache.js';
+import { questionCacheKey, storeAnswer } from '../model/item-answer.js';
 import type { TaskDefinition } from '../model/tasks.js';
 import type { PipelineState } from '../pipeline/document.js';
-import { objectKeys } from '../pipeline/step.js';
 import { type BlobStore, type ResultCache, ZERO_USAGE } from '../ports.js';
 
 export interface CacheFirstDeps {
@@ -25,33 +24,28 @@ export async function answerFromCache(
   task: TaskDefinition,
 ): Promise<PipelineState | undefined> {
   if (!state.processed) return undefined;
-  const original = await deps.blobs.head(deps.buckets.ingest, state.key, state.versionId);
-  const key = itemCacheKey({
-    tenant: state.tenant,
-    processedSha256: state.processed.sha256,
-    instructionsAsSent: original.metadata.instructions ?? '',
+  const key = await questionCacheKey(
+    { blobs: deps.blobs, ingestBucket: deps.buckets.ingest },
+    { ...state, processedSha256: state.processed.sha256 },
     task,
-    policyVersion: policyForTenant(state.tenant).version,
-  });
+    policyForTenant(state.tenant).version,
+  );
   const hit = await deps.cache.get(key).catch((error: unknown) => {
     // The cache is an optimisation: a failing one sends the item the long way, never fails it.
     deps.log?.('result cache read failed; treating as a miss', { error: String(error) });
     return undefined;
   });
   if (!hit) return undefined;
-  const resultKey = objectKeys.result(state);
-  const answer = {
-    executionId: state.executionId,
-    task: task.id,
-    taskVersion: task.version,
-    model: hit.model,
-    answer: hit.text,
-    // Where the answer first came from, for tracing; no request was made for this item.
-    cachedFromRequestIds: hit.requestIds,
-  };
-  await deps.blobs.put(deps.buckets.results, resultKey, Buffer.from(JSON.stringify(answer)), {
-    contentType: 'application/json',
-  });
+  const resultKey = await storeAnswer(
+    { blobs: deps.blobs, resultsBucket: deps.buckets.results },
+    state,
+    task,
+    {
+      model: hit.model,
+      text: hit.text,
+      cachedFromRequestIds: hit.requestIds,
+    },
+  );
   return {
     ...state,
     model: {

@@ -22,7 +22,12 @@ import {
 import { EventBridgePutEvents, LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { DEFAULT_BREAKER_POLICY } from '../../functions/model/breaker.js';
-import { OUTCOME_DETAIL_TYPES, OUTCOME_SOURCE, RESUMABLE_STEP } from '../../functions/pipeline/document.js';
+import {
+  OUTCOME_DETAIL_TYPES,
+  OUTCOME_SOURCE,
+  RESUMABLE_STEP,
+  UNAVAILABLE_NOW_REASONS,
+} from '../../functions/pipeline/document.js';
 
 export interface PipelineSteps {
   readonly validateAndStrip: IFunction;
@@ -51,12 +56,6 @@ export interface PipelineStateMachineProps {
    */
   readonly workflow?: 'standard' | 'express';
 }
-
-/** Reasons the synchronous workflow gives instead of parking (the API answers 503 with Retry-After). */
-export const UNAVAILABLE_NOW_REASONS = {
-  model: 'MODEL_UNAVAILABLE',
-  transcription: 'TRANSCRIPTION_PENDING',
-} as const;
 
 /** Errors a step throws for outages of S3/DynamoDB/Comprehend that are worth trying again. */
 const TRANSIENT_ERRORS = [

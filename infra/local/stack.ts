@@ -93,10 +93,12 @@ export function parseLatency(spec: string | undefined): number | { min: number; 
 
 /** `--time-scale N`: a whole number ≥ 1, or undefined for the default. */
 export function parseTimeScale(spec: string | undefined): number | undefined {
-  if (spec === undefined || spec === '') return undefined;
-  const scale = Number(spec);
+  return spec === undefined || spec === '' ? undefined : wholeTimeScale(Number(spec), spec);
+}
+
+function wholeTimeScale(scale: number, shown: string): number {
   if (!Number.isInteger(scale) || scale < 1)
-    throw new Error(`--time-scale must be a whole number ≥ 1; got "${spec}"`);
+    throw new Error(`the time scale must be a whole number ≥ 1; got "${shown}"`);
   return scale;
 }
 
@@ -105,12 +107,10 @@ export function resolveTimeScale(
   given: number | undefined,
   definition: Parameters<typeof parkPatienceSeconds>[0],
 ): number {
-  const fromEnv = process.env.MEDIAGATE_TIME_SCALE;
-  const scale = given ?? (fromEnv ? Number(fromEnv) : defaultTimeScale(parkPatienceSeconds(definition)));
-  if (!Number.isInteger(scale) || scale < 1) {
-    throw new Error(`the time scale must be a whole number ≥ 1; got ${given ?? fromEnv}`);
-  }
-  return scale;
+  if (given !== undefined) return wholeTimeScale(given, String(given));
+  return (
+    parseTimeScale(process.env.MEDIAGATE_TIME_SCALE) ?? defaultTimeScale(parkPatienceSeconds(definition))
+  );
 }
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {

@@ -237,6 +237,14 @@ export async function startLocalStepFunctions(
     if (record.status === 'RUNNING') run(record);
   }
 
+  /** The execution an ARN names, or AWS's error for one that does not exist. */
+  const recordOf = (executionArn: unknown): ExecutionRecord => {
+    const record = [...registry.values()].find((candidate) => candidate.executionArn === executionArn);
+    if (!record)
+      throw new AwsJsonError('ExecutionDoesNotExist', `Execution Does Not Exist: '${String(executionArn)}'`);
+    return record;
+  };
+
   const server = await startAwsJsonServer({
     targetPrefix: 'AWSStepFunctions',
     contentType: 'application/x-amz-json-1.0',
@@ -325,14 +333,7 @@ export async function startLocalStepFunctions(
         }
       },
       DescribeExecution: (body) => {
-        const record = [...registry.values()].find(
-          (candidate) => candidate.executionArn === body.executionArn,
-        );
-        if (!record)
-          throw new AwsJsonError(
-            'ExecutionDoesNotExist',
-            `Execution Does Not Exist: '${String(body.executionArn)}'`,
-          );
+        const record = recordOf(body.executionArn);
         return { ...describe(record), stateMachineArn };
       },
       ListExecutions: (body) => ({
@@ -343,14 +344,7 @@ export async function startLocalStepFunctions(
       // The entered-state events with their inputs, in AWS's shape (`<Type>StateEntered`); enough to find
       // the document a failed item held when it failed.
       GetExecutionHistory: (body) => {
-        const record = [...registry.values()].find(
-          (candidate) => candidate.executionArn === body.executionArn,
-        );
-        if (!record)
-          throw new AwsJsonError(
-            'ExecutionDoesNotExist',
-            `Execution Does Not Exist: '${String(body.executionArn)}'`,
-          );
+        const record = recordOf(body.executionArn);
         const events = record.history
           .filter((entry) => entry.type === 'StateEntered')
           .map((entry, index) => ({

@@ -1,0 +1,54 @@
+/**
+ * One item's question and answer as both Preprocess (cache first) and InvokeModel see them: the
+ * result-cache key, read from the original's metadata so the instructions never enter the document, and
+ * the answer object written for the item in the results bucket.
+ */
+import type { PipelineState } from '../pipeline/document.js';
+import { objectKeys } from '../pipeline/step.js';
+import type { BlobStore } from '../ports.js';
+import { itemCacheKey } from './result-cache.js';
+import type { TaskDefinition } from './tasks.js';
+
+/** The result-cache key of the item's question under a DLP policy version. */
+export async function questionCacheKey(
+  deps: { readonly blobs: BlobStore; readonly ingestBucket: string },
+  item: Pick<PipelineState, 'tenant' | 'key' | 'versionId'> & { readonly processedSha256: string },
+  task: TaskDefinition,
+  policyVersion: string,
+): Promise<string> {
+  const original = await deps.blobs.head(deps.ingestBucket, item.key, item.versionId);
+  return itemCacheKey({
+    tenant: item.tenant,
+    processedSha256: item.processedSha256,
+    instructionsAsSent: original.metadata.instructions ?? '',
+    task,
+    policyVersion,
+  });
+}
+
+/** Writes the item's answer where the API and consumers read it; returns its key. */
+export async function storeAnswer(
+  deps: { readonly blobs: BlobStore; readonly resultsBucket: string },
+  state: PipelineState,
+  task: TaskDefinition,
+  answer: {
+    readonly model: string;
+    readonly text: string;
+    readonly cachedFromRequestIds?: readonly string[];
+  },
+): Promise<string> {
+  const resultKey = objectKeys.result(state);
+  const body = {
+    executionId: state.executionId,
+    task: task.id,
+    taskVersion: task.version,
+    model: answer.model,
+    answer: answer.text,
+    // For an answer from the cache: where it first came from; no request was made for this item.
+    ...(answer.cachedFromRequestIds ? { cachedFromRequestIds: answer.cachedFromRequestIds } : {}),
+  };
+  await deps.blobs.put(deps.resultsBucket, resultKey, Buffer.from(JSON.stringify(body)), {
+    contentType: 'application/json',
+  });
+  return resultKey;
+}
