@@ -115,16 +115,18 @@ export async function providerByDayAndModel(
   const [year, mon] = month.split('-').map(Number);
   const end = Date.UTC(year ?? 1970, mon ?? 1, 1) / 1000;
   const range = `start_time=${start}&end_time=${end}&bucket_width=1d`;
-  const costs = await organizationPages<{ amount: { value: number }; line_item: string | null }>(
-    baseUrl,
-    adminKey,
-    `/organization/costs?${range}&group_by=line_item&limit=31`,
-  );
-  const usage = await organizationPages<{ model: string | null; num_model_requests: number }>(
-    baseUrl,
-    adminKey,
-    `/organization/usage/completions?${range}&group_by=model&limit=31`,
-  );
+  const [costs, usage] = await Promise.all([
+    organizationPages<{ amount: { value: number }; line_item: string | null }>(
+      baseUrl,
+      adminKey,
+      `/organization/costs?${range}&group_by=line_item&limit=31`,
+    ),
+    organizationPages<{ model: string | null; num_model_requests: number }>(
+      baseUrl,
+      adminKey,
+      `/organization/usage/completions?${range}&group_by=model&limit=31`,
+    ),
+  ]);
   const rows = new Map<string, { day: string; model: string; usd: number; requests: number }>();
   const row = (day: string, model: string) => {
     const key = `${day}|${model}`;

@@ -59,8 +59,16 @@ export function modelFamily(model: string): string {
   return model.replace(/-\d{4}-\d{2}-\d{2}$/, '');
 }
 
-function keyOf(day: string, model: string): string {
-  return `${day}|${modelFamily(model)}`;
+/** Rows grouped by UTC day and model family (`<day>|<family>`). */
+function byDayAndFamily<T extends { readonly day: string; readonly model: string }>(
+  rows: readonly T[],
+): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const row of rows) {
+    const key = `${row.day}|${modelFamily(row.model)}`;
+    groups.set(key, [...(groups.get(key) ?? []), row]);
+  }
+  return groups;
 }
 
 /**
@@ -72,12 +80,8 @@ export function reconcile(
   provider: readonly ProviderDayModel[],
   currentPriceTableVersion: string,
 ): ReconcileReport {
-  const ledgerBy = new Map<string, LedgerDayModel[]>();
-  for (const row of ledger)
-    ledgerBy.set(keyOf(row.day, row.model), [...(ledgerBy.get(keyOf(row.day, row.model)) ?? []), row]);
-  const providerBy = new Map<string, ProviderDayModel[]>();
-  for (const row of provider)
-    providerBy.set(keyOf(row.day, row.model), [...(providerBy.get(keyOf(row.day, row.model)) ?? []), row]);
+  const ledgerBy = byDayAndFamily(ledger);
+  const providerBy = byDayAndFamily(provider);
 
   const differences: ReconcileDifference[] = [];
   for (const key of [...new Set([...ledgerBy.keys(), ...providerBy.keys()])].sort()) {
