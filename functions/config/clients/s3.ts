@@ -5,16 +5,13 @@
  * Endpoints come from config: set on the local stack, absent (SDK defaults) in Lambda.
  */
 import { S3Client } from '@aws-sdk/client-s3';
-import { tracer } from '../../pipeline/step.js';
 import type { RuntimeConfig } from '../settings.js';
 
 export function s3Client(config: RuntimeConfig): S3Client {
-  return tracer.captureAWSv3Client(
-    new S3Client({
-      region: config.region,
-      endpoint: config.endpoints.s3,
-      // Loopback S3 stand-ins have no virtual-host DNS.
-      forcePathStyle: config.endpoints.s3 !== undefined,
-    }),
-  );
+  return new S3Client({
+    region: config.region,
+    endpoint: config.endpoints.s3,
+    // Loopback S3 stand-ins have no virtual-host DNS.
+    forcePathStyle: config.endpoints.s3 !== undefined,
+  });
 }
