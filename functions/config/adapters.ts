@@ -30,16 +30,36 @@ export async function createPiiDetector(config: RuntimeConfig): Promise<PiiDetec
   return createComprehendPiiDetector(comprehendClient(config));
 }
 
-export async function createOcr(config: RuntimeConfig): Promise<Ocr | undefined> {
-  const chosen = await chooseOcr(config);
-  if (!chosen) return undefined;
-  // Images smooth everywhere hold no text: they skip the real OCR (and, in AWS, its bill).
-  const { ocrWhereTextMayBe } = await import('../dlp/text-gate.js');
-  return ocrWhereTextMayBe(chosen);
+/**
+ * A port built on its first call and kept, so a function loads a client (and its SDK) only when an item
+ * needs it: most images have no text for OCR, most items are no audio. A failed build is tried again.
+ */
+function onFirstUse<T>(create: () => Promise<T>): () => Promise<T> {
+  let created: Promise<T> | undefined;
+  return () => {
+    created ??= create().catch((error: unknown) => {
+      created = undefined;
+      throw error;
+    });
+    return created;
+  };
 }
 
-async function chooseOcr(config: RuntimeConfig): Promise<Ocr | undefined> {
+const OCR_NAMES = { textract: 'textract', tesseract: 'tesseract.js' } as const;
+
+export async function createOcr(config: RuntimeConfig): Promise<Ocr | undefined> {
   if (config.ocr === 'none') return undefined;
+  const chosen = onFirstUse(() => chooseOcr(config));
+  const ocr: Ocr = {
+    name: OCR_NAMES[config.ocr],
+    recognize: async (image, options) => (await chosen()).recognize(image, options),
+  };
+  // Images smooth everywhere hold no text: they skip the real OCR (and, in AWS, its bill and its client).
+  const { ocrWhereTextMayBe } = await import('../dlp/text-gate.js');
+  return ocrWhereTextMayBe(ocr);
+}
+
+async function chooseOcr(config: RuntimeConfig): Promise<Ocr> {
   if (config.ocr === 'tesseract') {
     if (typeof MEDIAGATE_LAMBDA_BUNDLE === 'undefined') {
       const { createTesseractOcr } = await import('../adapters/tesseract-ocr.js');
@@ -57,6 +77,14 @@ async function chooseOcr(config: RuntimeConfig): Promise<Ocr | undefined> {
 /** Amazon Transcribe in AWS; offline none, and audio DLP follows the tenant's policy for unscanned audio. */
 export async function createTranscriber(config: RuntimeConfig): Promise<Transcriber | undefined> {
   if (config.transcriber === 'none') return undefined;
+  const chosen = onFirstUse(() => buildAmazonTranscribe(config));
+  return {
+    name: 'amazon-transcribe',
+    transcribe: async (request) => (await chosen()).transcribe(request),
+  };
+}
+
+async function buildAmazonTranscribe(config: RuntimeConfig): Promise<Transcriber> {
   const [{ createTranscribeTranscriber }, { createS3BlobStore }, { s3Client }, { transcribeClient }] =
     await Promise.all([
       import('../adapters/transcribe-transcriber.js'),
