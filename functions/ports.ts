@@ -337,6 +337,33 @@ export interface ResultCache {
   put(key: string, value: CachedResult, ttlSeconds: number): Promise<void>;
 }
 
+/**
+ * A DLP verdict already reached for the same processed media and instructions under the same policy
+ * version: the decision and findings (types, spans, scores; never values) and where the redacted copies
+ * of that item were stored, so a repeat is neither scanned nor billed again.
+ */
+export interface CachedDlpVerdict {
+  readonly decision: 'allow' | 'redact' | 'block';
+  /** The domain's Rejection and findings, stored as the domain wrote them. */
+  readonly rejection?: { readonly reason: string; readonly message: string };
+  readonly findings: readonly unknown[];
+  readonly ocrScanned: boolean;
+  readonly transcriptScanned?: boolean;
+  readonly policyVersion: string;
+  readonly language: string;
+  readonly detector: string;
+  /** The processed-bucket objects of the item that was scanned: its prompt and, if painted, its image. */
+  readonly promptKey: string;
+  readonly redactedImageKey?: string;
+  readonly redactedImageMime?: string;
+}
+
+export interface DlpVerdictCache {
+  /** Undefined on a miss, including an entry past its TTL that the store has not deleted yet. */
+  get(tenant: string, key: string): Promise<CachedDlpVerdict | undefined>;
+  put(tenant: string, key: string, verdict: CachedDlpVerdict, ttlSeconds: number): Promise<void>;
+}
+
 // ---- Budgets: counters and reservations. ----
 
 export type BudgetPeriod = 'day' | 'month';

@@ -1,4 +1,5 @@
 import { createDynamoBudgetGuard } from '../adapters/dynamodb-budget-store.js';
+import { createDynamoDbDlpVerdictCache } from '../adapters/dynamodb-dlp-verdict-cache.js';
 import { createDynamoLedger } from '../adapters/dynamodb-ledger.js';
 import { createEventBridgePublisher } from '../adapters/eventbridge-publisher.js';
 import { createS3BlobStore } from '../adapters/s3-blob-store.js';
@@ -7,7 +8,7 @@ import { dynamoClient } from '../config/clients/dynamodb.js';
 import { eventBridgeClient } from '../config/clients/eventbridge.js';
 import { s3Client } from '../config/clients/s3.js';
 import { loadConfig, requireSettings } from '../config/settings.js';
-import { pipelineStep } from '../pipeline/step.js';
+import { pipelineStep, stepLog } from '../pipeline/step.js';
 import { checkItem } from './check-item.js';
 
 const config = loadConfig();
@@ -22,6 +23,8 @@ const deps = {
   detector: await createPiiDetector(config),
   ocr: await createOcr(config),
   transcriber: await createTranscriber(config),
+  verdicts: createDynamoDbDlpVerdictCache(dynamo, config.tables.state),
+  log: (message: string, fields: Record<string, unknown>) => stepLog.info(message, fields),
 };
 
 /** Finds PII in the instructions, the image's text and the transcript; the tenant's policy decides. */

@@ -98,6 +98,8 @@ export interface DlpSection {
   readonly policyVersion: string;
   /** Language the policy asked the detectors for (`en`, `es` or `auto`). */
   readonly language?: string;
+  /** The verdict of an earlier scan of the same media and instructions under this policy version. */
+  readonly verdictReused?: boolean;
   /**
    * AWS requests this step paid for and the units they were billed in, per service; each service used
    * is one ledger item `<executionId>#DlpCheck#<service>`. Absent offline, where nothing is billed.

@@ -17,14 +17,14 @@ import {
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { defaultTimeScale } from '../../functions/pipeline/time-scale.js';
 import { type CfnTemplate, synthesizeMediagate } from '../synth.js';
-import { startLocalDynamo } from './dynamodb.js';
 import { type LocalEventBus, type RecordedEvent, startLocalEventBus } from './event-bus.js';
 import { matchesEventPattern } from './event-pattern.js';
 import { acquireLock } from './lock.js';
 import { type RunningSimulator, startOpenAiSimulator } from './openai-simulator/server.js';
 import { startFunctionUrl } from './presign-server.js';
-import { LOCAL_CREDENTIALS, type S3ObjectCreatedEvent, startLocalS3 } from './s3.js';
+import { LOCAL_CREDENTIALS, type S3ObjectCreatedEvent } from './s3.js';
 import { type LocalStepFunctions, parkPatienceSeconds, startLocalStepFunctions } from './step-functions.js';
+import { startStorageThread } from './storage-thread.js';
 import {
   bucketNames,
   functionEnvironment,
@@ -138,15 +138,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const objectEvents: S3ObjectCreatedEvent[] = [];
     let deliver: (event: S3ObjectCreatedEvent) => void = (event) => objectEvents.push(event);
-    const s3 = await startLocalS3({
-      directory: path.join(stateDir, 's3'),
-      buckets: bucketNames(template),
-      onObjectCreated: (event) => deliver(event),
-    });
-    closers.push(() => s3.close());
-
-    const dynamo = await startLocalDynamo({ path: path.join(stateDir, 'dynamodb') });
-    closers.push(() => dynamo.close());
+    const storage = await startStorageThread(
+      {
+        s3Directory: path.join(stateDir, 's3'),
+        buckets: bucketNames(template),
+        dynamoPath: path.join(stateDir, 'dynamodb'),
+      },
+      (event) => deliver(event),
+    );
+    closers.push(() => storage.close());
+    const s3 = { endpoint: storage.s3Endpoint };
+    const dynamo = { endpoint: storage.dynamoEndpoint };
     await createTables(template, dynamo.endpoint);
 
     const events = await startLocalEventBus({ logFile: path.join(stateDir, 'events.jsonl') });
