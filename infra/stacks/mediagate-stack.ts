@@ -484,6 +484,9 @@ export class MediagateStack extends Stack {
       value: alarmTopic.topic.topicArn,
     });
     new CfnOutput(this, 'DashboardName', { value: dashboard.dashboard.dashboardName });
+    // What `mediagate redrive --aws` needs (docs/operations.md).
+    new CfnOutput(this, 'PipelineStateMachineArn', { value: pipeline.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'UploadDeadLetterQueueArn', { value: ingestTrigger.deadLetterQueue.queueArn });
   }
 }
 
