@@ -1,11 +1,27 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { allRoutes } from '../../functions/model/routes.js';
+import type { PipelineState } from '../../functions/pipeline/document.js';
+import { TranscriptionPendingError } from '../../functions/pipeline/reasons.js';
+import { pipelineStep } from '../../functions/pipeline/step.js';
 import { stateMachineDefinition } from '../../infra/local/template.js';
 import { DEFAULT_RESERVED_CONCURRENCY, parseStackSettings } from '../../infra/stack-settings.js';
 import { type CfnTemplate, synthesizeMediagate } from '../../infra/synth.js';
+import { captureOutput } from '../fixtures/capture-output.js';
 
 type Resource = CfnTemplate['Resources'][string];
+
+const waitingItem: PipelineState = {
+  executionId: 'mg-wait',
+  bucket: 'ingest',
+  key: 'incoming/acme/1',
+  sizeBytes: 1,
+  tenant: 'acme',
+  objectKeyHash: 'hash-wait',
+  receivedAt: '2026-12-01T00:00:00.000Z',
+  status: 'in_progress',
+  steps: [],
+};
 
 /** A property every test here expects to be present; a clear failure instead of a TypeError. */
 function required<T>(value: T | undefined, what: string): T {
@@ -90,11 +106,33 @@ describe('operations: alarms that reach someone, and a dashboard', () => {
     expect(count(/"MetricName":"MatchedEvents"/)).toBe(1);
   });
 
-  it("does not count DlpCheck's and InvokeModel's deliberate waits as errors", () => {
+  it("does not count DlpCheck's and InvokeModel's deliberate waits as errors", async () => {
+    // Prepare: the line the step wrapper logs when a step throws a waiting signal
+    const dlpCheck = pipelineStep('DlpCheck', async () => {
+      throw new TranscriptionPendingError('job running');
+    });
+    const printed = await captureOutput(async () => {
+      await dlpCheck(waitingItem).catch(() => undefined);
+    });
+    const [line] = printed
+      .split('\n')
+      .filter((l) => l.includes('step failed'))
+      .map((l) => JSON.parse(l.slice(l.indexOf('{'))) as Record<string, unknown>);
+
+    // Assess: the metric filters select exactly those fields, and the errors alarm subtracts them
+    expect(line).toMatchObject({
+      message: 'step failed',
+      errorName: 'TranscriptionPending',
+      step: 'DlpCheck',
+    });
     const filters = byType(template, 'AWS::Logs::MetricFilter').map(([, f]) => JSON.stringify(f.Properties));
     expect(filters).toHaveLength(2);
-    expect(filters.join()).toContain('TranscriptionPending');
-    expect(filters.join()).toContain('ModelUnavailable');
+    for (const filter of filters) {
+      expect(filter).toContain('$.message = \\"step failed\\"');
+      expect(filter).toContain('"Dimensions":[{"Key":"step","Value":"$.step"}]');
+    }
+    expect(filters.join()).toContain('$.errorName = \\"TranscriptionPending\\"');
+    expect(filters.join()).toContain('$.errorName = \\"ModelUnavailable\\"');
     const dlpErrors = byType(template, 'AWS::CloudWatch::Alarm').find(([id]) =>
       id.includes('DlpCheckErrors'),
     );
