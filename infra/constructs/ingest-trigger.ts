@@ -15,6 +15,7 @@ export interface IngestTriggerProps {
   /** The starter function (functions/start-execution). */
   readonly starter: IFunction;
   readonly stateMachine: IStateMachine;
+  /** Encrypts both queues; its policy must let this account's EventBridge rules use it (MediagateStack's does). */
   readonly encryptionKey: IKey;
   /**
    * How long messages wait in the dead-letter queue for a redrive.

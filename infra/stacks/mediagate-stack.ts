@@ -195,6 +195,8 @@ export class MediagateStack extends Stack {
       MEDIAGATE_OCR: 'textract',
       MEDIAGATE_TRANSCRIBER: 'transcribe',
     };
+    /** Every function, for the alarms. */
+    const mediaFunctions: MediaFunction[] = [];
     const fn = (
       id: string,
       step: string,
@@ -207,13 +209,6 @@ export class MediagateStack extends Stack {
         timeout?: Duration;
         environment?: Record<string, string>;
       } = {},
-    ) => mediaFunction(id, step, description, extra).function;
-    const mediaFunctions: MediaFunction[] = [];
-    const mediaFunction = (
-      id: string,
-      step: string,
-      description: string,
-      extra: Parameters<typeof fn>[3] = {},
     ) => {
       const created = new MediaFunction(this, id, {
         step,
@@ -237,7 +232,7 @@ export class MediagateStack extends Stack {
         invokedBy: INVOKED_BY[step] ?? "the state machines' LambdaInvoke tasks",
       });
       mediaFunctions.push(created);
-      return created;
+      return created.function;
     };
 
     const validateAndStrip = fn(
