@@ -330,7 +330,8 @@ export class PipelineStateMachine extends Construct {
     );
     key.addToResourcePolicy(
       new PolicyStatement({
-        sid: `LogDeliveryFor${this.node.id}`,
+        // One sid for both workflows: CDK keeps one copy of identical statements.
+        sid: 'StepFunctionsLogDeliveryOfThisAccount',
         principals: [new ServicePrincipal('delivery.logs.amazonaws.com')],
         actions: ['kms:Decrypt'],
         resources: ['*'],
