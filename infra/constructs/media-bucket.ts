@@ -20,6 +20,11 @@ export interface MediaBucketProps {
    */
   readonly expireAfterDays?: number;
   /**
+   * Days a version is kept after it stops being current (overwritten, or expired by `expireAfterDays`).
+   * @default 30
+   */
+  readonly noncurrentVersionExpirationDays?: number;
+  /**
    * Send object events to EventBridge.
    * @default false
    */
@@ -37,6 +42,8 @@ export class MediaBucket extends Construct {
     if (props.expireAfterDays !== undefined && props.expireAfterDays < 1) {
       throw new Error('expireAfterDays must be at least 1');
     }
+    const noncurrentDays = props.noncurrentVersionExpirationDays ?? 30;
+    if (noncurrentDays < 1) throw new Error('noncurrentVersionExpirationDays must be at least 1');
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.bucket = new Bucket(this, 'Bucket', {
       encryption: BucketEncryption.KMS,
@@ -53,7 +60,7 @@ export class MediaBucket extends Construct {
       lifecycleRules: [
         {
           id: 'expire-noncurrent-and-incomplete',
-          noncurrentVersionExpiration: Duration.days(30),
+          noncurrentVersionExpiration: Duration.days(noncurrentDays),
           abortIncompleteMultipartUploadAfter: Duration.days(1),
           ...(props.expireAfterDays ? { expiration: Duration.days(props.expireAfterDays) } : {}),
         },

@@ -1,13 +1,16 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import { type IGrantable, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
+  type CfnStateMachine,
   Choice,
   Condition,
   DefinitionBody,
   Fail,
+  JitterType,
   JsonPath,
   LogLevel,
   Pass,
@@ -40,7 +43,11 @@ export interface PipelineSteps {
 export interface PipelineStateMachineProps {
   readonly steps: PipelineSteps;
   readonly outcomeBus: IEventBus;
-  readonly logKey: IKey;
+  /**
+   * Encrypts the execution history (it carries the pipeline document, whose instructions are the user's
+   * words) and the log group, instead of an AWS-owned key.
+   */
+  readonly encryptionKey: IKey;
   /**
    * How long an item may stay parked while the model is unavailable (the breaker is open or the retry
    * budget ran out) before it ends as failed.
@@ -67,9 +74,13 @@ const TRANSIENT_ERRORS = [
   'ServiceUnavailable',
   'InternalServerError',
   'TimeoutError',
-  // Lambda throttling (account or reserved concurrency): retryOnServiceExceptions does not cover it.
-  'Lambda.TooManyRequestsException',
 ];
+
+/**
+ * Lambda throttling (every function has reserved concurrency): retryOnServiceExceptions does not cover
+ * it. A burst of uploads waits for a free slot instead of failing.
+ */
+const THROTTLED = 'Lambda.TooManyRequestsException';
 
 /**
  * ValidateAndStrip → Preprocess → DlpCheck → InvokeModel → RecordCost, then one outcome event.
@@ -78,6 +89,7 @@ const TRANSIENT_ERRORS = [
  */
 export class PipelineStateMachine extends Construct {
   readonly stateMachine: StateMachine;
+  readonly encryptionKey: IKey;
 
   constructor(scope: Construct, id: string, props: PipelineStateMachineProps) {
     super(scope, id);
@@ -152,6 +164,15 @@ export class PipelineStateMachine extends Construct {
         interval: Duration.seconds(1),
         maxAttempts: 3,
         backoffRate: 2,
+      });
+      // Standard: up to ~10 min of waiting for capacity; Express: what fits in the caller's request.
+      task.addRetry({
+        errors: [THROTTLED],
+        interval: Duration.seconds(2),
+        backoffRate: 2,
+        maxDelay: Duration.seconds(express ? 8 : 120),
+        maxAttempts: express ? 4 : 10,
+        jitterStrategy: JitterType.FULL,
       });
       return task;
     };
@@ -254,7 +275,7 @@ export class PipelineStateMachine extends Construct {
 
     const logGroup = new LogGroup(this, 'Logs', {
       retention: RetentionDays.ONE_MONTH,
-      encryptionKey: props.logKey,
+      encryptionKey: props.encryptionKey,
     });
     this.stateMachine = new StateMachine(this, 'StateMachine', {
       stateMachineType: express ? StateMachineType.EXPRESS : StateMachineType.STANDARD,
@@ -266,6 +287,8 @@ export class PipelineStateMachine extends Construct {
       // means a future field cannot leak by accident.
       logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: false },
     });
+    this.encryptionKey = props.encryptionKey;
+    this.encryptWithKey(props.encryptionKey);
     const policy = this.stateMachine.role.node.tryFindChild('DefaultPolicy');
     if (policy) {
       Validations.of(policy).acknowledge({
@@ -274,6 +297,64 @@ export class PipelineStateMachine extends Construct {
           'CloudWatch Logs delivery (logs:CreateLogDelivery and friends) and X-Ray tracing accept only "*" as resource.',
       });
     }
+  }
+
+  /**
+   * Lets `grantee` start executions of this encrypted workflow and read their results: Step Functions
+   * encrypts the input and decrypts the output with the caller's permissions on the key.
+   */
+  grantKeyUse(grantee: IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(this.keyUseStatement(['kms:Decrypt', 'kms:GenerateDataKey']));
+  }
+
+  /**
+   * The CDK helper (CustomerManagedEncryptionConfiguration) lets the log-delivery service decrypt with the
+   * key under no condition; here every use is tied to this account's state machines and log deliveries.
+   */
+  private encryptWithKey(key: IKey): void {
+    const stack = Stack.of(this);
+    (this.stateMachine.node.defaultChild as CfnStateMachine).encryptionConfiguration = {
+      type: 'CUSTOMER_MANAGED_KMS_KEY',
+      kmsKeyId: key.keyArn,
+      kmsDataKeyReusePeriodSeconds: 300,
+    };
+    this.stateMachine.addToRolePolicy(this.keyUseStatement(['kms:Decrypt', 'kms:GenerateDataKey']));
+    const logDeliveries = `arn:${stack.partition}:logs:${stack.region}:${stack.account}:*`;
+    // Execution logs go to a log group encrypted with the same key.
+    this.stateMachine.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['kms:GenerateDataKey'],
+        resources: [key.keyArn],
+        conditions: { ArnLike: { 'kms:EncryptionContext:SourceArn': logDeliveries } },
+      }),
+    );
+    key.addToResourcePolicy(
+      new PolicyStatement({
+        // One sid for both workflows: CDK keeps one copy of identical statements.
+        sid: 'StepFunctionsLogDeliveryOfThisAccount',
+        principals: [new ServicePrincipal('delivery.logs.amazonaws.com')],
+        actions: ['kms:Decrypt'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: { 'aws:SourceArn': logDeliveries },
+        },
+      }),
+    );
+  }
+
+  private keyUseStatement(actions: string[]): PolicyStatement {
+    const stack = Stack.of(this);
+    return new PolicyStatement({
+      actions,
+      resources: [this.encryptionKey.keyArn],
+      conditions: {
+        // Not this machine's own ARN: the role's policy would then depend on the machine that depends on it.
+        ArnLike: {
+          'kms:EncryptionContext:aws:states:stateMachineArn': `arn:${stack.partition}:states:${stack.region}:${stack.account}:stateMachine:*`,
+        },
+      },
+    });
   }
 }
 

@@ -1,47 +1,55 @@
 import {
+  AspectPriority,
+  Aspects,
   type CfnElement,
   CfnOutput,
   Duration,
+  Names,
   RemovalPolicy,
   Stack,
   type StackProps,
   Validations,
 } from 'aws-cdk-lib';
-import { EventBus } from 'aws-cdk-lib/aws-events';
+import { CfnArchive, EventBus } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Architecture } from 'aws-cdk-lib/aws-lambda';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import type { Construct } from 'constructs';
+import { Construct } from 'constructs';
 import { checkPolicyOverrides } from '../../functions/config/policy-overrides.js';
 import { loadConfig } from '../../functions/config/settings.js';
+import { allRoutes } from '../../functions/model/routes.js';
 import budgets from '../../functions/money/budgets.json' with { type: 'json' };
+import { AlarmTopic, NotifyEveryAlarm } from '../constructs/alarm-topic.js';
 import { AnalyzeEndpoint } from '../constructs/analyze-endpoint.js';
 import { BudgetAlarms } from '../constructs/budget-alarms.js';
 import { IngestTrigger } from '../constructs/ingest-trigger.js';
 import { MediaBucket } from '../constructs/media-bucket.js';
 import { MediaFunction } from '../constructs/media-function.js';
 import { MediaLayers } from '../constructs/media-layers.js';
+import { PipelineAlarms } from '../constructs/pipeline-alarms.js';
+import { PipelineDashboard } from '../constructs/pipeline-dashboard.js';
 import { PipelineStateMachine } from '../constructs/pipeline-state-machine.js';
 import { PipelineTables } from '../constructs/pipeline-tables.js';
 import { PresignEndpoint } from '../constructs/presign-endpoint.js';
 import { ResultsPiiScan } from '../constructs/results-pii-scan.js';
 import { grantItems, grantObjectRead, grantObjectWrite, grantTranscriptionJobs } from '../grants.js';
+import { acknowledge, NAG_RULES } from '../nag.js';
+import { isStackSetting, parseStackSettings } from '../stack-settings.js';
 
 export interface MediagateStackProps extends StackProps {
   /** @default Architecture.X86_64 (the sharp and ffmpeg layers are built for it from this machine's node_modules) */
   readonly architecture?: Architecture;
-  /** Days an upload stays in the ingest bucket; the pipeline finishes well within it. @default 7 */
-  readonly ingestRetentionDays?: number;
   /** @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
   /** Create the Macie session (off where the account already has Macie enabled). @default true */
   readonly enableMacie?: boolean;
   /**
-   * Deployment settings passed to every function (`MEDIAGATE_*` and `OPENAI_TIMEOUT_MS`: limits, model
-   * endpoints, retry and breaker policies; see docs/architecture.md). Checked with the functions' own
-   * config parser at synth time, so a typo fails `cdk synth`, not the first upload.
+   * Deployment settings (`MEDIAGATE_*` and `OPENAI_TIMEOUT_MS`; see docs/architecture.md): limits, model
+   * endpoints, retry and breaker policies go to every function; alarm recipients and thresholds, raw-upload
+   * retention and reserved concurrency are the stack's own (infra/stack-settings.ts). Checked with the
+   * functions' own config parser at synth time, so a typo fails `cdk synth`, not the first upload.
    * @default - none: the defaults in functions/config/settings.ts
    */
   readonly settings?: Readonly<Record<string, string>>;
@@ -55,22 +63,6 @@ const STACK_OWNED_SETTINGS = new Set([
   'MEDIAGATE_TRANSCRIBER',
 ]);
 
-/**
- * `MEDIAGATE_INVOKE_MODEL_CONCURRENCY`: InvokeModel's reserved concurrency, so a burst cannot starve the
- * account's other functions or open more connections than the OpenAI quota serves; `0` reserves none.
- */
-const DEFAULT_INVOKE_MODEL_CONCURRENCY = 25;
-
-export function invokeModelConcurrency(settings: Readonly<Record<string, string>>): number | undefined {
-  const value = settings.MEDIAGATE_INVOKE_MODEL_CONCURRENCY;
-  if (value === undefined) return DEFAULT_INVOKE_MODEL_CONCURRENCY;
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 0) {
-    throw new Error(`MEDIAGATE_INVOKE_MODEL_CONCURRENCY must be a whole number ≥ 0; got "${value}"`);
-  }
-  return parsed === 0 ? undefined : parsed;
-}
-
 function checkSettings(settings: Readonly<Record<string, string>>): void {
   for (const name of Object.keys(settings)) {
     if (!/^MEDIAGATE_[A-Z0-9_]+$|^OPENAI_TIMEOUT_MS$/.test(name) || STACK_OWNED_SETTINGS.has(name)) {
@@ -80,7 +72,6 @@ function checkSettings(settings: Readonly<Record<string, string>>): void {
   // The functions' own parsers: they throw with the setting's name on a malformed value.
   const { openai } = loadConfig(settings);
   checkPolicyOverrides(openai.retryPolicy, openai.breakerPolicy);
-  invokeModelConcurrency(settings);
 }
 
 export class MediagateStack extends Stack {
@@ -89,6 +80,10 @@ export class MediagateStack extends Stack {
     const architecture = props.architecture ?? Architecture.X86_64;
     const settings = props.settings ?? {};
     checkSettings(settings);
+    const stackSettings = parseStackSettings(settings);
+    const functionSettings = Object.fromEntries(
+      Object.entries(settings).filter(([name]) => !isStackSetting(name)),
+    );
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
     const key = new Key(this, 'DataKey', {
@@ -96,8 +91,7 @@ export class MediagateStack extends Stack {
       enableKeyRotation: true,
       removalPolicy,
     });
-    // CloudWatch Logs encrypts our log groups with this key.
-    key.grantEncryptDecrypt(new ServicePrincipal(`logs.${this.region}.amazonaws.com`));
+    allowServicesToUseKey(this, key);
 
     const accessLogs = new Bucket(this, 'AccessLogs', {
       // S3 server access logging can only deliver to SSE-S3 buckets.
@@ -109,31 +103,71 @@ export class MediagateStack extends Stack {
       lifecycleRules: [{ expiration: Duration.days(90), noncurrentVersionExpiration: Duration.days(7) }],
       removalPolicy,
     });
-    Validations.of(accessLogs).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason: 'This is the access-log target; logging it into itself would loop.',
-    });
+    acknowledge(
+      accessLogs,
+      NAG_RULES.bucketKmsEncryption,
+      'S3 server access logging delivers only to SSE-S3 buckets; the logs hold request metadata, never media.',
+    );
+    acknowledge(
+      accessLogs,
+      NAG_RULES.bucketReplication,
+      'Access logs of this deployment, kept 90 days for investigations; a second-region copy adds no control the versioned bucket lacks.',
+    );
 
-    const bucket = (id: string, extra: { expireAfterDays?: number; eventBridgeEnabled?: boolean } = {}) =>
-      new MediaBucket(this, id, { encryptionKey: key, accessLogsBucket: accessLogs, removalPolicy, ...extra })
-        .bucket;
-    const ingest = bucket('Ingest', {
-      expireAfterDays: props.ingestRetentionDays ?? 7,
-      eventBridgeEnabled: true,
-    });
-    const processed = bucket('Processed', { expireAfterDays: 30 });
-    const results = bucket('Results');
-    const quarantine = bucket('Quarantine', { expireAfterDays: 90 });
+    const bucket = (
+      id: string,
+      whyNotReplicated: string,
+      extra: {
+        expireAfterDays?: number;
+        noncurrentVersionExpirationDays?: number;
+        eventBridgeEnabled?: boolean;
+      },
+    ) => {
+      const created = new MediaBucket(this, id, {
+        encryptionKey: key,
+        accessLogsBucket: accessLogs,
+        removalPolicy,
+        ...extra,
+      }).bucket;
+      acknowledge(created, NAG_RULES.bucketReplication, whyNotReplicated);
+      return created;
+    };
+    // Raw, unsanitised uploads: the current version expires a day before the retention ends and the
+    // version that leaves behind a day later, so no copy outlives MEDIAGATE_RAW_RETENTION_DAYS.
+    const ingest = bucket(
+      'Ingest',
+      'Raw uploads must not outlive the raw-retention setting; a replica would be a second copy of unsanitised media to expire, and the pipeline reads them within minutes.',
+      {
+        expireAfterDays: stackSettings.rawRetentionDays - 1,
+        noncurrentVersionExpirationDays: 1,
+        eventBridgeEnabled: true,
+      },
+    );
+    const processed = bucket(
+      'Processed',
+      'Intermediate files the pipeline recreates from the upload; lost ones are produced again by a redrive, so a replica protects nothing.',
+      { expireAfterDays: 30 },
+    );
+    const results = bucket(
+      'Results',
+      "Model answers and transcripts, versioned; the ledger and outcome events hold each item's record, and a second-region copy of text that may echo PII would widen its exposure.",
+      {},
+    );
+    const quarantine = bucket(
+      'Quarantine',
+      'Rejected originals kept 90 days for investigation only; a replica would be a second copy of media refused for policy.',
+      { expireAfterDays: 90 },
+    );
 
     const tables = new PipelineTables(this, 'Tables', { encryptionKey: key, removalPolicy });
     const outcomeBus = new EventBus(this, 'Outcomes', {
       description: 'mediagate outcome and budget events',
       kmsKey: key,
     });
-    outcomeBus.archive('OutcomeArchive', {
+    encryptedArchive(outcomeBus, key, {
       description: 'Replayable history of outcome events',
       eventPattern: { source: ['mediagate'] },
-      retention: Duration.days(30),
+      retentionDays: 30,
     });
 
     const openAiKey = new Secret(this, 'OpenAiApiKey', {
@@ -141,15 +175,15 @@ export class MediagateStack extends Stack {
       encryptionKey: key,
       removalPolicy,
     });
-    Validations.of(openAiKey).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
-        'OpenAI keys are issued by OpenAI; AWS cannot rotate them. Rotate in the OpenAI console and put the new value.',
-    });
+    acknowledge(
+      openAiKey,
+      NAG_RULES.secretRotation,
+      'OpenAI keys are issued by OpenAI; AWS cannot rotate them. Rotate in the OpenAI console and put the new value.',
+    );
 
     const layers = new MediaLayers(this, 'Layers', { architecture });
     const environment = {
-      ...settings,
+      ...functionSettings,
       INGEST_BUCKET: ingest.bucketName,
       PROCESSED_BUCKET: processed.bucketName,
       RESULTS_BUCKET: results.bucketName,
@@ -161,6 +195,8 @@ export class MediagateStack extends Stack {
       MEDIAGATE_OCR: 'textract',
       MEDIAGATE_TRANSCRIBER: 'transcribe',
     };
+    /** Every function, for the alarms. */
+    const mediaFunctions: MediaFunction[] = [];
     const fn = (
       id: string,
       step: string,
@@ -172,10 +208,9 @@ export class MediagateStack extends Stack {
         memorySize?: number;
         timeout?: Duration;
         environment?: Record<string, string>;
-        reservedConcurrentExecutions?: number;
       } = {},
-    ) =>
-      new MediaFunction(this, id, {
+    ) => {
+      const created = new MediaFunction(this, id, {
         step,
         description,
         architecture,
@@ -193,8 +228,12 @@ export class MediagateStack extends Stack {
             ? [...MediaLayers.TOKENIZER_MODULES]
             : undefined,
         environment: { ...environment, ...extra.environment },
-        reservedConcurrentExecutions: extra.reservedConcurrentExecutions,
-      }).function;
+        reservedConcurrentExecutions: stackSettings.reservedConcurrency(step),
+        invokedBy: INVOKED_BY[step] ?? "the state machines' LambdaInvoke tasks",
+      });
+      mediaFunctions.push(created);
+      return created.function;
+    };
 
     const validateAndStrip = fn(
       'ValidateAndStripFunction',
@@ -272,7 +311,6 @@ export class MediagateStack extends Stack {
         memorySize: 512,
         timeout: Duration.seconds(150),
         environment: { OPENAI_API_KEY_SECRET_ARN: openAiKey.secretArn },
-        reservedConcurrentExecutions: invokeModelConcurrency(settings),
       },
     );
     grantObjectRead(invokeModel, processed, key, 'processed/');
@@ -304,11 +342,11 @@ export class MediagateStack extends Stack {
 
     // One definition of the steps, two workflow types: uploads (Standard) and POST /v1/analyze (Express).
     const steps = { validateAndStrip, preprocess, dlpCheck, invokeModel, recordCost };
-    const pipeline = new PipelineStateMachine(this, 'Pipeline', { steps, outcomeBus, logKey: key });
+    const pipeline = new PipelineStateMachine(this, 'Pipeline', { steps, outcomeBus, encryptionKey: key });
     const realtime = new PipelineStateMachine(this, 'RealtimePipeline', {
       steps,
       outcomeBus,
-      logKey: key,
+      encryptionKey: key,
       workflow: 'express',
     });
 
@@ -322,6 +360,11 @@ export class MediagateStack extends Stack {
             'LambdaInvoke grants the function and its versions/aliases (ARN:*); the state machine invokes only these five.',
         });
       }
+      acknowledge(
+        stateMachinePolicy,
+        NAG_RULES.inlinePolicy,
+        `The ${machine.node.id} role's statements (invoke the five steps, put outcome events, logs, X-Ray, its key) serve only this state machine; a managed policy could be attached elsewhere.`,
+      );
     }
 
     const starter = fn(
@@ -333,12 +376,14 @@ export class MediagateStack extends Stack {
         environment: { STATE_MACHINE_ARN: pipeline.stateMachine.stateMachineArn },
       },
     );
-    new IngestTrigger(this, 'IngestTrigger', {
+    const ingestTrigger = new IngestTrigger(this, 'IngestTrigger', {
       ingestBucket: ingest,
       starter,
       stateMachine: pipeline.stateMachine,
       encryptionKey: key,
+      maxConcurrency: stackSettings.reservedConcurrency('start-execution'),
     });
+    pipeline.grantKeyUse(starter);
 
     const presigner = fn('PresignUploadFunction', 'presign-upload', 'Mint presigned POSTs for uploads', {
       timeout: Duration.seconds(10),
@@ -370,6 +415,7 @@ export class MediagateStack extends Stack {
       resultsBucket: results,
       encryptionKey: key,
     });
+    realtime.grantKeyUse(analyzer);
 
     // eventBridgeEnabled is applied by CDK's shared BucketNotificationsHandler custom resource.
     const notificationsHandler = this.node.children.find((child) =>
@@ -382,14 +428,41 @@ export class MediagateStack extends Stack {
           'CDK-owned custom resource that turns on EventBridge delivery for the ingest bucket; it runs only at deploy time.',
       });
     }
+    acknowledge(
+      ingest.node.tryFindChild('Notifications')?.node.tryFindChild('HandlerPolicy'),
+      NAG_RULES.inlinePolicy,
+      "CDK-generated policy letting its notifications handler set the ingest bucket's notification configuration at deploy time.",
+    );
 
-    new BudgetAlarms(this, 'BudgetAlarms', { tiers: budgets.tiers });
-
-    new ResultsPiiScan(this, 'ResultsPiiScan', {
+    const piiScan = new ResultsPiiScan(this, 'ResultsPiiScan', {
       resultsBucket: results,
       encryptionKey: key,
       findingsBus: outcomeBus,
       enableMacie: props.enableMacie,
+    });
+
+    // Operations (docs/operations.md): every alarm of the stack goes to one encrypted topic.
+    const alarmTopic = new AlarmTopic(this, 'Alarms', {
+      encryptionKey: key,
+      email: stackSettings.alarmEmail,
+      webhookUrl: stackSettings.alarmWebhookUrl,
+    });
+    Aspects.of(this).add(new NotifyEveryAlarm(alarmTopic.topic), { priority: AspectPriority.MUTATING });
+    new BudgetAlarms(this, 'BudgetAlarms', { tiers: budgets.tiers });
+    const routes = allRoutes().map((route) => route.name);
+    new PipelineAlarms(this, 'PipelineAlarms', {
+      functions: mediaFunctions,
+      standardWorkflow: pipeline.stateMachine,
+      expressWorkflow: realtime.stateMachine,
+      deadLetterQueues: { Uploads: ingestTrigger.deadLetterQueue, MacieFindings: piiScan.deadLetterQueue },
+      macieFindingsRule: piiScan.findingsRule,
+      routes,
+      thresholds: stackSettings.alarmThresholds,
+    });
+    const dashboard = new PipelineDashboard(this, 'Dashboard', {
+      standardWorkflow: pipeline.stateMachine,
+      expressWorkflow: realtime.stateMachine,
+      routes,
     });
 
     new CfnOutput(this, 'IngestBucketName', { value: ingest.bucketName });
@@ -401,5 +474,97 @@ export class MediagateStack extends Stack {
     new CfnOutput(this, 'OpenAiSecretArn', { value: openAiKey.secretArn });
     new CfnOutput(this, 'PresignUrl', { value: presign.url });
     new CfnOutput(this, 'AnalyzeUrl', { value: analyzeEndpoint.url });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      description: 'Every alarm goes here; subscribe more endpoints to it (docs/operations.md)',
+      value: alarmTopic.topic.topicArn,
+    });
+    new CfnOutput(this, 'DashboardName', { value: dashboard.dashboard.dashboardName });
+    // What `mediagate redrive --aws` needs (docs/operations.md).
+    new CfnOutput(this, 'PipelineStateMachineArn', { value: pipeline.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'UploadDeadLetterQueueArn', { value: ingestTrigger.deadLetterQueue.queueArn });
   }
+}
+
+/** How each function that is not a pipeline step is called (all synchronously: no async DLQ applies). */
+const INVOKED_BY: Readonly<Record<string, string>> = {
+  'start-execution': 'the SQS event source of the upload queue, whose own dead-letter queue takes what fails',
+  'presign-upload': 'its IAM-authenticated function URL, whose caller gets the error',
+  analyze: 'its IAM-authenticated function URL, whose caller gets the error',
+};
+
+/**
+ * The services that encrypt with the key on our behalf, each only for this account's own resources
+ * (the confused-deputy conditions: source account and ARN, or the encryption context they send).
+ */
+function allowServicesToUseKey(stack: Stack, key: Key): void {
+  const inThisAccount = (service: string, resource: string) =>
+    `arn:${stack.partition}:${service}:${stack.region}:${stack.account}:${resource}`;
+  key.addToResourcePolicy(
+    new PolicyStatement({
+      sid: 'CloudWatchLogsForThisAccountsLogGroups',
+      principals: [new ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+      resources: ['*'],
+      conditions: {
+        ArnLike: { 'kms:EncryptionContext:aws:logs:arn': inThisAccount('logs', 'log-group:*') },
+      },
+    }),
+  );
+  // EventBridge rules deliver into KMS-encrypted queues: the upload queue and the dead-letter queues.
+  key.addToResourcePolicy(
+    new PolicyStatement({
+      sid: 'EventBridgeRulesOfThisAccount',
+      principals: [new ServicePrincipal('events.amazonaws.com')],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      resources: ['*'],
+      conditions: {
+        StringEquals: { 'aws:SourceAccount': stack.account },
+        ArnLike: { 'aws:SourceArn': inThisAccount('events', 'rule/*') },
+      },
+    }),
+  );
+}
+
+/**
+ * An archive of `bus` encrypted with `key` instead of an AWS-owned key. Not the Archive L2: its key
+ * statement names the bus by a reference, and the bus already depends on the key (a cycle). The bus's
+ * name is known at synth time, so the statement names it literally. The construct path is the one
+ * `bus.archive(id)` gives, so the archive is not replaced.
+ */
+function encryptedArchive(
+  bus: EventBus,
+  key: Key,
+  props: { description: string; eventPattern: Record<string, unknown>; retentionDays: number },
+): void {
+  const stack = Stack.of(bus);
+  const busArn = stack.formatArn({
+    service: 'events',
+    resource: 'event-bus',
+    resourceName: Names.uniqueId(bus),
+  });
+  key.addToResourcePolicy(
+    new PolicyStatement({
+      sid: 'EventBridgeOutcomeArchive',
+      principals: [new ServicePrincipal('events.amazonaws.com')],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey', 'kms:ReEncrypt*'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'kms:EncryptionContext:aws:events:event-bus:arn': busArn } },
+    }),
+  );
+  key.addToResourcePolicy(
+    new PolicyStatement({
+      sid: 'EventBridgeDescribeKeyForThisAccount',
+      principals: [new ServicePrincipal('events.amazonaws.com')],
+      actions: ['kms:DescribeKey'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+    }),
+  );
+  new CfnArchive(new Construct(bus, 'OutcomeArchive'), 'Archive', {
+    sourceArn: bus.eventBusArn,
+    description: props.description,
+    eventPattern: props.eventPattern,
+    retentionDays: props.retentionDays,
+    kmsKeyIdentifier: key.keyArn,
+  });
 }
