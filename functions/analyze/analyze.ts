@@ -11,12 +11,14 @@
  * | budget refused                                 | 402                                       |
  * | rejected (DLP policy, limits, the model)       | 422 with the reason code                  |
  * | model unavailable now, transcription pending   | 503 with Retry-After                      |
+ * | rate limit spent, open reservations fill cap   | 429 with Retry-After (when it frees up)   |
  * | any other failure                              | 502                                       |
  */
 import { randomUUID } from 'node:crypto';
-import { type PipelineState, UNAVAILABLE_NOW_REASONS } from '../pipeline/document.js';
+import { ADMISSION_DEFERRALS, type PipelineState, UNAVAILABLE_NOW_REASONS } from '../pipeline/document.js';
 import { executionInputFor, REALTIME_PREFIX, TENANT_ID } from '../pipeline/execution-input.js';
 import { type OutcomeSummary, summarizeOutcome } from '../pipeline/outcome-summary.js';
+import { retryAfterMsOf } from '../pipeline/reasons.js';
 import type { BlobStore, SyncWorkflow } from '../ports.js';
 
 export interface AnalyzeRequest {
@@ -54,6 +56,7 @@ export interface AnalyzeAnswer extends OutcomeSummary {
 
 const RETRY_LATER_REASONS = new Set<string>([...Object.values(UNAVAILABLE_NOW_REASONS), 'MODEL_OUTAGE']);
 const TOO_LARGE_REASONS = new Set(['TOO_LARGE']);
+const TOO_MANY_REASONS = new Set<string>(Object.values(ADMISSION_DEFERRALS));
 
 function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpAnswer {
   return {
@@ -137,6 +140,11 @@ async function answerFor(
       if (summary.reason && TOO_LARGE_REASONS.has(summary.reason)) return json(413, summary);
       return json(422, summary);
     case 'failed':
+      if (summary.reason && TOO_MANY_REASONS.has(summary.reason)) {
+        // The bucket says when the next token is there; a second at least, as the header counts seconds.
+        const waitMs = retryAfterMsOf(document.failure?.Cause) ?? deps.retryAfterSeconds * 1000;
+        return json(429, summary, { 'retry-after': String(Math.max(1, Math.ceil(waitMs / 1000))) });
+      }
       if (summary.reason && RETRY_LATER_REASONS.has(summary.reason)) {
         return json(503, summary, { 'retry-after': String(deps.retryAfterSeconds) });
       }

@@ -33,6 +33,7 @@ export async function checkItem(deps: CheckItemDeps, state: PipelineState): Prom
 
   const outcome = await runDlpCheck(deps, {
     tenant: state.tenant,
+    ...(state.dlpPolicy ? { policyName: state.dlpPolicy } : {}),
     instructions,
     media: {
       kind: state.media.kind,

@@ -52,7 +52,10 @@ export interface InvokeDeps {
    * Called once, after a cache miss and before the first billed call, with the pre-flight estimate of
    * the dearest path this request may take; a refusal ends the item with no model call.
    */
-  reserveBudget?: (preflightMicroUsd: number) => Promise<{ ok: true } | { ok: false; rejection: Rejection }>;
+  reserveBudget?: (
+    preflightMicroUsd: number,
+    preflightTokens: number,
+  ) => Promise<{ ok: true } | { ok: false; rejection: Rejection }>;
   /**
    * Epoch ms by which the last attempt must have finished (the Lambda's own timeout, less a margin). An
    * attempt that could run past it is not started: the item parks instead of timing out as failed.
@@ -471,7 +474,7 @@ export async function invokeModel(deps: InvokeDeps, input: InvokeInput): Promise
     ? preflightPrice(deps.priceOf, candidates, sttCandidates, input.mediaInfo?.durationSec)
     : undefined;
   if (deps.reserveBudget && preflightMicroUsd !== undefined) {
-    const held = await deps.reserveBudget(preflightMicroUsd);
+    const held = await deps.reserveBudget(preflightMicroUsd, preflightTokens(candidates, sttCandidates));
     if (!held.ok) return { ok: false, rejection: held.rejection, requestIds: [] };
   }
   const withPreflight = preflightMicroUsd !== undefined ? { preflightMicroUsd } : {};
@@ -597,6 +600,13 @@ const TRANSCRIPT_TOKENS_PER_SECOND = 4;
  * The dearest path the request may take: any candidate route may end up answering (fallbacks), and a
  * transcription comes first when the task transcribes. Budget is reserved for this, so it errs high.
  */
+/** The most model tokens (in and out) the dearest path may use: what a tokens-per-minute limit counts. */
+function preflightTokens(candidates: readonly Candidate[], sttCandidates: readonly Candidate[]): number {
+  const tokens = ({ estimate }: Candidate) =>
+    estimate.textTokens + estimate.imageTokens + estimate.audioTokens + estimate.maxOutputTokens;
+  return Math.max(0, ...candidates.map(tokens)) + Math.max(0, ...sttCandidates.map(tokens));
+}
+
 function preflightPrice(
   priceOf: (model: string, estimate: TokenEstimate) => number,
   candidates: readonly Candidate[],

@@ -28,7 +28,7 @@ export async function answerFromCache(
     { blobs: deps.blobs, ingestBucket: deps.buckets.ingest },
     { ...state, processedSha256: state.processed.sha256 },
     task,
-    policyForTenant(state.tenant).version,
+    policyForTenant(state.tenant, state.dlpPolicy).version,
   );
   const hit = await deps.cache.get(key).catch((error: unknown) => {
     // The cache is an optimisation: a failing one sends the item the long way, never fails it.

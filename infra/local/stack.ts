@@ -186,6 +186,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       POWERTOOLS_TRACE_ENABLED: 'false',
       POWERTOOLS_METRICS_DISABLED: 'true',
       MEDIAGATE_TIME_SCALE: String(timeScale),
+      // `mediagate tenants set` from another process reaches the next item within a second; callers with
+      // no principal (`mediagate run`) may name their tenant, as an unsigned local request cannot be bound.
+      MEDIAGATE_TENANT_CACHE_MS: '1000',
+      MEDIAGATE_TENANT_BINDING: 'optional',
       ...(simulator ? { OPENAI_API_KEY: 'sk-local-simulator', OPENAI_BASE_URL: simulator.baseUrl } : {}),
       ...options.environment,
     };
@@ -292,7 +296,8 @@ async function loadHandler<T>(step: string, instance: number): Promise<T> {
   return module.handler;
 }
 
-async function createTables(template: CfnTemplate, endpoint: string): Promise<void> {
+/** Creates the template's tables (keys, indexes, TTL) on the local DynamoDB; tables that exist are kept. */
+export async function createTables(template: CfnTemplate, endpoint: string): Promise<void> {
   const client = new DynamoDBClient({ region: LOCAL_REGION, endpoint, credentials: LOCAL_CREDENTIALS });
   for (const table of tableDefinitions(template)) {
     try {

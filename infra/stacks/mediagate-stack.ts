@@ -7,7 +7,8 @@ import {
   type StackProps,
   Validations,
 } from 'aws-cdk-lib';
-import { EventBus } from 'aws-cdk-lib/aws-events';
+import { EventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Architecture } from 'aws-cdk-lib/aws-lambda';
@@ -210,6 +211,8 @@ export class MediagateStack extends Stack {
     grantObjectRead(validateAndStrip, ingest, key, 'realtime/');
     grantObjectWrite(validateAndStrip, processed, key, 'sanitized/');
     grantObjectWrite(validateAndStrip, quarantine, key, 'quarantine/');
+    // The tenant registry: a suspended tenant's item, or a task the tenant may not use, stops here.
+    grantItems(validateAndStrip, tables.state, key, ['read']);
 
     const preprocess = fn('PreprocessFunction', 'preprocess', 'Resize images, resample audio', {
       media: true,
@@ -302,6 +305,27 @@ export class MediagateStack extends Stack {
     grantItems(recordCost, tables.state, key, ['read', 'write']);
     outcomeBus.grantPutEventsTo(recordCost);
 
+    // Expired budget reservations (their execution died) are given back on a schedule, across tenants, so a
+    // dead item holds no tenant's cap until that tenant's next reserve happens to reclaim it.
+    const sweeper = fn(
+      'SweepReservationsFunction',
+      'sweep-reservations',
+      'Give back budget reservations whose execution died',
+      { timeout: Duration.minutes(2) },
+    );
+    grantItems(sweeper, tables.state, key, ['read', 'write']);
+    sweeper.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:Query'],
+        resources: [`${tables.state.tableArn}/index/byExpiry`],
+      }),
+    );
+    new Rule(this, 'SweepReservationsSchedule', {
+      description: 'Every 5 minutes: expire budget reservations of executions that died',
+      schedule: Schedule.rate(Duration.minutes(5)),
+      targets: [new LambdaFunction(sweeper, { retryAttempts: 2 })],
+    });
+
     // One definition of the steps, two workflow types: uploads (Standard) and POST /v1/analyze (Express).
     const steps = { validateAndStrip, preprocess, dlpCheck, invokeModel, recordCost };
     const pipeline = new PipelineStateMachine(this, 'Pipeline', { steps, outcomeBus, logKey: key });
@@ -343,6 +367,8 @@ export class MediagateStack extends Stack {
     const presigner = fn('PresignUploadFunction', 'presign-upload', 'Mint presigned POSTs for uploads', {
       timeout: Duration.seconds(10),
     });
+    // The presign function reads the tenant registry: the caller's tenant binding and the tenant's status.
+    grantItems(presigner, tables.state, key, ['read']);
     const presign = new PresignEndpoint(this, 'PresignEndpoint', {
       presigner,
       ingestBucket: ingest,
