@@ -15,7 +15,7 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { defaultTimeScale } from '../../functions/pipeline/time-scale.js';
+import { compressMs, defaultTimeScale } from '../../functions/pipeline/time-scale.js';
 import { type CfnTemplate, synthesizeMediagate } from '../synth.js';
 import { startLocalDynamo } from './dynamodb.js';
 import { type LocalEventBus, type RecordedEvent, startLocalEventBus } from './event-bus.js';
@@ -231,6 +231,22 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     );
     closers.push(() => analyzer.close());
 
+    // The template's schedule (every 5 minutes), on the rehearsal clock: expired budget reservations of
+    // every tenant are given back by the same handler the EventBridge rule invokes in AWS.
+    const sweep = await loadHandler<() => Promise<{ expired: number }>>('sweep-reservations', instance);
+    let sweeping: Promise<unknown> = Promise.resolve();
+    const sweepTimer = setInterval(
+      () => {
+        sweeping = sweeping.then(() => sweep()).catch(() => undefined);
+      },
+      compressMs(sweepIntervalMs(template), timeScale),
+    );
+    sweepTimer.unref();
+    closers.push(async () => {
+      clearInterval(sweepTimer);
+      await sweeping;
+    });
+
     const deadLetters = path.join(stateDir, 'dead-letters.jsonl');
     const rulePattern = ingestRulePattern(template);
     const deliverObjectEvent = async (event: S3ObjectCreatedEvent) => {
@@ -323,6 +339,19 @@ export async function createTables(template: CfnTemplate, endpoint: string): Pro
     }
   }
   client.destroy();
+}
+
+/** The period of the template's reservation-sweep schedule (`rate(N minutes)`). */
+export function sweepIntervalMs(template: CfnTemplate): number {
+  const schedules = Object.values(template.Resources)
+    .filter((resource) => resource.Type === 'AWS::Events::Rule')
+    .map((rule) => String(rule.Properties?.ScheduleExpression ?? ''))
+    .map((expression) => /^rate\((\d+) minutes?\)$/.exec(expression))
+    .filter((match): match is RegExpExecArray => match !== null);
+  const [schedule] = schedules;
+  if (schedules.length !== 1 || !schedule)
+    throw new Error('the template should have one rate(N minutes) schedule');
+  return Number(schedule[1]) * 60_000;
 }
 
 function ingestRulePattern(template: CfnTemplate): unknown {

@@ -8,13 +8,16 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTenantsCommand, type TenantsOptions } from '../../cli/commands/tenants.js';
+import { createDynamoBudgetStore } from '../../functions/adapters/dynamodb-budget-store.js';
 import { createDynamoTenantRegistry } from '../../functions/adapters/dynamodb-tenant-registry.js';
 import type { PipelineState } from '../../functions/pipeline/document.js';
 import { LOCAL_PRINCIPAL_HEADER } from '../../infra/local/presign-server.js';
 import { type LocalStack, startLocalStack } from '../../infra/local/stack.js';
+import { seedBudgetGuard } from '../fixtures/budget-guard.js';
 import { localDynamo, upload } from './local-stack-client.js';
 
 /** 30x: a 2-per-minute limit frees a request every second; the 5 s first park wait is 170 ms. */
@@ -165,5 +168,36 @@ describe('tenant limits on a running local stack', () => {
       status: 200,
       body: { key: expect.stringMatching(/^incoming\/acme\//) },
     });
+  }, 240_000);
+
+  it("gives back a dead execution's reservation on the stack's own sweep schedule, with no further reserve", async () => {
+    // Prepare: an execution reserves and dies; its reservation lapses in one second
+    const client = localDynamo(stack);
+    const table = stack.environment.STATE_TABLE ?? '';
+    const store = createDynamoBudgetStore(client, table);
+    const guard = seedBudgetGuard(store);
+    const expiresAt = new Date(Date.now() + 1000).toISOString();
+    const held = await guard.reserve('abandoned', 100_000, 'dead-exec#InvokeModel', expiresAt);
+    expect(held.ok).toBe(true);
+
+    // Act: nobody reserves for this tenant again; wait for the schedule (5 min at 30x = 10 s)
+    const deadline = Date.now() + 30_000;
+    let state: unknown;
+    while (Date.now() < deadline) {
+      const got = await client.send(
+        new GetItemCommand({
+          TableName: table,
+          Key: { pk: { S: 'TENANT#abandoned#RESERVATION' }, sk: { S: 'RES#dead-exec#InvokeModel' } },
+          ConsistentRead: true,
+        }),
+      );
+      state = got.Item?.state?.S;
+      if (state === 'expired') break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    client.destroy();
+
+    // Assess
+    expect(state).toBe('expired');
   }, 240_000);
 });
