@@ -332,9 +332,12 @@ export interface CachedResult {
 
 /** Port; the DynamoDB adapter is `functions/adapters/dynamodb-result-cache.ts`. */
 export interface ResultCache {
-  /** Undefined on a miss, including an entry past its TTL that the store has not deleted yet. */
-  get(key: string): Promise<CachedResult | undefined>;
-  put(key: string, value: CachedResult, ttlSeconds: number): Promise<void>;
+  /**
+   * Undefined on a miss, including an entry past its TTL that the store has not deleted yet. Entries are
+   * the tenant's own (stored under the tenant's key prefix), on top of the tenant in the key's hash.
+   */
+  get(tenant: string, key: string): Promise<CachedResult | undefined>;
+  put(tenant: string, key: string, value: CachedResult, ttlSeconds: number): Promise<void>;
 }
 
 // ---- Budgets: counters and reservations. ----

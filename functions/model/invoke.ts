@@ -435,7 +435,7 @@ export async function invokeModel(deps: InvokeDeps, input: InvokeInput): Promise
     });
 
   if (deps.cache && !input.cacheMissed) {
-    const hit = await deps.cache.get(cacheKey).catch((error: unknown) => {
+    const hit = await deps.cache.get(input.tenant, cacheKey).catch((error: unknown) => {
       deps.log?.('result cache read failed; treating as a miss', { error: String(error) });
       return undefined;
     });
@@ -564,6 +564,7 @@ export async function invokeModel(deps: InvokeDeps, input: InvokeInput): Promise
     const now = (deps.now ?? (() => new Date()))();
     await deps.cache
       .put(
+        input.tenant,
         cacheKey,
         {
           text: answer.result.text,
