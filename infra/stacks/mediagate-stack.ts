@@ -424,6 +424,10 @@ export class MediagateStack extends Stack {
       description: 'Cost ledger for finance: mediagate costs --aws --table <this>, docs/finance.md',
       value: tables.ledger.tableName,
     });
+    new CfnOutput(this, 'StateTableName', {
+      value: tables.state.tableName,
+      description: 'The tenant registry, budgets and rate buckets: mediagate tenants --aws --table <it>',
+    });
     new CfnOutput(this, 'OpenAiSecretArn', { value: openAiKey.secretArn });
     new CfnOutput(this, 'PresignUrl', { value: presign.url });
     new CfnOutput(this, 'AnalyzeUrl', { value: analyzeEndpoint.url });
