@@ -20,6 +20,7 @@ import { executionInputFor, REALTIME_PREFIX, TENANT_ID } from '../pipeline/execu
 import { type OutcomeSummary, summarizeOutcome } from '../pipeline/outcome-summary.js';
 import { retryAfterMsOf } from '../pipeline/reasons.js';
 import type { BlobStore, SyncWorkflow } from '../ports.js';
+import type { CallerTenant } from '../tenants/identity.js';
 
 export interface AnalyzeRequest {
   readonly method: string;
@@ -27,6 +28,8 @@ export interface AnalyzeRequest {
   readonly query: URLSearchParams;
   readonly headers: Readonly<Record<string, string | undefined>>;
   readonly body: Buffer;
+  /** Who signed the request (the function URL's IAM auth); absent when unsigned (locally). */
+  readonly callerArn?: string;
 }
 
 export interface HttpAnswer {
@@ -45,6 +48,8 @@ export interface AnalyzeDeps {
   readonly presignUrl: string;
   /** Seconds a client should wait before trying again when the model is unavailable now. */
   readonly retryAfterSeconds: number;
+  /** The caller's tenant from its principal and the registry (functions/tenants/identity.ts). */
+  readonly callerTenant: (caller: { arn?: string; requestedTenant?: string }) => Promise<CallerTenant>;
   readonly now?: () => Date;
 }
 
@@ -74,8 +79,15 @@ export async function analyze(deps: AnalyzeDeps, request: AnalyzeRequest): Promi
       error: 'POST /v1/analyze?tenant=T&task=K with the file as the body, or GET /healthz',
     });
   }
-  const tenant = request.query.get('tenant') ?? '';
-  if (!TENANT_ID.test(tenant)) return json(400, { error: 'tenant must match [a-z0-9][a-z0-9-]{0,62}' });
+  const requested = request.query.get('tenant') ?? undefined;
+  if (requested !== undefined && !TENANT_ID.test(requested))
+    return json(400, { error: 'tenant must match [a-z0-9][a-z0-9-]{0,62}' });
+  const caller = await deps.callerTenant({
+    ...(request.callerArn ? { arn: request.callerArn } : {}),
+    ...(requested !== undefined ? { requestedTenant: requested } : {}),
+  });
+  if (!caller.ok) return json(caller.status, { error: caller.message, reason: caller.reason });
+  const { tenant } = caller;
   const contentType = request.headers['content-type']?.split(';')[0]?.trim() ?? '';
   if (request.body.length === 0) return json(400, { error: 'the body must be the file to analyze' });
   if (request.body.length > deps.maxBodyBytes) {

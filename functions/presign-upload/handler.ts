@@ -3,17 +3,12 @@ import { dynamoClient } from '../config/clients/dynamodb.js';
 import { s3Client } from '../config/clients/s3.js';
 import { loadConfig } from '../config/settings.js';
 import { createTenantDirectoryFor } from '../config/tenancy.js';
-import { callerTenant } from '../tenants/identity.js';
+import { callerTenant, signerArnOf } from '../tenants/identity.js';
 import { parsePresignRequest, presignUpload } from './presign.js';
 
 const config = loadConfig();
 const client = s3Client(config);
 const tenants = createTenantDirectoryFor(config, dynamoClient(config));
-
-/** The IAM identity that signed the request (the function URL's AWS_IAM auth); absent when unsigned. */
-interface IamRequestContext {
-  readonly authorizer?: { readonly iam?: { readonly userArn?: string } };
-}
 
 /**
  * POST {tenant?, contentType, task?, instructions?} → a presigned POST for one upload. Behind IAM auth:
@@ -32,7 +27,7 @@ export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGateway
   const caller = await callerTenant(
     { tenants, binding: config.tenantBinding },
     {
-      arn: (event.requestContext as unknown as IamRequestContext | undefined)?.authorizer?.iam?.userArn,
+      arn: signerArnOf(event.requestContext),
       ...(typeof requested === 'string' ? { requestedTenant: requested } : {}),
     },
   );

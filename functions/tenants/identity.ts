@@ -23,6 +23,16 @@ export type CallerTenant =
       readonly message: string;
     };
 
+/**
+ * Who signed a function-URL request: AWS puts the SigV4 signer's ARN into the request context
+ * (`authorizer.iam.userArn`) of a URL with `AWS_IAM` auth; undefined when the request was not signed.
+ */
+export function signerArnOf(requestContext: unknown): string | undefined {
+  const arn = (requestContext as { authorizer?: { iam?: { userArn?: unknown } } } | undefined)?.authorizer
+    ?.iam?.userArn;
+  return typeof arn === 'string' && arn !== '' ? arn : undefined;
+}
+
 /** The principal a signed request stands for: an assumed-role session becomes its role. */
 export function principalOf(callerArn: string): string {
   const session = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/([^/]+)\/.+$/.exec(callerArn);

@@ -389,6 +389,8 @@ export class MediagateStack extends Stack {
         },
       },
     );
+    // The caller's tenant binding and the tenant's status, from the registry.
+    grantItems(analyzer, tables.state, key, ['read']);
     const analyzeEndpoint = new AnalyzeEndpoint(this, 'AnalyzeEndpoint', {
       analyzer,
       workflow: realtime.stateMachine,
