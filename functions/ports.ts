@@ -194,7 +194,19 @@ export const ZERO_USAGE: ModelUsage = {
   audioCompletionTokens: 0,
 };
 
+/** What the provider said of the organisation's limits on this route (`x-ratelimit-*` headers). */
+export interface ObservedRateLimits {
+  readonly limitRequests?: number;
+  readonly remainingRequests?: number;
+  readonly resetRequestsMs?: number;
+  readonly limitTokens?: number;
+  readonly remainingTokens?: number;
+  readonly resetTokensMs?: number;
+}
+
 export interface ModelCallResult {
+  /** The provider's `x-ratelimit-*` headers, when it sent them. */
+  readonly rateLimits?: ObservedRateLimits;
   readonly text: string;
   readonly model: string;
   readonly requestId: string | null;
@@ -222,6 +234,8 @@ export class ModelCallError extends Error {
        * timeout or reset after sending, a 200 whose body was cut off): unconfirmed exposure, never a charge.
        */
       outcomeUnknown?: boolean;
+      /** The provider's `x-ratelimit-*` headers on the failed answer (a 429 carries them). */
+      rateLimits?: ObservedRateLimits;
     } = {},
   ) {
     super(message);
@@ -442,6 +456,9 @@ export interface BucketLevel {
   readonly tokens: Readonly<Record<string, number>>;
   /** Epoch ms the level was taken at. */
   readonly at: number;
+  /** For a bucket whose limits come from the provider's headers: its capacity and refill per dimension. */
+  readonly capacity?: Readonly<Record<string, number>>;
+  readonly refillPerMs?: Readonly<Record<string, number>>;
 }
 
 /** A shared token bucket: one tenant's, or the organisation's for one model route. */

@@ -38,8 +38,14 @@ export function createDynamoRateBuckets(client: DynamoDBClient, tableName: strin
         new GetCommand({ TableName: tableName, Key: rateKeys.bucket(bucket), ConsistentRead: true }),
       );
       if (!got.Item) return undefined;
+      const spec = got.Item.capacity
+        ? {
+            capacity: got.Item.capacity as Record<string, number>,
+            refillPerMs: got.Item.refillPerMs as Record<string, number>,
+          }
+        : {};
       return {
-        level: { tokens: got.Item.tokens as Record<string, number>, at: Number(got.Item.at) },
+        level: { tokens: got.Item.tokens as Record<string, number>, at: Number(got.Item.at), ...spec },
         version: Number(got.Item.version),
       };
     },
@@ -54,6 +60,8 @@ export function createDynamoRateBuckets(client: DynamoDBClient, tableName: strin
               type: 'rate-bucket',
               tokens: level.tokens,
               at: level.at,
+              capacity: level.capacity,
+              refillPerMs: level.refillPerMs,
               version: expectedVersion + 1,
               ttl: Math.floor(level.at / 1000) + KEEP_BUCKET_S,
             },

@@ -8,7 +8,13 @@
  * - `PermanentStepError` for account problems no retry fixes (quota, auth).
  */
 
-import { ModelUnavailableError, PermanentStepError, type Rejection, reject } from '../pipeline/reasons.js';
+import {
+  AdmissionDeferredError,
+  ModelUnavailableError,
+  PermanentStepError,
+  type Rejection,
+  reject,
+} from '../pipeline/reasons.js';
 import type {
   ImageDetail,
   ModelCallRequest,
@@ -16,6 +22,7 @@ import type {
   ModelClient,
   ModelMedia,
   ModelUsage,
+  ObservedRateLimits,
   ResultCache,
 } from '../ports.js';
 import { ModelCallError, ZERO_USAGE } from '../ports.js';
@@ -38,6 +45,14 @@ export interface InvokeDeps {
   retry?: Partial<RetryPolicy>;
   /** Shared circuit breaker; without one every route is always admitted. */
   breaker?: RouteBreaker;
+  /**
+   * The organisation's limits per route (fed from the provider's `x-ratelimit-*` headers): a route whose
+   * bucket is spent is passed over; when every route was, the item waits (`AdmissionDeferredError`).
+   */
+  orgLimits?: {
+    admit(route: string, tokens: number): Promise<{ ok: true } | { ok: false; retryAfterMs: number }>;
+    observe(route: string, observed: ObservedRateLimits): Promise<void>;
+  };
   /** Result cache; without one every request calls the model. */
   cache?: ResultCache;
   /** Routes whose endpoint is not configured here are left out of every chain. @default all available */
@@ -104,7 +119,8 @@ export interface SkippedRoute {
     | 'retries_exhausted'
     | 'retry_after_over_cap'
     | 'sleep_budget_exhausted'
-    | 'deadline';
+    | 'deadline'
+    | 'org_rate_limited';
 }
 
 export interface TranscriptionStep {
@@ -261,7 +277,17 @@ async function runChain(
   const random = deps.random ?? Math.random;
   const log = deps.log ?? (() => {});
   const reasons: string[] = [];
+  /** Shortest wait of the routes the organisation's limits passed over; undefined when none was. */
+  let orgRetryAfterMs: number | undefined;
+  let orgSkips = 0;
   const clock = deps.clock ?? Date.now;
+  const observe = async (route: string, observed: ObservedRateLimits | undefined) => {
+    if (!observed || !deps.orgLimits) return;
+    // Best effort: a failed write leaves the bucket at the provider's previous word, nothing worse.
+    await deps.orgLimits.observe(route, observed).catch((error: unknown) => {
+      log('org rate bucket update failed', { route, error: String(error) });
+    });
+  };
   const outOfTime = () =>
     deps.deadlineMs !== undefined && clock() + (deps.attemptTimeoutMs ?? 0) > deps.deadlineMs;
   for (const candidate of candidates) {
@@ -271,6 +297,19 @@ async function runChain(
       tracker.skipped.push({ route: route.name, why: 'deadline' });
       reasons.push(`${route.name}: no time left in this step for another attempt`);
       continue;
+    }
+    if (deps.orgLimits) {
+      const { estimate } = candidate;
+      const tokens =
+        estimate.textTokens + estimate.imageTokens + estimate.audioTokens + estimate.maxOutputTokens;
+      const org = await deps.orgLimits.admit(route.name, tokens);
+      if (!org.ok) {
+        tracker.skipped.push({ route: route.name, why: 'org_rate_limited' });
+        reasons.push(`${route.name}: the organisation's rate limit is spent for ${org.retryAfterMs} ms`);
+        orgRetryAfterMs = Math.min(orgRetryAfterMs ?? Number.POSITIVE_INFINITY, org.retryAfterMs);
+        orgSkips += 1;
+        continue;
+      }
     }
     const admission = deps.breaker ? await deps.breaker.admit(route.name) : ALWAYS_ADMIT;
     if (!admission.allowed) {
@@ -284,6 +323,7 @@ async function runChain(
       tracker.attempts++;
       try {
         const result = await deps.clientFor(route).call(request);
+        await observe(route.name, result.rateLimits);
         if (result.requestId) tracker.requestIds.push(result.requestId);
         await deps.breaker?.record(route.name, admission, true);
         log('model attempt succeeded', {
@@ -294,6 +334,7 @@ async function runChain(
         return { kind: 'answer', candidate, result, requestIds: tracker.requestIds };
       } catch (error) {
         if (!(error instanceof ModelCallError)) throw error;
+        await observe(route.name, error.details.rateLimits);
         if (error.details.requestId) tracker.requestIds.push(error.details.requestId);
         if (error.details.outcomeUnknown) {
           await deps.onUnconfirmedAttempt?.({
@@ -382,6 +423,14 @@ async function runChain(
         await sleep(decision.delayMs);
       }
     }
+  }
+  // Only the organisation's limits stood in the way: the model is there, the item waits its turn.
+  if (orgRetryAfterMs !== undefined && reasons.length === orgSkips) {
+    throw new AdmissionDeferredError(
+      'RATE_LIMITED',
+      orgRetryAfterMs,
+      `no route has room now: ${reasons.join('; ')}`,
+    );
   }
   throw new ModelUnavailableError(
     reasons.length > 0

@@ -8,7 +8,7 @@
  * a concurrent admission that wrote first makes us read again. A cost larger than the whole capacity is
  * charged as the capacity, so an item is never refused forever.
  */
-import type { BucketId, BucketLevel, RateBucketStore } from '../ports.js';
+import type { BucketId, BucketLevel, ObservedRateLimits, RateBucketStore } from '../ports.js';
 
 export interface BucketSpec {
   /** Most tokens per dimension the bucket holds (the largest burst). */
@@ -72,7 +72,9 @@ export async function takeTokens(
       tokens[dimension] = have - want;
     }
     if (waitMs > 0) return { ok: false, retryAfterMs: Math.ceil(waitMs) };
-    if (await store.write(bucket, { tokens, at }, current?.version ?? 0)) return { ok: true };
+    // Keeps what else the bucket holds (the provider's limits, for an organisation bucket).
+    if (await store.write(bucket, { ...current?.level, tokens, at }, current?.version ?? 0))
+      return { ok: true };
   }
   throw new Error('rate bucket: too many concurrent admissions; try again');
 }
@@ -83,14 +85,7 @@ export async function takeTokens(
  * the remaining count back to the limit by the reset time.
  */
 export function bucketFromHeaders(
-  observed: {
-    readonly limitRequests?: number;
-    readonly remainingRequests?: number;
-    readonly resetRequestsMs?: number;
-    readonly limitTokens?: number;
-    readonly remainingTokens?: number;
-    readonly resetTokensMs?: number;
-  },
+  observed: ObservedRateLimits,
   now: number,
 ): { spec: BucketSpec; level: BucketLevel } | undefined {
   const capacity: Record<string, number> = {};
@@ -110,4 +105,40 @@ export function bucketFromHeaders(
   }
   if (Object.keys(capacity).length === 0) return undefined;
   return { spec: { capacity, refillPerMs }, level: { tokens, at: now } };
+}
+
+export interface OrgRateLimiter {
+  /** Takes one request and `tokens` from the route's bucket, if the provider's last word leaves room. */
+  admit(route: string, tokens: number): Promise<Admission>;
+  /** Replaces the route's bucket with what the provider just said (its `x-ratelimit-*` headers). */
+  observe(route: string, observed: ObservedRateLimits): Promise<void>;
+}
+
+/**
+ * The organisation's OpenAI limits per route, in the same kind of bucket as a tenant's, shared by every
+ * instance. Its limits and level come from the provider's headers on each answer; until a first answer
+ * has said anything, every call is admitted (the provider's own 429 and our retry policy still apply).
+ */
+export function createOrgRateLimiter(
+  store: Pick<RateBucketStore, 'read' | 'write'>,
+  now: () => number = Date.now,
+): OrgRateLimiter {
+  return {
+    async admit(route, tokens) {
+      const bucket: BucketId = { scope: 'org', route };
+      const current = await store.read(bucket);
+      const { capacity, refillPerMs } = current?.level ?? {};
+      if (!capacity || !refillPerMs) return { ok: true };
+      return takeTokens(store, bucket, { capacity, refillPerMs }, { requests: 1, tokens }, now);
+    },
+    async observe(route, observed) {
+      const at = now();
+      const fresh = bucketFromHeaders(observed, at);
+      if (!fresh) return;
+      const bucket: BucketId = { scope: 'org', route };
+      const current = await store.read(bucket);
+      // An answer that raced ours wrote an equally fresh count: losing the write loses nothing.
+      await store.write(bucket, { ...fresh.level, ...fresh.spec }, current?.version ?? 0);
+    },
+  };
 }
