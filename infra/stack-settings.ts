@@ -17,6 +17,8 @@ export const DEFAULT_RESERVED_CONCURRENCY: Readonly<Record<string, number>> = {
   'start-execution': 5,
   'presign-upload': 10,
   analyze: 20,
+  // One run every 5 minutes; a second at once would only sweep the same reservations.
+  'sweep-reservations': 1,
 };
 
 export interface AlarmThresholds {

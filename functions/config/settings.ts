@@ -71,6 +71,16 @@ export interface RuntimeConfig {
   readonly presignExpirySeconds: number;
   /** Rehearsal clock: every wait is divided by it (functions/pipeline/time-scale.ts); 1 in AWS. */
   readonly timeScale: number;
+  /**
+   * How long a step may reuse a tenant's registry record (MEDIAGATE_TENANT_CACHE_MS): the longest a
+   * change of caps, limits or status waits to apply. 30 s in AWS; the local stack sets 1 s.
+   */
+  readonly tenantCacheMs: number;
+  /**
+   * Whether a caller must be bound to a tenant in the registry to presign or analyze
+   * (MEDIAGATE_TENANT_BINDING, `required` by default; the local stack sets `optional`).
+   */
+  readonly tenantBinding: 'required' | 'optional';
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -213,6 +223,16 @@ export function loadConfig(env: Env = process.env): RuntimeConfig {
       300,
     ),
     timeScale: positiveInt('MEDIAGATE_TIME_SCALE', env.MEDIAGATE_TIME_SCALE, 1),
+    tenantBinding: oneOf(
+      'MEDIAGATE_TENANT_BINDING',
+      env.MEDIAGATE_TENANT_BINDING,
+      ['required', 'optional'],
+      'required',
+    ),
+    tenantCacheMs: Math.min(
+      60_000,
+      positiveInt('MEDIAGATE_TENANT_CACHE_MS', env.MEDIAGATE_TENANT_CACHE_MS, 30_000),
+    ),
   };
 }
 

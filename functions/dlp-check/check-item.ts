@@ -38,7 +38,7 @@ export async function checkItem(deps: CheckItemDeps, state: PipelineState): Prom
     dlpVerdictKey({
       processedSha256,
       instructions,
-      policyVersion: policyForTenant(state.tenant).version,
+      policyVersion: policyForTenant(state.tenant, state.dlpPolicy).version,
       detector: deps.detector.name,
       ocr: deps.ocr?.name ?? 'none',
       transcriber: deps.transcriber?.name ?? 'none',
@@ -58,6 +58,7 @@ export async function checkItem(deps: CheckItemDeps, state: PipelineState): Prom
 
   const outcome = await runDlpCheck(deps, {
     tenant: state.tenant,
+    ...(state.dlpPolicy ? { policyName: state.dlpPolicy } : {}),
     instructions,
     media: {
       kind: state.media.kind,

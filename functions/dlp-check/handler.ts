@@ -1,4 +1,3 @@
-import { createDynamoBudgetGuard } from '../adapters/dynamodb-budget-store.js';
 import { createDynamoDbDlpVerdictCache } from '../adapters/dynamodb-dlp-verdict-cache.js';
 import { createDynamoLedger } from '../adapters/dynamodb-ledger.js';
 import { createEventBridgePublisher } from '../adapters/eventbridge-publisher.js';
@@ -8,6 +7,7 @@ import { dynamoClient } from '../config/clients/dynamodb.js';
 import { eventBridgeClient } from '../config/clients/eventbridge.js';
 import { s3Client } from '../config/clients/s3.js';
 import { loadConfig, requireSettings } from '../config/settings.js';
+import { createTenancy } from '../config/tenancy.js';
 import { pipelineStep, stepLog } from '../pipeline/step.js';
 import { checkItem } from './check-item.js';
 
@@ -15,10 +15,11 @@ const config = loadConfig();
 requireSettings(config, ['ingest', 'processed', 'results', 'ledger', 'state']);
 const dynamo = dynamoClient(config);
 const publisher = createEventBridgePublisher(eventBridgeClient(config), config.eventBusName);
+const tenancy = createTenancy(config, dynamo, publisher);
 const deps = {
   blobs: createS3BlobStore(s3Client(config)),
   ledger: createDynamoLedger(dynamo, config.tables.ledger),
-  budget: createDynamoBudgetGuard(dynamo, config.tables.state, publisher, config.timeScale),
+  budget: tenancy.budget,
   buckets: config.buckets,
   detector: await createPiiDetector(config),
   ocr: await createOcr(config),

@@ -1,5 +1,4 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { createDynamoBudgetGuard } from '../adapters/dynamodb-budget-store.js';
 import { createDynamoLedger } from '../adapters/dynamodb-ledger.js';
 import { createEventBridgePublisher } from '../adapters/eventbridge-publisher.js';
 import { createS3BlobStore } from '../adapters/s3-blob-store.js';
@@ -8,6 +7,7 @@ import { eventBridgeClient } from '../config/clients/eventbridge.js';
 import { s3Client } from '../config/clients/s3.js';
 import { createInvokeDeps, resolveOpenAiApiKey } from '../config/model-wiring.js';
 import { loadConfig, requireSettings } from '../config/settings.js';
+import { createTenancy } from '../config/tenancy.js';
 import { metrics, pipelineStep, stepLog } from '../pipeline/step.js';
 import { compressTimeoutMs } from '../pipeline/time-scale.js';
 import { runModelStep } from './model-step.js';
@@ -16,6 +16,7 @@ const config = loadConfig();
 requireSettings(config, ['processed', 'results', 'state', 'ledger']);
 const dynamo = dynamoClient(config);
 const publisher = createEventBridgePublisher(eventBridgeClient(config), config.eventBusName);
+const tenancy = createTenancy(config, dynamo, publisher);
 
 /** A metric with its own dimensions, published at once (the step's metrics carry only `step`). */
 function countMetric(name: string, dimensions: Record<string, string>): void {
@@ -28,7 +29,8 @@ const deps = {
   blobs: createS3BlobStore(s3Client(config)),
   buckets: config.buckets,
   ledger: createDynamoLedger(dynamo, config.tables.ledger),
-  budget: createDynamoBudgetGuard(dynamo, config.tables.state, publisher, config.timeScale),
+  budget: tenancy.budget,
+  admission: { tenants: tenancy.tenants, buckets: tenancy.buckets, timeScale: config.timeScale },
   onBudgetExceeded: (tier: string) => countMetric('BudgetExceeded', { tier }),
   invoke: createInvokeDeps({
     apiKey: await resolveOpenAiApiKey(config),

@@ -26,7 +26,7 @@ export async function answerFromCache(
   task: TaskDefinition,
   key: string,
 ): Promise<PipelineState | undefined> {
-  const hit = await deps.cache.get(key).catch((error: unknown) => {
+  const hit = await deps.cache.get(state.tenant, key).catch((error: unknown) => {
     // The cache is an optimisation: a failing one sends the item the long way, never fails it.
     deps.log?.('result cache read failed; treating as a miss', { error: String(error) });
     return undefined;

@@ -51,7 +51,7 @@ export const handler = pipelineStep('Preprocess', async (state) => {
 
   const key = objectKeys.processed(state);
   const sha256 = createHash('sha256').update(outcome.bytes).digest('hex');
-  const policyVersion = policyForTenant(state.tenant).version;
+  const policyVersion = policyForTenant(state.tenant, state.dlpPolicy).version;
   const question = task
     ? {
         cacheKey: questionKeyOf(

@@ -1,11 +1,10 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { createDynamoBudgetGuard } from '../adapters/dynamodb-budget-store.js';
 import { createDynamoLedger } from '../adapters/dynamodb-ledger.js';
 import { createEventBridgePublisher } from '../adapters/eventbridge-publisher.js';
 import { dynamoClient } from '../config/clients/dynamodb.js';
 import { eventBridgeClient } from '../config/clients/eventbridge.js';
 import { loadConfig, requireSettings } from '../config/settings.js';
-import { BUDGET_CONFIG, tenantBudget } from '../money/budget.js';
+import { createTenancy } from '../config/tenancy.js';
 import { modelLedgerEntries } from '../money/ledger-entries.js';
 import { metrics, pipelineStep } from '../pipeline/step.js';
 
@@ -14,7 +13,7 @@ requireSettings(config, ['ledger', 'state']);
 const dynamo = dynamoClient(config);
 const ledger = createDynamoLedger(dynamo, config.tables.ledger);
 const publisher = createEventBridgePublisher(eventBridgeClient(config), config.eventBusName);
-const budget = createDynamoBudgetGuard(dynamo, config.tables.state, publisher, config.timeScale);
+const tenancy = createTenancy(config, dynamo, publisher);
 
 /**
  * Writes the model call (and its transcription) into the ledger exactly once, then settles the budget
@@ -28,12 +27,12 @@ export const handler = pipelineStep('RecordCost', async (state) => {
   // Independent and each idempotent, so a retry after a partial failure finishes whichever did not land.
   const [written] = await Promise.all([
     Promise.all(entries.map((entry) => ledger.record(entry))),
-    reservation ? budget.settle(reservation.id, costMicroUsd) : undefined,
+    reservation ? tenancy.budget.settle(state.tenant, reservation.id, costMicroUsd) : undefined,
   ]);
   if (written.some((w) => w.written) && costMicroUsd > 0) {
     // Feeds the per-tier hourly-spend alarm (infra/constructs/budget-alarms.ts); counted once per item.
     const metric = metrics.singleMetric();
-    metric.addDimension('tier', tenantBudget(BUDGET_CONFIG, state.tenant).tier);
+    metric.addDimension('tier', (await tenancy.tenants.resolve(state.tenant)).tier);
     metric.addMetric('SpendMicroUsd', MetricUnit.Count, costMicroUsd);
   }
   const [main] = entries;

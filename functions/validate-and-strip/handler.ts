@@ -1,27 +1,39 @@
 import { createS3BlobStore } from '../adapters/s3-blob-store.js';
+import { dynamoClient } from '../config/clients/dynamodb.js';
 import { s3Client } from '../config/clients/s3.js';
 import { loadConfig } from '../config/settings.js';
+import { createTenantDirectoryFor } from '../config/tenancy.js';
 import { restrictSharpLoaders } from '../media/image.js';
 import { validateAndStrip } from '../media/sanitize.js';
 import { DEFAULT_TASK_ID, findTask } from '../model/tasks.js';
 import { quarantineAndReject } from '../pipeline/quarantine.js';
 import { reject } from '../pipeline/reasons.js';
-import { objectKeys, pipelineStep } from '../pipeline/step.js';
+import { objectKeys, pipelineStep, rejected } from '../pipeline/step.js';
 
 const config = loadConfig();
 const blobs = createS3BlobStore(s3Client(config));
+const tenants = createTenantDirectoryFor(config, dynamoClient(config));
 // Alone in its Lambda process, this step lets libvips open only the formats we accept. The local stack
 // runs every step in one process (no MEDIAGATE_STEP), where a process-wide block would be wrong.
 if (config.dedicatedStep === 'validate-and-strip') restrictSharpLoaders();
 
 /** Sniffs the real type, enforces the allowlist and limits, strips metadata; bad input goes to quarantine. */
 export const handler = pipelineStep('ValidateAndStrip', async (state) => {
+  // The registry first: a suspended tenant's item costs nothing further (not quarantined: the bytes are not at fault).
+  const tenant = await tenants.resolve(state.tenant);
+  if (tenant.status === 'suspended')
+    return rejected(state, reject('TENANT_SUSPENDED', 'the tenant is suspended'));
   const original = await blobs.get(config.buckets.ingest, state.key, state.versionId);
   const task = original.metadata.task || DEFAULT_TASK_ID;
   const declaredType = original.contentType;
-  const outcome = findTask(task)
-    ? await validateAndStrip(original.body, { declaredType, limits: config.mediaLimits })
-    : ({ ok: false, rejection: reject('UNKNOWN_TASK', `no task named "${task}" in the catalogue`) } as const);
+  const outcome = !findTask(task)
+    ? ({ ok: false, rejection: reject('UNKNOWN_TASK', `no task named "${task}" in the catalogue`) } as const)
+    : tenant.allowedTasks && !tenant.allowedTasks.includes(task)
+      ? ({
+          ok: false,
+          rejection: reject('TASK_NOT_ALLOWED', `the tenant may not use the task "${task}"`),
+        } as const)
+      : await validateAndStrip(original.body, { declaredType, limits: config.mediaLimits });
   if (!outcome.ok) return quarantineAndReject(blobs, config.buckets, { ...state, task }, outcome.rejection);
 
   const sanitizedKey = objectKeys.sanitized(state);
@@ -29,6 +41,7 @@ export const handler = pipelineStep('ValidateAndStrip', async (state) => {
   return {
     ...state,
     task,
+    ...(tenant.dlpPolicy ? { dlpPolicy: tenant.dlpPolicy } : {}),
     media: {
       kind: outcome.kind,
       inputType: outcome.inputType,

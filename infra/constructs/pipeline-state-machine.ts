@@ -26,6 +26,7 @@ import { EventBridgePutEvents, LambdaInvoke } from 'aws-cdk-lib/aws-stepfunction
 import { Construct } from 'constructs';
 import { DEFAULT_BREAKER_POLICY } from '../../functions/model/breaker.js';
 import {
+  ADMISSION_DEFERRALS,
   OUTCOME_DETAIL_TYPES,
   OUTCOME_SOURCE,
   RESUMABLE_STEP,
@@ -221,6 +222,27 @@ export class PipelineStateMachine extends Construct {
       }).next(afterOutage);
       invoke.addCatch(markOutage, { errors: ['ModelUnavailable'], resultPath: '$.failure' });
     }
+    // Admission: the tenant's (or the organisation's) rate limit is spent, or other items' open budget
+    // reservations fill the cap. Not the item's fault and not an outage: it waits, parked the same way, at
+    // shorter intervals (a rate limit refills within a minute), and is never rejected for it.
+    for (const [error, reason] of Object.entries(ADMISSION_DEFERRALS)) {
+      if (express) {
+        invoke.addCatch(unavailableNow(`Mark${error}`, reason), { errors: [error], resultPath: '$.failure' });
+        continue;
+      }
+      invoke.addRetry({
+        errors: [error],
+        interval: Duration.seconds(ADMISSION_FIRST_WAIT_SECONDS),
+        backoffRate: PARK_BACKOFF_RATE,
+        maxDelay: Duration.seconds(ADMISSION_LONGEST_WAIT_SECONDS),
+        maxAttempts: parkAttempts(patience, ADMISSION_FIRST_WAIT_SECONDS, ADMISSION_LONGEST_WAIT_SECONDS),
+      });
+      const markWaitedTooLong = new Pass(this, `Mark${error}`, {
+        result: Result.fromString(reason),
+        resultPath: '$.reason',
+      }).next(afterOutage);
+      invoke.addCatch(markWaitedTooLong, { errors: [error], resultPath: '$.failure' });
+    }
     invoke.addCatch(markQuota, { errors: ['MODEL_QUOTA_EXHAUSTED'], resultPath: '$.failure' });
     const record = step('RecordCost', props.steps.recordCost, Duration.minutes(1));
 
@@ -363,15 +385,23 @@ const PARK_BACKOFF_RATE = 1.5;
 /** The breaker's longest cool-down: a parked item never sleeps through a chance to probe. */
 const PARK_LONGEST_WAIT_SECONDS = DEFAULT_BREAKER_POLICY.maxCoolDownMs / 1000;
 
-/** Attempts of the park retry (30 s first, growing 1.5x to 5 min) that fit in the patience window. */
-export function parkAttempts(patience: Duration): number {
+const ADMISSION_FIRST_WAIT_SECONDS = 5;
+/** A per-minute limit refills within a minute: a waiting item looks again at least that often. */
+const ADMISSION_LONGEST_WAIT_SECONDS = 60;
+
+/** Attempts of a park retry (30 s first, growing 1.5x to 5 min by default) that fit in the patience window. */
+export function parkAttempts(
+  patience: Duration,
+  firstWaitSeconds = PARK_FIRST_WAIT_SECONDS,
+  longestWaitSeconds = PARK_LONGEST_WAIT_SECONDS,
+): number {
   let waited = 0;
   let attempts = 0;
-  let interval = PARK_FIRST_WAIT_SECONDS;
+  let interval = firstWaitSeconds;
   while (waited + interval <= patience.toSeconds() && attempts < 999) {
     waited += interval;
     attempts += 1;
-    interval = Math.min(interval * PARK_BACKOFF_RATE, PARK_LONGEST_WAIT_SECONDS);
+    interval = Math.min(interval * PARK_BACKOFF_RATE, longestWaitSeconds);
   }
   return attempts;
 }

@@ -10,7 +10,8 @@ import {
   type StackProps,
   Validations,
 } from 'aws-cdk-lib';
-import { CfnArchive, EventBus } from 'aws-cdk-lib/aws-events';
+import { CfnArchive, EventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Architecture } from 'aws-cdk-lib/aws-lambda';
@@ -249,6 +250,8 @@ export class MediagateStack extends Stack {
     grantObjectRead(validateAndStrip, ingest, key, 'realtime/');
     grantObjectWrite(validateAndStrip, processed, key, 'sanitized/');
     grantObjectWrite(validateAndStrip, quarantine, key, 'quarantine/');
+    // The tenant registry: a suspended tenant's item, or a task the tenant may not use, stops here.
+    grantItems(validateAndStrip, tables.state, key, ['read']);
 
     const preprocess = fn('PreprocessFunction', 'preprocess', 'Resize images, resample audio', {
       media: true,
@@ -340,6 +343,32 @@ export class MediagateStack extends Stack {
     grantItems(recordCost, tables.state, key, ['read', 'write']);
     outcomeBus.grantPutEventsTo(recordCost);
 
+    // Expired budget reservations (their execution died) are given back on a schedule, across tenants, so a
+    // dead item holds no tenant's cap until that tenant's next reserve happens to reclaim it.
+    const sweeper = fn(
+      'SweepReservationsFunction',
+      'sweep-reservations',
+      'Give back budget reservations whose execution died',
+      { timeout: Duration.minutes(2) },
+    );
+    grantItems(sweeper, tables.state, key, ['read', 'write']);
+    sweeper.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:Query'],
+        resources: [`${tables.state.tableArn}/index/byExpiry`],
+      }),
+    );
+    const sweepSchedule = new Rule(this, 'SweepReservationsSchedule', {
+      description: 'Every 5 minutes: expire budget reservations of executions that died',
+      schedule: Schedule.rate(Duration.minutes(5)),
+      targets: [new LambdaFunction(sweeper, { retryAttempts: 2 })],
+    });
+    acknowledge(
+      sweepSchedule,
+      ['Serverless-EventBusDLQ'],
+      'A scheduled tick carries no data: one that EventBridge cannot deliver is made good by the next sweep five minutes later, and the sweeper itself has error and throttle alarms.',
+    );
+
     // One definition of the steps, two workflow types: uploads (Standard) and POST /v1/analyze (Express).
     const steps = { validateAndStrip, preprocess, dlpCheck, invokeModel, recordCost };
     const pipeline = new PipelineStateMachine(this, 'Pipeline', { steps, outcomeBus, encryptionKey: key });
@@ -388,6 +417,8 @@ export class MediagateStack extends Stack {
     const presigner = fn('PresignUploadFunction', 'presign-upload', 'Mint presigned POSTs for uploads', {
       timeout: Duration.seconds(10),
     });
+    // The presign function reads the tenant registry: the caller's tenant binding and the tenant's status.
+    grantItems(presigner, tables.state, key, ['read']);
     const presign = new PresignEndpoint(this, 'PresignEndpoint', {
       presigner,
       ingestBucket: ingest,
@@ -408,6 +439,8 @@ export class MediagateStack extends Stack {
         },
       },
     );
+    // The caller's tenant binding and the tenant's status, from the registry.
+    grantItems(analyzer, tables.state, key, ['read']);
     const analyzeEndpoint = new AnalyzeEndpoint(this, 'AnalyzeEndpoint', {
       analyzer,
       workflow: realtime.stateMachine,
@@ -470,6 +503,10 @@ export class MediagateStack extends Stack {
     new CfnOutput(this, 'LedgerTableName', {
       description: 'Cost ledger for finance: mediagate costs --aws --table <this>, docs/finance.md',
       value: tables.ledger.tableName,
+    });
+    new CfnOutput(this, 'StateTableName', {
+      value: tables.state.tableName,
+      description: 'The tenant registry, budgets and rate buckets: mediagate tenants --aws --table <it>',
     });
     new CfnOutput(this, 'OpenAiSecretArn', { value: openAiKey.secretArn });
     new CfnOutput(this, 'PresignUrl', { value: presign.url });

@@ -134,15 +134,39 @@ describe('MediagateStack', () => {
     expect(JSON.stringify(states.DlpCheck?.Retry)).toContain('TranscriptionPending');
   });
 
+  it('sweeps expired budget reservations every 5 minutes with a function that may query only the expiry index', () => {
+    const rules = template.findResources('AWS::Events::Rule', {
+      Properties: { ScheduleExpression: 'rate(5 minutes)' },
+    });
+    expect(Object.keys(rules)).toHaveLength(1);
+    const [rule] = Object.values(rules);
+    const target = JSON.stringify(rule?.Properties?.Targets);
+    expect(target).toContain('SweepReservationsFunction');
+    const policies = JSON.stringify(template.findResources('AWS::IAM::Policy'));
+    expect(policies).toContain('/index/byExpiry');
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      GlobalSecondaryIndexes: Match.arrayWith([Match.objectLike({ IndexName: 'byExpiry' })]),
+    });
+  });
+
   it('ends an outage or an exhausted quota as a redrivable failure that resumes at InvokeModel', () => {
     const { definition } = stateMachineDefinition(template.toJSON() as CfnTemplate);
     const states = definition.States as Record<string, Record<string, unknown>>;
     const invoke = states.InvokeModel as { Catch: { ErrorEquals: string[]; Next: string }[] };
     expect(invoke.Catch.map((c) => `${c.ErrorEquals.join('|')}→${c.Next}`)).toEqual([
       'ModelUnavailable→MarkOutage',
+      'RateLimited→MarkRateLimited',
+      'BudgetPending→MarkBudgetPending',
       'MODEL_QUOTA_EXHAUSTED→MarkQuotaExhausted',
       'States.ALL→MarkFailed',
     ]);
+    // An item over its rate limit, or waiting for others' reservations, parks like an outage and,
+    // after the whole patience, ends redrivable too.
+    const retries = (states.InvokeModel as { Retry: { ErrorEquals: string[]; MaxAttempts: number }[] }).Retry;
+    for (const error of ['RateLimited', 'BudgetPending']) {
+      expect(retries.find((r) => r.ErrorEquals.includes(error))?.MaxAttempts).toBeGreaterThan(100);
+      expect(states[`Mark${error}`]).toMatchObject({ ResultPath: '$.reason', Next: 'MarkRedrivable' });
+    }
     expect(states.MarkOutage).toMatchObject({
       Result: 'MODEL_OUTAGE',
       ResultPath: '$.reason',
@@ -233,7 +257,7 @@ describe('MediagateStack', () => {
     const ours = template.findResources('AWS::Lambda::Function', {
       Properties: { Environment: { Variables: { MEDIAGATE_STEP: Match.anyValue() } } },
     });
-    expect(Object.keys(ours)).toHaveLength(8);
+    expect(Object.keys(ours)).toHaveLength(9);
     for (const fn of Object.values(ours)) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -278,7 +302,7 @@ describe('MediagateStack', () => {
     const functions = result.stack.node
       .findAll()
       .filter((node): node is MediaFunction => node instanceof MediaFunction);
-    expect(functions).toHaveLength(8);
+    expect(functions).toHaveLength(9);
     for (const fn of functions) {
       // Act: bundle as NodejsFunction does
       const bundle = await buildLambdaBundle(fn, path.join(outdir, 'bundles', fn.step, 'index.mjs'));
