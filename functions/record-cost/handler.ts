@@ -2,8 +2,9 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { createDynamoBudgetGuard } from '../adapters/dynamodb-budget-store.js';
 import { createDynamoLedger } from '../adapters/dynamodb-ledger.js';
 import { createEventBridgePublisher } from '../adapters/eventbridge-publisher.js';
-import { dynamoClient } from '../config/clients/dynamodb.js';
+import { tenantDynamoClients } from '../config/clients/dynamodb.js';
 import { eventBridgeClient } from '../config/clients/eventbridge.js';
+import { perTenant } from '../config/per-tenant.js';
 import { loadConfig, requireSettings } from '../config/settings.js';
 import { BUDGET_CONFIG, tenantBudget } from '../money/budget.js';
 import { modelLedgerEntries } from '../money/ledger-entries.js';
@@ -11,10 +12,13 @@ import { metrics, pipelineStep } from '../pipeline/step.js';
 
 const config = loadConfig();
 requireSettings(config, ['ledger', 'state']);
-const dynamo = dynamoClient(config);
-const ledger = createDynamoLedger(dynamo, config.tables.ledger);
 const publisher = createEventBridgePublisher(eventBridgeClient(config), config.eventBusName);
-const budget = createDynamoBudgetGuard(dynamo, config.tables.state, publisher, config.timeScale);
+// The tenant's ledger and budget items, in a session scoped to the item's tenant.
+const dynamoFor = tenantDynamoClients(config);
+const storesFor = perTenant((tenant) => ({
+  ledger: createDynamoLedger(dynamoFor(tenant), config.tables.ledger),
+  budget: createDynamoBudgetGuard(dynamoFor(tenant), config.tables.state, publisher, config.timeScale),
+}));
 
 /**
  * Writes the model call (and its transcription) into the ledger exactly once, then settles the budget
@@ -22,6 +26,7 @@ const budget = createDynamoBudgetGuard(dynamo, config.tables.state, publisher, c
  */
 export const handler = pipelineStep('RecordCost', async (state) => {
   if (!state.model || !state.processed) throw new Error('RecordCost needs the InvokeModel section');
+  const { ledger, budget } = storesFor(state.tenant);
   const entries = modelLedgerEntries(state, new Date().toISOString());
   const costMicroUsd = entries.reduce((sum, entry) => sum + entry.costMicroUsd, 0);
   const reservation = state.model.reservation;

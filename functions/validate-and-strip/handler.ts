@@ -1,5 +1,4 @@
-import { createS3BlobStore } from '../adapters/s3-blob-store.js';
-import { s3Client } from '../config/clients/s3.js';
+import { createTenantBlobStores } from '../config/adapters.js';
 import { loadConfig } from '../config/settings.js';
 import { restrictSharpLoaders } from '../media/image.js';
 import { validateAndStrip } from '../media/sanitize.js';
@@ -9,13 +8,15 @@ import { reject } from '../pipeline/reasons.js';
 import { objectKeys, pipelineStep } from '../pipeline/step.js';
 
 const config = loadConfig();
-const blobs = createS3BlobStore(s3Client(config));
+// The item's tenant's objects, in a session scoped to that tenant (docs/architecture.md).
+const blobsFor = await createTenantBlobStores(config);
 // Alone in its Lambda process, this step lets libvips open only the formats we accept. The local stack
 // runs every step in one process (no MEDIAGATE_STEP), where a process-wide block would be wrong.
 if (config.dedicatedStep === 'validate-and-strip') restrictSharpLoaders();
 
 /** Sniffs the real type, enforces the allowlist and limits, strips metadata; bad input goes to quarantine. */
 export const handler = pipelineStep('ValidateAndStrip', async (state) => {
+  const blobs = blobsFor(state.tenant);
   const original = await blobs.get(config.buckets.ingest, state.key, state.versionId);
   const task = original.metadata.task || DEFAULT_TASK_ID;
   const declaredType = original.contentType;
