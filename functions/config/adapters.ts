@@ -32,16 +32,36 @@ export async function createPiiDetector(config: RuntimeConfig): Promise<PiiDetec
   return createComprehendPiiDetector(comprehendClient(config));
 }
 
-export async function createOcr(config: RuntimeConfig): Promise<Ocr | undefined> {
-  const chosen = await chooseOcr(config);
-  if (!chosen) return undefined;
-  // Images smooth everywhere hold no text: they skip the real OCR (and, in AWS, its bill).
-  const { ocrWhereTextMayBe } = await import('../dlp/text-gate.js');
-  return ocrWhereTextMayBe(chosen);
+/**
+ * A port built on its first call and kept, so a function loads a client (and its SDK) only when an item
+ * needs it: most images have no text for OCR, most items are no audio. A failed build is tried again.
+ */
+function onFirstUse<T>(create: () => Promise<T>): () => Promise<T> {
+  let created: Promise<T> | undefined;
+  return () => {
+    created ??= create().catch((error: unknown) => {
+      created = undefined;
+      throw error;
+    });
+    return created;
+  };
 }
 
-async function chooseOcr(config: RuntimeConfig): Promise<Ocr | undefined> {
+const OCR_NAMES = { textract: 'textract', tesseract: 'tesseract.js' } as const;
+
+export async function createOcr(config: RuntimeConfig): Promise<Ocr | undefined> {
   if (config.ocr === 'none') return undefined;
+  const chosen = onFirstUse(() => chooseOcr(config));
+  const ocr: Ocr = {
+    name: OCR_NAMES[config.ocr],
+    recognize: async (image, options) => (await chosen()).recognize(image, options),
+  };
+  // Images smooth everywhere hold no text: they skip the real OCR (and, in AWS, its bill and its client).
+  const { ocrWhereTextMayBe } = await import('../dlp/text-gate.js');
+  return ocrWhereTextMayBe(ocr);
+}
+
+async function chooseOcr(config: RuntimeConfig): Promise<Ocr> {
   if (config.ocr === 'tesseract') {
     if (typeof MEDIAGATE_LAMBDA_BUNDLE === 'undefined') {
       const { createTesseractOcr } = await import('../adapters/tesseract-ocr.js');
@@ -83,13 +103,21 @@ export async function createTenantBlobStores(config: RuntimeConfig): Promise<(te
 
 /**
  * Amazon Transcribe in AWS, started in the item's tenant's session (it reads the media and writes the
- * transcript with the caller's rights, so the job reaches only that tenant's prefixes); offline none, and
- * audio DLP follows the tenant's policy for unscanned audio.
+ * transcript with the caller's rights, so the job reaches only that tenant's prefixes), its SDK loaded
+ * on the first audio item; offline none, and audio DLP follows the tenant's policy for unscanned audio.
  */
 export async function createTenantTranscribers(
   config: RuntimeConfig,
 ): Promise<(tenant: string) => Transcriber | undefined> {
   if (config.transcriber === 'none') return () => undefined;
+  const chosen = onFirstUse(() => amazonTranscribePerTenant(config));
+  return perTenant((tenant) => ({
+    name: 'amazon-transcribe',
+    transcribe: async (request) => (await chosen())(tenant).transcribe(request),
+  }));
+}
+
+async function amazonTranscribePerTenant(config: RuntimeConfig): Promise<(tenant: string) => Transcriber> {
   const [{ createTranscribeTranscriber }, { transcribeClient }, { tenantCredentials }, blobsFor] =
     await Promise.all([
       import('../adapters/transcribe-transcriber.js'),

@@ -27,9 +27,11 @@ export const transcriptionJobName = (state: PipelineState): string => `${state.e
 export async function checkItem(deps: CheckItemDeps, state: PipelineState): Promise<PipelineState> {
   if (!state.media || !state.processed) throw new Error('DlpCheck needs the Preprocess section');
   // Instructions travel as object metadata; they are read here and never copied into the state.
-  const original = await deps.blobs.head(deps.buckets.ingest, state.key, state.versionId);
+  const [original, media] = await Promise.all([
+    deps.blobs.head(deps.buckets.ingest, state.key, state.versionId),
+    deps.blobs.get(deps.buckets.processed, state.processed.key),
+  ]);
   const instructions = decodeInstructions(original.metadata.instructions);
-  const media = await deps.blobs.get(deps.buckets.processed, state.processed.key);
 
   const outcome = await runDlpCheck(deps, {
     tenant: state.tenant,
@@ -55,17 +57,19 @@ export async function checkItem(deps: CheckItemDeps, state: PipelineState): Prom
   if (costMicroUsd > 0)
     await deps.budget?.recordSpend(state.tenant, costMicroUsd, `${state.executionId}#DlpCheck`);
 
-  let modelInputKey = state.processed.key;
-  if (outcome.redactedImage) {
-    modelInputKey = objectKeys.redacted(state);
-    await deps.blobs.put(deps.buckets.processed, modelInputKey, outcome.redactedImage.bytes, {
-      contentType: outcome.redactedImage.mime,
-    });
-  }
+  const redactedImage = outcome.redactedImage;
+  const modelInputKey = redactedImage ? objectKeys.redacted(state) : state.processed.key;
   const promptKey = objectKeys.prompt(state);
-  await deps.blobs.put(deps.buckets.processed, promptKey, Buffer.from(outcome.promptText, 'utf8'), {
-    contentType: 'text/plain; charset=utf-8',
-  });
+  await Promise.all([
+    redactedImage
+      ? deps.blobs.put(deps.buckets.processed, modelInputKey, redactedImage.bytes, {
+          contentType: redactedImage.mime,
+        })
+      : undefined,
+    deps.blobs.put(deps.buckets.processed, promptKey, Buffer.from(outcome.promptText, 'utf8'), {
+      contentType: 'text/plain; charset=utf-8',
+    }),
+  ]);
 
   const dlp = {
     detector: outcome.detector,

@@ -172,6 +172,11 @@ type ChainResult =
       readonly candidate: Candidate;
       readonly result: ModelCallResult;
       readonly requestIds: string[];
+      /**
+       * The breaker's record of this success, still being written: the caller awaits it beside its own
+       * writes (the cache), so a success costs one round trip less. Always awaited before returning.
+       */
+      readonly breakerRecorded: Promise<void>;
     }
   | { readonly kind: 'rejected'; readonly rejection: Rejection; readonly billed?: BilledAnswer };
 
@@ -282,13 +287,15 @@ async function runChain(
       try {
         const result = await deps.clientFor(route).call(request);
         if (result.requestId) tracker.requestIds.push(result.requestId);
-        await deps.breaker?.record(route.name, admission, true);
+        const breakerRecorded = Promise.resolve(deps.breaker?.record(route.name, admission, true));
+        // Held until the caller awaits it; a failure then surfaces there, never as an unhandled rejection.
+        breakerRecorded.catch(() => undefined);
         log('model attempt succeeded', {
           route: route.name,
           attempt: failedAttempts + 1,
           requestId: result.requestId,
         });
-        return { kind: 'answer', candidate, result, requestIds: tracker.requestIds };
+        return { kind: 'answer', candidate, result, requestIds: tracker.requestIds, breakerRecorded };
       } catch (error) {
         if (!(error instanceof ModelCallError)) throw error;
         if (error.details.requestId) tracker.requestIds.push(error.details.requestId);
@@ -484,6 +491,7 @@ export async function invokeModel(deps: InvokeDeps, input: InvokeInput): Promise
       (route) => ({ model: route.model, instructions: '', media: audio, maxOutputTokens: 0 }),
       tracker,
     );
+    if (stt.kind === 'answer') await stt.breakerRecorded;
     if (stt.kind === 'rejected') {
       return {
         ok: false,
@@ -539,6 +547,7 @@ export async function invokeModel(deps: InvokeDeps, input: InvokeInput): Promise
   if (task.responseSchema) {
     const check = checkModelOutput(answer.result.text, task.responseSchema.schema);
     if (!check.ok) {
+      await answer.breakerRecorded;
       return {
         ok: false,
         rejection: reject('INVALID_MODEL_OUTPUT', check.problem),
@@ -557,7 +566,8 @@ export async function invokeModel(deps: InvokeDeps, input: InvokeInput): Promise
   }
 
   const { route } = answer.candidate;
-  if (deps.cache) {
+  const cached = async () => {
+    if (!deps.cache) return;
     const now = (deps.now ?? (() => new Date()))();
     await deps.cache
       .put(
@@ -572,7 +582,8 @@ export async function invokeModel(deps: InvokeDeps, input: InvokeInput): Promise
         task.cacheTtlSeconds,
       )
       .catch((error: unknown) => deps.log?.('result cache write failed', { error: String(error) }));
-  }
+  };
+  await Promise.all([answer.breakerRecorded, cached()]);
   return {
     ok: true,
     text: answer.result.text,

@@ -71,6 +71,11 @@ export interface ProcessedSection {
   readonly imageTokens?: { readonly before: number; readonly after: number };
   /** Preprocess looked this item up in the result cache and missed: InvokeModel need not look again. */
   readonly cacheMissed?: boolean;
+  /**
+   * The result-cache key Preprocess looked up (a hash of media, instructions, task and policy version),
+   * so later steps need not read the instructions again to compute it while the policy version holds.
+   */
+  readonly question?: { readonly cacheKey: string; readonly policyVersion: string; readonly taskId: string };
 }
 
 export interface DlpSection {

@@ -4,7 +4,9 @@ import { createTenantBlobStores } from '../config/adapters.js';
 import { tenantDynamoClients } from '../config/clients/dynamodb.js';
 import { perTenant } from '../config/per-tenant.js';
 import { loadConfig, requireSettings } from '../config/settings.js';
+import { policyForTenant } from '../dlp/policy.js';
 import { normalizeMedia } from '../media/normalize.js';
+import { instructionsAsSent, questionKeyOf } from '../model/item-answer.js';
 import { findRoute } from '../model/routes.js';
 import { findTask } from '../model/tasks.js';
 import { quarantineAndReject } from '../pipeline/quarantine.js';
@@ -33,7 +35,11 @@ export const handler = pipelineStep('Preprocess', async (state) => {
   const { blobs } = cacheFirst;
   const task = state.task ? findTask(state.task) : undefined;
   const firstRoute = task?.routes[0] ? findRoute(task.routes[0]) : undefined;
-  const sanitized = await blobs.get(config.buckets.processed, state.media.sanitizedKey);
+  // The instructions (object metadata of the original) are read beside the bytes: the cache key needs them.
+  const [sanitized, instructions] = await Promise.all([
+    blobs.get(config.buckets.processed, state.media.sanitizedKey),
+    task ? instructionsAsSent({ blobs, ingestBucket: config.buckets.ingest }, state) : undefined,
+  ]);
   const mime = sanitized.contentType ?? state.media.inputType;
 
   const outcome = await normalizeMedia(sanitized.body, state.media.kind, mime, {
@@ -48,26 +54,40 @@ export const handler = pipelineStep('Preprocess', async (state) => {
   if (!outcome.ok) return quarantineAndReject(blobs, config.buckets, state, outcome.rejection);
 
   const key = objectKeys.processed(state);
-  await blobs.put(config.buckets.processed, key, outcome.bytes, { contentType: outcome.mime });
+  const sha256 = createHash('sha256').update(outcome.bytes).digest('hex');
+  const policyVersion = policyForTenant(state.tenant).version;
+  const question = task
+    ? {
+        cacheKey: questionKeyOf(
+          { tenant: state.tenant, processedSha256: sha256 },
+          instructions ?? '',
+          task,
+          policyVersion,
+        ),
+        policyVersion,
+        taskId: task.id,
+      }
+    : undefined;
   const processed = {
     ...state,
     processed: {
       key,
       mime: outcome.mime,
-      sha256: createHash('sha256').update(outcome.bytes).digest('hex'),
+      sha256,
       bytes: outcome.bytes.length,
       width: outcome.width,
       height: outcome.height,
       durationSec: outcome.durationSec,
       imageTokens: outcome.imageTokens,
+      ...(question ? { question } : {}),
     },
   };
-  // Answered already? Then no OCR, no DLP and no model call: the state machine goes to RecordCost.
+  // Answered already? Then no OCR, no DLP and no model call: the state machine goes to RecordCost. The
+  // model-ready copy is written meanwhile (a hit's document points to it as well).
+  const [, answered] = await Promise.all([
+    blobs.put(config.buckets.processed, key, outcome.bytes, { contentType: outcome.mime }),
+    task && question ? answerFromCache(cacheFirst, processed, task, question.cacheKey) : undefined,
+  ]);
   if (!task) return processed;
-  return (
-    (await answerFromCache(cacheFirst, processed, task)) ?? {
-      ...processed,
-      processed: { ...processed.processed, cacheMissed: true },
-    }
-  );
+  return answered ?? { ...processed, processed: { ...processed.processed, cacheMissed: true } };
 });

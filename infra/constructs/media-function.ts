@@ -109,11 +109,7 @@ export class MediaFunction extends Construct {
         banner: this.bundling.banner,
         define: { ...this.bundling.define },
         externalModules: [...this.bundling.externalModules],
-        // BundlingOptions has no `alias`; esbuild runs in the project root, where the paths are relative to.
-        esbuildArgs: {
-          '--alias': Object.entries(this.bundling.alias).map(([from, to]) => `${from}=${to}`),
-          '--sources-content': String(this.bundling.sourcesContent),
-        },
+        esbuildArgs: { '--sources-content': String(this.bundling.sourcesContent) },
         forceDockerBundling: false,
       },
     });
