@@ -5,7 +5,9 @@
  * Lambda bundle defines (infra/bundling.ts): esbuild drops those branches, so deployed code never contains
  * them, while tsx and vitest (where it is undefined) run them as before.
  */
-import type { Ocr, PiiDetector, Transcriber } from '../ports.js';
+import type { ObjectEncryption } from '../adapters/s3-blob-store.js';
+import type { BlobStore, Ocr, PiiDetector, Transcriber } from '../ports.js';
+import { perTenant } from './per-tenant.js';
 import type { RuntimeConfig } from './settings.js';
 
 declare const MEDIAGATE_LAMBDA_BUNDLE: boolean | undefined;
@@ -74,26 +76,61 @@ async function chooseOcr(config: RuntimeConfig): Promise<Ocr> {
   return createTextractOcr(textractClient(config));
 }
 
-/** Amazon Transcribe in AWS; offline none, and audio DLP follows the tenant's policy for unscanned audio. */
-export async function createTranscriber(config: RuntimeConfig): Promise<Transcriber | undefined> {
-  if (config.transcriber === 'none') return undefined;
-  const chosen = onFirstUse(() => buildAmazonTranscribe(config));
-  return {
-    name: 'amazon-transcribe',
-    transcribe: async (request) => (await chosen()).transcribe(request),
-  };
+/** The encryption context every object written for a tenant carries; the tenant roles require it. */
+export function tenantEncryptionContext(tenant: string): Readonly<Record<string, string>> {
+  return { tenant };
 }
 
-async function buildAmazonTranscribe(config: RuntimeConfig): Promise<Transcriber> {
-  const [{ createTranscribeTranscriber }, { createS3BlobStore }, { s3Client }, { transcribeClient }] =
+/** SSE-KMS under the data key with the tenant's context, where the stack configured a key (AWS). */
+export function objectEncryption(config: RuntimeConfig, tenant: string): ObjectEncryption | undefined {
+  return config.dataKeyArn
+    ? { kmsKeyId: config.dataKeyArn, context: tenantEncryptionContext(tenant) }
+    : undefined;
+}
+
+/**
+ * The item's tenant's object store: S3 in the tenant's session (AWS) or with the process's credentials
+ * (local stack), objects written under the tenant's encryption context. One per tenant, bounded.
+ */
+export async function createTenantBlobStores(config: RuntimeConfig): Promise<(tenant: string) => BlobStore> {
+  const [{ createS3BlobStore }, { tenantS3Clients }] = await Promise.all([
+    import('../adapters/s3-blob-store.js'),
+    import('./clients/s3.js'),
+  ]);
+  const clientFor = tenantS3Clients(config);
+  return perTenant((tenant) => createS3BlobStore(clientFor(tenant), objectEncryption(config, tenant)));
+}
+
+/**
+ * Amazon Transcribe in AWS, started in the item's tenant's session (it reads the media and writes the
+ * transcript with the caller's rights, so the job reaches only that tenant's prefixes), its SDK loaded
+ * on the first audio item; offline none, and audio DLP follows the tenant's policy for unscanned audio.
+ */
+export async function createTenantTranscribers(
+  config: RuntimeConfig,
+): Promise<(tenant: string) => Transcriber | undefined> {
+  if (config.transcriber === 'none') return () => undefined;
+  const chosen = onFirstUse(() => amazonTranscribePerTenant(config));
+  return perTenant((tenant) => ({
+    name: 'amazon-transcribe',
+    transcribe: async (request) => (await chosen())(tenant).transcribe(request),
+  }));
+}
+
+async function amazonTranscribePerTenant(config: RuntimeConfig): Promise<(tenant: string) => Transcriber> {
+  const [{ createTranscribeTranscriber }, { transcribeClient }, { tenantCredentials }, blobsFor] =
     await Promise.all([
       import('../adapters/transcribe-transcriber.js'),
-      import('../adapters/s3-blob-store.js'),
-      import('./clients/s3.js'),
       import('./clients/transcribe.js'),
+      import('./clients/sts.js'),
+      createTenantBlobStores(config),
     ]);
-  return createTranscribeTranscriber(transcribeClient(config), {
-    blobs: createS3BlobStore(s3Client(config)),
-    outputKmsKeyId: config.transcriptKmsKeyId,
-  });
+  const credentialsFor = tenantCredentials(config);
+  return perTenant((tenant) =>
+    createTranscribeTranscriber(transcribeClient(config, credentialsFor(tenant)), {
+      blobs: blobsFor(tenant),
+      outputKmsKeyId: config.transcriptKmsKeyId,
+      outputEncryptionContext: tenantEncryptionContext(tenant),
+    }),
+  );
 }

@@ -55,6 +55,16 @@ export interface RuntimeConfig {
   readonly transcriber: 'transcribe' | 'none';
   /** KMS key the Transcribe output is encrypted with (MEDIAGATE_TRANSCRIPT_KMS_KEY); undefined = SSE-S3. */
   readonly transcriptKmsKeyId?: string;
+  /**
+   * The step's tenant-data role (MEDIAGATE_TENANT_ROLE_ARN, set by the stack): tenant data is then read
+   * and written in a session tagged with the item's tenant. Undefined on the local stack (no STS there).
+   */
+  readonly tenantRoleArn?: string;
+  /**
+   * The data key (MEDIAGATE_DATA_KEY_ARN): objects are written with SSE-KMS under it and a `tenant`
+   * encryption context. Undefined locally, where the bucket stand-in keeps objects unencrypted.
+   */
+  readonly dataKeyArn?: string;
   readonly maxUploadBytes: number;
   /**
    * Limits on untrusted media (functions/media/limits.ts): the defaults overlaid with the
@@ -209,6 +219,8 @@ export function loadConfig(env: Env = process.env): RuntimeConfig {
       'transcribe',
     ),
     transcriptKmsKeyId: env.MEDIAGATE_TRANSCRIPT_KMS_KEY || undefined,
+    tenantRoleArn: env.MEDIAGATE_TENANT_ROLE_ARN || undefined,
+    dataKeyArn: env.MEDIAGATE_DATA_KEY_ARN || undefined,
     maxUploadBytes,
     mediaLimits: resolveMediaLimits({ ...mediaLimitsFromEnv(env), maxBytes: maxUploadBytes }),
     maxOutputBytes: positiveInt(

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { createDynamoDbResultCache } from '../adapters/dynamodb-result-cache.js';
-import { createS3BlobStore } from '../adapters/s3-blob-store.js';
-import { dynamoClient } from '../config/clients/dynamodb.js';
-import { s3Client } from '../config/clients/s3.js';
+import { createTenantBlobStores } from '../config/adapters.js';
+import { tenantDynamoClients } from '../config/clients/dynamodb.js';
+import { perTenant } from '../config/per-tenant.js';
 import { loadConfig, requireSettings } from '../config/settings.js';
 import { policyForTenant } from '../dlp/policy.js';
 import { normalizeMedia } from '../media/normalize.js';
@@ -15,13 +15,15 @@ import { answerFromCache } from './cache-first.js';
 
 const config = loadConfig();
 requireSettings(config, ['processed', 'results', 'state']);
-const blobs = createS3BlobStore(s3Client(config));
-const cacheFirst = {
-  blobs,
-  cache: createDynamoDbResultCache(dynamoClient(config), config.tables.state),
+// The item's tenant's objects and result-cache items, in a session scoped to that tenant.
+const blobsFor = await createTenantBlobStores(config);
+const dynamoFor = tenantDynamoClients(config);
+const cacheFirstFor = perTenant((tenant) => ({
+  blobs: blobsFor(tenant),
+  cache: createDynamoDbResultCache(dynamoFor(tenant), config.tables.state),
   buckets: config.buckets,
   log: (message: string, fields: Record<string, unknown>) => stepLog.info(message, fields),
-};
+}));
 
 /**
  * Resizes images (token-aware) and resamples audio to what the model needs, and hashes the result; an
@@ -29,6 +31,8 @@ const cacheFirst = {
  */
 export const handler = pipelineStep('Preprocess', async (state) => {
   if (!state.media) throw new Error('Preprocess needs the ValidateAndStrip section');
+  const cacheFirst = cacheFirstFor(state.tenant);
+  const { blobs } = cacheFirst;
   const task = state.task ? findTask(state.task) : undefined;
   const firstRoute = task?.routes[0] ? findRoute(task.routes[0]) : undefined;
   // The instructions (object metadata of the original) are read beside the bytes: the cache key needs them.

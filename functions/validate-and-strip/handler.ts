@@ -1,6 +1,6 @@
-import { createS3BlobStore } from '../adapters/s3-blob-store.js';
-import { dynamoClient } from '../config/clients/dynamodb.js';
-import { s3Client } from '../config/clients/s3.js';
+import { createTenantBlobStores } from '../config/adapters.js';
+import { tenantDynamoClients } from '../config/clients/dynamodb.js';
+import { perTenant } from '../config/per-tenant.js';
 import { loadConfig } from '../config/settings.js';
 import { createTenantDirectoryFor } from '../config/tenancy.js';
 import { restrictSharpLoaders } from '../media/image.js';
@@ -11,8 +11,10 @@ import { reject } from '../pipeline/reasons.js';
 import { objectKeys, pipelineStep, rejected } from '../pipeline/step.js';
 
 const config = loadConfig();
-const blobs = createS3BlobStore(s3Client(config));
-const tenants = createTenantDirectoryFor(config, dynamoClient(config));
+// The item's tenant's objects and registry record, in a session scoped to that tenant (docs/architecture.md).
+const blobsFor = await createTenantBlobStores(config);
+const dynamoFor = tenantDynamoClients(config);
+const tenantsFor = perTenant((tenant) => createTenantDirectoryFor(config, dynamoFor(tenant)));
 // Alone in its Lambda process, this step lets libvips open only the formats we accept. The local stack
 // runs every step in one process (no MEDIAGATE_STEP), where a process-wide block would be wrong.
 if (config.dedicatedStep === 'validate-and-strip') restrictSharpLoaders();
@@ -20,9 +22,10 @@ if (config.dedicatedStep === 'validate-and-strip') restrictSharpLoaders();
 /** Sniffs the real type, enforces the allowlist and limits, strips metadata; bad input goes to quarantine. */
 export const handler = pipelineStep('ValidateAndStrip', async (state) => {
   // The registry first: a suspended tenant's item costs nothing further (not quarantined: the bytes are not at fault).
-  const tenant = await tenants.resolve(state.tenant);
+  const tenant = await tenantsFor(state.tenant).resolve(state.tenant);
   if (tenant.status === 'suspended')
     return rejected(state, reject('TENANT_SUSPENDED', 'the tenant is suspended'));
+  const blobs = blobsFor(state.tenant);
   const original = await blobs.get(config.buckets.ingest, state.key, state.versionId);
   const task = original.metadata.task || DEFAULT_TASK_ID;
   const declaredType = original.contentType;

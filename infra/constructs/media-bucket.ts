@@ -10,7 +10,11 @@ import {
 import { Construct } from 'constructs';
 
 export interface MediaBucketProps {
-  /** Key for SSE-KMS; bucket keys are on so KMS is called per bucket-key period, not per object. */
+  /**
+   * Key for SSE-KMS. Bucket keys are off: with them S3 asks KMS with the bucket's ARN as the context, so
+   * neither the object's ARN nor its tenant would reach the key policy or the tenant roles' conditions.
+   * The price is one KMS request per object written or read.
+   */
   readonly encryptionKey: IKey;
   /** Bucket that receives S3 server access logs. */
   readonly accessLogsBucket: IBucket;
@@ -48,7 +52,7 @@ export class MediaBucket extends Construct {
     this.bucket = new Bucket(this, 'Bucket', {
       encryption: BucketEncryption.KMS,
       encryptionKey: props.encryptionKey,
-      bucketKeyEnabled: true,
+      bucketKeyEnabled: false,
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
       enforceSSL: true,

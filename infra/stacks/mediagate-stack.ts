@@ -11,10 +11,10 @@ import {
   Validations,
 } from 'aws-cdk-lib';
 import { CfnArchive, EventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { LambdaFunction as LambdaTarget } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import { Architecture } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, type Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -35,9 +35,24 @@ import { PipelineStateMachine } from '../constructs/pipeline-state-machine.js';
 import { PipelineTables } from '../constructs/pipeline-tables.js';
 import { PresignEndpoint } from '../constructs/presign-endpoint.js';
 import { ResultsPiiScan } from '../constructs/results-pii-scan.js';
-import { grantItems, grantObjectRead, grantObjectWrite, grantTranscriptionJobs } from '../grants.js';
+import { type ItemAction, TENANT, TenantDataRole } from '../constructs/tenant-data-role.js';
+import {
+  DATA_KEY_ENV,
+  grantItems,
+  grantOrgItems,
+  grantTranscriptionJobs,
+  TENANT_ROLE_ENV,
+  TENANT_TAG,
+} from '../grants.js';
 import { acknowledge, NAG_RULES } from '../nag.js';
 import { isStackSetting, parseStackSettings } from '../stack-settings.js';
+
+/** The ledger adapter's one transaction: Put the item (once, by condition), Update the aggregates. Never Delete. */
+const LEDGER_WRITE: readonly ItemAction[] = ['PutItem', 'UpdateItem'];
+/** The budget store (functions/adapters/dynamodb-budget-store.ts): counters, reservations, their index, alerts. */
+const BUDGET_ITEMS: readonly ItemAction[] = ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'];
+/** Organisation-wide partitions on the state table: circuit breakers and the organisation's rate buckets. */
+const ORG_LEADING_KEYS = ['breaker#*', 'ORG#*'];
 
 export interface MediagateStackProps extends StackProps {
   /** @default Architecture.X86_64 (the sharp and ffmpeg layers are built for it from this machine's node_modules) */
@@ -62,6 +77,8 @@ const STACK_OWNED_SETTINGS = new Set([
   'MEDIAGATE_PII_DETECTOR',
   'MEDIAGATE_OCR',
   'MEDIAGATE_TRANSCRIBER',
+  TENANT_ROLE_ENV,
+  DATA_KEY_ENV,
 ]);
 
 function checkSettings(settings: Readonly<Record<string, string>>): void {
@@ -195,6 +212,8 @@ export class MediagateStack extends Stack {
       MEDIAGATE_PII_DETECTOR: 'comprehend',
       MEDIAGATE_OCR: 'textract',
       MEDIAGATE_TRANSCRIBER: 'transcribe',
+      // Steps write objects with SSE-KMS under this key and a `tenant` encryption context.
+      [DATA_KEY_ENV]: key.keyArn,
     };
     /** Every function, for the alarms. */
     const mediaFunctions: MediaFunction[] = [];
@@ -236,6 +255,8 @@ export class MediagateStack extends Stack {
       return created.function;
     };
 
+    const tenantData = (id: string, step: LambdaFunction) => new TenantDataRole(this, id, { fn: step, key });
+
     const validateAndStrip = fn(
       'ValidateAndStripFunction',
       'validate-and-strip',
@@ -246,27 +267,30 @@ export class MediagateStack extends Stack {
         timeout: Duration.seconds(90),
       },
     );
-    grantObjectRead(validateAndStrip, ingest, key, 'incoming/');
-    grantObjectRead(validateAndStrip, ingest, key, 'realtime/');
-    grantObjectWrite(validateAndStrip, processed, key, 'sanitized/');
-    grantObjectWrite(validateAndStrip, quarantine, key, 'quarantine/');
-    // The tenant registry: a suspended tenant's item, or a task the tenant may not use, stops here.
-    grantItems(validateAndStrip, tables.state, key, ['read']);
+    // Every step reaches tenant data only through its tenant-data role, one session per item's tenant.
+    const validateAndStripData = tenantData('ValidateAndStripTenantData', validateAndStrip);
+    validateAndStripData.readObjects(ingest, 'incoming/');
+    validateAndStripData.readObjects(ingest, 'realtime/');
+    validateAndStripData.writeObjects(processed, 'sanitized/');
+    validateAndStripData.writeObjects(quarantine, 'quarantine/');
+    // The tenant's registry record: a suspended tenant's item, or a task the tenant may not use, stops here.
+    validateAndStripData.items(tables.state, ['GetItem']);
 
     const preprocess = fn('PreprocessFunction', 'preprocess', 'Resize images, resample audio', {
       media: true,
       memorySize: 2048,
       timeout: Duration.seconds(120),
     });
-    grantObjectRead(preprocess, processed, key, 'sanitized/');
-    grantObjectWrite(preprocess, processed, key, 'processed/');
+    const preprocessData = tenantData('PreprocessTenantData', preprocess);
+    preprocessData.readObjects(processed, 'sanitized/');
+    preprocessData.writeObjects(processed, 'processed/');
     // A rejection here (TOO_LARGE, CORRUPT) quarantines the original: a copy from ingest, as in ValidateAndStrip.
-    grantObjectRead(preprocess, ingest, key, 'incoming/');
-    grantObjectRead(preprocess, ingest, key, 'realtime/');
-    grantObjectWrite(preprocess, quarantine, key, 'quarantine/');
-    // Cache first: a hit is read from the state table and its answer written for this item.
-    grantItems(preprocess, tables.state, key, ['read']);
-    grantObjectWrite(preprocess, results, key, 'results/');
+    preprocessData.readObjects(ingest, 'incoming/');
+    preprocessData.readObjects(ingest, 'realtime/');
+    preprocessData.writeObjects(quarantine, 'quarantine/');
+    // Cache first: a hit is read from the state table (the tenant's result items) and its answer written for this item.
+    preprocessData.items(tables.state, ['GetItem']);
+    preprocessData.writeObjects(results, 'results/');
 
     const dlpCheck = fn(
       'DlpCheckFunction',
@@ -279,19 +303,23 @@ export class MediagateStack extends Stack {
         environment: { MEDIAGATE_TRANSCRIPT_KMS_KEY: key.keyArn },
       },
     );
-    grantObjectRead(dlpCheck, ingest, key, 'incoming/');
-    grantObjectRead(dlpCheck, ingest, key, 'realtime/');
-    grantObjectRead(dlpCheck, processed, key, 'processed/');
-    grantObjectWrite(dlpCheck, processed, key, 'redacted/');
-    grantObjectWrite(dlpCheck, processed, key, 'prompts/');
-    // Transcribe reads processed/ and writes transcripts/ as this role; names: functions/dlp-check/check-item.ts.
-    grantTranscriptionJobs(dlpCheck, key, 'mg-*-dlp');
-    grantObjectWrite(dlpCheck, results, key, 'transcripts/');
-    grantObjectRead(dlpCheck, results, key, 'transcripts/');
+    const dlpCheckData = tenantData('DlpCheckTenantData', dlpCheck);
+    dlpCheckData.readObjects(ingest, 'incoming/');
+    dlpCheckData.readObjects(ingest, 'realtime/');
+    dlpCheckData.readObjects(processed, 'processed/');
+    dlpCheckData.writeObjects(processed, 'redacted/');
+    dlpCheckData.writeObjects(processed, 'prompts/');
+    // Transcribe reads processed/ and writes transcripts/ as the tenant session that starts the job, so the
+    // job sees only this tenant's prefixes; names: functions/dlp-check/check-item.ts.
+    grantTranscriptionJobs(dlpCheckData, key, 'mg-*-dlp', {
+      [`kms:EncryptionContext:${TENANT_TAG}`]: TENANT,
+    });
+    dlpCheckData.writeObjects(results, 'transcripts/');
+    dlpCheckData.readObjects(results, 'transcripts/');
     // Comprehend, Textract and Transcribe charges: one ledger item per service, written before DlpCheck returns.
-    grantItems(dlpCheck, tables.ledger, key, ['write']);
+    dlpCheckData.items(tables.ledger, LEDGER_WRITE);
     // DLP spend counts against the tenant budget (state table); a threshold it crosses is an event.
-    grantItems(dlpCheck, tables.state, key, ['read', 'write']);
+    dlpCheckData.items(tables.state, BUDGET_ITEMS);
     outcomeBus.grantPutEventsTo(dlpCheck);
     dlpCheck.addToRolePolicy(
       new PolicyStatement({
@@ -316,18 +344,21 @@ export class MediagateStack extends Stack {
         environment: { OPENAI_API_KEY_SECRET_ARN: openAiKey.secretArn },
       },
     );
-    grantObjectRead(invokeModel, processed, key, 'processed/');
+    const invokeModelData = tenantData('InvokeModelTenantData', invokeModel);
+    invokeModelData.readObjects(processed, 'processed/');
     // The original's metadata (the instructions as sent) is part of the result-cache key.
-    grantObjectRead(invokeModel, ingest, key, 'incoming/');
-    grantObjectRead(invokeModel, ingest, key, 'realtime/');
-    grantObjectRead(invokeModel, processed, key, 'redacted/');
-    grantObjectRead(invokeModel, processed, key, 'prompts/');
-    grantObjectWrite(invokeModel, results, key, 'results/');
+    invokeModelData.readObjects(ingest, 'incoming/');
+    invokeModelData.readObjects(ingest, 'realtime/');
+    invokeModelData.readObjects(processed, 'redacted/');
+    invokeModelData.readObjects(processed, 'prompts/');
+    invokeModelData.writeObjects(results, 'results/');
     openAiKey.grantRead(invokeModel);
-    // The state table holds the shared breaker, the result cache and the budget reservations.
-    grantItems(invokeModel, tables.state, key, ['read', 'write']);
+    // The tenant's result cache entries (Get, Put) and budget reservations, through the tenant session.
+    invokeModelData.items(tables.state, BUDGET_ITEMS);
+    // The shared breaker and the organisation's rate buckets are no tenant's: the function's own role.
+    grantOrgItems(invokeModel, tables.state, key, ['GetItem', 'PutItem', 'UpdateItem'], ORG_LEADING_KEYS);
     // Attempts of unknown outcome (timeouts, resets) are written as exposure the moment they happen.
-    grantItems(invokeModel, tables.ledger, key, ['write']);
+    invokeModelData.items(tables.ledger, LEDGER_WRITE);
     outcomeBus.grantPutEventsTo(invokeModel);
 
     const recordCost = fn(
@@ -338,9 +369,10 @@ export class MediagateStack extends Stack {
         timeout: Duration.seconds(30),
       },
     );
-    grantItems(recordCost, tables.ledger, key, ['read', 'write']);
+    const recordCostData = tenantData('RecordCostTenantData', recordCost);
+    recordCostData.items(tables.ledger, LEDGER_WRITE);
     // Settles the budget reservation; threshold crossings go out on the bus.
-    grantItems(recordCost, tables.state, key, ['read', 'write']);
+    recordCostData.items(tables.state, BUDGET_ITEMS);
     outcomeBus.grantPutEventsTo(recordCost);
 
     // Expired budget reservations (their execution died) are given back on a schedule, across tenants, so a
@@ -361,7 +393,7 @@ export class MediagateStack extends Stack {
     const sweepSchedule = new Rule(this, 'SweepReservationsSchedule', {
       description: 'Every 5 minutes: expire budget reservations of executions that died',
       schedule: Schedule.rate(Duration.minutes(5)),
-      targets: [new LambdaFunction(sweeper, { retryAttempts: 2 })],
+      targets: [new LambdaTarget(sweeper, { retryAttempts: 2 })],
     });
     acknowledge(
       sweepSchedule,

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { createTesseractOcr } from '../../../functions/adapters/tesseract-ocr.js';
 import { createTextractOcr } from '../../../functions/adapters/textract-ocr.js';
 import { createTranscribeTranscriber } from '../../../functions/adapters/transcribe-transcriber.js';
-import { createOcr, createTranscriber } from '../../../functions/config/adapters.js';
+import { createOcr, createTenantTranscribers } from '../../../functions/config/adapters.js';
 import { loadConfig } from '../../../functions/config/settings.js';
 import { memoryBlobs } from '../../fixtures/memory-blobs.js';
 
@@ -16,7 +16,7 @@ describe('adapters built on first use', () => {
     // Act
     const textract = await createOcr(loadConfig({ MEDIAGATE_OCR: 'textract' }));
     const tesseract = await createOcr(loadConfig({ MEDIAGATE_OCR: 'tesseract' }));
-    const transcribe = await createTranscriber(loadConfig({}));
+    const transcribe = (await createTenantTranscribers(loadConfig({})))('acme');
 
     // Assess
     expect(textract?.name).toBe(createTextractOcr(new TextractClient({ region: 'us-east-1' })).name);
