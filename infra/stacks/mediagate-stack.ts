@@ -309,6 +309,9 @@ export class MediagateStack extends Stack {
     dlpCheckData.readObjects(processed, 'processed/');
     dlpCheckData.writeObjects(processed, 'redacted/');
     dlpCheckData.writeObjects(processed, 'prompts/');
+    // A reused DLP verdict (functions/dlp/verdict-cache.ts) copies the first scan's prompt and redacted image.
+    dlpCheckData.readObjects(processed, 'redacted/');
+    dlpCheckData.readObjects(processed, 'prompts/');
     // Transcribe reads processed/ and writes transcripts/ as the tenant session that starts the job, so the
     // job sees only this tenant's prefixes; names: functions/dlp-check/check-item.ts.
     grantTranscriptionJobs(dlpCheckData, key, 'mg-*-dlp', {

@@ -70,6 +70,9 @@ const STEPS: Readonly<Record<string, StepNeeds>> = {
       ['Ingest', 'incoming/'],
       ['Ingest', 'realtime/'],
       ['Processed', 'processed/'],
+      // A reused DLP verdict copies the first scan's prompt and redacted image (CopyObject reads the source).
+      ['Processed', 'redacted/'],
+      ['Processed', 'prompts/'],
       ['Results', 'transcripts/'],
     ],
     writes: [
