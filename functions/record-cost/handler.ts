@@ -2,52 +2,59 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { createDynamoBudgetGuard } from '../adapters/dynamodb-budget-store.js';
 import { createDynamoLedger } from '../adapters/dynamodb-ledger.js';
 import { createEventBridgePublisher } from '../adapters/eventbridge-publisher.js';
+import { createStepAuditTrail } from '../config/adapters.js';
 import { dynamoClient } from '../config/clients/dynamodb.js';
 import { eventBridgeClient } from '../config/clients/eventbridge.js';
+import { s3Client } from '../config/clients/s3.js';
 import { loadConfig, requireSettings } from '../config/settings.js';
 import { BUDGET_CONFIG, tenantBudget } from '../money/budget.js';
 import { modelLedgerEntries } from '../money/ledger-entries.js';
 import { metrics, pipelineStep } from '../pipeline/step.js';
 
 const config = loadConfig();
-requireSettings(config, ['ledger', 'state']);
+requireSettings(config, ['ledger', 'state', 'audit']);
 const dynamo = dynamoClient(config);
 const ledger = createDynamoLedger(dynamo, config.tables.ledger);
 const publisher = createEventBridgePublisher(eventBridgeClient(config), config.eventBusName);
 const budget = createDynamoBudgetGuard(dynamo, config.tables.state, publisher, config.timeScale);
+const audit = await createStepAuditTrail(config, { dynamo, s3: s3Client(config) });
 
 /**
  * Writes the model call (and its transcription) into the ledger exactly once, then settles the budget
  * reservation to the actual cost; a retried or redriven step finds both already done.
  */
-export const handler = pipelineStep('RecordCost', async (state) => {
-  if (!state.model || !state.processed) throw new Error('RecordCost needs the InvokeModel section');
-  const entries = modelLedgerEntries(state, new Date().toISOString());
-  const costMicroUsd = entries.reduce((sum, entry) => sum + entry.costMicroUsd, 0);
-  const reservation = state.model.reservation;
-  // Independent and each idempotent, so a retry after a partial failure finishes whichever did not land.
-  const [written] = await Promise.all([
-    Promise.all(entries.map((entry) => ledger.record(entry))),
-    reservation ? budget.settle(reservation.id, costMicroUsd) : undefined,
-  ]);
-  if (written.some((w) => w.written) && costMicroUsd > 0) {
-    // Feeds the per-tier hourly-spend alarm (infra/constructs/budget-alarms.ts); counted once per item.
-    const metric = metrics.singleMetric();
-    metric.addDimension('tier', tenantBudget(BUDGET_CONFIG, state.tenant).tier);
-    metric.addMetric('SpendMicroUsd', MetricUnit.Count, costMicroUsd);
-  }
-  const [main] = entries;
-  if (!main) throw new Error('RecordCost produced no ledger entry');
-  return {
-    ...state,
-    // A rejection that was billed comes here only to be charged; it stays rejected.
-    status: state.status === 'rejected' ? 'rejected' : 'processed',
-    cost: {
-      ledgerId: main.id,
-      ledgerIds: entries.map((entry) => entry.id),
-      costMicroUsd,
-      priceTableVersion: main.priceTableVersion,
-      written: written.every((w) => w.written),
-    },
-  };
-});
+export const handler = pipelineStep(
+  'RecordCost',
+  async (state) => {
+    if (!state.model || !state.processed) throw new Error('RecordCost needs the InvokeModel section');
+    const entries = modelLedgerEntries(state, new Date().toISOString());
+    const costMicroUsd = entries.reduce((sum, entry) => sum + entry.costMicroUsd, 0);
+    const reservation = state.model.reservation;
+    // Independent and each idempotent, so a retry after a partial failure finishes whichever did not land.
+    const [written] = await Promise.all([
+      Promise.all(entries.map((entry) => ledger.record(entry))),
+      reservation ? budget.settle(reservation.id, costMicroUsd) : undefined,
+    ]);
+    if (written.some((w) => w.written) && costMicroUsd > 0) {
+      // Feeds the per-tier hourly-spend alarm (infra/constructs/budget-alarms.ts); counted once per item.
+      const metric = metrics.singleMetric();
+      metric.addDimension('tier', tenantBudget(BUDGET_CONFIG, state.tenant).tier);
+      metric.addMetric('SpendMicroUsd', MetricUnit.Count, costMicroUsd);
+    }
+    const [main] = entries;
+    if (!main) throw new Error('RecordCost produced no ledger entry');
+    return {
+      ...state,
+      // A rejection that was billed comes here only to be charged; it stays rejected.
+      status: state.status === 'rejected' ? 'rejected' : 'processed',
+      cost: {
+        ledgerId: main.id,
+        ledgerIds: entries.map((entry) => entry.id),
+        costMicroUsd,
+        priceTableVersion: main.priceTableVersion,
+        written: written.every((w) => w.written),
+      },
+    };
+  },
+  { audit },
+);

@@ -18,6 +18,7 @@ import { checkPolicyOverrides } from '../../functions/config/policy-overrides.js
 import { loadConfig } from '../../functions/config/settings.js';
 import budgets from '../../functions/money/budgets.json' with { type: 'json' };
 import { AnalyzeEndpoint } from '../constructs/analyze-endpoint.js';
+import { AuditTrail, auditSettings } from '../constructs/audit-trail.js';
 import { BudgetAlarms } from '../constructs/budget-alarms.js';
 import { IngestTrigger } from '../constructs/ingest-trigger.js';
 import { MediaBucket } from '../constructs/media-bucket.js';
@@ -81,6 +82,7 @@ function checkSettings(settings: Readonly<Record<string, string>>): void {
   const { openai } = loadConfig(settings);
   checkPolicyOverrides(openai.retryPolicy, openai.breakerPolicy);
   invokeModelConcurrency(settings);
+  auditSettings(settings);
 }
 
 export class MediagateStack extends Stack {
@@ -125,6 +127,13 @@ export class MediagateStack extends Stack {
     const results = bucket('Results');
     const quarantine = bucket('Quarantine', { expireAfterDays: 90 });
 
+    const audit = new AuditTrail(this, 'Audit', {
+      ...auditSettings(settings),
+      encryptionKey: key,
+      accessLogsBucket: accessLogs,
+      removalPolicy,
+    });
+
     const tables = new PipelineTables(this, 'Tables', { encryptionKey: key, removalPolicy });
     const outcomeBus = new EventBus(this, 'Outcomes', {
       description: 'mediagate outcome and budget events',
@@ -154,6 +163,7 @@ export class MediagateStack extends Stack {
       PROCESSED_BUCKET: processed.bucketName,
       RESULTS_BUCKET: results.bucketName,
       QUARANTINE_BUCKET: quarantine.bucketName,
+      AUDIT_BUCKET: audit.bucket.bucketName,
       LEDGER_TABLE: tables.ledger.tableName,
       STATE_TABLE: tables.state.tableName,
       EVENT_BUS_NAME: outcomeBus.eventBusName,
@@ -210,6 +220,13 @@ export class MediagateStack extends Stack {
     grantObjectRead(validateAndStrip, ingest, key, 'realtime/');
     grantObjectWrite(validateAndStrip, processed, key, 'sanitized/');
     grantObjectWrite(validateAndStrip, quarantine, key, 'quarantine/');
+    // The audit trail: each audited step appends its decision (chain head on the state table, record in the bucket).
+    const grantAudit = (step: typeof validateAndStrip) => {
+      grantItems(step, tables.state, key, ['read', 'write']);
+      grantObjectRead(step, audit.bucket, key, 'records/');
+      grantObjectWrite(step, audit.bucket, key, 'records/');
+    };
+    grantAudit(validateAndStrip);
 
     const preprocess = fn('PreprocessFunction', 'preprocess', 'Resize images, resample audio', {
       media: true,
@@ -251,6 +268,7 @@ export class MediagateStack extends Stack {
     // DLP spend counts against the tenant budget (state table); a threshold it crosses is an event.
     grantItems(dlpCheck, tables.state, key, ['read', 'write']);
     outcomeBus.grantPutEventsTo(dlpCheck);
+    grantAudit(dlpCheck);
     dlpCheck.addToRolePolicy(
       new PolicyStatement({
         // Comprehend and Textract's synchronous APIs have no resource-level permissions.
@@ -288,6 +306,7 @@ export class MediagateStack extends Stack {
     // Attempts of unknown outcome (timeouts, resets) are written as exposure the moment they happen.
     grantItems(invokeModel, tables.ledger, key, ['write']);
     outcomeBus.grantPutEventsTo(invokeModel);
+    grantAudit(invokeModel);
 
     const recordCost = fn(
       'RecordCostFunction',
@@ -301,6 +320,22 @@ export class MediagateStack extends Stack {
     // Settles the budget reservation; threshold crossings go out on the bus.
     grantItems(recordCost, tables.state, key, ['read', 'write']);
     outcomeBus.grantPutEventsTo(recordCost);
+    grantAudit(recordCost);
+
+    const auditSigner = fn(
+      'SignAuditHeadsFunction',
+      'sign-audit-heads',
+      'Sign every tenant audit chain head (daily)',
+      {
+        timeout: Duration.minutes(5),
+      },
+    );
+    grantItems(auditSigner, tables.state, key, ['read']);
+    grantObjectRead(auditSigner, audit.bucket, key, 'records/');
+    grantObjectWrite(auditSigner, audit.bucket, key, 'records/');
+    grantObjectRead(auditSigner, audit.bucket, key, 'heads/');
+    grantObjectWrite(auditSigner, audit.bucket, key, 'heads/');
+    audit.scheduleSigner(auditSigner);
 
     // One definition of the steps, two workflow types: uploads (Standard) and POST /v1/analyze (Express).
     const steps = { validateAndStrip, preprocess, dlpCheck, invokeModel, recordCost };
@@ -399,6 +434,12 @@ export class MediagateStack extends Stack {
       value: tables.ledger.tableName,
     });
     new CfnOutput(this, 'OpenAiSecretArn', { value: openAiKey.secretArn });
+    new CfnOutput(this, 'AuditBucketName', {
+      description:
+        'Audit trail records: mediagate audit verify --aws --bucket <this> --table <StateTableName>',
+      value: audit.bucket.bucketName,
+    });
+    new CfnOutput(this, 'StateTableName', { value: tables.state.tableName });
     new CfnOutput(this, 'PresignUrl', { value: presign.url });
     new CfnOutput(this, 'AnalyzeUrl', { value: analyzeEndpoint.url });
   }
