@@ -4,6 +4,7 @@ import { createSfnSyncWorkflow } from '../adapters/sfn-sync-workflow.js';
 import { s3Client } from '../config/clients/s3.js';
 import { sfnClient } from '../config/clients/sfn.js';
 import { loadConfig, requireSettings } from '../config/settings.js';
+import { logger } from '../pipeline/step.js';
 import { analyze } from './analyze.js';
 
 const config = loadConfig();
@@ -16,6 +17,7 @@ const deps = {
   presignUrl: config.presignUrl,
   // The breaker's first cool-down: by then a half-open probe may have found the model back.
   retryAfterSeconds: 30,
+  log: (message: string, fields: Record<string, unknown>) => logger.info(message, fields),
 };
 
 /** POST /v1/analyze behind IAM auth: the file in, the outcome document and the model's answer out. */

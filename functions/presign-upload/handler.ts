@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { s3Client } from '../config/clients/s3.js';
 import { loadConfig } from '../config/settings.js';
+import { logger } from '../pipeline/step.js';
 import { parsePresignRequest, presignUpload } from './presign.js';
 
 const config = loadConfig();
@@ -27,6 +28,8 @@ export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGateway
     },
     request,
   );
+  // The execution id is known only once the upload lands (start-execution logs it); the key names the upload.
+  logger.info('upload presigned', { tenant: request.tenant, key: upload.key });
   return respond(200, upload);
 };
 
