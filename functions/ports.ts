@@ -465,6 +465,7 @@ export interface AuditRecordStore {
   exists(tenant: string, seq: number): Promise<boolean>;
   /** Every stored record body of the tenant, in position order (as stored: verification judges them). */
   list(tenant: string): Promise<string[]>;
+  /** Tenants with stored records or signed heads. */
   tenants(): Promise<string[]>;
   putSignedHead(head: SignedAuditHead): Promise<void>;
   signedHeadExists(tenant: string, seq: number): Promise<boolean>;

@@ -5,39 +5,27 @@
  * stand-in (s3rver) does not enforce Object Lock (docs/audit.md). Listing returns bodies as stored:
  * judging them is the verifier's job.
  */
-import {
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  NotFound,
-  PutObjectCommand,
-  type S3Client,
-  S3ServiceException,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { auditKeys } from '../audit/record.js';
 import type { AuditRecordStore, SignedAuditHead } from '../ports.js';
 
-function isMissing(error: unknown): boolean {
-  return (
-    error instanceof NotFound ||
-    (error instanceof S3ServiceException && error.$metadata.httpStatusCode === 404)
-  );
-}
-
 export function createS3AuditStore(client: S3Client, bucket: string): AuditRecordStore {
+  // A listing, not HeadObject: S3 answers a HEAD on a missing key with 403 unless the caller may list the
+  // whole bucket, while a listing is granted on the prefix alone (infra/constructs/audit-trail.ts).
   const exists = async (key: string) => {
-    try {
-      await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-      return true;
-    } catch (error) {
-      if (isMissing(error)) return false;
-      throw error;
-    }
+    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key, MaxKeys: 1 }));
+    return page.Contents?.[0]?.Key === key;
   };
   const put = async (key: string, body: string) => {
-    // The SDK's default checksum header satisfies Object Lock's integrity requirement on PUT.
+    // Object Lock refuses a PUT without an integrity checksum; name one rather than rely on SDK defaults.
     await client.send(
-      new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/json' }),
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: body,
+        ContentType: 'application/json',
+        ChecksumAlgorithm: 'SHA256',
+      }),
     );
   };
   const listKeys = async (prefix: string): Promise<string[]> => {
@@ -64,24 +52,27 @@ export function createS3AuditStore(client: S3Client, bucket: string): AuditRecor
     exists: (tenant, seq) => exists(auditKeys.record(tenant, seq)),
     list: (tenant) => bodies(auditKeys.recordPrefix(tenant)),
     async tenants() {
-      const tenants: string[] = [];
-      let token: string | undefined;
-      do {
-        const page = await client.send(
-          new ListObjectsV2Command({
-            Bucket: bucket,
-            Prefix: 'records/',
-            Delimiter: '/',
-            ContinuationToken: token,
-          }),
-        );
-        for (const common of page.CommonPrefixes ?? []) {
-          const tenant = common.Prefix?.slice('records/'.length, -1);
-          if (tenant) tenants.push(tenant);
-        }
-        token = page.IsTruncated ? page.NextContinuationToken : undefined;
-      } while (token);
-      return tenants.sort();
+      // Tenants with records, and with signed heads: a chain whose every record was deleted still has those.
+      const tenants = new Set<string>();
+      for (const root of ['records/', 'heads/']) {
+        let token: string | undefined;
+        do {
+          const page = await client.send(
+            new ListObjectsV2Command({
+              Bucket: bucket,
+              Prefix: root,
+              Delimiter: '/',
+              ContinuationToken: token,
+            }),
+          );
+          for (const common of page.CommonPrefixes ?? []) {
+            const tenant = common.Prefix?.slice(root.length, -1);
+            if (tenant) tenants.add(tenant);
+          }
+          token = page.IsTruncated ? page.NextContinuationToken : undefined;
+        } while (token);
+      }
+      return [...tenants].sort();
     },
     putSignedHead: (head: SignedAuditHead) =>
       put(auditKeys.signedHead(head.tenant, head.seq), JSON.stringify(head)),

@@ -73,20 +73,28 @@ export class AuditTrail extends Construct {
     });
   }
 
+  /**
+   * Lets `fn` list below `prefixes` (not the whole bucket): the stores check whether a record exists with
+   * a listing, which S3 answers with 404-like emptiness instead of a HEAD's 403.
+   */
+  grantList(fn: LambdaFunctionResource, prefixes: readonly string[]): void {
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [this.bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': prefixes.flatMap((prefix) => [prefix, `${prefix}*`]) } },
+      }),
+    );
+  }
+
   /** Runs `signer` (functions/sign-audit-heads) daily with the signing key and read access to the chain. */
   scheduleSigner(signer: LambdaFunctionResource): void {
     signer.addEnvironment('AUDIT_SIGNING_KEY_ID', this.signingKey.keyArn);
     signer.addToRolePolicy(
       new PolicyStatement({ actions: ['kms:Sign', 'kms:GetPublicKey'], resources: [this.signingKey.keyArn] }),
     );
-    // Tenants are the prefixes below records/; nothing else in the bucket needs listing.
-    signer.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['s3:ListBucket'],
-        resources: [this.bucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': ['records/', 'records/*', 'heads/*'] } },
-      }),
-    );
+    // Tenants are the prefixes below records/; their signed heads are below heads/.
+    this.grantList(signer, ['records/', 'heads/']);
     new Rule(this, 'DailySigning', {
       description: 'Sign every tenant audit chain head once a day',
       schedule: Schedule.cron({ minute: '5', hour: '0' }),

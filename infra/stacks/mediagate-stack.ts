@@ -225,6 +225,7 @@ export class MediagateStack extends Stack {
       grantItems(step, tables.state, key, ['read', 'write']);
       grantObjectRead(step, audit.bucket, key, 'records/');
       grantObjectWrite(step, audit.bucket, key, 'records/');
+      audit.grantList(step, ['records/']);
     };
     grantAudit(validateAndStrip);
 
