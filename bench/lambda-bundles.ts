@@ -32,6 +32,8 @@ const DEPLOYED_ENV = {
   PROCESSED_BUCKET: 'processed',
   RESULTS_BUCKET: 'results',
   QUARANTINE_BUCKET: 'quarantine',
+  AUDIT_BUCKET: 'audit',
+  AUDIT_SIGNING_KEY_ID: 'arn:aws:kms:us-east-1:000000000000:key/bench',
   LEDGER_TABLE: 'ledger',
   STATE_TABLE: 'state',
   EVENT_BUS_NAME: 'outcomes',

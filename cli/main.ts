@@ -84,6 +84,8 @@ program
   .option('--aws', 'a deployment (needs --state-machine-arn) instead of the local stack')
   .option('--state-machine-arn <arn>', 'the pipeline state machine (with --aws)')
   .option('--dlq-arn <arn>', 'the ingest dead-letter queue to move back (with --aws)')
+  .option('--audit-bucket <name>', 'the audit bucket, to append each redrive to the audit trail (with --aws)')
+  .option('--state-table <name>', 'the state table holding the audit chain heads (with --aws)')
   .addOption(
     new Option('--time-scale <n>', 'rehearsal clock of the local stack (see run)').env(
       'MEDIAGATE_TIME_SCALE',
@@ -99,7 +101,14 @@ program
       timeoutMs: Number(options.timeout) * 1000,
       timeScale: options.timeScale,
       ...(options.aws
-        ? { aws: { stateMachineArn: options.stateMachineArn, deadLetterQueueArn: options.dlqArn } }
+        ? {
+            aws: {
+              stateMachineArn: options.stateMachineArn,
+              deadLetterQueueArn: options.dlqArn,
+              auditBucket: options.auditBucket,
+              stateTable: options.stateTable,
+            },
+          }
         : {}),
     });
   });
@@ -145,6 +154,37 @@ program
       json: Boolean(options.json),
       ...(options.aws ? { awsTable: options.table } : {}),
     });
+  });
+
+const audit = program.command('audit').description('the tamper-evident audit trail (docs/audit.md)');
+audit
+  .command('verify')
+  .description(
+    'check every audit chain: records, order, hashes, signed heads; prints {ok, records, brokenAt}',
+  )
+  .option('--tenant <id>', 'only this tenant')
+  .option('--json', 'one JSON object: ok, records, brokenAt (and tenant, reason, tenants)')
+  .option('--aws', 'a deployment (needs --bucket and --table) instead of the local stack')
+  .option('--bucket <name>', 'the audit bucket (AuditBucketName output, with --aws)')
+  .option('--table <name>', 'the state table (StateTableName output, with --aws)')
+  .action(async (options) => {
+    if (options.aws && !(options.bucket && options.table))
+      throw new Error('--aws needs --bucket and --table');
+    const { runAuditVerify } = await import('./commands/audit.js');
+    process.exitCode = await runAuditVerify({
+      tenant: options.tenant,
+      json: Boolean(options.json),
+      ...(options.aws ? { aws: { bucket: options.bucket, table: options.table } } : {}),
+    });
+  });
+audit
+  .command('sign')
+  .description(
+    "sign every tenant's chain head now with the local key (the local stand-in for the daily schedule)",
+  )
+  .action(async () => {
+    const { runAuditSign } = await import('./commands/audit.js');
+    process.exitCode = await runAuditSign();
   });
 
 program

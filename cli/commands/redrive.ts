@@ -10,6 +10,9 @@
  *   idempotent per object version. Locally they are `.mediagate/dead-letters.jsonl`; in AWS the SQS
  *   dead-letter queue is moved back to its source queue (`StartMessageMoveTask`).
  *
+ * Each redrive is a decision of its own: it is appended to the tenant's audit chain (docs/audit.md)
+ * before its outcome is awaited.
+ *
  * One outcome per item, with the fields of `run --json`.
  */
 import * as fs from 'node:fs';
@@ -23,7 +26,11 @@ import {
   type SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
+import type { AuditTrail } from '../../functions/audit/chain.js';
+import { redriveDecision } from '../../functions/audit/decisions.js';
 import { type PipelineState, RESUMABLE_STEP } from '../../functions/pipeline/document.js';
+import { executionInputFor } from '../../functions/pipeline/execution-input.js';
+import { parseObjectCreated } from '../../functions/start-execution/object-created.js';
 import type { S3ObjectCreatedEvent } from '../../infra/local/s3.js';
 import { type FileOutcome, summarize } from './run.js';
 
@@ -185,11 +192,19 @@ export async function redriveExecutions(
   stateMachineArn: string,
   filter: RedriveFilter,
   timeoutMs: number,
+  audit?: AuditTrail,
 ): Promise<RedriveOutcome[]> {
   const targets = await findRedrivable(sfn, stateMachineArn, filter);
   return Promise.all(
     targets.map(async (target) => {
       const execution = await startRedrive(sfn, stateMachineArn, target);
+      await audit?.append(
+        redriveDecision(
+          target.document,
+          { redriveOf: target.executionArn, execution },
+          new Date().toISOString(),
+        ),
+      );
       const document = await awaitDocument(sfn, execution, timeoutMs);
       return {
         ...summarize(target.document.key, target.document.key, document),
@@ -230,8 +245,13 @@ export interface RedriveCommandOptions extends RedriveFilter {
   readonly timeoutMs: number;
   /** Local stack only: the rehearsal clock. */
   readonly timeScale?: string;
-  /** A deployment instead of the local stack. */
-  readonly aws?: { readonly stateMachineArn: string; readonly deadLetterQueueArn?: string };
+  /** A deployment instead of the local stack; redrives are audited when its bucket and state table are given. */
+  readonly aws?: {
+    readonly stateMachineArn: string;
+    readonly deadLetterQueueArn?: string;
+    readonly auditBucket?: string;
+    readonly stateTable?: string;
+  };
 }
 
 export async function runRedrive(
@@ -267,16 +287,25 @@ async function redriveLocally(options: RedriveCommandOptions): Promise<RedriveOu
       endpoint: stack.endpoints.sfn,
       credentials: LOCAL_CREDENTIALS,
     });
+    const audit = await auditTrailOf(stack.environment);
     const executions = await redriveExecutions(
       sfn,
       stack.stepFunctions.stateMachineArn,
       options,
       options.timeoutMs,
+      audit,
     );
     const letters = await Promise.all(
       takeLocalDeadLetters(stack.stateDir, options).map(async (event) => {
         const key = event.detail.object.key;
         const outcome = stack.waitForOutcome(key, options.timeoutMs);
+        const object = parseObjectCreated(event);
+        const input = object ? executionInputFor(object) : undefined;
+        if (input) {
+          const document = { ...input, status: 'in_progress' as const, steps: [] };
+          const run = { redriveOf: 'dead-letter', execution: input.executionId };
+          await audit.append(redriveDecision(document, run, new Date().toISOString()));
+        }
         await stack.deliverObjectEvent(event);
         const document = (await outcome).detail as PipelineState;
         return {
@@ -311,9 +340,27 @@ async function redriveOnAws(
     sqs.destroy();
   }
   const sfn = new SFNClient({});
+  const audit =
+    aws.auditBucket && aws.stateTable
+      ? await auditTrailOf({ AUDIT_BUCKET: aws.auditBucket, STATE_TABLE: aws.stateTable })
+      : undefined;
+  if (!audit)
+    process.stderr.write('warning: redrives are not audited without --audit-bucket and --state-table\n');
   try {
-    return await redriveExecutions(sfn, aws.stateMachineArn, options, options.timeoutMs);
+    return await redriveExecutions(sfn, aws.stateMachineArn, options, options.timeoutMs, audit);
   } finally {
     sfn.destroy();
   }
+}
+
+/** The audit trail the pipeline's steps append to, from their environment (local) or the deployment's names. */
+async function auditTrailOf(environment: Readonly<Record<string, string | undefined>>): Promise<AuditTrail> {
+  const [{ loadConfig }, { createStepAuditTrail }, { dynamoClient }, { s3Client }] = await Promise.all([
+    import('../../functions/config/settings.js'),
+    import('../../functions/config/adapters.js'),
+    import('../../functions/config/clients/dynamodb.js'),
+    import('../../functions/config/clients/s3.js'),
+  ]);
+  const config = loadConfig({ ...process.env, ...environment });
+  return createStepAuditTrail(config, { dynamo: dynamoClient(config), s3: s3Client(config) });
 }

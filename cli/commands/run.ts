@@ -163,6 +163,7 @@ function refusedBeforeUpload(file: string, reason: string, message: string): Fil
     message,
     model: null,
     requestId: null,
+    traceId: null,
     cached: false,
     tokens: null,
     costMicroUsd: 0,

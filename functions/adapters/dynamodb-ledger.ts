@@ -105,6 +105,7 @@ function ledgerItem(entry: LedgerEntry, recordedAt: string): Record<string, unkn
   }
   if (entry.units && Object.keys(entry.units).length > 0) item.units = { ...entry.units };
   if (entry.exposureMicroUsd !== undefined) item.exposureMicroUsd = entry.exposureMicroUsd;
+  if (entry.traceId) item.traceId = entry.traceId;
   return item;
 }
 

@@ -51,6 +51,8 @@ export interface AnalyzeDeps {
   /** The caller's tenant from its principal and the registry (functions/tenants/identity.ts). */
   readonly callerTenant: (caller: { arn?: string; requestedTenant?: string }) => Promise<CallerTenant>;
   readonly now?: () => Date;
+  /** Where the handler's logger gets one line per item: ids and codes only. */
+  readonly log?: (message: string, fields: Record<string, unknown>) => void;
 }
 
 /** The answer body: the `run --json` fields, the model's answer, and the outcome document's id. */
@@ -120,13 +122,21 @@ export async function analyze(deps: AnalyzeDeps, request: AnalyzeRequest): Promi
   );
   if (!input) throw new Error(`not a realtime key: ${key}`);
   const result = await deps.workflow.run(input.executionId, { ...input, status: 'in_progress', steps: [] });
-  if (result.status !== 'SUCCEEDED' || !result.output) {
+  const document = result.output as PipelineState | undefined;
+  deps.log?.('analyze finished', {
+    executionId: input.executionId,
+    tenant: input.tenant,
+    workflow: result.status,
+    status: document?.status,
+    reason: document?.reason,
+    traceId: document?.traceId,
+  });
+  if (result.status !== 'SUCCEEDED' || !document) {
     return json(result.status === 'TIMED_OUT' ? 504 : 502, {
       executionId: input.executionId,
       error: `the workflow ended ${result.status}${result.error ? ` (${result.error})` : ''}`,
     });
   }
-  const document = result.output as PipelineState;
   const summary: AnalyzeAnswer = { executionId: input.executionId, ...summarizeOutcome(key, document) };
   return answerFor(deps, document, summary);
 }

@@ -6,6 +6,7 @@ import { s3Client } from '../config/clients/s3.js';
 import { sfnClient } from '../config/clients/sfn.js';
 import { loadConfig, requireSettings } from '../config/settings.js';
 import { createTenantDirectoryFor } from '../config/tenancy.js';
+import { logger } from '../pipeline/step.js';
 import { callerTenant, signerArnOf } from '../tenants/identity.js';
 import { analyze } from './analyze.js';
 
@@ -22,6 +23,7 @@ const deps = {
   retryAfterSeconds: 30,
   callerTenant: (caller: { arn?: string; requestedTenant?: string }) =>
     callerTenant({ tenants, binding: config.tenantBinding }, caller),
+  log: (message: string, fields: Record<string, unknown>) => logger.info(message, fields),
 };
 
 /** POST /v1/analyze behind IAM auth: the file in, the outcome document and the model's answer out. */

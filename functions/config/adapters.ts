@@ -5,8 +5,11 @@
  * Lambda bundle defines (infra/bundling.ts): esbuild drops those branches, so deployed code never contains
  * them, while tsx and vitest (where it is undefined) run them as before.
  */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { ObjectEncryption } from '../adapters/s3-blob-store.js';
-import type { BlobStore, Ocr, PiiDetector, Transcriber } from '../ports.js';
+import type { AuditTrail } from '../audit/chain.js';
+import type { BlobStore, HeadSigner, Ocr, PiiDetector, Transcriber } from '../ports.js';
 import { perTenant } from './per-tenant.js';
 import type { RuntimeConfig } from './settings.js';
 
@@ -133,4 +136,43 @@ async function amazonTranscribePerTenant(config: RuntimeConfig): Promise<(tenant
       outputEncryptionContext: tenantEncryptionContext(tenant),
     }),
   );
+}
+
+/**
+ * The audit trail of a step: chain heads on the state table, records in the audit bucket. Takes the
+ * handler's own clients, so a step opens no extra connections for it.
+ */
+export async function createStepAuditTrail(
+  config: RuntimeConfig,
+  clients: { readonly dynamo: DynamoDBClient; readonly s3: S3Client },
+): Promise<AuditTrail> {
+  const [{ createAuditTrail }, { createDynamoAuditHeadStore }, { createS3AuditStore }] = await Promise.all([
+    import('../audit/chain.js'),
+    import('../adapters/dynamodb-audit-head.js'),
+    import('../adapters/s3-audit-store.js'),
+  ]);
+  return createAuditTrail({
+    heads: createDynamoAuditHeadStore(clients.dynamo, config.tables.state),
+    records: createS3AuditStore(clients.s3, config.buckets.audit),
+  });
+}
+
+/** KMS in AWS (AUDIT_SIGNING_KEY_ID); the local key file on the local stack (node:crypto). */
+export async function createHeadSigner(config: RuntimeConfig): Promise<HeadSigner> {
+  const signer = config.auditSigner;
+  if (signer.kind === 'local') {
+    if (typeof MEDIAGATE_LAMBDA_BUNDLE === 'undefined') {
+      const { createLocalHeadSigner } = await import('../adapters/local-head-signer.js');
+      return createLocalHeadSigner(signer.keyFile);
+    }
+    throw notInLambda('MEDIAGATE_AUDIT_LOCAL_KEY_FILE');
+  }
+  if (signer.kind === 'none') {
+    throw new Error('no audit signing key: set AUDIT_SIGNING_KEY_ID or MEDIAGATE_AUDIT_LOCAL_KEY_FILE');
+  }
+  const [{ createKmsHeadSigner }, { kmsClient }] = await Promise.all([
+    import('../adapters/kms-head-signer.js'),
+    import('./clients/kms.js'),
+  ]);
+  return createKmsHeadSigner(kmsClient(config), signer.keyId);
 }

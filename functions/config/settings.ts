@@ -14,6 +14,8 @@ export interface RuntimeConfig {
     readonly processed: string;
     readonly results: string;
     readonly quarantine: string;
+    /** The audit trail's Object Lock bucket (docs/audit.md). */
+    readonly audit: string;
   };
   readonly tables: { readonly ledger: string; readonly state: string };
   readonly eventBusName: string;
@@ -91,6 +93,11 @@ export interface RuntimeConfig {
    * (MEDIAGATE_TENANT_BINDING, `required` by default; the local stack sets `optional`).
    */
   readonly tenantBinding: 'required' | 'optional';
+  /** Who signs audit chain heads: a KMS key (AWS) or a local key file (the local stack). */
+  readonly auditSigner:
+    | { readonly kind: 'kms'; readonly keyId: string }
+    | { readonly kind: 'local'; readonly keyFile: string }
+    | { readonly kind: 'none' };
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -161,6 +168,7 @@ export function loadConfig(env: Env = process.env): RuntimeConfig {
       processed: env.PROCESSED_BUCKET ?? '',
       results: env.RESULTS_BUCKET ?? '',
       quarantine: env.QUARANTINE_BUCKET ?? '',
+      audit: env.AUDIT_BUCKET ?? '',
     },
     tables: { ledger: env.LEDGER_TABLE ?? '', state: env.STATE_TABLE ?? '' },
     eventBusName: env.EVENT_BUS_NAME ?? 'default',
@@ -245,6 +253,11 @@ export function loadConfig(env: Env = process.env): RuntimeConfig {
       60_000,
       positiveInt('MEDIAGATE_TENANT_CACHE_MS', env.MEDIAGATE_TENANT_CACHE_MS, 30_000),
     ),
+    auditSigner: env.AUDIT_SIGNING_KEY_ID
+      ? { kind: 'kms', keyId: env.AUDIT_SIGNING_KEY_ID }
+      : env.MEDIAGATE_AUDIT_LOCAL_KEY_FILE
+        ? { kind: 'local', keyFile: env.MEDIAGATE_AUDIT_LOCAL_KEY_FILE }
+        : { kind: 'none' },
   };
 }
 

@@ -47,6 +47,7 @@ export function dlpLedgerEntries(
         requestIds: requests.flatMap((r) => (r.requestId ? [r.requestId] : [])),
         executionId: state.executionId,
         objectKeyHash: state.objectKeyHash,
+        ...(state.traceId ? { traceId: state.traceId } : {}),
         createdAt,
       },
     ];

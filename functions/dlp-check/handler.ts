@@ -4,11 +4,13 @@ import { createEventBridgePublisher } from '../adapters/eventbridge-publisher.js
 import {
   createOcr,
   createPiiDetector,
+  createStepAuditTrail,
   createTenantBlobStores,
   createTenantTranscribers,
 } from '../config/adapters.js';
-import { tenantDynamoClients } from '../config/clients/dynamodb.js';
+import { dynamoClient, tenantDynamoClients } from '../config/clients/dynamodb.js';
 import { eventBridgeClient } from '../config/clients/eventbridge.js';
+import { s3Client } from '../config/clients/s3.js';
 import { perTenant } from '../config/per-tenant.js';
 import { loadConfig, requireSettings } from '../config/settings.js';
 import { createTenancy } from '../config/tenancy.js';
@@ -16,7 +18,7 @@ import { pipelineStep, stepLog } from '../pipeline/step.js';
 import { checkItem } from './check-item.js';
 
 const config = loadConfig();
-requireSettings(config, ['ingest', 'processed', 'results', 'ledger', 'state']);
+requireSettings(config, ['ingest', 'processed', 'results', 'ledger', 'state', 'audit']);
 const publisher = createEventBridgePublisher(eventBridgeClient(config), config.eventBusName);
 const detector = await createPiiDetector(config);
 const ocr = await createOcr(config);
@@ -41,4 +43,7 @@ const depsFor = perTenant((tenant) => {
 });
 
 /** Finds PII in the instructions, the image's text and the transcript; the tenant's policy decides. */
-export const handler = pipelineStep('DlpCheck', (state) => checkItem(depsFor(state.tenant), state));
+export const handler = pipelineStep('DlpCheck', (state) => checkItem(depsFor(state.tenant), state), {
+  // The audit trail is the operator's record: appended with the function's own role (docs/audit.md).
+  audit: await createStepAuditTrail(config, { dynamo: dynamoClient(config), s3: s3Client(config) }),
+});

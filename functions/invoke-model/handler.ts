@@ -1,30 +1,24 @@
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { createDynamoLedger } from '../adapters/dynamodb-ledger.js';
 import { createDynamoDbResultCache } from '../adapters/dynamodb-result-cache.js';
 import { createEventBridgePublisher } from '../adapters/eventbridge-publisher.js';
-import { createTenantBlobStores } from '../config/adapters.js';
+import { createStepAuditTrail, createTenantBlobStores } from '../config/adapters.js';
 import { dynamoClient, tenantDynamoClients } from '../config/clients/dynamodb.js';
 import { eventBridgeClient } from '../config/clients/eventbridge.js';
+import { s3Client } from '../config/clients/s3.js';
 import { createInvokeDeps, resolveOpenAiApiKey } from '../config/model-wiring.js';
 import { perTenant } from '../config/per-tenant.js';
 import { loadConfig, requireSettings } from '../config/settings.js';
 import { createTenancy } from '../config/tenancy.js';
-import { metrics, pipelineStep, stepLog } from '../pipeline/step.js';
+import { pipelineStep, publishMetric, stepLog } from '../pipeline/step.js';
 import { compressTimeoutMs } from '../pipeline/time-scale.js';
 import { runModelStep } from './model-step.js';
 
 const config = loadConfig();
-requireSettings(config, ['processed', 'results', 'state', 'ledger']);
+requireSettings(config, ['processed', 'results', 'state', 'ledger', 'audit']);
 // The shared breaker (organisation-wide items) on the function's own role.
 const dynamo = dynamoClient(config);
+const s3 = s3Client(config);
 const publisher = createEventBridgePublisher(eventBridgeClient(config), config.eventBusName);
-
-/** A metric with its own dimensions, published at once (the step's metrics carry only `step`). */
-function countMetric(name: string, dimensions: Record<string, string>): void {
-  const metric = metrics.singleMetric();
-  for (const [key, value] of Object.entries(dimensions)) metric.addDimension(key, value);
-  metric.addMetric(name, MetricUnit.Count, 1);
-}
 
 const invoke = createInvokeDeps({
   apiKey: await resolveOpenAiApiKey(config),
@@ -35,8 +29,13 @@ const invoke = createInvokeDeps({
   retryPolicy: config.openai.retryPolicy,
   breakerPolicy: config.openai.breakerPolicy,
   publisher,
-  onBreakerTransition: (transition) =>
-    countMetric('BreakerTransition', { route: transition.route, to: transition.to }),
+  onBreakerTransition: (transition) => {
+    publishMetric('BreakerTransition', 'Count', 1, { route: transition.route, to: transition.to });
+    // 1 when a route opens, 0 when it closes again: the dashboard's breaker state per route.
+    if (transition.to === 'open' || transition.to === 'closed') {
+      publishMetric('BreakerOpen', 'Count', transition.to === 'open' ? 1 : 0, { Route: transition.route });
+    }
+  },
   log: (message, fields) => stepLog.info(message, fields),
   timeScale: config.timeScale,
 });
@@ -56,7 +55,7 @@ const depsFor = perTenant((tenant) => ({
     buckets: tenancyFor(tenant).buckets,
     timeScale: config.timeScale,
   },
-  onBudgetExceeded: (tier: string) => countMetric('BudgetExceeded', { tier }),
+  onBudgetExceeded: (tier: string) => publishMetric('BudgetExceeded', 'Count', 1, { tier }),
   invoke: { ...invoke, cache: createDynamoDbResultCache(dynamoFor(tenant), config.tables.state) },
 }));
 
@@ -66,10 +65,14 @@ const DEADLINE_MARGIN_MS = 10_000;
 const LOCAL_STEP_BUDGET_MS = 150_000;
 
 /** Calls the model for the item; outages park it (the state machine retries `ModelUnavailable`). */
-export const handler = pipelineStep('InvokeModel', (state, context) =>
-  runModelStep(depsFor(state.tenant), state, {
-    deadlineMs:
-      Date.now() + (context?.getRemainingTimeInMillis() ?? LOCAL_STEP_BUDGET_MS) - DEADLINE_MARGIN_MS,
-    attemptTimeoutMs: compressTimeoutMs(config.openai.timeoutMs, config.timeScale),
-  }),
+export const handler = pipelineStep(
+  'InvokeModel',
+  (state, context) =>
+    runModelStep(depsFor(state.tenant), state, {
+      deadlineMs:
+        Date.now() + (context?.getRemainingTimeInMillis() ?? LOCAL_STEP_BUDGET_MS) - DEADLINE_MARGIN_MS,
+      attemptTimeoutMs: compressTimeoutMs(config.openai.timeoutMs, config.timeScale),
+    }),
+  // The audit trail is the operator's record: appended with the function's own role (docs/audit.md).
+  { audit: await createStepAuditTrail(config, { dynamo, s3 }) },
 );

@@ -15,6 +15,7 @@ export function modelLedgerEntries(state: PipelineState, createdAt: string): Led
     task: `${model.taskId}@${model.taskVersion}`,
     executionId: state.executionId,
     objectKeyHash: state.objectKeyHash,
+    ...(state.traceId ? { traceId: state.traceId } : {}),
     createdAt,
   };
   const entries: LedgerEntry[] = [];
@@ -66,7 +67,7 @@ export function modelLedgerEntries(state: PipelineState, createdAt: string): Led
  * estimate is kept as exposure, so finance and `mediagate reconcile` can explain a bill that includes it.
  */
 export function unconfirmedAttemptEntry(
-  state: Pick<PipelineState, 'tenant' | 'task' | 'executionId' | 'objectKeyHash'>,
+  state: Pick<PipelineState, 'tenant' | 'task' | 'executionId' | 'objectKeyHash' | 'traceId'>,
   attempt: {
     readonly route: string;
     readonly model: string;
@@ -91,6 +92,7 @@ export function unconfirmedAttemptEntry(
     requestIds: attempt.requestId ? [attempt.requestId] : [],
     executionId: state.executionId,
     objectKeyHash: state.objectKeyHash,
+    ...(state.traceId ? { traceId: state.traceId } : {}),
     createdAt,
   };
 }

@@ -51,6 +51,12 @@ export interface ExecutionInput {
   /** SHA-256 of bucket/key/version: lets logs and the ledger refer to an object without naming it. */
   readonly objectKeyHash: string;
   readonly receivedAt: string;
+  /**
+   * X-Ray trace id (`1-…`) of the run, set by the first step: the Lambda's `_X_AMZN_TRACE_ID` root in AWS,
+   * where Step Functions passes one trace to every step; on the local stack, which has no X-Ray, an id in
+   * the same format derived from the execution. Carried into the ledger items and audit records.
+   */
+  readonly traceId?: string;
 }
 
 export interface StepTiming {

@@ -8,6 +8,8 @@ export interface OutcomeSummary {
   readonly message: string | null;
   readonly model: string | null;
   readonly requestId: string | null;
+  /** The item's trace id (functions/pipeline/trace.ts), as in the ledger and the audit trail. */
+  readonly traceId: string | null;
   readonly cached: boolean;
   readonly tokens: { readonly prompt: number; readonly completion: number } | null;
   readonly costMicroUsd: number;
@@ -36,6 +38,7 @@ export function summarizeOutcome(key: string | null, state: PipelineState): Outc
     message: state.message ?? state.failure?.Error ?? null,
     model: state.model?.model ?? null,
     requestId: state.model?.requestIds.at(-1) ?? null,
+    traceId: state.traceId ?? null,
     cached: state.model?.cached ?? false,
     tokens: state.model
       ? { prompt: state.model.usage.promptTokens, completion: state.model.usage.completionTokens }

@@ -1,8 +1,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { AuditTrail } from '../audit/chain.js';
+import { stepDecision } from '../audit/decisions.js';
 import type { PipelineState } from './document.js';
 import type { Rejection } from './reasons.js';
+import { traceIdOf } from './trace.js';
 
 /**
  * One logger for every function. Log lines carry ids, hashes and codes; never object keys' user parts,
@@ -32,20 +35,65 @@ export interface StepContext {
   getRemainingTimeInMillis(): number;
 }
 
+export interface StepOptions {
+  /** Where the step's decision is appended (functions/audit/); a step that decides nothing ignores it. */
+  readonly audit?: AuditTrail;
+}
+
 export function pipelineStep(
   name: string,
   run: (state: PipelineState, context?: StepContext) => Promise<PipelineState>,
+  options: StepOptions = {},
 ): (state: PipelineState, context?: StepContext) => Promise<PipelineState> {
-  return (state, context) =>
-    stepKeys.run(
+  return (input, context) => {
+    const state = { ...input, traceId: traceIdOf(input) };
+    return stepKeys.run(
       {
         step: name,
         executionId: state.executionId,
         tenant: state.tenant,
         objectKeyHash: state.objectKeyHash,
+        traceId: state.traceId,
       },
-      () => runStep(name, run, state, context),
+      () => runStep(name, run, state, context, options),
     );
+  };
+}
+
+/** A metric with its own dimensions, published at once (the step's metrics carry only `step`). */
+export function publishMetric(
+  name: string,
+  unit: (typeof MetricUnit)[keyof typeof MetricUnit],
+  value: number,
+  dimensions: Record<string, string> = {},
+): void {
+  const metric = metrics.singleMetric();
+  for (const [key, dimension] of Object.entries(dimensions)) metric.addDimension(key, dimension);
+  metric.addMetric(name, unit, value);
+}
+
+const TERMINAL = new Set(['processed', 'rejected', 'budget_exceeded']);
+
+/**
+ * The metrics the dashboard reads (names agreed with docs/operations.md), all derived from the document
+ * before and after the step, so every runtime of the step emits the same ones.
+ */
+function documentMetrics(name: string, before: PipelineState, after: PipelineState, ms: number): void {
+  publishMetric('StepLatency', MetricUnit.Milliseconds, ms, { Step: name });
+  // An item ends in the step that makes it terminal; a billed rejection passing through RecordCost already had.
+  if (TERMINAL.has(after.status) && !TERMINAL.has(before.status)) {
+    publishMetric('ItemsByOutcome', MetricUnit.Count, 1, { Outcome: after.status });
+  }
+  if (name === 'ValidateAndStrip') publishMetric('BytesIn', MetricUnit.Bytes, after.sizeBytes);
+  if (after.processed && !before.processed) {
+    publishMetric('BytesOut', MetricUnit.Bytes, after.processed.bytes);
+    const tokens = after.processed.imageTokens;
+    if (tokens) publishMetric('TokensSaved', MetricUnit.Count, Math.max(0, tokens.before - tokens.after));
+  }
+  if (after.model?.cached && !before.model?.cached) publishMetric('CacheHit', MetricUnit.Count, 1);
+  if (name === 'RecordCost' && after.cost?.written) {
+    publishMetric('CostMicroUsd', MetricUnit.Count, after.cost.costMicroUsd, { Tenant: after.tenant });
+  }
 }
 
 /** Wraps a step so every outcome carries its timing and every failure is counted. */
@@ -54,11 +102,16 @@ async function runStep(
   run: (state: PipelineState, context?: StepContext) => Promise<PipelineState>,
   state: PipelineState,
   context: StepContext | undefined,
+  options: StepOptions,
 ): Promise<PipelineState> {
   const started = performance.now();
   let next: PipelineState;
   try {
     next = await run(state, context);
+    // The decision is recorded before the step returns: a failed append fails the step, whose retry
+    // appends the same decision id once (functions/audit/chain.ts).
+    const decision = options.audit ? stepDecision(name, next, new Date().toISOString()) : undefined;
+    if (decision) await options.audit?.append(decision);
   } catch (error) {
     // Outages and bugs: counted, logged without the document, and rethrown for Retry/Catch.
     metrics.addDimension('step', name);
@@ -77,8 +130,8 @@ async function runStep(
     MetricUnit.Count,
     1,
   );
-  metrics.addMetric('StepDuration', MetricUnit.Milliseconds, ms);
   metrics.publishStoredMetrics();
+  documentMetrics(name, state, next, ms);
   stepLog.info('step finished', { status: next.status, reason: next.reason, ms });
   return { ...next, steps: [...(state.steps ?? []), { name, ms }] };
 }

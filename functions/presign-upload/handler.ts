@@ -3,6 +3,7 @@ import { dynamoClient } from '../config/clients/dynamodb.js';
 import { s3Client } from '../config/clients/s3.js';
 import { loadConfig } from '../config/settings.js';
 import { createTenantDirectoryFor } from '../config/tenancy.js';
+import { logger } from '../pipeline/step.js';
 import { callerTenant, signerArnOf } from '../tenants/identity.js';
 import { parsePresignRequest, presignUpload } from './presign.js';
 
@@ -43,6 +44,8 @@ export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGateway
     },
     request,
   );
+  // The execution id is known only once the upload lands (start-execution logs it); the key names the upload.
+  logger.info('upload presigned', { tenant: request.tenant, key: upload.key });
   return respond(200, upload);
 };
 

@@ -1,8 +1,10 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { createDynamoLedger } from '../adapters/dynamodb-ledger.js';
 import { createEventBridgePublisher } from '../adapters/eventbridge-publisher.js';
-import { tenantDynamoClients } from '../config/clients/dynamodb.js';
+import { createStepAuditTrail } from '../config/adapters.js';
+import { dynamoClient, tenantDynamoClients } from '../config/clients/dynamodb.js';
 import { eventBridgeClient } from '../config/clients/eventbridge.js';
+import { s3Client } from '../config/clients/s3.js';
 import { perTenant } from '../config/per-tenant.js';
 import { loadConfig, requireSettings } from '../config/settings.js';
 import { createTenancy } from '../config/tenancy.js';
@@ -10,7 +12,8 @@ import { modelLedgerEntries } from '../money/ledger-entries.js';
 import { metrics, pipelineStep } from '../pipeline/step.js';
 
 const config = loadConfig();
-requireSettings(config, ['ledger', 'state']);
+requireSettings(config, ['ledger', 'state', 'audit']);
+const audit = await createStepAuditTrail(config, { dynamo: dynamoClient(config), s3: s3Client(config) });
 const publisher = createEventBridgePublisher(eventBridgeClient(config), config.eventBusName);
 // The tenant's ledger, budget and registry items, in a session scoped to the item's tenant.
 const dynamoFor = tenantDynamoClients(config);
@@ -27,35 +30,39 @@ const storesFor = perTenant((tenant) => {
  * Writes the model call (and its transcription) into the ledger exactly once, then settles the budget
  * reservation to the actual cost; a retried or redriven step finds both already done.
  */
-export const handler = pipelineStep('RecordCost', async (state) => {
-  if (!state.model || !state.processed) throw new Error('RecordCost needs the InvokeModel section');
-  const { ledger, budget, tenants } = storesFor(state.tenant);
-  const entries = modelLedgerEntries(state, new Date().toISOString());
-  const costMicroUsd = entries.reduce((sum, entry) => sum + entry.costMicroUsd, 0);
-  const reservation = state.model.reservation;
-  // Independent and each idempotent, so a retry after a partial failure finishes whichever did not land.
-  const [written] = await Promise.all([
-    Promise.all(entries.map((entry) => ledger.record(entry))),
-    reservation ? budget.settle(state.tenant, reservation.id, costMicroUsd) : undefined,
-  ]);
-  if (written.some((w) => w.written) && costMicroUsd > 0) {
-    // Feeds the per-tier hourly-spend alarm (infra/constructs/budget-alarms.ts); counted once per item.
-    const metric = metrics.singleMetric();
-    metric.addDimension('tier', (await tenants.resolve(state.tenant)).tier);
-    metric.addMetric('SpendMicroUsd', MetricUnit.Count, costMicroUsd);
-  }
-  const [main] = entries;
-  if (!main) throw new Error('RecordCost produced no ledger entry');
-  return {
-    ...state,
-    // A rejection that was billed comes here only to be charged; it stays rejected.
-    status: state.status === 'rejected' ? 'rejected' : 'processed',
-    cost: {
-      ledgerId: main.id,
-      ledgerIds: entries.map((entry) => entry.id),
-      costMicroUsd,
-      priceTableVersion: main.priceTableVersion,
-      written: written.every((w) => w.written),
-    },
-  };
-});
+export const handler = pipelineStep(
+  'RecordCost',
+  async (state) => {
+    if (!state.model || !state.processed) throw new Error('RecordCost needs the InvokeModel section');
+    const { ledger, budget, tenants } = storesFor(state.tenant);
+    const entries = modelLedgerEntries(state, new Date().toISOString());
+    const costMicroUsd = entries.reduce((sum, entry) => sum + entry.costMicroUsd, 0);
+    const reservation = state.model.reservation;
+    // Independent and each idempotent, so a retry after a partial failure finishes whichever did not land.
+    const [written] = await Promise.all([
+      Promise.all(entries.map((entry) => ledger.record(entry))),
+      reservation ? budget.settle(state.tenant, reservation.id, costMicroUsd) : undefined,
+    ]);
+    if (written.some((w) => w.written) && costMicroUsd > 0) {
+      // Feeds the per-tier hourly-spend alarm (infra/constructs/budget-alarms.ts); counted once per item.
+      const metric = metrics.singleMetric();
+      metric.addDimension('tier', (await tenants.resolve(state.tenant)).tier);
+      metric.addMetric('SpendMicroUsd', MetricUnit.Count, costMicroUsd);
+    }
+    const [main] = entries;
+    if (!main) throw new Error('RecordCost produced no ledger entry');
+    return {
+      ...state,
+      // A rejection that was billed comes here only to be charged; it stays rejected.
+      status: state.status === 'rejected' ? 'rejected' : 'processed',
+      cost: {
+        ledgerId: main.id,
+        ledgerIds: entries.map((entry) => entry.id),
+        costMicroUsd,
+        priceTableVersion: main.priceTableVersion,
+        written: written.every((w) => w.written),
+      },
+    };
+  },
+  { audit },
+);

@@ -1,7 +1,8 @@
-import { createTenantBlobStores } from '../config/adapters.js';
-import { tenantDynamoClients } from '../config/clients/dynamodb.js';
+import { createStepAuditTrail, createTenantBlobStores } from '../config/adapters.js';
+import { dynamoClient, tenantDynamoClients } from '../config/clients/dynamodb.js';
+import { s3Client } from '../config/clients/s3.js';
 import { perTenant } from '../config/per-tenant.js';
-import { loadConfig } from '../config/settings.js';
+import { loadConfig, requireSettings } from '../config/settings.js';
 import { createTenantDirectoryFor } from '../config/tenancy.js';
 import { restrictSharpLoaders } from '../media/image.js';
 import { validateAndStrip } from '../media/sanitize.js';
@@ -11,6 +12,9 @@ import { reject } from '../pipeline/reasons.js';
 import { objectKeys, pipelineStep, rejected } from '../pipeline/step.js';
 
 const config = loadConfig();
+requireSettings(config, ['ingest', 'processed', 'quarantine', 'audit', 'state']);
+// The audit trail is the operator's record: appended with the function's own role (docs/audit.md).
+const audit = await createStepAuditTrail(config, { dynamo: dynamoClient(config), s3: s3Client(config) });
 // The item's tenant's objects and registry record, in a session scoped to that tenant (docs/architecture.md).
 const blobsFor = await createTenantBlobStores(config);
 const dynamoFor = tenantDynamoClients(config);
@@ -20,40 +24,49 @@ const tenantsFor = perTenant((tenant) => createTenantDirectoryFor(config, dynamo
 if (config.dedicatedStep === 'validate-and-strip') restrictSharpLoaders();
 
 /** Sniffs the real type, enforces the allowlist and limits, strips metadata; bad input goes to quarantine. */
-export const handler = pipelineStep('ValidateAndStrip', async (state) => {
-  // The registry first: a suspended tenant's item costs nothing further (not quarantined: the bytes are not at fault).
-  const tenant = await tenantsFor(state.tenant).resolve(state.tenant);
-  if (tenant.status === 'suspended')
-    return rejected(state, reject('TENANT_SUSPENDED', 'the tenant is suspended'));
-  const blobs = blobsFor(state.tenant);
-  const original = await blobs.get(config.buckets.ingest, state.key, state.versionId);
-  const task = original.metadata.task || DEFAULT_TASK_ID;
-  const declaredType = original.contentType;
-  const outcome = !findTask(task)
-    ? ({ ok: false, rejection: reject('UNKNOWN_TASK', `no task named "${task}" in the catalogue`) } as const)
-    : tenant.allowedTasks && !tenant.allowedTasks.includes(task)
+export const handler = pipelineStep(
+  'ValidateAndStrip',
+  async (state) => {
+    // The registry first: a suspended tenant's item costs nothing further (not quarantined: the bytes are not at fault).
+    const tenant = await tenantsFor(state.tenant).resolve(state.tenant);
+    if (tenant.status === 'suspended')
+      return rejected(state, reject('TENANT_SUSPENDED', 'the tenant is suspended'));
+    const blobs = blobsFor(state.tenant);
+    const original = await blobs.get(config.buckets.ingest, state.key, state.versionId);
+    const task = original.metadata.task || DEFAULT_TASK_ID;
+    const declaredType = original.contentType;
+    const outcome = !findTask(task)
       ? ({
           ok: false,
-          rejection: reject('TASK_NOT_ALLOWED', `the tenant may not use the task "${task}"`),
+          rejection: reject('UNKNOWN_TASK', `no task named "${task}" in the catalogue`),
         } as const)
-      : await validateAndStrip(original.body, { declaredType, limits: config.mediaLimits });
-  if (!outcome.ok) return quarantineAndReject(blobs, config.buckets, { ...state, task }, outcome.rejection);
+      : tenant.allowedTasks && !tenant.allowedTasks.includes(task)
+        ? ({
+            ok: false,
+            rejection: reject('TASK_NOT_ALLOWED', `the tenant may not use the task "${task}"`),
+          } as const)
+        : await validateAndStrip(original.body, { declaredType, limits: config.mediaLimits });
+    if (!outcome.ok) return quarantineAndReject(blobs, config.buckets, { ...state, task }, outcome.rejection);
 
-  const sanitizedKey = objectKeys.sanitized(state);
-  await blobs.put(config.buckets.processed, sanitizedKey, outcome.bytes, { contentType: outcome.outputType });
-  return {
-    ...state,
-    task,
-    ...(tenant.dlpPolicy ? { dlpPolicy: tenant.dlpPolicy } : {}),
-    media: {
-      kind: outcome.kind,
-      inputType: outcome.inputType,
-      declaredType,
-      sanitizedKey,
-      removed: outcome.removed,
-      ...(outcome.sourceWidth && outcome.sourceHeight
-        ? { sourceWidth: outcome.sourceWidth, sourceHeight: outcome.sourceHeight }
-        : {}),
-    },
-  };
-});
+    const sanitizedKey = objectKeys.sanitized(state);
+    await blobs.put(config.buckets.processed, sanitizedKey, outcome.bytes, {
+      contentType: outcome.outputType,
+    });
+    return {
+      ...state,
+      task,
+      ...(tenant.dlpPolicy ? { dlpPolicy: tenant.dlpPolicy } : {}),
+      media: {
+        kind: outcome.kind,
+        inputType: outcome.inputType,
+        declaredType,
+        sanitizedKey,
+        removed: outcome.removed,
+        ...(outcome.sourceWidth && outcome.sourceHeight
+          ? { sourceWidth: outcome.sourceWidth, sourceHeight: outcome.sourceHeight }
+          : {}),
+      },
+    };
+  },
+  { audit },
+);

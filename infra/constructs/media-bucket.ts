@@ -5,6 +5,7 @@ import {
   Bucket,
   BucketEncryption,
   type IBucket,
+  type ObjectLockRetention,
   ObjectOwnership,
 } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -33,6 +34,12 @@ export interface MediaBucketProps {
    * @default false
    */
   readonly eventBridgeEnabled?: boolean;
+  /**
+   * Object Lock with this default retention: no version can be overwritten or deleted before it ends
+   * (the audit trail). Only settable when the bucket is created.
+   * @default - no Object Lock
+   */
+  readonly objectLockDefaultRetention?: ObjectLockRetention;
   /** @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
 }
@@ -59,6 +66,9 @@ export class MediaBucket extends Construct {
       minimumTLSVersion: 1.2,
       versioned: true,
       eventBridgeEnabled: props.eventBridgeEnabled ?? false,
+      ...(props.objectLockDefaultRetention
+        ? { objectLockEnabled: true, objectLockDefaultRetention: props.objectLockDefaultRetention }
+        : {}),
       serverAccessLogsBucket: props.accessLogsBucket,
       serverAccessLogsPrefix: `${id}/`,
       lifecycleRules: [

@@ -30,6 +30,7 @@ import {
   functionEnvironment,
   LOCAL_REGION,
   resolveIntrinsics,
+  scheduledSteps,
   stateMachineDefinition,
   tableDefinitions,
 } from './template.js';
@@ -78,6 +79,11 @@ export interface LocalStack {
   readonly stepFunctions: LocalStepFunctions;
   /** Delivers an S3 event as EventBridge → SQS → starter would (tests use it to replay duplicates). */
   deliverObjectEvent(event: S3ObjectCreatedEvent): Promise<void>;
+  /**
+   * Runs every scheduled function once (EventBridge schedules in AWS; here on demand and at every stop),
+   * e.g. the daily signing of the audit chain heads with the local key.
+   */
+  runSchedules(): Promise<void>;
   /** The first outcome event for an ingest key. */
   waitForOutcome(key: string, timeoutMs?: number): Promise<RecordedEvent>;
   stop(): Promise<void>;
@@ -192,11 +198,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       // no principal (`mediagate run`) may name their tenant, as an unsigned local request cannot be bound.
       MEDIAGATE_TENANT_CACHE_MS: '1000',
       MEDIAGATE_TENANT_BINDING: 'optional',
+      // No KMS locally: audit chain heads are signed with a P-256 key kept next to the state (docs/audit.md).
+      MEDIAGATE_AUDIT_LOCAL_KEY_FILE: path.join(stateDir, 'audit-signing-key.pem'),
       ...(simulator ? { OPENAI_API_KEY: 'sk-local-simulator', OPENAI_BASE_URL: simulator.baseUrl } : {}),
       ...options.environment,
     };
     // There is no Secrets Manager locally: the key comes from the environment (or the simulator).
     delete environment.OPENAI_API_KEY_SECRET_ARN;
+    delete environment.AUDIT_SIGNING_KEY_ID;
     Object.assign(process.env, environment);
 
     const stepFunctions = await startLocalStepFunctions({
@@ -272,6 +281,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
     for (const event of objectEvents.splice(0)) deliver(event);
 
+    const schedules = scheduledSteps(template);
+    const runSchedules = async () => {
+      for (const step of schedules) await (await loadHandler<() => Promise<unknown>>(step, instance))();
+    };
+
     return {
       stateDir,
       template,
@@ -289,11 +303,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       events,
       stepFunctions,
       deliverObjectEvent,
+      runSchedules,
       waitForOutcome: (key, timeoutMs = 120_000) => waitForOutcome(events, key, timeoutMs),
       async stop() {
         while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
         await stepFunctions.idle();
-        await stopAll();
+        // Each stop stands in for the daily schedule, so what a command appended is signed when it ends.
+        try {
+          await runSchedules();
+        } finally {
+          await stopAll();
+        }
       },
     };
   } catch (error) {

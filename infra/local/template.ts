@@ -188,3 +188,24 @@ export function functionEnvironment(template: CfnTemplate): Record<string, strin
   }
   return merged;
 }
+
+/**
+ * The steps that EventBridge schedules run (rules with a ScheduleExpression targeting one of our
+ * functions), e.g. the daily audit-head signer. The local stack has no clock-driven scheduler: it runs
+ * them when asked (`LocalStack.runSchedules`, and whenever the stack stops).
+ */
+export function scheduledSteps(template: CfnTemplate): string[] {
+  const stepByArn = new Map(
+    resourcesOfType(template, 'AWS::Lambda::Function').map(([logicalId, resource]) => [
+      lambdaArn(logicalId),
+      (resource.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables
+        ?.MEDIAGATE_STEP,
+    ]),
+  );
+  const steps = resourcesOfType(template, 'AWS::Events::Rule')
+    .filter(([, rule]) => typeof rule.Properties?.ScheduleExpression === 'string')
+    .flatMap(([, rule]) => (rule.Properties?.Targets as { Arn?: unknown }[] | undefined) ?? [])
+    .map((target) => stepByArn.get(String(resolveIntrinsics(target.Arn, template))))
+    .filter((step): step is string => typeof step === 'string');
+  return [...new Set(steps)].sort();
+}

@@ -24,6 +24,7 @@ import { allRoutes } from '../../functions/model/routes.js';
 import budgets from '../../functions/money/budgets.json' with { type: 'json' };
 import { AlarmTopic, NotifyEveryAlarm } from '../constructs/alarm-topic.js';
 import { AnalyzeEndpoint } from '../constructs/analyze-endpoint.js';
+import { AuditTrail, auditSettings } from '../constructs/audit-trail.js';
 import { BudgetAlarms } from '../constructs/budget-alarms.js';
 import { IngestTrigger } from '../constructs/ingest-trigger.js';
 import { MediaBucket } from '../constructs/media-bucket.js';
@@ -39,6 +40,8 @@ import { type ItemAction, TENANT, TenantDataRole } from '../constructs/tenant-da
 import {
   DATA_KEY_ENV,
   grantItems,
+  grantObjectRead,
+  grantObjectWrite,
   grantOrgItems,
   grantTranscriptionJobs,
   TENANT_ROLE_ENV,
@@ -90,6 +93,7 @@ function checkSettings(settings: Readonly<Record<string, string>>): void {
   // The functions' own parsers: they throw with the setting's name on a malformed value.
   const { openai } = loadConfig(settings);
   checkPolicyOverrides(openai.retryPolicy, openai.breakerPolicy);
+  auditSettings(settings);
 }
 
 export class MediagateStack extends Stack {
@@ -177,6 +181,13 @@ export class MediagateStack extends Stack {
       { expireAfterDays: 90 },
     );
 
+    const audit = new AuditTrail(this, 'Audit', {
+      ...auditSettings(settings),
+      encryptionKey: key,
+      accessLogsBucket: accessLogs,
+      removalPolicy,
+    });
+
     const tables = new PipelineTables(this, 'Tables', { encryptionKey: key, removalPolicy });
     const outcomeBus = new EventBus(this, 'Outcomes', {
       description: 'mediagate outcome and budget events',
@@ -206,6 +217,7 @@ export class MediagateStack extends Stack {
       PROCESSED_BUCKET: processed.bucketName,
       RESULTS_BUCKET: results.bucketName,
       QUARANTINE_BUCKET: quarantine.bucketName,
+      AUDIT_BUCKET: audit.bucket.bucketName,
       LEDGER_TABLE: tables.ledger.tableName,
       STATE_TABLE: tables.state.tableName,
       EVENT_BUS_NAME: outcomeBus.eventBusName,
@@ -275,6 +287,15 @@ export class MediagateStack extends Stack {
     validateAndStripData.writeObjects(quarantine, 'quarantine/');
     // The tenant's registry record: a suspended tenant's item, or a task the tenant may not use, stops here.
     validateAndStripData.items(tables.state, ['GetItem']);
+    // The audit trail: each audited step appends its decision with its own role (an operator's record, not
+    // tenant data): the chain heads (TENANT#<t>#AUDIT partitions only) and the records in the audit bucket.
+    const grantAudit = (step: typeof validateAndStrip) => {
+      grantOrgItems(step, tables.state, key, ['GetItem', 'PutItem'], ['TENANT#*#AUDIT']);
+      grantObjectRead(step, audit.bucket, key, 'records/');
+      grantObjectWrite(step, audit.bucket, key, 'records/');
+      audit.grantList(step, ['records/']);
+    };
+    grantAudit(validateAndStrip);
 
     const preprocess = fn('PreprocessFunction', 'preprocess', 'Resize images, resample audio', {
       media: true,
@@ -324,6 +345,7 @@ export class MediagateStack extends Stack {
     // DLP spend counts against the tenant budget (state table); a threshold it crosses is an event.
     dlpCheckData.items(tables.state, BUDGET_ITEMS);
     outcomeBus.grantPutEventsTo(dlpCheck);
+    grantAudit(dlpCheck);
     dlpCheck.addToRolePolicy(
       new PolicyStatement({
         // Comprehend and Textract's synchronous APIs have no resource-level permissions.
@@ -363,6 +385,7 @@ export class MediagateStack extends Stack {
     // Attempts of unknown outcome (timeouts, resets) are written as exposure the moment they happen.
     invokeModelData.items(tables.ledger, LEDGER_WRITE);
     outcomeBus.grantPutEventsTo(invokeModel);
+    grantAudit(invokeModel);
 
     const recordCost = fn(
       'RecordCostFunction',
@@ -377,6 +400,22 @@ export class MediagateStack extends Stack {
     // Settles the budget reservation; threshold crossings go out on the bus.
     recordCostData.items(tables.state, BUDGET_ITEMS);
     outcomeBus.grantPutEventsTo(recordCost);
+    grantAudit(recordCost);
+
+    const auditSigner = fn(
+      'SignAuditHeadsFunction',
+      'sign-audit-heads',
+      'Sign every tenant audit chain head (daily)',
+      {
+        timeout: Duration.minutes(5),
+      },
+    );
+    grantItems(auditSigner, tables.state, key, ['read']);
+    grantObjectRead(auditSigner, audit.bucket, key, 'records/');
+    grantObjectWrite(auditSigner, audit.bucket, key, 'records/');
+    grantObjectRead(auditSigner, audit.bucket, key, 'heads/');
+    grantObjectWrite(auditSigner, audit.bucket, key, 'heads/');
+    audit.scheduleSigner(auditSigner);
 
     // Expired budget reservations (their execution died) are given back on a schedule, across tenants, so a
     // dead item holds no tenant's cap until that tenant's next reserve happens to reclaim it.
@@ -541,9 +580,15 @@ export class MediagateStack extends Stack {
     });
     new CfnOutput(this, 'StateTableName', {
       value: tables.state.tableName,
-      description: 'The tenant registry, budgets and rate buckets: mediagate tenants --aws --table <it>',
+      description:
+        'The tenant registry, budgets, rate buckets and audit heads: mediagate tenants/audit verify --aws --table <it>',
     });
     new CfnOutput(this, 'OpenAiSecretArn', { value: openAiKey.secretArn });
+    new CfnOutput(this, 'AuditBucketName', {
+      description:
+        'Audit trail records: mediagate audit verify --aws --bucket <this> --table <StateTableName>',
+      value: audit.bucket.bucketName,
+    });
     new CfnOutput(this, 'PresignUrl', { value: presign.url });
     new CfnOutput(this, 'AnalyzeUrl', { value: analyzeEndpoint.url });
     new CfnOutput(this, 'AlarmTopicArn', {

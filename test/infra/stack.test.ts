@@ -30,7 +30,8 @@ describe('MediagateStack', () => {
         },
       },
     });
-    expect(Object.keys(buckets)).toHaveLength(4);
+    // Ingest, processed, results, quarantine and the audit trail.
+    expect(Object.keys(buckets)).toHaveLength(5);
     for (const bucket of Object.values(buckets)) {
       expect(bucket.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
       expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
@@ -41,7 +42,7 @@ describe('MediagateStack', () => {
       });
     }
     const policies = template.findResources('AWS::S3::BucketPolicy');
-    expect(Object.keys(policies)).toHaveLength(5);
+    expect(Object.keys(policies)).toHaveLength(6);
     for (const policy of Object.values(policies)) {
       expect(JSON.stringify(policy.Properties.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
     }
@@ -255,7 +256,7 @@ describe('MediagateStack', () => {
     const ours = template.findResources('AWS::Lambda::Function', {
       Properties: { Environment: { Variables: { MEDIAGATE_STEP: Match.anyValue() } } },
     });
-    expect(Object.keys(ours)).toHaveLength(9);
+    expect(Object.keys(ours)).toHaveLength(10);
     for (const fn of Object.values(ours)) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -300,7 +301,7 @@ describe('MediagateStack', () => {
     const functions = result.stack.node
       .findAll()
       .filter((node): node is MediaFunction => node instanceof MediaFunction);
-    expect(functions).toHaveLength(9);
+    expect(functions).toHaveLength(10);
     for (const fn of functions) {
       // Act: bundle as NodejsFunction does
       const bundle = await buildLambdaBundle(fn, path.join(outdir, 'bundles', fn.step, 'index.mjs'));
@@ -365,6 +366,93 @@ describe('MediagateStack', () => {
         Dimensions: Match.arrayWith([{ Name: 'tier', Value: tier }]),
       });
     }
+  });
+
+  it('keeps the audit trail in an Object Lock bucket, signs its heads daily with an asymmetric KMS key', () => {
+    const resources = template.toJSON().Resources as Record<
+      string,
+      {
+        Type: string;
+        Properties: Record<string, unknown> & {
+          Environment?: { Variables?: Record<string, unknown> };
+          KeySpec?: string;
+          KeyUsage?: string;
+          ScheduleExpression?: string;
+        };
+      }
+    >;
+    const [bucketId, bucket] = Object.entries(resources).find(
+      ([id, r]) => r.Type === 'AWS::S3::Bucket' && id.startsWith('AuditBucket'),
+    ) ?? [undefined, undefined];
+    // Object Lock in governance mode by default, SSE-KMS with the stack's key, versioned.
+    expect(bucket?.Properties).toMatchObject({
+      ObjectLockEnabled: true,
+      ObjectLockConfiguration: {
+        ObjectLockEnabled: 'Enabled',
+        Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 400 } },
+      },
+      VersioningConfiguration: { Status: 'Enabled' },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          {
+            ServerSideEncryptionByDefault: {
+              SSEAlgorithm: 'aws:kms',
+              KMSMasterKeyID: { 'Fn::GetAtt': [expect.stringMatching(/^DataKey/), 'Arn'] },
+            },
+          },
+        ],
+      },
+    });
+    // The signing key: ECC P-256 for signing only.
+    const signingKeys = Object.entries(resources).filter(
+      ([, r]) => r.Type === 'AWS::KMS::Key' && r.Properties.KeySpec === 'ECC_NIST_P256',
+    );
+    expect(signingKeys).toHaveLength(1);
+    const [signingKeyId, signingKey] = signingKeys[0] ?? [];
+    expect(signingKey?.Properties.KeyUsage).toBe('SIGN_VERIFY');
+    // A daily rule runs the signer, which alone may Sign with the key and knows its id.
+    const [signerId, signer] =
+      Object.entries(resources).find(
+        ([, r]) =>
+          r.Type === 'AWS::Lambda::Function' &&
+          r.Properties.Environment?.Variables?.MEDIAGATE_STEP === 'sign-audit-heads',
+      ) ?? [];
+    expect(signer?.Properties.Environment?.Variables?.AUDIT_SIGNING_KEY_ID).toEqual({
+      'Fn::GetAtt': [signingKeyId, 'Arn'],
+    });
+    const schedules = Object.values(resources).filter(
+      (r) => r.Type === 'AWS::Events::Rule' && r.Properties.ScheduleExpression === 'cron(5 0 * * ? *)',
+    );
+    expect(schedules).toHaveLength(1);
+    expect(JSON.stringify(schedules[0]?.Properties.Targets)).toContain(`"${signerId}"`);
+    const signers = Object.values(resources).filter(
+      (r) =>
+        r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.PolicyDocument).includes('kms:Sign'),
+    );
+    expect(signers).toHaveLength(1);
+    expect(JSON.stringify(signers[0]?.Properties.Roles)).toContain('SignAuditHeadsFunction');
+    // Every audited step and the signer know the bucket.
+    for (const fn of Object.values(resources).filter((r) =>
+      /^(validate-and-strip|dlp-check|invoke-model|record-cost|sign-audit-heads)$/.test(
+        String(r.Properties?.Environment?.Variables?.MEDIAGATE_STEP),
+      ),
+    )) {
+      expect(fn.Properties.Environment?.Variables?.AUDIT_BUCKET).toEqual({ Ref: bucketId });
+    }
+  });
+
+  it('puts the audit bucket in compliance mode as a deployment setting, refusing other modes', () => {
+    const compliance = synthesizeMediagate({
+      stackProps: {
+        settings: { MEDIAGATE_AUDIT_LOCK_MODE: 'compliance', MEDIAGATE_AUDIT_RETENTION_DAYS: '2555' },
+      },
+    });
+    Template.fromJSON(compliance.template).hasResourceProperties('AWS::S3::Bucket', {
+      ObjectLockConfiguration: { Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 2555 } } },
+    });
+    expect(() =>
+      synthesizeMediagate({ stackProps: { settings: { MEDIAGATE_AUDIT_LOCK_MODE: 'legal-hold' } } }),
+    ).toThrow(/MEDIAGATE_AUDIT_LOCK_MODE/);
   });
 
   it('passes deployment settings to every function and refuses a malformed one at synth time', () => {

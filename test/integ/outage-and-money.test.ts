@@ -7,11 +7,17 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ledgerByDayAndModel, providerByDayAndModel } from '../../cli/commands/reconcile.js';
 import { findRedrivable, redriveExecutions } from '../../cli/commands/redrive.js';
+import { createDynamoAuditHeadStore } from '../../functions/adapters/dynamodb-audit-head.js';
+import { createS3AuditStore } from '../../functions/adapters/s3-audit-store.js';
+import { verifyTrail } from '../../functions/audit/verify.js';
+import { createStepAuditTrail } from '../../functions/config/adapters.js';
+import { loadConfig } from '../../functions/config/settings.js';
 import { PRICE_TABLE_VERSION } from '../../functions/money/prices.js';
 import { reconcile } from '../../functions/money/reconcile.js';
 import type { PipelineState } from '../../functions/pipeline/document.js';
@@ -146,12 +152,27 @@ describe('outages and money on the local stack', () => {
       credentials: LOCAL_CREDENTIALS,
     });
 
+    const config = loadConfig(stack.environment);
+    // Plain SDK clients: the functions' client factories load the step wrapper, whose metrics must not
+    // start before the stack has set their environment.
+    const clients = {
+      dynamo: localDynamo(stack),
+      s3: new S3Client({
+        region: LOCAL_REGION,
+        endpoint: stack.endpoints.s3,
+        forcePathStyle: true,
+        credentials: LOCAL_CREDENTIALS,
+      }),
+    };
+    const audit = await createStepAuditTrail(config, clients);
+
     // Act
     const outcomes = await redriveExecutions(
       sfn,
       stack.stepFunctions.stateMachineArn,
       { tenant: 'long-storm' },
       60_000,
+      audit,
     );
     const again = await findRedrivable(sfn, stack.stepFunctions.stateMachineArn, { tenant: 'long-storm' });
     sfn.destroy();
@@ -164,5 +185,20 @@ describe('outages and money on the local stack', () => {
     expect(charges).toHaveLength(3);
     expect(new Set(charges.map((item) => item.executionId?.S)).size).toBe(3);
     expect(again).toEqual([]);
+    // The audit trail: per item its validation and DLP verdicts, the redrive, then the model call and
+    // the charge of the redriven run (the parked attempts threw, so they decided nothing).
+    const records = createS3AuditStore(clients.s3, config.buckets.audit);
+    const kinds = (await records.list('long-storm')).map((body) => JSON.parse(body).detail.kind as string);
+    expect(kinds.filter((kind) => kind === 'redrive')).toHaveLength(3);
+    expect(kinds.filter((kind) => kind === 'model_call')).toHaveLength(3);
+    expect(kinds.filter((kind) => kind === 'charge')).toHaveLength(3);
+    expect(kinds).toHaveLength(15);
+    const verdict = await verifyTrail({
+      records,
+      heads: createDynamoAuditHeadStore(clients.dynamo, config.tables.state),
+      publicKey: async () => undefined,
+      tenant: 'long-storm',
+    });
+    expect(verdict).toMatchObject({ ok: true, records: 15 });
   });
 });

@@ -2,10 +2,24 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
+/** What the deployed function's environment names (dummies: nothing is called at cold start). */
+const DEPLOYED_NAMES = {
+  INGEST_BUCKET: 'ingest',
+  PROCESSED_BUCKET: 'processed',
+  QUARANTINE_BUCKET: 'quarantine',
+  AUDIT_BUCKET: 'audit',
+  STATE_TABLE: 'state',
+};
+
 /** Its own process each time, because the restriction is process-wide. */
 function decodedAfter(mode: 'direct' | 'cli' | 'handler', env: Record<string, string> = {}): unknown {
   const script = join(import.meta.dirname, '..', '..', 'fixtures', 'restricted-loaders.ts');
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT', ...env };
+  const childEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...DEPLOYED_NAMES,
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+    ...env,
+  };
   if (!('MEDIAGATE_STEP' in env)) delete childEnv.MEDIAGATE_STEP;
   const out = execFileSync(process.execPath, ['--import', 'tsx', script, mode], {
     encoding: 'utf8',
