@@ -3,7 +3,7 @@
  * office suite or an attacker would upload. Text is drawn in MuPDF's built-in Helvetica (text layers) or
  * drawn by sharp in DejaVu and embedded as an image (scans). Nothing beyond `npm ci` is needed.
  *
- * The values are fictitious: 219-09-9999 is the SSN the SSA itself published in ads (never issued).
+ * The values are fictitious: 536-22-4417 is the SSN the DLP tests use (test/unit/dlp).
  * Markers (`*_MARKER`) are strings the tests look for, byte for byte, in every output: none may survive.
  *
  *   npx tsx scripts/make-documents.ts [DIR]      (default test/fixtures/generated/documents)
@@ -62,7 +62,7 @@ export function textPdfWithMetadata(): Buffer {
         content: textContent([
           'SERVICE AGREEMENT',
           'Between Example Corp and the client.',
-          'Client SSN: 219-09-9999',
+          'Client SSN: 536-22-4417',
           'Signed in London.',
         ]),
       },
@@ -133,7 +133,7 @@ export async function twoPageClaimForm(): Promise<Buffer> {
       'Date of loss: last Tuesday',
       'Page 1 of 2',
     ]),
-    await scannedPageImage('CLAIMANT DETAILS', ['Claimant: Jane Example', 'SSN: 219-09-9999', 'Page 2 of 2']),
+    await scannedPageImage('CLAIMANT DETAILS', ['Claimant: Jane Example', 'SSN: 536-22-4417', 'Page 2 of 2']),
   ]);
 }
 

@@ -4,12 +4,13 @@
  * so a blocked item is charged for its scan as well.
  */
 
-import { type DlpDeps, runDlpCheck } from '../dlp/scan.js';
+import { type DlpDeps, type DlpOutcome, runDlpCheck } from '../dlp/scan.js';
 import type { BudgetGuard } from '../money/budget.js';
 import type { PipelineState } from '../pipeline/document.js';
 import { objectKeys, rejected } from '../pipeline/step.js';
 import type { BlobStore, Ledger } from '../ports.js';
 import { billingSummary, recordDlpBilling } from './billing.js';
+import { combinePages, parseTextLayer, textLayerInPixels } from './pages.js';
 
 export interface CheckItemDeps extends DlpDeps {
   readonly blobs: BlobStore;
@@ -29,23 +30,39 @@ export async function checkItem(deps: CheckItemDeps, state: PipelineState): Prom
   // Instructions travel as object metadata; they are read here and never copied into the state.
   const original = await deps.blobs.head(deps.buckets.ingest, state.key, state.versionId);
   const instructions = decodeInstructions(original.metadata.instructions);
-  const media = await deps.blobs.get(deps.buckets.processed, state.processed.key);
+  const { processed } = state;
+  const pages = processed.pages ?? [
+    { key: processed.key, mime: processed.mime, width: processed.width ?? 0, height: processed.height ?? 0 },
+  ];
+  const layer = processed.textLayerKey
+    ? parseTextLayer((await deps.blobs.get(deps.buckets.processed, processed.textLayerKey)).body)
+    : undefined;
 
-  const outcome = await runDlpCheck(deps, {
-    tenant: state.tenant,
-    instructions,
-    media: {
-      kind: state.media.kind,
-      mime: state.processed.mime,
-      bytes: media.body,
-      location: { bucket: deps.buckets.processed, key: state.processed.key },
-      ...(state.processed.durationSec === undefined ? {} : { durationSec: state.processed.durationSec }),
-    },
-    transcription: {
-      jobName: transcriptionJobName(state),
-      output: { bucket: deps.buckets.results, key: objectKeys.transcript(state) },
-    },
-  });
+  // Every page is scanned as an image of its own (OCR, text layer); the instructions once, with page 1.
+  const outcomes: DlpOutcome[] = [];
+  for (const [index, page] of pages.entries()) {
+    const media = await deps.blobs.get(deps.buckets.processed, page.key);
+    const textLayer = layer?.pages[index];
+    outcomes.push(
+      await runDlpCheck(deps, {
+        tenant: state.tenant,
+        instructions: index === 0 ? instructions : '',
+        media: {
+          kind: state.media.kind,
+          mime: page.mime,
+          bytes: media.body,
+          location: { bucket: deps.buckets.processed, key: page.key },
+          ...(processed.durationSec === undefined ? {} : { durationSec: processed.durationSec }),
+          ...(textLayer ? { textLayer: textLayerInPixels(textLayer, page.width, page.height) } : {}),
+        },
+        transcription: {
+          jobName: transcriptionJobName(state),
+          output: { bucket: deps.buckets.results, key: objectKeys.transcript(state) },
+        },
+      }),
+    );
+  }
+  const outcome = combinePages(outcomes, processed.pages !== undefined);
   const { costMicroUsd } = await recordDlpBilling(
     deps.ledger,
     state,
@@ -55,13 +72,18 @@ export async function checkItem(deps: CheckItemDeps, state: PipelineState): Prom
   if (costMicroUsd > 0)
     await deps.budget?.recordSpend(state.tenant, costMicroUsd, `${state.executionId}#DlpCheck`);
 
-  let modelInputKey = state.processed.key;
-  if (outcome.redactedImage) {
-    modelInputKey = objectKeys.redacted(state);
-    await deps.blobs.put(deps.buckets.processed, modelInputKey, outcome.redactedImage.bytes, {
-      contentType: outcome.redactedImage.mime,
-    });
+  const modelInputKeys: string[] = [];
+  for (const [index, page] of pages.entries()) {
+    const redacted = outcomes[index]?.redactedImage;
+    if (!redacted) {
+      modelInputKeys.push(page.key);
+      continue;
+    }
+    const key = objectKeys.page(objectKeys.redacted(state), index + 1);
+    await deps.blobs.put(deps.buckets.processed, key, redacted.bytes, { contentType: redacted.mime });
+    modelInputKeys.push(key);
   }
+  const modelInputKey = modelInputKeys[0] as string;
   const promptKey = objectKeys.prompt(state);
   await deps.blobs.put(deps.buckets.processed, promptKey, Buffer.from(outcome.promptText, 'utf8'), {
     contentType: 'text/plain; charset=utf-8',
@@ -74,6 +96,7 @@ export async function checkItem(deps: CheckItemDeps, state: PipelineState): Prom
     ocrScanned: outcome.ocrScanned,
     transcriptScanned: outcome.transcriptScanned,
     modelInputKey,
+    ...(processed.pages ? { modelInputKeys } : {}),
     promptKey,
     policyVersion: outcome.policyVersion,
     language: outcome.language,

@@ -35,6 +35,20 @@ export interface RenderedPage {
   readonly rgb: Buffer;
   /** The page's own text layer (empty for a scan); PII in it is as real as PII in the pixels. */
   readonly text: string;
+  /** Where each line of `text` is on the page, so DLP can paint a finding in it out. */
+  readonly lines: readonly TextLayerLine[];
+}
+
+/** One line of a text layer: its offset in the page's text and its box in fractions of the page (0–1). */
+export interface TextLayerLine {
+  readonly text: string;
+  readonly start: number;
+  readonly box: {
+    readonly left: number;
+    readonly top: number;
+    readonly width: number;
+    readonly height: number;
+  };
 }
 
 export interface PdfOpened {
@@ -129,8 +143,8 @@ export async function renderPdf(
       const matrix = mupdf.Matrix.scale(plan.width / size.widthPt, plan.height / size.heightPt);
       // showExtras = false: annotations and form widgets are not painted, only the page's own content.
       const pixmap = page.toPixmap(matrix, mupdf.ColorSpace.DeviceRGB, false, false);
-      const text = page.toStructuredText('preserve-whitespace').asText();
-      pages.push({ ...packedRgb(pixmap), text });
+      const layer = textLayer(page.toStructuredText('preserve-whitespace').asJSON(), page.getBounds());
+      pages.push({ ...packedRgb(pixmap), ...layer });
       pixmap.destroy();
       page.destroy();
       if (problems.length > 0) return corrupt();
@@ -143,6 +157,42 @@ export async function renderPdf(
     collectLog = undefined;
     doc?.destroy();
   }
+}
+
+interface StructuredTextJson {
+  readonly blocks?: readonly {
+    readonly lines?: readonly {
+      readonly text?: string;
+      readonly bbox?: { x: number; y: number; w: number; h: number };
+    }[];
+  }[];
+}
+
+/** The page's text, one line a row, with each line's box relative to the page. */
+function textLayer(json: string, bounds: readonly number[]): { text: string; lines: TextLayerLine[] } {
+  const [x0 = 0, y0 = 0, x1 = 1, y1 = 1] = bounds;
+  const width = x1 - x0 || 1;
+  const height = y1 - y0 || 1;
+  const lines: TextLayerLine[] = [];
+  let text = '';
+  for (const block of (JSON.parse(json) as StructuredTextJson).blocks ?? []) {
+    for (const line of block.lines ?? []) {
+      if (!line.text || !line.bbox) continue;
+      if (text !== '') text += '\n';
+      lines.push({
+        text: line.text,
+        start: text.length,
+        box: {
+          left: (line.bbox.x - x0) / width,
+          top: (line.bbox.y - y0) / height,
+          width: line.bbox.w / width,
+          height: line.bbox.h / height,
+        },
+      });
+      text += line.text;
+    }
+  }
+  return { text, lines };
 }
 
 type MuPixmap = ReturnType<InstanceType<MuPdf['Page']>['toPixmap']>;

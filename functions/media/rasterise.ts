@@ -10,7 +10,7 @@ import type { ImageDetail } from '../ports.js';
 import { decodeHeic } from './heic.js';
 import { MODEL_IMAGE_MAX_SIDE } from './image.js';
 import type { MediaLimits } from './limits.js';
-import { renderPdf } from './pdf.js';
+import { renderPdf, type TextLayerLine } from './pdf.js';
 import type { RasterisedFormat } from './sniff.js';
 import { fitForTokens } from './token-fit.js';
 
@@ -20,8 +20,9 @@ export interface Raster {
   readonly height: number;
   readonly channels: 3 | 4;
   readonly pixels: Buffer;
-  /** A PDF page's text layer (empty when the page is a scan). */
+  /** A PDF page's text layer (empty when the page is a scan), and where each line of it is. */
   readonly text?: string;
+  readonly lines?: readonly TextLayerLine[];
 }
 
 export interface Rasterised {
@@ -75,6 +76,7 @@ export async function rasterise(
       channels: 3,
       pixels: page.rgb,
       text: page.text,
+      lines: page.lines,
     })),
   };
 }

@@ -24,6 +24,7 @@ import { spawnFfmpeg } from './ffmpeg.js';
 import { CLEAN_COPY_MAX_SIDE, encodeCleanImage, inspectImage } from './image.js';
 import type { MediaLimits } from './limits.js';
 import { resolveMediaLimits } from './limits.js';
+import type { TextLayerLine } from './pdf.js';
 import { type RasterisePlan, rasterise, rasterPipeline } from './rasterise.js';
 import type { AudioFormat, ImageFormat, RasterisedFormat } from './sniff.js';
 import { admitUpload } from './sniff.js';
@@ -35,6 +36,8 @@ export interface SanitizeOptions {
   ffmpegTimeoutMs?: number;
   /** How PDF pages are sized: the model and detail the item's task will use. */
   render?: RasterisePlan;
+  /** Rasterised formats the tenant's policy takes. @default both */
+  accept?: { readonly pdf: boolean; readonly heic: boolean };
 }
 
 /** One page of a document, as a clean image. */
@@ -45,6 +48,7 @@ export interface CleanPage {
   readonly height: number;
   /** The page's own text layer, for DLP (PII there is as real as in the pixels); empty for scans. */
   readonly text: string;
+  readonly lines: readonly TextLayerLine[];
 }
 
 export type SanitizeOutcome =
@@ -78,6 +82,14 @@ export async function validateAndStrip(
   if (!sniffed.ok) return sniffed;
   const { accepted } = sniffed;
   if (accepted.format === 'pdf' || accepted.format === 'heic') {
+    if (options.accept && !options.accept[accepted.format]) {
+      const what = accepted.format === 'pdf' ? 'PDF documents' : 'HEIC/HEIF photos';
+      return {
+        ok: false,
+        inputType: accepted.mime,
+        rejection: reject('UNSUPPORTED_TYPE', `this tenant's policy does not accept ${what}`),
+      };
+    }
     return stripRasterised(input, accepted.format, accepted.mime, limits, options.render);
   }
   if (accepted.kind === 'image') {
@@ -152,6 +164,7 @@ async function stripRasterised(
       width: info.width,
       height: info.height,
       text: raster.text ?? '',
+      lines: raster.lines ?? [],
     });
   }
   const first = pages[0] as CleanPage;

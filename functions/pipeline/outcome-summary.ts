@@ -14,7 +14,10 @@ export interface OutcomeSummary {
   /** `estimate` when the provider's answer had no usage and the pre-flight estimate was charged. */
   readonly costSource: 'usage' | 'estimate' | null;
   readonly steps: readonly { readonly name: string; readonly ms: number }[];
-  readonly findings: readonly { readonly type: string; readonly action: string }[];
+  /** `page` (1-based) on findings in a document's pages. */
+  readonly findings: readonly { readonly type: string; readonly action: string; readonly page?: number }[];
+  /** Documents (PDF): how many pages were rendered and sent; absent for single images and audio. */
+  readonly pages?: number;
 }
 
 /** A failed step's stable code travels as its error name (`PermanentStepError`); anything else is internal. */
@@ -41,6 +44,11 @@ export function summarizeOutcome(key: string | null, state: PipelineState): Outc
     costMicroUsd: state.cost?.costMicroUsd ?? 0,
     costSource: state.cost ? (state.model?.costSource ?? 'usage') : null,
     steps: state.steps ?? [],
-    findings: (state.dlp?.findings ?? []).map((finding) => ({ type: finding.type, action: finding.action })),
+    findings: (state.dlp?.findings ?? []).map((finding) => ({
+      type: finding.type,
+      action: finding.action,
+      ...(finding.page === undefined ? {} : { page: finding.page }),
+    })),
+    ...(state.media?.pages === undefined ? {} : { pages: state.media.pages }),
   };
 }

@@ -1,8 +1,10 @@
 import { createS3BlobStore } from '../adapters/s3-blob-store.js';
 import { s3Client } from '../config/clients/s3.js';
 import { loadConfig } from '../config/settings.js';
+import { uploadTypesForTenant } from '../dlp/policy.js';
 import { restrictSharpLoaders } from '../media/image.js';
 import { validateAndStrip } from '../media/sanitize.js';
+import { findRoute } from '../model/routes.js';
 import { DEFAULT_TASK_ID, findTask } from '../model/tasks.js';
 import { quarantineAndReject } from '../pipeline/quarantine.js';
 import { reject } from '../pipeline/reasons.js';
@@ -19,13 +21,34 @@ export const handler = pipelineStep('ValidateAndStrip', async (state) => {
   const original = await blobs.get(config.buckets.ingest, state.key, state.versionId);
   const task = original.metadata.task || DEFAULT_TASK_ID;
   const declaredType = original.contentType;
-  const outcome = findTask(task)
-    ? await validateAndStrip(original.body, { declaredType, limits: config.mediaLimits })
+  const definition = findTask(task);
+  const firstRoute = definition?.routes[0] ? findRoute(definition.routes[0]) : undefined;
+  const outcome = definition
+    ? await validateAndStrip(original.body, {
+        declaredType,
+        limits: config.mediaLimits,
+        accept: uploadTypesForTenant(state.tenant),
+        // PDF pages are rendered at the size Preprocess will plan for this task's model and detail.
+        render: { detail: definition.detail, model: firstRoute?.model },
+      })
     : ({ ok: false, rejection: reject('UNKNOWN_TASK', `no task named "${task}" in the catalogue`) } as const);
   if (!outcome.ok) return quarantineAndReject(blobs, config.buckets, { ...state, task }, outcome.rejection);
 
   const sanitizedKey = objectKeys.sanitized(state);
-  await blobs.put(config.buckets.processed, sanitizedKey, outcome.bytes, { contentType: outcome.outputType });
+  const pages = outcome.pages ?? [{ bytes: outcome.bytes, mime: outcome.outputType, text: '', lines: [] }];
+  for (const [index, page] of pages.entries()) {
+    await blobs.put(config.buckets.processed, objectKeys.page(sanitizedKey, index + 1), page.bytes, {
+      contentType: page.mime,
+    });
+  }
+  const textLayerKey = objectKeys.textLayer(sanitizedKey);
+  const hasText = pages.some((page) => page.text.trim() !== '');
+  if (hasText) {
+    const layer = { pages: pages.map(({ text, lines }) => ({ text, lines })) };
+    await blobs.put(config.buckets.processed, textLayerKey, Buffer.from(JSON.stringify(layer)), {
+      contentType: 'application/json',
+    });
+  }
   return {
     ...state,
     task,
@@ -37,6 +60,13 @@ export const handler = pipelineStep('ValidateAndStrip', async (state) => {
       removed: outcome.removed,
       ...(outcome.sourceWidth && outcome.sourceHeight
         ? { sourceWidth: outcome.sourceWidth, sourceHeight: outcome.sourceHeight }
+        : {}),
+      ...(outcome.pages
+        ? {
+            pages: pages.length,
+            pageKeys: pages.map((_, index) => objectKeys.page(sanitizedKey, index + 1)),
+            ...(hasText ? { textLayerKey } : {}),
+          }
         : {}),
     },
   };

@@ -83,8 +83,28 @@ describe('DLP policy', () => {
       unscannedAudio: 'block',
       language: 'en',
       phoneRegions: ['US'],
+      acceptPdf: true,
+      acceptHeic: true,
       rules: { SSN: { action: 'block', minScore: 0.5 }, EMAIL: { action: 'redact', minScore: 0.8 } },
     });
+  });
+
+  it('takes PDFs and HEIC photos unless a policy, or one it extends, says not to', () => {
+    // Prepare
+    const raw = {
+      defaultPolicy: 'base',
+      policies: {
+        base,
+        noPdf: { extends: 'base', version: 'no-pdf@1', acceptPdf: false },
+        noPdfChild: { extends: 'noPdf', version: 'no-pdf-child@1' },
+      },
+      tenants: {},
+    };
+    // Act
+    const policies = resolvePolicies(raw).byName;
+    // Assess
+    expect(policies.get('base')).toMatchObject({ acceptPdf: true, acceptHeic: true });
+    expect(policies.get('noPdfChild')).toMatchObject({ acceptPdf: false, acceptHeic: true });
   });
 
   it('inherits the language of the policy it extends, English when none says', () => {

@@ -95,7 +95,7 @@ describe('PDF and HEIC in, JPEG/PNG out', () => {
       expect(Math.max(page.width, page.height)).toBeLessThanOrEqual(1024);
       expect(page.text).toBe('');
     }
-    expect(text.pages?.[0]?.text).toContain('219-09-9999');
+    expect(text.pages?.[0]?.text).toContain('536-22-4417');
     expect(text.removed).toEqual(expect.arrayContaining(['PDF:Info', 'XMP']));
   });
 
