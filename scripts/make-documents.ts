@@ -103,7 +103,7 @@ export async function scannedPageImage(title: string, lines: readonly string[]):
 }
 
 /** Image-only pages (no text layer), each a full-page scan. */
-async function scannedPdf(scans: readonly Buffer[]): Promise<Buffer> {
+export async function scannedPdf(scans: readonly Buffer[]): Promise<Buffer> {
   const doc = new mupdf.PDFDocument();
   for (const scan of scans) {
     const image = doc.addImage(new mupdf.Image(scan));

@@ -197,14 +197,20 @@ function textLayer(json: string, bounds: readonly number[]): { text: string; lin
 
 type MuPixmap = ReturnType<InstanceType<MuPdf['Page']>['toPixmap']>;
 
-/** MuPDF rows may be padded; the next step wants `width × 3` bytes a row. */
+/** MuPDF rows may be padded (and carry alpha or spot colours); the next step wants `width × 3` bytes a row. */
 function packedRgb(pixmap: MuPixmap): { width: number; height: number; rgb: Buffer } {
   const width = pixmap.getWidth();
   const height = pixmap.getHeight();
   const stride = pixmap.getStride();
   const components = pixmap.getNumberOfComponents();
   const pixels = pixmap.getPixels();
-  const rgb = Buffer.alloc(width * height * 3);
+  const row = width * 3;
+  const rgb = Buffer.alloc(row * height);
+  if (components === 3) {
+    // The usual case: copy row by row (the view is into wasm memory, which the next render reuses).
+    for (let y = 0; y < height; y++) rgb.set(pixels.subarray(y * stride, y * stride + row), y * row);
+    return { width, height, rgb };
+  }
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const from = y * stride + x * components;
