@@ -143,12 +143,6 @@ export function policyForTenant(tenant: string): DlpPolicy {
   return structuredClone(policy);
 }
 
-/** Which rasterised upload formats a tenant's policy takes. */
-export function uploadTypesForTenant(tenant: string): { readonly pdf: boolean; readonly heic: boolean } {
-  const policy = policyForTenant(tenant);
-  return { pdf: policy.acceptPdf, heic: policy.acceptHeic };
-}
-
 /** The rule that applies to a type under a policy. */
 export function ruleFor(policy: DlpPolicy, type: PiiEntityType): DlpRule {
   return policy.rules[type] ?? policy.defaultRule;

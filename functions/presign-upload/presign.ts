@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
-import { uploadTypesForTenant } from '../dlp/policy.js';
+import { uploadTypesForTenant } from '../dlp/upload-types.js';
 
 /** Declared types we accept a presign for. The bytes are checked again later: this is a claim, not proof. */
 export const PRESIGNABLE_TYPES = [

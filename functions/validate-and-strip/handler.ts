@@ -1,7 +1,7 @@
 import { createS3BlobStore } from '../adapters/s3-blob-store.js';
 import { s3Client } from '../config/clients/s3.js';
 import { loadConfig } from '../config/settings.js';
-import { uploadTypesForTenant } from '../dlp/policy.js';
+import { uploadTypesForTenant } from '../dlp/upload-types.js';
 import { restrictSharpLoaders } from '../media/image.js';
 import { validateAndStrip } from '../media/sanitize.js';
 import { findRoute } from '../model/routes.js';

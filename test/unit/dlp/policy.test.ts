@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { policyForTenant, resolvePolicies, ruleFor } from '../../../functions/dlp/policy.js';
+import { uploadTypesForTenant } from '../../../functions/dlp/upload-types.js';
 
 const base = {
   version: 'base@1',
@@ -105,6 +106,17 @@ describe('DLP policy', () => {
     // Assess
     expect(policies.get('base')).toMatchObject({ acceptPdf: true, acceptHeic: true });
     expect(policies.get('noPdfChild')).toMatchObject({ acceptPdf: false, acceptHeic: true });
+  });
+
+  it('gives the upload path (which skips the schema) the same flags the validated policies have', () => {
+    for (const tenant of ['demo', 'redact-demo', 'images-only', 'language-auto']) {
+      const policy = policyForTenant(tenant);
+      expect(uploadTypesForTenant(tenant), tenant).toEqual({
+        pdf: policy.acceptPdf,
+        heic: policy.acceptHeic,
+      });
+    }
+    expect(uploadTypesForTenant('images-only')).toEqual({ pdf: false, heic: false });
   });
 
   it('inherits the language of the policy it extends, English when none says', () => {
