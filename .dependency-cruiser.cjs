@@ -13,7 +13,7 @@ const lambdaFolders = fs
   .map((entry) => entry.name);
 const lambdaPath = `^functions/(${lambdaFolders.join('|')})/`;
 // Domain concepts: what the steps share. They take ports and never talk to AWS or OpenAI themselves.
-const domainPath = '^functions/(pipeline|media|dlp|model|money)/|^functions/ports\\.ts$';
+const domainPath = '^functions/(pipeline|media|dlp|model|money|tenants)/|^functions/ports\\.ts$';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {

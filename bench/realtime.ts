@@ -6,7 +6,7 @@
  *
  *   npx tsx bench/realtime.ts [--items 60] [--concurrency 4] [--json]
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type LocalStack, startLocalStack } from '../infra/local/stack.js';
@@ -47,6 +47,7 @@ export async function runRealtimeBench(options: {
 }): Promise<RealtimeBenchResult[]> {
   const results: RealtimeBenchResult[] = [];
   for (const repeatRate of options.repeatRates) {
+    mkdirSync(path.resolve('.mediagate'), { recursive: true });
     const stateDir = mkdtempSync(path.join(path.resolve('.mediagate'), 'bench-rt-'));
     const stack = await startLocalStack({ stateDir, simulatorLatencyMs: MODEL_MS });
     try {

@@ -105,6 +105,32 @@ program
   });
 
 program
+  .command('tenants')
+  .description(
+    'the tenant registry: list | show T | set T [options] | suspend T | resume T (no deploy needed)',
+  )
+  .argument('<action>', 'list, show, set, suspend or resume')
+  .argument('[tenant]', 'the tenant id')
+  .option('--tier <name>', 'tier whose defaults apply (see functions/money/budgets.json)')
+  .option('--daily-cap-usd <usd>', "hard cap on the tenant's UTC day ('none' = the tier's)")
+  .option('--monthly-cap-usd <usd>', "hard cap on the tenant's UTC month ('none' = the tier's)")
+  .option('--thresholds <list>', 'soft thresholds in percent of each cap, e.g. 50,80,100')
+  .option('--policy <id>', "DLP policy id (functions/dlp/policies.json; 'none' = the file's mapping)")
+  .option('--tasks <list>', "tasks the tenant may use, comma-separated ('all' = every task)")
+  .option('--rpm <n>', "model requests per minute ('none' = unlimited)")
+  .option('--tpm <n>', "model tokens per minute ('none' = unlimited)")
+  .option('--principal <arn...>', 'bind IAM principal ARN(s) (role ARNs) to the tenant')
+  .option('--unbind <arn...>', 'unbind IAM principal ARN(s)')
+  .option('--actor <name>', 'who is making the change (default: MEDIAGATE_ACTOR or user@host)')
+  .option('--json', 'one JSON object per tenant')
+  .option('--aws', "a deployment's state table (needs --table) instead of the local stack")
+  .option('--table <name>', 'the deployed state table (with --aws; or STATE_TABLE)')
+  .action(async (action: string, tenant: string | undefined, options) => {
+    const { runTenants } = await import('./commands/tenants.js');
+    process.exitCode = await runTenants(action, tenant, options);
+  });
+
+program
   .command('reconcile')
   .description("compare the ledger with the provider's bill by day and model, explaining each difference")
   .option('--month <yyyy-mm>', 'the month to reconcile (UTC)', new Date().toISOString().slice(0, 7))

@@ -201,7 +201,19 @@ export const ZERO_USAGE: ModelUsage = {
   audioCompletionTokens: 0,
 };
 
+/** What the provider said of the organisation's limits on this route (`x-ratelimit-*` headers). */
+export interface ObservedRateLimits {
+  readonly limitRequests?: number;
+  readonly remainingRequests?: number;
+  readonly resetRequestsMs?: number;
+  readonly limitTokens?: number;
+  readonly remainingTokens?: number;
+  readonly resetTokensMs?: number;
+}
+
 export interface ModelCallResult {
+  /** The provider's `x-ratelimit-*` headers, when it sent them. */
+  readonly rateLimits?: ObservedRateLimits;
   readonly text: string;
   readonly model: string;
   readonly requestId: string | null;
@@ -229,6 +241,8 @@ export class ModelCallError extends Error {
        * timeout or reset after sending, a 200 whose body was cut off): unconfirmed exposure, never a charge.
        */
       outcomeUnknown?: boolean;
+      /** The provider's `x-ratelimit-*` headers on the failed answer (a 429 carries them). */
+      rateLimits?: ObservedRateLimits;
     } = {},
   ) {
     super(message);
@@ -339,9 +353,42 @@ export interface CachedResult {
 
 /** Port; the DynamoDB adapter is `functions/adapters/dynamodb-result-cache.ts`. */
 export interface ResultCache {
+  /**
+   * Undefined on a miss, including an entry past its TTL that the store has not deleted yet. Entries are
+   * the tenant's own (stored under the tenant's key prefix), on top of the tenant in the key's hash.
+   */
+  get(tenant: string, key: string): Promise<CachedResult | undefined>;
+  put(tenant: string, key: string, value: CachedResult, ttlSeconds: number): Promise<void>;
+}
+
+/**
+ * A DLP verdict already reached for the same processed media and instructions under the same policy
+ * version: the decision and findings (types, spans, scores; never values) and where the redacted copies
+ * of that item were stored, so a repeat is neither scanned nor billed again.
+ */
+export interface CachedDlpVerdict {
+  readonly decision: 'allow' | 'redact' | 'block';
+  /** The domain's Rejection and findings, stored as the domain wrote them. */
+  readonly rejection?: { readonly reason: string; readonly message: string };
+  readonly findings: readonly unknown[];
+  readonly ocrScanned: boolean;
+  readonly transcriptScanned?: boolean;
+  readonly policyVersion: string;
+  readonly language: string;
+  readonly detector: string;
+  /** The processed-bucket objects of the item that was scanned: its prompt and, if painted, its image. */
+  readonly promptKey: string;
+  readonly redactedImageKey?: string;
+  readonly redactedImageMime?: string;
+  /** Documents: how many pages were scanned, and each painted page's redacted copy (1-based `page`). */
+  readonly pages?: number;
+  readonly redactedPages?: readonly { readonly page: number; readonly key: string; readonly mime: string }[];
+}
+
+export interface DlpVerdictCache {
   /** Undefined on a miss, including an entry past its TTL that the store has not deleted yet. */
-  get(key: string): Promise<CachedResult | undefined>;
-  put(key: string, value: CachedResult, ttlSeconds: number): Promise<void>;
+  get(tenant: string, key: string): Promise<CachedDlpVerdict | undefined>;
+  put(tenant: string, key: string, verdict: CachedDlpVerdict, ttlSeconds: number): Promise<void>;
 }
 
 // ---- Budgets: counters and reservations. ----
@@ -364,7 +411,12 @@ export interface PeriodSpend {
 
 export type StoreReserveOutcome =
   | { readonly ok: true; readonly state: 'reserved' | 'already_reserved' | 'already_settled' }
-  | { readonly ok: false; readonly period: BudgetPeriod };
+  | {
+      readonly ok: false;
+      readonly period: BudgetPeriod;
+      /** Settled spend of that period when the store refused: over the cap only with open reservations. */
+      readonly spentMicroUsd: number;
+    };
 
 /** Port: where counters and reservations live. Every method is atomic and safe to repeat. */
 export interface BudgetStore {
@@ -378,13 +430,16 @@ export interface BudgetStore {
   }): Promise<StoreReserveOutcome>;
   /** Turns the reservation into spend; a second settle changes nothing. Always reports current spend. */
   settle(args: {
+    tenant: string;
     reservationId: string;
     actualMicroUsd: number;
     now: string;
   }): Promise<{ settled: boolean; tenant: string; spend: PeriodSpend[] }>;
-  release(args: { reservationId: string; now: string }): Promise<{ released: boolean }>;
+  release(args: { tenant: string; reservationId: string; now: string }): Promise<{ released: boolean }>;
   /** Releases the tenant's reservations that expired at or before `now`; returns how many. */
   reclaimExpired(args: { tenant: string; now: string }): Promise<number>;
+  /** Releases every tenant's reservations that expired at or before `now` (the scheduled sweep). */
+  sweepExpired(args: { now: string }): Promise<number>;
   /** Claims a threshold crossing; true only for the first caller. */
   markThreshold(args: {
     tenant: string;
@@ -399,6 +454,64 @@ export interface BudgetStore {
     periodKey: string;
     percent: number;
   }): Promise<void>;
+}
+
+// ---- Tenants: the registry and rate buckets. ----
+
+/** One tenant's record in the registry; absent fields take the tier's defaults (functions/tenants/registry.ts). */
+export interface TenantRecord {
+  readonly tenant: string;
+  readonly tier: string;
+  readonly status: 'active' | 'suspended';
+  readonly dailyCapMicroUsd?: number;
+  readonly monthlyCapMicroUsd?: number;
+  readonly thresholdsPercent?: readonly number[];
+  readonly dlpPolicy?: string;
+  readonly allowedTasks?: readonly string[];
+  readonly requestsPerMinute?: number;
+  readonly modelTokensPerMinute?: number;
+  /** IAM principal ARNs (roles, users) whose callers belong to this tenant. */
+  readonly principals: readonly string[];
+  /** Starts at 1, +1 on every change; a write conditioned on it loses no concurrent change. */
+  readonly version: number;
+  readonly updatedAt: string;
+  readonly updatedBy: string;
+}
+
+/** Port; the DynamoDB adapter is `functions/adapters/dynamodb-tenant-registry.ts`. */
+export interface TenantRegistryStore {
+  get(tenant: string): Promise<TenantRecord | undefined>;
+  /** Writes `record` if the stored version is still `record.version - 1`; false when someone else wrote first. */
+  put(record: TenantRecord, previous: TenantRecord | undefined): Promise<boolean>;
+  list(): Promise<TenantRecord[]>;
+  tenantOfPrincipal(principalArn: string): Promise<string | undefined>;
+}
+
+/** A token bucket's level at a moment (continuous refill is computed from it). */
+export interface BucketLevel {
+  /** Tokens per dimension (e.g. `requests`, `tokens`). */
+  readonly tokens: Readonly<Record<string, number>>;
+  /** Epoch ms the level was taken at. */
+  readonly at: number;
+  /** For a bucket whose limits come from the provider's headers: its capacity and refill per dimension. */
+  readonly capacity?: Readonly<Record<string, number>>;
+  readonly refillPerMs?: Readonly<Record<string, number>>;
+}
+
+/** A shared token bucket: one tenant's, or the organisation's for one model route. */
+export type BucketId =
+  | { readonly scope: 'tenant'; readonly tenant: string }
+  | { readonly scope: 'org'; readonly route: string };
+
+/** Port: shared token buckets (DynamoDB: `functions/adapters/dynamodb-rate-buckets.ts`). */
+export interface RateBucketStore {
+  read(bucket: BucketId): Promise<{ level: BucketLevel; version: number } | undefined>;
+  /** One conditional write: stores `level` if the bucket is still at `expectedVersion` (0 = absent). */
+  write(bucket: BucketId, level: BucketLevel, expectedVersion: number): Promise<boolean>;
+  /** Records, once per execution, when the item first had to wait for admission; returns that time (epoch ms). */
+  firstDeferral(tenant: string, executionId: string, now: number): Promise<number>;
+  /** When the item first had to wait, if it ever did. */
+  deferredSince(tenant: string, executionId: string): Promise<number | undefined>;
 }
 
 // ---- The synchronous path. ----

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // The only place that reads context and environment for the CDK app.
-import { App, Validations } from 'aws-cdk-lib';
+import { App } from 'aws-cdk-lib';
 import { Architecture } from 'aws-cdk-lib/aws-lambda';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { applyNagPacks } from './nag.js';
 import { MediagateStack } from './stacks/mediagate-stack.js';
 
 const app = new App();
@@ -19,5 +19,6 @@ new MediagateStack(app, 'Mediagate', {
   settings,
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
 });
-Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { writeSuppressionsToCloudFormation: true }));
+// AwsSolutions, HIPAA.Security, NIST.800.53.R5, PCI.DSS.321 and Serverless: an unacknowledged finding fails the synth.
+applyNagPacks(app);
 app.synth();

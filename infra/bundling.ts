@@ -23,8 +23,6 @@ export interface LambdaBundling {
   readonly banner: string;
   readonly define: Readonly<Record<string, string>>;
   readonly externalModules: readonly string[];
-  /** Module → replacement (relative to the repository root, where CDK runs esbuild). */
-  readonly alias: Readonly<Record<string, string>>;
 }
 
 /**
@@ -54,7 +52,6 @@ export function lambdaBundling(extraExternalModules: readonly string[] = []): La
     banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
     define: LAMBDA_BUNDLE_DEFINE,
     externalModules: [...RUNTIME_PROVIDED_MODULES, ...extraExternalModules],
-    alias: { semver: './infra/shims/semver.cjs' },
   };
 }
 
@@ -73,7 +70,6 @@ export function esbuildOptionsOf(bundling: LambdaBundling, entry: string, outfil
     banner: { js: bundling.banner },
     define: { ...bundling.define },
     external: [...bundling.externalModules],
-    alias: { ...bundling.alias },
     absWorkingDir: REPO_ROOT,
     outfile,
   };

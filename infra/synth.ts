@@ -5,8 +5,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { App, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { App } from 'aws-cdk-lib';
+import { applyNagPacks } from './nag.js';
 import { MediagateStack, type MediagateStackProps } from './stacks/mediagate-stack.js';
 
 export type CfnTemplate = {
@@ -37,8 +37,7 @@ export function synthesizeMediagate(
     env: { account: '000000000000', region: 'us-east-1' },
     ...options.stackProps,
   });
-  if (options.nag)
-    Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { writeSuppressionsToCloudFormation: true }));
+  if (options.nag) applyNagPacks(app);
   const assembly = app.synth();
   const template = assembly.getStackArtifact(stack.artifactId).template as CfnTemplate;
   return { app, stack, template, outdir };

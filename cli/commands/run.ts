@@ -132,9 +132,15 @@ async function processFile(stack: LocalStack, file: string, options: RunOptions)
     fields: Record<string, string>;
     key: string;
     error?: string;
+    reason?: string;
   };
-  if (!presign.ok)
-    return refusedBeforeUpload(file, 'PRESIGN_REFUSED', body.error ?? `presign answered ${presign.status}`);
+  if (!presign.ok) {
+    return refusedBeforeUpload(
+      file,
+      body.reason ?? 'PRESIGN_REFUSED',
+      body.error ?? `presign answered ${presign.status}`,
+    );
+  }
 
   const outcome = stack.waitForOutcome(body.key, options.timeoutMs);
   const form = new FormData();
@@ -165,6 +171,7 @@ function refusedBeforeUpload(file: string, reason: string, message: string): Fil
     costMicroUsd: 0,
     costSource: null,
     steps: [],
+    waitedMs: 0,
     findings: [],
   };
 }
@@ -186,6 +193,8 @@ export function renderOutcome(outcome: FileOutcome): string {
   if (outcome.message && outcome.status !== 'processed') lines.push(`    why:    ${outcome.message}`);
   if (outcome.steps.length > 0)
     lines.push(`    steps:  ${outcome.steps.map((step) => `${step.name} ${step.ms} ms`).join(' · ')}`);
+  if (outcome.waitedMs > 0)
+    lines.push(`    waited: ${outcome.waitedMs} ms for admission (rate limit or open reservations)`);
   if (outcome.findings.length > 0) {
     lines.push(
       `    pii:    ${outcome.findings

@@ -1,23 +1,26 @@
 /**
  * Budget counters and reservations in DynamoDB (any table keyed `pk`/`sk`; the stack's state table,
- * whose TTL attribute is `ttl`). Layout, documented in docs/finance.md:
+ * whose TTL attribute is `ttl`). Every item is keyed tenant first (`TENANT#<tenant>#<KIND>`), so IAM can
+ * confine a tenant's session to its own items. Layout, documented in docs/finance.md:
  *
- * - counter    pk `BUDGET#<tenant>`  sk `DAY#<YYYY-MM-DD>` | `MONTH#<YYYY-MM>`:
+ * - counter    pk `TENANT#<tenant>#BUDGET`  sk `DAY#<YYYY-MM-DD>` | `MONTH#<YYYY-MM>`:
  *              spentMicroUsd, reservedMicroUsd, committedMicroUsd (= spent + reserved), capMicroUsd.
  *              DynamoDB conditions cannot add, so `committed` is kept as one number and the reserve
  *              condition is `committed <= cap − estimate`, computed by the caller.
- * - reservation pk `RESERVATION#<id>` sk `RESERVATION`: tenant, amount, state
+ * - reservation pk `TENANT#<tenant>#RESERVATION` sk `RES#<id>`: amount, state
  *              (reserved → settled | released | expired), expiresAt, the periods it counts against.
- * - active index pk `BUDGET#<tenant>` sk `ACTIVE#<expiresAt>#<id>`: exists while the reservation is
- *              `reserved`, so the tenant's expired reservations are one strongly consistent range query.
- * - threshold claim pk `BUDGET#<tenant>` sk `ALERT#<DAY|MONTH>#<periodKey>#<percent>`.
+ * - active index pk `TENANT#<tenant>#RESERVATION` sk `ACTIVE#<expiresAt>#<id>`: exists while the
+ *              reservation is `reserved`, so the tenant's expired reservations are one strongly consistent
+ *              range query; it also carries `sweepPk = ACTIVE`, `sweepSk = <expiresAt>`, the sparse
+ *              `byExpiry` index the scheduled sweep reads across tenants.
+ * - threshold claim pk `TENANT#<tenant>#BUDGET` sk `ALERT#<DAY|MONTH>#<periodKey>#<percent>`.
  *
  * Every change of a reservation's state moves its amount on the counters in the same transaction, with a
  * condition on the state it saw, so no amount is ever added or removed twice (the IDP accelerator's
  * counter leaked and went negative for want of exactly this). Final reservations and old counters get a
  * `ttl` so DynamoDB cleans them up; an active reservation never has one (TTL deleting it would leak).
  */
-import { type DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   DynamoDBDocumentClient,
@@ -26,27 +29,19 @@ import {
   QueryCommand,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { BUDGET_CONFIG, type BudgetGuard, createBudgetGuard } from '../money/budget.js';
-import type {
-  BudgetPeriod,
-  BudgetStore,
-  EventPublisher,
-  PeriodCap,
-  PeriodSpend,
-  StoreReserveOutcome,
-} from '../ports.js';
+import type { BudgetPeriod, BudgetStore, PeriodCap, PeriodSpend, StoreReserveOutcome } from '../ports.js';
 import { assertTenantId } from './dynamodb-ledger.js';
-
-type TransactItem = NonNullable<
-  ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']
->[number];
+import { cancellationCodes, type TransactItem } from './dynamodb-transactions.js';
 
 export const budgetKeys = {
-  tenantPk: (tenant: string): string => `BUDGET#${tenant}`,
+  tenantPk: (tenant: string): string => `TENANT#${tenant}#BUDGET`,
   counterSk: (period: BudgetPeriod, periodKey: string): string => `${period.toUpperCase()}#${periodKey}`,
-  reservationPk: (id: string): string => `RESERVATION#${id}`,
-  reservationSk: 'RESERVATION',
+  reservationPk: (tenant: string): string => `TENANT#${tenant}#RESERVATION`,
+  reservationSk: (id: string): string => `RES#${id}`,
   activeSk: (expiresAt: string, id: string): string => `ACTIVE#${expiresAt}#${id}`,
+  /** The sparse index of open reservations across tenants, by expiry (the scheduled sweep). */
+  sweepIndex: 'byExpiry',
+  sweepPk: 'ACTIVE',
   alertSk: (period: BudgetPeriod, periodKey: string, percent: number): string =>
     `ALERT#${period.toUpperCase()}#${periodKey}#${percent}`,
 };
@@ -76,11 +71,6 @@ function epochSeconds(iso: string): number {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function reasonCodes(error: unknown): string[] | undefined {
-  if (!(error instanceof TransactionCanceledException)) return undefined;
-  return (error.CancellationReasons ?? []).map((r) => r.Code ?? 'None');
 }
 
 export function createDynamoBudgetStore(
@@ -126,11 +116,11 @@ export function createDynamoBudgetStore(
     };
   }
 
-  async function getReservation(reservationId: string): Promise<Reservation | undefined> {
+  async function getReservation(tenant: string, reservationId: string): Promise<Reservation | undefined> {
     const got = await doc.send(
       new GetCommand({
         TableName: tableName,
-        Key: { pk: budgetKeys.reservationPk(reservationId), sk: budgetKeys.reservationSk },
+        Key: { pk: budgetKeys.reservationPk(tenant), sk: budgetKeys.reservationSk(reservationId) },
         ConsistentRead: true,
       }),
     );
@@ -177,7 +167,7 @@ export function createDynamoBudgetStore(
         Delete: {
           TableName: tableName,
           Key: {
-            pk: budgetKeys.tenantPk(reservation.tenant),
+            pk: budgetKeys.reservationPk(reservation.tenant),
             sk: budgetKeys.activeSk(reservation.expiresAt, reservation.reservationId),
           },
         },
@@ -198,7 +188,7 @@ export function createDynamoBudgetStore(
         await doc.send(new TransactWriteCommand({ TransactItems: items }));
         return true;
       } catch (error) {
-        const codes = reasonCodes(error);
+        const codes = cancellationCodes(error);
         if (!codes) throw error;
         if (codes[0] === 'ConditionalCheckFailed') return false;
         if (codes.includes('TransactionConflict') && attempt < MAX_ATTEMPTS) {
@@ -208,6 +198,31 @@ export function createDynamoBudgetStore(
         throw error;
       }
     }
+  }
+
+  /** Expires every still-open reservation a query of active markers finds; returns how many it expired. */
+  async function expireAll(
+    query: Omit<ConstructorParameters<typeof QueryCommand>[0], 'TableName' | 'ExclusiveStartKey'>,
+    now: string,
+  ): Promise<number> {
+    let expired = 0;
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await doc.send(
+        new QueryCommand({ ...query, TableName: tableName, ExclusiveStartKey: start }),
+      );
+      for (const item of page.Items ?? []) {
+        const reservation = await getReservation(String(item.tenant), String(item.reservationId));
+        if (reservation?.state !== 'reserved' || reservation.expiresAt > now) continue;
+        const done = await transition(reservation, 'expired', 0, now, {
+          condition: 'expiresAt <= :now',
+          values: {},
+        });
+        if (done) expired += 1;
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return expired;
   }
 
   async function readSpend(tenant: string, periods: Reservation['periods']): Promise<PeriodSpend[]> {
@@ -241,14 +256,14 @@ export function createDynamoBudgetStore(
     }): Promise<StoreReserveOutcome> {
       assertTenantId(tenant);
       const refused = caps.find((c) => amountMicroUsd > c.capMicroUsd);
-      if (refused) return { ok: false, period: refused.period };
+      if (refused) return { ok: false, period: refused.period, spentMicroUsd: 0 };
       const items: TransactItem[] = [
         {
           Put: {
             TableName: tableName,
             Item: {
-              pk: budgetKeys.reservationPk(reservationId),
-              sk: budgetKeys.reservationSk,
+              pk: budgetKeys.reservationPk(tenant),
+              sk: budgetKeys.reservationSk(reservationId),
               type: 'reservation',
               tenant,
               reservationId,
@@ -268,11 +283,14 @@ export function createDynamoBudgetStore(
           Put: {
             TableName: tableName,
             Item: {
-              pk: budgetKeys.tenantPk(tenant),
+              pk: budgetKeys.reservationPk(tenant),
               sk: budgetKeys.activeSk(expiresAt, reservationId),
               type: 'reservation-active',
+              tenant,
               reservationId,
               expiresAt,
+              sweepPk: budgetKeys.sweepPk,
+              sweepSk: expiresAt,
             },
           },
         },
@@ -288,10 +306,10 @@ export function createDynamoBudgetStore(
           await doc.send(new TransactWriteCommand({ TransactItems: items }));
           return { ok: true, state: 'reserved' };
         } catch (error) {
-          const codes = reasonCodes(error);
+          const codes = cancellationCodes(error);
           if (!codes) throw error;
           if (codes[0] === 'ConditionalCheckFailed') {
-            const existing = await getReservation(reservationId);
+            const existing = await getReservation(tenant, reservationId);
             if (existing?.state === 'reserved') return { ok: true, state: 'already_reserved' };
             if (existing?.state === 'settled') return { ok: true, state: 'already_settled' };
             // It was released or expired between our write and our read: try again.
@@ -300,7 +318,10 @@ export function createDynamoBudgetStore(
           }
           const capIndex = codes.slice(2).indexOf('ConditionalCheckFailed');
           const cap = caps[capIndex];
-          if (capIndex >= 0 && cap) return { ok: false, period: cap.period };
+          if (capIndex >= 0 && cap) {
+            const [spend] = await readSpend(tenant, [cap]);
+            return { ok: false, period: cap.period, spentMicroUsd: spend?.spentMicroUsd ?? 0 };
+          }
           if (codes.includes('TransactionConflict') && attempt < MAX_ATTEMPTS) {
             await sleep(Math.random() * Math.min(1000, 20 * 2 ** attempt));
             continue;
@@ -310,9 +331,9 @@ export function createDynamoBudgetStore(
       }
     },
 
-    async settle({ reservationId, actualMicroUsd, now }) {
+    async settle({ tenant, reservationId, actualMicroUsd, now }) {
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
-        const reservation = await getReservation(reservationId);
+        const reservation = await getReservation(tenant, reservationId);
         if (!reservation) throw new Error(`settle: no reservation ${reservationId}`);
         if (reservation.state === 'settled') {
           return {
@@ -333,9 +354,9 @@ export function createDynamoBudgetStore(
       throw new Error(`settle: reservation ${reservationId} kept changing under us`);
     },
 
-    async release({ reservationId, now }) {
+    async release({ tenant, reservationId, now }) {
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
-        const reservation = await getReservation(reservationId);
+        const reservation = await getReservation(tenant, reservationId);
         if (reservation?.state !== 'reserved') return { released: false };
         if (await transition(reservation, 'released', 0, now)) return { released: true };
       }
@@ -344,35 +365,31 @@ export function createDynamoBudgetStore(
 
     async reclaimExpired({ tenant, now }) {
       assertTenantId(tenant);
-      let reclaimed = 0;
-      let start: Record<string, unknown> | undefined;
-      do {
-        const page = await doc.send(
-          new QueryCommand({
-            TableName: tableName,
-            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-            ExpressionAttributeValues: {
-              ':pk': budgetKeys.tenantPk(tenant),
-              ':from': 'ACTIVE#',
-              // '$' sorts right after '#', so this takes every expiresAt ≤ now.
-              ':to': `ACTIVE#${now}$`,
-            },
-            ConsistentRead: true,
-            ExclusiveStartKey: start,
-          }),
-        );
-        for (const item of page.Items ?? []) {
-          const reservation = await getReservation(String(item.reservationId));
-          if (reservation?.state !== 'reserved' || reservation.expiresAt > now) continue;
-          const done = await transition(reservation, 'expired', 0, now, {
-            condition: 'expiresAt <= :now',
-            values: {},
-          });
-          if (done) reclaimed += 1;
-        }
-        start = page.LastEvaluatedKey;
-      } while (start);
-      return reclaimed;
+      return expireAll(
+        {
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+          ExpressionAttributeValues: {
+            ':pk': budgetKeys.reservationPk(tenant),
+            ':from': 'ACTIVE#',
+            // '$' sorts right after '#', so this takes every expiresAt ≤ now.
+            ':to': `ACTIVE#${now}$`,
+          },
+          ConsistentRead: true,
+        },
+        now,
+      );
+    },
+
+    async sweepExpired({ now }) {
+      // A GSI is eventually consistent; each reservation is read again, strongly, before it is expired.
+      return expireAll(
+        {
+          IndexName: budgetKeys.sweepIndex,
+          KeyConditionExpression: 'sweepPk = :pk AND sweepSk <= :now',
+          ExpressionAttributeValues: { ':pk': budgetKeys.sweepPk, ':now': now },
+        },
+        now,
+      );
     },
 
     async markThreshold({ tenant, period, periodKey, percent, now }) {
@@ -410,22 +427,4 @@ export function createDynamoBudgetStore(
       );
     },
   };
-}
-
-/** Tenant budgets on the runtime-state table, threshold crossings sent as events: what every step uses. */
-export function createDynamoBudgetGuard(
-  client: DynamoDBClient,
-  tableName: string,
-  publisher: EventPublisher,
-  timeScale = 1,
-): BudgetGuard {
-  return createBudgetGuard({
-    store: createDynamoBudgetStore(client, tableName),
-    // A rehearsal lets a dead Lambda's reservation lapse on the same compressed clock as everything else.
-    config: {
-      ...BUDGET_CONFIG,
-      reservationTtlSeconds: Math.max(1, Math.round(BUDGET_CONFIG.reservationTtlSeconds / timeScale)),
-    },
-    emit: (event) => publisher.publish(event),
-  });
 }

@@ -1,6 +1,6 @@
 /**
  * ResultCache on the runtime-state table (pk S, sk S, TTL attribute `ttl` in epoch seconds):
- * `pk = result#<sha256 key>`, `sk = v1`. The answer is stored as the table stores everything, encrypted
+ * `pk = TENANT#<tenant>#RESULT`, `sk = <sha256 key>`, tenant first like every tenant item. The answer is stored as the table stores everything, encrypted
  * with the table's KMS key. DynamoDB deletes expired items lazily (up to days later), so a read checks
  * `ttl` itself and treats an expired entry as a miss.
  */
@@ -13,7 +13,9 @@ export interface DynamoDbResultCacheOptions {
   now?: () => number;
 }
 
-const SORT_KEY = 'v1';
+export const resultCacheKeys = {
+  pk: (tenant: string): string => `TENANT#${tenant}#RESULT`,
+};
 
 export function createDynamoDbResultCache(
   client: DynamoDBClient,
@@ -23,21 +25,21 @@ export function createDynamoDbResultCache(
   const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   const nowSeconds = () => Math.floor((options.now ?? Date.now)() / 1000);
   return {
-    async get(key) {
+    async get(tenant, key) {
       const { Item } = await doc.send(
-        new GetCommand({ TableName: tableName, Key: { pk: `result#${key}`, sk: SORT_KEY } }),
+        new GetCommand({ TableName: tableName, Key: { pk: resultCacheKeys.pk(tenant), sk: key } }),
       );
       if (!Item || typeof Item.ttl !== 'number' || Item.ttl <= nowSeconds()) return undefined;
       if (typeof Item.result !== 'string') return undefined;
       return JSON.parse(Item.result) as CachedResult;
     },
-    async put(key, value, ttlSeconds) {
+    async put(tenant, key, value, ttlSeconds) {
       await doc.send(
         new PutCommand({
           TableName: tableName,
           Item: {
-            pk: `result#${key}`,
-            sk: SORT_KEY,
+            pk: resultCacheKeys.pk(tenant),
+            sk: key,
             result: JSON.stringify(value),
             ttl: nowSeconds() + ttlSeconds,
           },

@@ -11,6 +11,7 @@ import {
   type ModelCallResult,
   type ModelClient,
   type ModelUsage,
+  type ObservedRateLimits,
 } from '../ports.js';
 
 export interface OpenAiModelClientOptions {
@@ -45,6 +46,37 @@ export function parseRetryAfterMs(
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
+/** OpenAI writes reset times as Go durations: `20ms`, `1.5s`, `59.02s`, `1m0s`, `6m0s`, `1h2m3s`. */
+export function parseResetDurationMs(text: string | null | undefined): number | undefined {
+  if (!text) return undefined;
+  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|h|m|s)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text.trim()) return undefined;
+  const unitMs: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
+  return Math.ceil(parts.reduce((sum, [, n, unit]) => sum + Number(n) * (unitMs[unit ?? ''] ?? 0), 0));
+}
+
+/** The organisation's limits as the provider reported them on this answer (`x-ratelimit-*`), if it did. */
+export function parseRateLimitHeaders(
+  headers: { get(name: string): string | null } | undefined,
+): ObservedRateLimits | undefined {
+  const count = (name: string) => {
+    const value = Number(headers?.get(name) ?? Number.NaN);
+    return Number.isFinite(value) && value >= 0 ? value : undefined;
+  };
+  const observed: Record<string, number | undefined> = {
+    limitRequests: count('x-ratelimit-limit-requests'),
+    remainingRequests: count('x-ratelimit-remaining-requests'),
+    resetRequestsMs: parseResetDurationMs(headers?.get('x-ratelimit-reset-requests')),
+    limitTokens: count('x-ratelimit-limit-tokens'),
+    remainingTokens: count('x-ratelimit-remaining-tokens'),
+    resetTokensMs: parseResetDurationMs(headers?.get('x-ratelimit-reset-tokens')),
+  };
+  const present = Object.entries(observed).filter(
+    (entry): entry is [string, number] => entry[1] !== undefined,
+  );
+  return present.length > 0 ? (Object.fromEntries(present) as ObservedRateLimits) : undefined;
+}
+
 /** Maps anything the SDK throws onto what it means for our retry policy; the message never echoes content. */
 export function toModelCallError(error: unknown, requestId: string | null = null): ModelCallError {
   if (error instanceof ModelCallError) return error;
@@ -59,7 +91,12 @@ export function toModelCallError(error: unknown, requestId: string | null = null
     const status = error.status;
     const id = error.requestID ?? requestId;
     const label = `OpenAI ${status ?? 'error'} ${error.code ?? error.type ?? ''}`.trim();
-    const details = { ...(status !== undefined ? { status } : {}), requestId: id };
+    const rateLimits = parseRateLimitHeaders(error.headers);
+    const details = {
+      ...(status !== undefined ? { status } : {}),
+      requestId: id,
+      ...(rateLimits ? { rateLimits } : {}),
+    };
     if (status === 429 && (error.code === 'insufficient_quota' || error.type === 'insufficient_quota')) {
       return new ModelCallError('quota', label, details);
     }
@@ -143,9 +180,12 @@ export function createOpenAiModelClient(options: OpenAiModelClientOptions): Mode
     });
     // Headers first, body second: a 200 with a broken body still tells us its request id.
     let requestId: string | null = null;
+    let rateLimits: ObservedRateLimits | undefined;
     let completion: ChatCompletion;
     try {
-      requestId = (await pending.asResponse()).headers.get('x-request-id');
+      const { headers } = await pending.asResponse();
+      requestId = headers.get('x-request-id');
+      rateLimits = parseRateLimitHeaders(headers);
       completion = await pending;
     } catch (error) {
       throw toModelCallError(error, requestId);
@@ -171,6 +211,7 @@ export function createOpenAiModelClient(options: OpenAiModelClientOptions): Mode
       text: choice.message.content ?? '',
       model: completion.model,
       requestId,
+      ...(rateLimits ? { rateLimits } : {}),
       usage: usageOf(completion),
       ...(usageMissing ? { usageMissing } : {}),
     };
@@ -186,13 +227,15 @@ export function createOpenAiModelClient(options: OpenAiModelClientOptions): Mode
     });
     let requestId: string | null = null;
     try {
-      const { data, request_id } = await client.audio.transcriptions
+      const { data, request_id, response } = await client.audio.transcriptions
         .create({ file, model: request.model, response_format: 'json' })
         .withResponse();
       requestId = request_id;
+      const rateLimits = parseRateLimitHeaders(response.headers);
       const usage = data.usage;
       const tokens = usage?.type === 'tokens' ? usage : undefined;
       return {
+        ...(rateLimits ? { rateLimits } : {}),
         text: data.text,
         model: request.model,
         requestId,

@@ -7,8 +7,29 @@ import {
 } from '@aws-sdk/client-s3';
 import type { BlobStore, StoredObject } from '../ports.js';
 
-/** BlobStore over S3. Encryption is the buckets' default (SSE-KMS), so no per-call key settings. */
-export function createS3BlobStore(client: S3Client): BlobStore {
+/**
+ * SSE-KMS settings for the objects a store writes. The encryption context is stored with each object and
+ * S3 sends it to KMS on every later read, so a key policy or a role can require it (`tenant` in ours).
+ */
+export interface ObjectEncryption {
+  readonly kmsKeyId: string;
+  readonly context: Readonly<Record<string, string>>;
+}
+
+/**
+ * BlobStore over S3. Without `encryption` objects get the bucket's default (SSE-KMS in AWS); with it,
+ * every put and copy names the key and carries the context (`x-amz-server-side-encryption-context`),
+ * with bucket keys off so the per-object context reaches KMS.
+ */
+export function createS3BlobStore(client: S3Client, encryption?: ObjectEncryption): BlobStore {
+  const sse = encryption
+    ? {
+        ServerSideEncryption: 'aws:kms' as const,
+        SSEKMSKeyId: encryption.kmsKeyId,
+        SSEKMSEncryptionContext: Buffer.from(JSON.stringify(encryption.context), 'utf8').toString('base64'),
+        BucketKeyEnabled: false,
+      }
+    : {};
   return {
     async get(bucket, key, versionId): Promise<StoredObject> {
       const response = await client.send(
@@ -41,6 +62,7 @@ export function createS3BlobStore(client: S3Client): BlobStore {
           Body: body,
           ContentType: options?.contentType,
           Metadata: options?.metadata,
+          ...sse,
         }),
       );
     },
@@ -48,7 +70,10 @@ export function createS3BlobStore(client: S3Client): BlobStore {
       // CopySource is URL-encoded per path segment; the slashes between segments stay as they are.
       const encodedKey = from.key.split('/').map(encodeURIComponent).join('/');
       const source = `${from.bucket}/${encodedKey}${from.versionId ? `?versionId=${encodeURIComponent(from.versionId)}` : ''}`;
-      await client.send(new CopyObjectCommand({ Bucket: to.bucket, Key: to.key, CopySource: source }));
+      // A copy does not inherit the source's context: it is given again, for the destination object.
+      await client.send(
+        new CopyObjectCommand({ Bucket: to.bucket, Key: to.key, CopySource: source, ...sse }),
+      );
     },
   };
 }

@@ -42,6 +42,8 @@ export interface TranscribeTranscriberOptions {
   readonly blobs: BlobStore;
   /** KMS key (id or ARN) the transcript is encrypted with. @default - SSE-S3, which Transcribe uses when no key is given */
   readonly outputKmsKeyId?: string;
+  /** Encryption context of the transcript (with `outputKmsKeyId`), e.g. the item's tenant. */
+  readonly outputEncryptionContext?: Readonly<Record<string, string>>;
   /** Longest one call waits for the job before it asks the state machine to wait and retry. @default 20_000 */
   readonly maxWaitMs?: number;
   /** First pause between polls; it grows by half each time up to `maxPollIntervalMs`. @default 1000 */
@@ -117,6 +119,9 @@ export function createTranscribeTranscriber(
           OutputBucketName: request.output.bucket,
           OutputKey: request.output.key,
           ...(options.outputKmsKeyId ? { OutputEncryptionKMSKeyId: options.outputKmsKeyId } : {}),
+          ...(options.outputKmsKeyId && options.outputEncryptionContext
+            ? { KMSEncryptionContext: { ...options.outputEncryptionContext } }
+            : {}),
         }),
       );
     } catch (error) {

@@ -11,13 +11,16 @@
  * | budget refused                                 | 402                                       |
  * | rejected (DLP policy, limits, the model)       | 422 with the reason code                  |
  * | model unavailable now, transcription pending   | 503 with Retry-After                      |
+ * | rate limit spent, open reservations fill cap   | 429 with Retry-After (when it frees up)   |
  * | any other failure                              | 502                                       |
  */
 import { randomUUID } from 'node:crypto';
-import { type PipelineState, UNAVAILABLE_NOW_REASONS } from '../pipeline/document.js';
+import { ADMISSION_DEFERRALS, type PipelineState, UNAVAILABLE_NOW_REASONS } from '../pipeline/document.js';
 import { executionInputFor, REALTIME_PREFIX, TENANT_ID } from '../pipeline/execution-input.js';
 import { type OutcomeSummary, summarizeOutcome } from '../pipeline/outcome-summary.js';
+import { retryAfterMsOf } from '../pipeline/reasons.js';
 import type { BlobStore, SyncWorkflow } from '../ports.js';
+import type { CallerTenant } from '../tenants/identity.js';
 
 export interface AnalyzeRequest {
   readonly method: string;
@@ -25,6 +28,8 @@ export interface AnalyzeRequest {
   readonly query: URLSearchParams;
   readonly headers: Readonly<Record<string, string | undefined>>;
   readonly body: Buffer;
+  /** Who signed the request (the function URL's IAM auth); absent when unsigned (locally). */
+  readonly callerArn?: string;
 }
 
 export interface HttpAnswer {
@@ -43,6 +48,8 @@ export interface AnalyzeDeps {
   readonly presignUrl: string;
   /** Seconds a client should wait before trying again when the model is unavailable now. */
   readonly retryAfterSeconds: number;
+  /** The caller's tenant from its principal and the registry (functions/tenants/identity.ts). */
+  readonly callerTenant: (caller: { arn?: string; requestedTenant?: string }) => Promise<CallerTenant>;
   readonly now?: () => Date;
 }
 
@@ -54,6 +61,7 @@ export interface AnalyzeAnswer extends OutcomeSummary {
 
 const RETRY_LATER_REASONS = new Set<string>([...Object.values(UNAVAILABLE_NOW_REASONS), 'MODEL_OUTAGE']);
 const TOO_LARGE_REASONS = new Set(['TOO_LARGE']);
+const TOO_MANY_REASONS = new Set<string>(Object.values(ADMISSION_DEFERRALS));
 
 function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpAnswer {
   return {
@@ -71,8 +79,15 @@ export async function analyze(deps: AnalyzeDeps, request: AnalyzeRequest): Promi
       error: 'POST /v1/analyze?tenant=T&task=K with the file as the body, or GET /healthz',
     });
   }
-  const tenant = request.query.get('tenant') ?? '';
-  if (!TENANT_ID.test(tenant)) return json(400, { error: 'tenant must match [a-z0-9][a-z0-9-]{0,62}' });
+  const requested = request.query.get('tenant') ?? undefined;
+  if (requested !== undefined && !TENANT_ID.test(requested))
+    return json(400, { error: 'tenant must match [a-z0-9][a-z0-9-]{0,62}' });
+  const caller = await deps.callerTenant({
+    ...(request.callerArn ? { arn: request.callerArn } : {}),
+    ...(requested !== undefined ? { requestedTenant: requested } : {}),
+  });
+  if (!caller.ok) return json(caller.status, { error: caller.message, reason: caller.reason });
+  const { tenant } = caller;
   const contentType = request.headers['content-type']?.split(';')[0]?.trim() ?? '';
   if (request.body.length === 0) return json(400, { error: 'the body must be the file to analyze' });
   if (request.body.length > deps.maxBodyBytes) {
@@ -137,6 +152,11 @@ async function answerFor(
       if (summary.reason && TOO_LARGE_REASONS.has(summary.reason)) return json(413, summary);
       return json(422, summary);
     case 'failed':
+      if (summary.reason && TOO_MANY_REASONS.has(summary.reason)) {
+        // The bucket says when the next token is there; a second at least, as the header counts seconds.
+        const waitMs = retryAfterMsOf(document.failure?.Cause) ?? deps.retryAfterSeconds * 1000;
+        return json(429, summary, { 'retry-after': String(Math.max(1, Math.ceil(waitMs / 1000))) });
+      }
       if (summary.reason && RETRY_LATER_REASONS.has(summary.reason)) {
         return json(503, summary, { 'retry-after': String(deps.retryAfterSeconds) });
       }

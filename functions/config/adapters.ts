@@ -5,7 +5,9 @@
  * Lambda bundle defines (infra/bundling.ts): esbuild drops those branches, so deployed code never contains
  * them, while tsx and vitest (where it is undefined) run them as before.
  */
-import type { Ocr, PiiDetector, Transcriber } from '../ports.js';
+import type { ObjectEncryption } from '../adapters/s3-blob-store.js';
+import type { BlobStore, Ocr, PiiDetector, Transcriber } from '../ports.js';
+import { perTenant } from './per-tenant.js';
 import type { RuntimeConfig } from './settings.js';
 
 declare const MEDIAGATE_LAMBDA_BUNDLE: boolean | undefined;
@@ -30,16 +32,36 @@ export async function createPiiDetector(config: RuntimeConfig): Promise<PiiDetec
   return createComprehendPiiDetector(comprehendClient(config));
 }
 
-export async function createOcr(config: RuntimeConfig): Promise<Ocr | undefined> {
-  const chosen = await chooseOcr(config);
-  if (!chosen) return undefined;
-  // Images smooth everywhere hold no text: they skip the real OCR (and, in AWS, its bill).
-  const { ocrWhereTextMayBe } = await import('../dlp/text-gate.js');
-  return ocrWhereTextMayBe(chosen);
+/**
+ * A port built on its first call and kept, so a function loads a client (and its SDK) only when an item
+ * needs it: most images have no text for OCR, most items are no audio. A failed build is tried again.
+ */
+function onFirstUse<T>(create: () => Promise<T>): () => Promise<T> {
+  let created: Promise<T> | undefined;
+  return () => {
+    created ??= create().catch((error: unknown) => {
+      created = undefined;
+      throw error;
+    });
+    return created;
+  };
 }
 
-async function chooseOcr(config: RuntimeConfig): Promise<Ocr | undefined> {
+const OCR_NAMES = { textract: 'textract', tesseract: 'tesseract.js' } as const;
+
+export async function createOcr(config: RuntimeConfig): Promise<Ocr | undefined> {
   if (config.ocr === 'none') return undefined;
+  const chosen = onFirstUse(() => chooseOcr(config));
+  const ocr: Ocr = {
+    name: OCR_NAMES[config.ocr],
+    recognize: async (image, options) => (await chosen()).recognize(image, options),
+  };
+  // Images smooth everywhere hold no text: they skip the real OCR (and, in AWS, its bill and its client).
+  const { ocrWhereTextMayBe } = await import('../dlp/text-gate.js');
+  return ocrWhereTextMayBe(ocr);
+}
+
+async function chooseOcr(config: RuntimeConfig): Promise<Ocr> {
   if (config.ocr === 'tesseract') {
     if (typeof MEDIAGATE_LAMBDA_BUNDLE === 'undefined') {
       const { createTesseractOcr } = await import('../adapters/tesseract-ocr.js');
@@ -54,18 +76,61 @@ async function chooseOcr(config: RuntimeConfig): Promise<Ocr | undefined> {
   return createTextractOcr(textractClient(config));
 }
 
-/** Amazon Transcribe in AWS; offline none, and audio DLP follows the tenant's policy for unscanned audio. */
-export async function createTranscriber(config: RuntimeConfig): Promise<Transcriber | undefined> {
-  if (config.transcriber === 'none') return undefined;
-  const [{ createTranscribeTranscriber }, { createS3BlobStore }, { s3Client }, { transcribeClient }] =
+/** The encryption context every object written for a tenant carries; the tenant roles require it. */
+export function tenantEncryptionContext(tenant: string): Readonly<Record<string, string>> {
+  return { tenant };
+}
+
+/** SSE-KMS under the data key with the tenant's context, where the stack configured a key (AWS). */
+export function objectEncryption(config: RuntimeConfig, tenant: string): ObjectEncryption | undefined {
+  return config.dataKeyArn
+    ? { kmsKeyId: config.dataKeyArn, context: tenantEncryptionContext(tenant) }
+    : undefined;
+}
+
+/**
+ * The item's tenant's object store: S3 in the tenant's session (AWS) or with the process's credentials
+ * (local stack), objects written under the tenant's encryption context. One per tenant, bounded.
+ */
+export async function createTenantBlobStores(config: RuntimeConfig): Promise<(tenant: string) => BlobStore> {
+  const [{ createS3BlobStore }, { tenantS3Clients }] = await Promise.all([
+    import('../adapters/s3-blob-store.js'),
+    import('./clients/s3.js'),
+  ]);
+  const clientFor = tenantS3Clients(config);
+  return perTenant((tenant) => createS3BlobStore(clientFor(tenant), objectEncryption(config, tenant)));
+}
+
+/**
+ * Amazon Transcribe in AWS, started in the item's tenant's session (it reads the media and writes the
+ * transcript with the caller's rights, so the job reaches only that tenant's prefixes), its SDK loaded
+ * on the first audio item; offline none, and audio DLP follows the tenant's policy for unscanned audio.
+ */
+export async function createTenantTranscribers(
+  config: RuntimeConfig,
+): Promise<(tenant: string) => Transcriber | undefined> {
+  if (config.transcriber === 'none') return () => undefined;
+  const chosen = onFirstUse(() => amazonTranscribePerTenant(config));
+  return perTenant((tenant) => ({
+    name: 'amazon-transcribe',
+    transcribe: async (request) => (await chosen())(tenant).transcribe(request),
+  }));
+}
+
+async function amazonTranscribePerTenant(config: RuntimeConfig): Promise<(tenant: string) => Transcriber> {
+  const [{ createTranscribeTranscriber }, { transcribeClient }, { tenantCredentials }, blobsFor] =
     await Promise.all([
       import('../adapters/transcribe-transcriber.js'),
-      import('../adapters/s3-blob-store.js'),
-      import('./clients/s3.js'),
       import('./clients/transcribe.js'),
+      import('./clients/sts.js'),
+      createTenantBlobStores(config),
     ]);
-  return createTranscribeTranscriber(transcribeClient(config), {
-    blobs: createS3BlobStore(s3Client(config)),
-    outputKmsKeyId: config.transcriptKmsKeyId,
-  });
+  const credentialsFor = tenantCredentials(config);
+  return perTenant((tenant) =>
+    createTranscribeTranscriber(transcribeClient(config, credentialsFor(tenant)), {
+      blobs: blobsFor(tenant),
+      outputKmsKeyId: config.transcriptKmsKeyId,
+      outputEncryptionContext: tenantEncryptionContext(tenant),
+    }),
+  );
 }

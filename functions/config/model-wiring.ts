@@ -6,6 +6,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { createDynamoDbBreakerStore } from '../adapters/dynamodb-breaker-store.js';
+import { createDynamoRateBuckets } from '../adapters/dynamodb-rate-buckets.js';
 import { createDynamoDbResultCache } from '../adapters/dynamodb-result-cache.js';
 import { createOpenAiModelClient } from '../adapters/openai-model-client.js';
 import {
@@ -21,6 +22,7 @@ import { DEFAULT_RETRY_POLICY } from '../model/retry-policy.js';
 import type { RouteDefinition } from '../model/routes.js';
 import { compressMs, compressPolicy, compressTimeoutMs } from '../pipeline/time-scale.js';
 import type { EventPublisher, ModelClient } from '../ports.js';
+import { createOrgRateLimiter } from '../tenants/rate-limit.js';
 import { secretsClient } from './clients/secrets-manager.js';
 import { checkPolicyOverrides } from './policy-overrides.js';
 import type { RuntimeConfig } from './settings.js';
@@ -91,6 +93,9 @@ export function createInvokeDeps(options: InvokeWiringOptions): InvokeDeps {
     ...(options.retryPolicy ? { retry: options.retryPolicy } : {}),
     ...(breaker ? { breaker } : {}),
     ...(stateful ? { cache: createDynamoDbResultCache(stateful.dynamo, stateful.table) } : {}),
+    ...(stateful
+      ? { orgLimits: createOrgRateLimiter(createDynamoRateBuckets(stateful.dynamo, stateful.table)) }
+      : {}),
     ...(log ? { log } : {}),
   };
 }

@@ -55,6 +55,16 @@ export interface RuntimeConfig {
   readonly transcriber: 'transcribe' | 'none';
   /** KMS key the Transcribe output is encrypted with (MEDIAGATE_TRANSCRIPT_KMS_KEY); undefined = SSE-S3. */
   readonly transcriptKmsKeyId?: string;
+  /**
+   * The step's tenant-data role (MEDIAGATE_TENANT_ROLE_ARN, set by the stack): tenant data is then read
+   * and written in a session tagged with the item's tenant. Undefined on the local stack (no STS there).
+   */
+  readonly tenantRoleArn?: string;
+  /**
+   * The data key (MEDIAGATE_DATA_KEY_ARN): objects are written with SSE-KMS under it and a `tenant`
+   * encryption context. Undefined locally, where the bucket stand-in keeps objects unencrypted.
+   */
+  readonly dataKeyArn?: string;
   readonly maxUploadBytes: number;
   /**
    * Limits on untrusted media (functions/media/limits.ts): the defaults overlaid with the
@@ -71,6 +81,16 @@ export interface RuntimeConfig {
   readonly presignExpirySeconds: number;
   /** Rehearsal clock: every wait is divided by it (functions/pipeline/time-scale.ts); 1 in AWS. */
   readonly timeScale: number;
+  /**
+   * How long a step may reuse a tenant's registry record (MEDIAGATE_TENANT_CACHE_MS): the longest a
+   * change of caps, limits or status waits to apply. 30 s in AWS; the local stack sets 1 s.
+   */
+  readonly tenantCacheMs: number;
+  /**
+   * Whether a caller must be bound to a tenant in the registry to presign or analyze
+   * (MEDIAGATE_TENANT_BINDING, `required` by default; the local stack sets `optional`).
+   */
+  readonly tenantBinding: 'required' | 'optional';
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -199,6 +219,8 @@ export function loadConfig(env: Env = process.env): RuntimeConfig {
       'transcribe',
     ),
     transcriptKmsKeyId: env.MEDIAGATE_TRANSCRIPT_KMS_KEY || undefined,
+    tenantRoleArn: env.MEDIAGATE_TENANT_ROLE_ARN || undefined,
+    dataKeyArn: env.MEDIAGATE_DATA_KEY_ARN || undefined,
     maxUploadBytes,
     mediaLimits: resolveMediaLimits({ ...mediaLimitsFromEnv(env), maxBytes: maxUploadBytes }),
     maxOutputBytes: positiveInt(
@@ -213,6 +235,16 @@ export function loadConfig(env: Env = process.env): RuntimeConfig {
       300,
     ),
     timeScale: positiveInt('MEDIAGATE_TIME_SCALE', env.MEDIAGATE_TIME_SCALE, 1),
+    tenantBinding: oneOf(
+      'MEDIAGATE_TENANT_BINDING',
+      env.MEDIAGATE_TENANT_BINDING,
+      ['required', 'optional'],
+      'required',
+    ),
+    tenantCacheMs: Math.min(
+      60_000,
+      positiveInt('MEDIAGATE_TENANT_CACHE_MS', env.MEDIAGATE_TENANT_CACHE_MS, 30_000),
+    ),
   };
 }
 

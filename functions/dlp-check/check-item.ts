@@ -4,11 +4,14 @@
  * so a blocked item is charged for its scan as well.
  */
 
+import { policyForTenant } from '../dlp/policy.js';
 import { type DlpDeps, type DlpOutcome, runDlpCheck } from '../dlp/scan.js';
+import { DLP_VERDICT_TTL_SECONDS, dlpVerdictKey } from '../dlp/verdict-cache.js';
 import type { BudgetGuard } from '../money/budget.js';
-import type { PipelineState } from '../pipeline/document.js';
+import type { DlpSection, PipelineState } from '../pipeline/document.js';
+import type { Rejection } from '../pipeline/reasons.js';
 import { objectKeys, rejected } from '../pipeline/step.js';
-import type { BlobStore, Ledger } from '../ports.js';
+import type { BlobStore, CachedDlpVerdict, DlpVerdictCache, Ledger } from '../ports.js';
 import { billingSummary, recordDlpBilling } from './billing.js';
 import { combinePages, parseTextLayer, textLayerInPixels } from './pages.js';
 
@@ -18,8 +21,11 @@ export interface CheckItemDeps extends DlpDeps {
   /** Where the DLP spend also counts against the tenant's budget. @default none (not counted) */
   readonly budget?: Pick<BudgetGuard, 'recordSpend'>;
   readonly buckets: { readonly ingest: string; readonly processed: string; readonly results: string };
+  /** Verdicts already reached for the same media, instructions and policy version. @default none */
+  readonly verdicts?: DlpVerdictCache;
   /** @default () => new Date() */
   readonly now?: () => Date;
+  readonly log?: (message: string, fields: Record<string, unknown>) => void;
 }
 
 /** Transcribe job names allow `[0-9a-zA-Z._-]`; execution ids are `mg-<hex>`. */
@@ -28,29 +34,50 @@ export const transcriptionJobName = (state: PipelineState): string => `${state.e
 export async function checkItem(deps: CheckItemDeps, state: PipelineState): Promise<PipelineState> {
   if (!state.media || !state.processed) throw new Error('DlpCheck needs the Preprocess section');
   // Instructions travel as object metadata; they are read here and never copied into the state.
-  const original = await deps.blobs.head(deps.buckets.ingest, state.key, state.versionId);
-  const instructions = decodeInstructions(original.metadata.instructions);
+  const processedSha256 = state.processed.sha256;
+  const verdictKeyOf = (instructions: string) =>
+    dlpVerdictKey({
+      processedSha256,
+      instructions,
+      policyVersion: policyForTenant(state.tenant, state.dlpPolicy).version,
+      detector: deps.detector.name,
+      ocr: deps.ocr?.name ?? 'none',
+      transcriber: deps.transcriber?.name ?? 'none',
+    });
   const { processed } = state;
-  const pages = processed.pages ?? [
-    { key: processed.key, mime: processed.mime, width: processed.width ?? 0, height: processed.height ?? 0 },
-  ];
-  const layer = processed.textLayerKey
-    ? parseTextLayer((await deps.blobs.get(deps.buckets.processed, processed.textLayerKey)).body)
-    : undefined;
+  const pages = pagesOf(processed);
+  const paged = processed.pages !== undefined;
+  const originalRead = deps.blobs.head(deps.buckets.ingest, state.key, state.versionId);
+  // The verdict is looked up beside the media reads, so a miss costs no extra round trip.
+  const [original, media, layer, cached] = await Promise.all([
+    originalRead,
+    Promise.all(pages.map((page) => deps.blobs.get(deps.buckets.processed, page.key))),
+    processed.textLayerKey
+      ? deps.blobs
+          .get(deps.buckets.processed, processed.textLayerKey)
+          .then((text) => parseTextLayer(text.body))
+      : undefined,
+    lookUpVerdict(deps, state.tenant, originalRead, verdictKeyOf),
+  ]);
+  const instructions = decodeInstructions(original.metadata.instructions);
+  if (cached) {
+    const reused = await reuseVerdict(deps, state, cached);
+    if (reused) return reused;
+  }
 
   // Every page is scanned as an image of its own (OCR, text layer); the instructions once, with page 1.
   const outcomes: DlpOutcome[] = [];
   for (const [index, page] of pages.entries()) {
-    const media = await deps.blobs.get(deps.buckets.processed, page.key);
     const textLayer = layer?.pages[index];
     outcomes.push(
       await runDlpCheck(deps, {
         tenant: state.tenant,
+        ...(state.dlpPolicy ? { policyName: state.dlpPolicy } : {}),
         instructions: index === 0 ? instructions : '',
         media: {
           kind: state.media.kind,
           mime: page.mime,
-          bytes: media.body,
+          bytes: (media[index] as { body: Buffer }).body,
           location: { bucket: deps.buckets.processed, key: page.key },
           ...(processed.durationSec === undefined ? {} : { durationSec: processed.durationSec }),
           ...(textLayer ? { textLayer: textLayerInPixels(textLayer, page.width, page.height) } : {}),
@@ -62,7 +89,7 @@ export async function checkItem(deps: CheckItemDeps, state: PipelineState): Prom
       }),
     );
   }
-  const outcome = combinePages(outcomes, processed.pages !== undefined);
+  const outcome = combinePages(outcomes, paged);
   const { costMicroUsd } = await recordDlpBilling(
     deps.ledger,
     state,
@@ -72,22 +99,58 @@ export async function checkItem(deps: CheckItemDeps, state: PipelineState): Prom
   if (costMicroUsd > 0)
     await deps.budget?.recordSpend(state.tenant, costMicroUsd, `${state.executionId}#DlpCheck`);
 
-  const modelInputKeys: string[] = [];
-  for (const [index, page] of pages.entries()) {
+  // Each page the scan painted is stored as this item's redacted copy of that page; the others go as they are.
+  const redactedPages = pages.flatMap((_, index) => {
     const redacted = outcomes[index]?.redactedImage;
-    if (!redacted) {
-      modelInputKeys.push(page.key);
-      continue;
-    }
-    const key = objectKeys.page(objectKeys.redacted(state), index + 1);
-    await deps.blobs.put(deps.buckets.processed, key, redacted.bytes, { contentType: redacted.mime });
-    modelInputKeys.push(key);
-  }
+    return redacted
+      ? [{ page: index + 1, key: objectKeys.page(objectKeys.redacted(state), index + 1), redacted }]
+      : [];
+  });
+  const modelInputKeys = pages.map(
+    (page, index) => redactedPages.find((r) => r.page === index + 1)?.key ?? page.key,
+  );
   const modelInputKey = modelInputKeys[0] as string;
   const promptKey = objectKeys.prompt(state);
-  await deps.blobs.put(deps.buckets.processed, promptKey, Buffer.from(outcome.promptText, 'utf8'), {
-    contentType: 'text/plain; charset=utf-8',
-  });
+  await Promise.all([
+    ...redactedPages.map(({ key, redacted }) =>
+      deps.blobs.put(deps.buckets.processed, key, redacted.bytes, { contentType: redacted.mime }),
+    ),
+    deps.blobs.put(deps.buckets.processed, promptKey, Buffer.from(outcome.promptText, 'utf8'), {
+      contentType: 'text/plain; charset=utf-8',
+    }),
+  ]);
+  if (deps.verdicts) {
+    const firstRedacted = redactedPages.find((r) => r.page === 1);
+    const verdict: CachedDlpVerdict = {
+      decision: outcome.decision,
+      ...(outcome.rejection ? { rejection: outcome.rejection } : {}),
+      findings: outcome.findings,
+      ocrScanned: outcome.ocrScanned,
+      ...(outcome.transcriptScanned === undefined ? {} : { transcriptScanned: outcome.transcriptScanned }),
+      policyVersion: outcome.policyVersion,
+      language: outcome.language,
+      detector: outcome.detector,
+      promptKey,
+      ...(firstRedacted
+        ? { redactedImageKey: firstRedacted.key, redactedImageMime: firstRedacted.redacted.mime }
+        : {}),
+      // Documents: every page's redacted copy, so a reuse restores each page's model input, not only page 1's.
+      ...(paged
+        ? {
+            pages: pages.length,
+            redactedPages: redactedPages.map(({ page, key, redacted }) => ({
+              page,
+              key,
+              mime: redacted.mime,
+            })),
+          }
+        : {}),
+    };
+    // The cache saves work next time; failing to fill it never fails this item.
+    await deps.verdicts
+      .put(state.tenant, verdictKeyOf(instructions), verdict, DLP_VERDICT_TTL_SECONDS)
+      .catch((error: unknown) => deps.log?.('DLP verdict cache write failed', { error: String(error) }));
+  }
 
   const dlp = {
     detector: outcome.detector,
@@ -104,6 +167,102 @@ export async function checkItem(deps: CheckItemDeps, state: PipelineState): Prom
   };
   if (outcome.rejection) return rejected(state, outcome.rejection, { dlp });
   return { ...state, dlp };
+}
+
+async function lookUpVerdict(
+  deps: CheckItemDeps,
+  tenant: string,
+  originalRead: Promise<{ metadata: Record<string, string> }>,
+  verdictKeyOf: (instructions: string) => string,
+): Promise<CachedDlpVerdict | undefined> {
+  if (!deps.verdicts) return undefined;
+  const verdicts = deps.verdicts;
+  try {
+    const original = await originalRead;
+    return await verdicts.get(tenant, verdictKeyOf(decodeInstructions(original.metadata.instructions)));
+  } catch (error) {
+    deps.log?.('DLP verdict cache read failed; scanning', { error: String(error) });
+    return undefined;
+  }
+}
+
+/**
+ * The document with a verdict reached before: that scan's prompt and redacted image are copied to this
+ * item's keys (server-side). Nothing is billed: no detector ran. Undefined when the copies are gone, and
+ * the item is scanned again.
+ */
+async function reuseVerdict(
+  deps: CheckItemDeps,
+  state: PipelineState,
+  verdict: CachedDlpVerdict,
+): Promise<PipelineState | undefined> {
+  if (!state.processed) return undefined;
+  const pages = pagesOf(state.processed);
+  const paged = state.processed.pages !== undefined;
+  // A document's verdict names every page's redacted copy; one without them (or for another page count)
+  // could not restore the pages after the first, so the item is scanned again.
+  if (paged && (verdict.pages !== pages.length || !verdict.redactedPages)) return undefined;
+  const redactedPages = paged
+    ? (verdict.redactedPages ?? [])
+    : verdict.redactedImageKey
+      ? [{ page: 1, key: verdict.redactedImageKey }]
+      : [];
+  const promptKey = objectKeys.prompt(state);
+  const copies = redactedPages.map(({ page, key }) => ({
+    page,
+    from: key,
+    to: objectKeys.page(objectKeys.redacted(state), page),
+  }));
+  // This item's own processed pages are the same bytes (the hash covers every page), so unpainted pages
+  // go to the model from its own keys; painted ones are copied from the earlier scan.
+  const modelInputKeys = pages.map((page, index) => copies.find((c) => c.page === index + 1)?.to ?? page.key);
+  const modelInputKey = modelInputKeys[0] as string;
+  const bucket = deps.buckets.processed;
+  try {
+    await Promise.all([
+      deps.blobs.copy({ bucket, key: verdict.promptKey }, { bucket, key: promptKey }),
+      ...copies.map(({ from, to }) => deps.blobs.copy({ bucket, key: from }, { bucket, key: to })),
+    ]);
+  } catch (error) {
+    deps.log?.('DLP verdict copies are gone; scanning again', { error: String(error) });
+    return undefined;
+  }
+  const dlp: DlpSection = {
+    detector: verdict.detector,
+    decision: verdict.decision,
+    // Stored as the scan wrote them (types, spans and scores; never values).
+    findings: verdict.findings as DlpSection['findings'],
+    ocrScanned: verdict.ocrScanned,
+    ...(verdict.transcriptScanned === undefined ? {} : { transcriptScanned: verdict.transcriptScanned }),
+    modelInputKey,
+    ...(paged ? { modelInputKeys } : {}),
+    promptKey,
+    policyVersion: verdict.policyVersion,
+    language: verdict.language,
+    verdictReused: true,
+  };
+  return verdict.rejection ? rejected(state, verdict.rejection as Rejection, { dlp }) : { ...state, dlp };
+}
+
+/** The item's pages: a document's, or the single processed image or audio as page 1. */
+function pagesOf(processed: NonNullable<PipelineState['processed']>): readonly ProcessedPageRef[] {
+  return (
+    processed.pages ?? [
+      {
+        key: processed.key,
+        mime: processed.mime,
+        width: processed.width ?? 0,
+        height: processed.height ?? 0,
+      },
+    ]
+  );
+}
+
+interface ProcessedPageRef {
+  readonly key: string;
+  readonly mime: string;
+  readonly width: number;
+  readonly height: number;
 }
 
 /** Metadata values are ASCII-only in S3, so clients URI-encode free text. */

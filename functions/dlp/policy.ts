@@ -135,9 +135,19 @@ export function resolvePolicies(raw: unknown): {
 
 const POLICIES = resolvePolicies(policiesJson);
 
-/** The policy of a tenant; tenants without their own get the default. */
-export function policyForTenant(tenant: string): DlpPolicy {
-  const policy = POLICIES.byName.get(POLICIES.tenants.get(tenant) ?? POLICIES.fallback);
+/** Whether a policy of that name is defined (the tenant registry checks a policy id before storing it). */
+export function isDlpPolicyName(name: string): boolean {
+  return POLICIES.byName.has(name);
+}
+
+/**
+ * The policy of a tenant: the one its registry record names (`named`, carried by the item's document), else
+ * the file's mapping, else the default.
+ */
+export function policyForTenant(tenant: string, named?: string): DlpPolicy {
+  if (named !== undefined && !POLICIES.byName.has(named))
+    throw new Error(`DLP policy "${named}" is not defined`);
+  const policy = POLICIES.byName.get(named ?? POLICIES.tenants.get(tenant) ?? POLICIES.fallback);
   if (!policy) throw new Error('DLP policies failed to load');
   // A copy, so no caller can change the policy the next item gets.
   return structuredClone(policy);

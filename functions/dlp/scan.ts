@@ -32,6 +32,8 @@ export interface DlpDeps {
 
 export interface DlpInput {
   tenant: string;
+  /** The DLP policy the tenant's registry record names, if any (else the policy file decides). */
+  policyName?: string;
   instructions: string;
   media: {
     kind: 'image' | 'audio';
@@ -108,7 +110,7 @@ function summary(findings: readonly Scanned[]): string {
 }
 
 export async function runDlpCheck(deps: DlpDeps, input: DlpInput): Promise<DlpOutcome> {
-  const policy = policyForTenant(input.tenant);
+  const policy = policyForTenant(input.tenant, input.policyName);
   const scanned: Scanned[] = [];
   const billed: BilledRequest[] = [];
   const meter: UsageMeter = { record: (request) => billed.push(request) };

@@ -25,8 +25,14 @@ function flag(name: string, key: 'acceptPdf' | 'acceptHeic', seen: readonly stri
   return entry[key] ?? (entry.extends ? flag(entry.extends, key, [...seen, name]) : true);
 }
 
-/** Which rasterised upload formats a tenant's policy takes. */
-export function uploadTypesForTenant(tenant: string): { readonly pdf: boolean; readonly heic: boolean } {
-  const name = file.tenants[tenant] ?? file.defaultPolicy;
+/**
+ * Which rasterised upload formats a tenant's policy takes: the policy the tenant registry names for it
+ * (`named`) when there is one, as `policyForTenant` does, else the file's mapping.
+ */
+export function uploadTypesForTenant(
+  tenant: string,
+  named?: string,
+): { readonly pdf: boolean; readonly heic: boolean } {
+  const name = named ?? file.tenants[tenant] ?? file.defaultPolicy;
   return { pdf: flag(name, 'acceptPdf'), heic: flag(name, 'acceptHeic') };
 }

@@ -16,11 +16,14 @@ import type { ModelSection, PipelineState } from '../pipeline/document.js';
 import { reject } from '../pipeline/reasons.js';
 import { rejected } from '../pipeline/step.js';
 import { type BlobStore, type Ledger, type ModelMedia, type ModelUsage, ZERO_USAGE } from '../ports.js';
+import { type AdmissionDeps, admitToModel } from '../tenants/admission.js';
 
 export interface ModelStepDeps {
   readonly blobs: BlobStore;
   readonly buckets: { readonly ingest: string; readonly processed: string; readonly results: string };
   readonly budget: Pick<BudgetGuard, 'reserve' | 'release'>;
+  /** The tenant registry and the shared rate buckets admission reads (functions/tenants/admission.ts). */
+  readonly admission: Pick<AdmissionDeps, 'tenants' | 'buckets' | 'timeScale' | 'now'>;
   readonly invoke: InvokeDeps;
   /** Where an attempt of unknown outcome is recorded as exposure the moment it happens (it may park next). */
   readonly ledger: Ledger;
@@ -72,17 +75,29 @@ export async function runModelStep(
   // One reservation per execution: a retried or parked attempt takes the same one again.
   const reservationId = `${state.executionId}#InvokeModel`;
   let reservedMicroUsd: number | undefined;
-  const reserveBudget: InvokeDeps['reserveBudget'] = async (amount) => {
-    const held = await deps.budget.reserve(state.tenant, amount, reservationId);
-    if (!held.ok) {
-      deps.onBudgetExceeded?.(held.tier);
-      return held;
-    }
+  let admission: { admission?: PipelineState['admission'] } = {};
+  const reserveBudget: InvokeDeps['reserveBudget'] = async (amount, tokens) => {
+    const admitted = await admitToModel(
+      {
+        ...deps.admission,
+        budget: deps.budget,
+        ...(deps.onBudgetExceeded ? { onBudgetExceeded: deps.onBudgetExceeded } : {}),
+      },
+      {
+        tenant: state.tenant,
+        executionId: state.executionId,
+        reservationId,
+        estimateMicroUsd: amount,
+        estimateTokens: tokens,
+      },
+    );
+    if (!admitted.ok) return admitted;
     reservedMicroUsd = amount;
+    admission = { admission: { waitedMs: admitted.waitedMs, admittedAt: admitted.admittedAt } };
     return { ok: true };
   };
   const giveBack = async () => {
-    if (reservedMicroUsd !== undefined) await deps.budget.release(reservationId);
+    if (reservedMicroUsd !== undefined) await deps.budget.release(state.tenant, reservationId);
   };
 
   const onUnconfirmedAttempt: InvokeDeps['onUnconfirmedAttempt'] = async (attempt) => {
@@ -134,10 +149,11 @@ export async function runModelStep(
   if (!outcome.ok) {
     if (!outcome.billed && !outcome.transcription) {
       await giveBack();
-      return rejected(state, outcome.rejection);
+      return rejected(state, outcome.rejection, admission);
     }
     const billed = outcome.billed;
     return rejected(state, outcome.rejection, {
+      ...admission,
       model: {
         ...common,
         route: billed?.route ?? outcome.transcription?.route ?? '',
@@ -164,6 +180,7 @@ export async function runModelStep(
   );
   return {
     ...state,
+    ...admission,
     model: {
       ...common,
       route: outcome.route,

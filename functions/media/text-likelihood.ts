@@ -28,14 +28,21 @@ export interface TextLikelihood {
   readonly busiestPatchAlternations: number;
 }
 
-/** Strong steps along a line of pixels whose direction flips from the previous strong step's. */
-function alternations(values: (i: number) => number, length: number): number {
+/**
+ * Strong steps along `length` pixels from `start`, `stride` apart, whose direction flips from the previous
+ * strong step's. Plain loops over the raw buffer: this runs over every row and column of a 1024 px image on
+ * the request path, where closures per pixel cost tens of milliseconds.
+ */
+function alternations(data: Uint8Array, start: number, stride: number, length: number): number {
   let count = 0;
   let lastSign = 0;
-  for (let i = 0; i + 1 < length; i++) {
-    const step = values(i + 1) - values(i);
-    if (Math.abs(step) < EDGE_STEP) continue;
-    const sign = Math.sign(step);
+  let previous = data[start] ?? 0;
+  for (let i = 1, at = start + stride; i < length; i++, at += stride) {
+    const value = data[at] ?? 0;
+    const step = value - previous;
+    previous = value;
+    if (step < EDGE_STEP && step > -EDGE_STEP) continue;
+    const sign = step > 0 ? 1 : -1;
     if (lastSign !== 0 && sign !== lastSign) count++;
     lastSign = sign;
   }
@@ -49,15 +56,18 @@ export async function textLikelihood(image: Buffer): Promise<TextLikelihood> {
     .raw()
     .toBuffer({ resolveWithObject: true });
   const { width, height, channels } = info;
-  const at = (x: number, y: number) => data[(y * width + x) * channels] ?? 0;
+  const pixels = new Uint8Array(data.buffer, data.byteOffset, data.length);
+  const rowStride = width * channels;
   let busiest = 0;
   for (let top = 0; top < height; top += PATCH_PX) {
     for (let left = 0; left < width; left += PATCH_PX) {
       const right = Math.min(left + PATCH_PX, width);
       const bottom = Math.min(top + PATCH_PX, height);
       let flips = 0;
-      for (let y = top; y < bottom; y++) flips += alternations((i) => at(left + i, y), right - left);
-      for (let x = left; x < right; x++) flips += alternations((i) => at(x, top + i), bottom - top);
+      for (let y = top; y < bottom; y++)
+        flips += alternations(pixels, y * rowStride + left * channels, channels, right - left);
+      for (let x = left; x < right; x++)
+        flips += alternations(pixels, top * rowStride + x * channels, rowStride, bottom - top);
       busiest = Math.max(busiest, flips / (right - left + (bottom - top)));
     }
   }

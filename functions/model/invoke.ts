@@ -8,7 +8,13 @@
  * - `PermanentStepError` for account problems no retry fixes (quota, auth).
  */
 
-import { ModelUnavailableError, PermanentStepError, type Rejection, reject } from '../pipeline/reasons.js';
+import {
+  AdmissionDeferredError,
+  ModelUnavailableError,
+  PermanentStepError,
+  type Rejection,
+  reject,
+} from '../pipeline/reasons.js';
 import type {
   ImageDetail,
   ModelCallRequest,
@@ -16,6 +22,7 @@ import type {
   ModelClient,
   ModelMedia,
   ModelUsage,
+  ObservedRateLimits,
   ResultCache,
 } from '../ports.js';
 import { ModelCallError, ZERO_USAGE } from '../ports.js';
@@ -38,6 +45,14 @@ export interface InvokeDeps {
   retry?: Partial<RetryPolicy>;
   /** Shared circuit breaker; without one every route is always admitted. */
   breaker?: RouteBreaker;
+  /**
+   * The organisation's limits per route (fed from the provider's `x-ratelimit-*` headers): a route whose
+   * bucket is spent is passed over; when every route was, the item waits (`AdmissionDeferredError`).
+   */
+  orgLimits?: {
+    admit(route: string, tokens: number): Promise<{ ok: true } | { ok: false; retryAfterMs: number }>;
+    observe(route: string, observed: ObservedRateLimits): Promise<void>;
+  };
   /** Result cache; without one every request calls the model. */
   cache?: ResultCache;
   /** Routes whose endpoint is not configured here are left out of every chain. @default all available */
@@ -52,7 +67,10 @@ export interface InvokeDeps {
    * Called once, after a cache miss and before the first billed call, with the pre-flight estimate of
    * the dearest path this request may take; a refusal ends the item with no model call.
    */
-  reserveBudget?: (preflightMicroUsd: number) => Promise<{ ok: true } | { ok: false; rejection: Rejection }>;
+  reserveBudget?: (
+    preflightMicroUsd: number,
+    preflightTokens: number,
+  ) => Promise<{ ok: true } | { ok: false; rejection: Rejection }>;
   /**
    * Epoch ms by which the last attempt must have finished (the Lambda's own timeout, less a margin). An
    * attempt that could run past it is not started: the item parks instead of timing out as failed.
@@ -107,7 +125,8 @@ export interface SkippedRoute {
     | 'retries_exhausted'
     | 'retry_after_over_cap'
     | 'sleep_budget_exhausted'
-    | 'deadline';
+    | 'deadline'
+    | 'org_rate_limited';
 }
 
 export interface TranscriptionStep {
@@ -178,6 +197,11 @@ type ChainResult =
       readonly candidate: Candidate;
       readonly result: ModelCallResult;
       readonly requestIds: string[];
+      /**
+       * The breaker's record of this success, still being written: the caller awaits it beside its own
+       * writes (the cache), so a success costs one round trip less. Always awaited before returning.
+       */
+      readonly breakerRecorded: Promise<void>;
     }
   | { readonly kind: 'rejected'; readonly rejection: Rejection; readonly billed?: BilledAnswer };
 
@@ -267,7 +291,17 @@ async function runChain(
   const random = deps.random ?? Math.random;
   const log = deps.log ?? (() => {});
   const reasons: string[] = [];
+  /** Shortest wait of the routes the organisation's limits passed over; undefined when none was. */
+  let orgRetryAfterMs: number | undefined;
+  let orgSkips = 0;
   const clock = deps.clock ?? Date.now;
+  const observe = async (route: string, observed: ObservedRateLimits | undefined) => {
+    if (!observed || !deps.orgLimits) return;
+    // Best effort: a failed write leaves the bucket at the provider's previous word, nothing worse.
+    await deps.orgLimits.observe(route, observed).catch((error: unknown) => {
+      log('org rate bucket update failed', { route, error: String(error) });
+    });
+  };
   const outOfTime = () =>
     deps.deadlineMs !== undefined && clock() + (deps.attemptTimeoutMs ?? 0) > deps.deadlineMs;
   for (const candidate of candidates) {
@@ -277,6 +311,19 @@ async function runChain(
       tracker.skipped.push({ route: route.name, why: 'deadline' });
       reasons.push(`${route.name}: no time left in this step for another attempt`);
       continue;
+    }
+    if (deps.orgLimits) {
+      const { estimate } = candidate;
+      const tokens =
+        estimate.textTokens + estimate.imageTokens + estimate.audioTokens + estimate.maxOutputTokens;
+      const org = await deps.orgLimits.admit(route.name, tokens);
+      if (!org.ok) {
+        tracker.skipped.push({ route: route.name, why: 'org_rate_limited' });
+        reasons.push(`${route.name}: the organisation's rate limit is spent for ${org.retryAfterMs} ms`);
+        orgRetryAfterMs = Math.min(orgRetryAfterMs ?? Number.POSITIVE_INFINITY, org.retryAfterMs);
+        orgSkips += 1;
+        continue;
+      }
     }
     const admission = deps.breaker ? await deps.breaker.admit(route.name) : ALWAYS_ADMIT;
     if (!admission.allowed) {
@@ -290,16 +337,20 @@ async function runChain(
       tracker.attempts++;
       try {
         const result = await deps.clientFor(route).call(request);
+        await observe(route.name, result.rateLimits);
         if (result.requestId) tracker.requestIds.push(result.requestId);
-        await deps.breaker?.record(route.name, admission, true);
+        const breakerRecorded = Promise.resolve(deps.breaker?.record(route.name, admission, true));
+        // Held until the caller awaits it; a failure then surfaces there, never as an unhandled rejection.
+        breakerRecorded.catch(() => undefined);
         log('model attempt succeeded', {
           route: route.name,
           attempt: failedAttempts + 1,
           requestId: result.requestId,
         });
-        return { kind: 'answer', candidate, result, requestIds: tracker.requestIds };
+        return { kind: 'answer', candidate, result, requestIds: tracker.requestIds, breakerRecorded };
       } catch (error) {
         if (!(error instanceof ModelCallError)) throw error;
+        await observe(route.name, error.details.rateLimits);
         if (error.details.requestId) tracker.requestIds.push(error.details.requestId);
         if (error.details.outcomeUnknown) {
           await deps.onUnconfirmedAttempt?.({
@@ -389,6 +440,14 @@ async function runChain(
       }
     }
   }
+  // Only the organisation's limits stood in the way: the model is there, the item waits its turn.
+  if (orgRetryAfterMs !== undefined && reasons.length === orgSkips) {
+    throw new AdmissionDeferredError(
+      'RATE_LIMITED',
+      orgRetryAfterMs,
+      `no route has room now: ${reasons.join('; ')}`,
+    );
+  }
   throw new ModelUnavailableError(
     reasons.length > 0
       ? `no model route could answer: ${reasons.join('; ')}`
@@ -441,7 +500,7 @@ export async function invokeModel(deps: InvokeDeps, input: InvokeInput): Promise
     });
 
   if (deps.cache && !input.cacheMissed) {
-    const hit = await deps.cache.get(cacheKey).catch((error: unknown) => {
+    const hit = await deps.cache.get(input.tenant, cacheKey).catch((error: unknown) => {
       deps.log?.('result cache read failed; treating as a miss', { error: String(error) });
       return undefined;
     });
@@ -480,7 +539,7 @@ export async function invokeModel(deps: InvokeDeps, input: InvokeInput): Promise
     ? preflightPrice(deps.priceOf, candidates, sttCandidates, input.mediaInfo?.durationSec)
     : undefined;
   if (deps.reserveBudget && preflightMicroUsd !== undefined) {
-    const held = await deps.reserveBudget(preflightMicroUsd);
+    const held = await deps.reserveBudget(preflightMicroUsd, preflightTokens(candidates, sttCandidates));
     if (!held.ok) return { ok: false, rejection: held.rejection, requestIds: [] };
   }
   const withPreflight = preflightMicroUsd !== undefined ? { preflightMicroUsd } : {};
@@ -493,6 +552,7 @@ export async function invokeModel(deps: InvokeDeps, input: InvokeInput): Promise
       (route) => ({ model: route.model, instructions: '', media: audio, maxOutputTokens: 0 }),
       tracker,
     );
+    if (stt.kind === 'answer') await stt.breakerRecorded;
     if (stt.kind === 'rejected') {
       return {
         ok: false,
@@ -548,6 +608,7 @@ export async function invokeModel(deps: InvokeDeps, input: InvokeInput): Promise
   if (task.responseSchema) {
     const check = checkModelOutput(answer.result.text, task.responseSchema.schema);
     if (!check.ok) {
+      await answer.breakerRecorded;
       return {
         ok: false,
         rejection: reject('INVALID_MODEL_OUTPUT', check.problem),
@@ -566,10 +627,12 @@ export async function invokeModel(deps: InvokeDeps, input: InvokeInput): Promise
   }
 
   const { route } = answer.candidate;
-  if (deps.cache) {
+  const cached = async () => {
+    if (!deps.cache) return;
     const now = (deps.now ?? (() => new Date()))();
     await deps.cache
       .put(
+        input.tenant,
         cacheKey,
         {
           text: answer.result.text,
@@ -581,7 +644,8 @@ export async function invokeModel(deps: InvokeDeps, input: InvokeInput): Promise
         task.cacheTtlSeconds,
       )
       .catch((error: unknown) => deps.log?.('result cache write failed', { error: String(error) }));
-  }
+  };
+  await Promise.all([answer.breakerRecorded, cached()]);
   return {
     ok: true,
     text: answer.result.text,
@@ -606,6 +670,13 @@ const TRANSCRIPT_TOKENS_PER_SECOND = 4;
  * The dearest path the request may take: any candidate route may end up answering (fallbacks), and a
  * transcription comes first when the task transcribes. Budget is reserved for this, so it errs high.
  */
+/** The most model tokens (in and out) the dearest path may use: what a tokens-per-minute limit counts. */
+function preflightTokens(candidates: readonly Candidate[], sttCandidates: readonly Candidate[]): number {
+  const tokens = ({ estimate }: Candidate) =>
+    estimate.textTokens + estimate.imageTokens + estimate.audioTokens + estimate.maxOutputTokens;
+  return Math.max(0, ...candidates.map(tokens)) + Math.max(0, ...sttCandidates.map(tokens));
+}
+
 function preflightPrice(
   priceOf: (model: string, estimate: TokenEstimate) => number,
   candidates: readonly Candidate[],

@@ -9,21 +9,43 @@ import type { BlobStore } from '../ports.js';
 import { itemCacheKey } from './result-cache.js';
 import type { TaskDefinition } from './tasks.js';
 
-/** The result-cache key of the item's question under a DLP policy version. */
-export async function questionCacheKey(
+/** The instructions as the client sent them (object metadata of the original; never in the document). */
+export async function instructionsAsSent(
   deps: { readonly blobs: BlobStore; readonly ingestBucket: string },
-  item: Pick<PipelineState, 'tenant' | 'key' | 'versionId'> & { readonly processedSha256: string },
-  task: TaskDefinition,
-  policyVersion: string,
+  item: Pick<PipelineState, 'key' | 'versionId'>,
 ): Promise<string> {
   const original = await deps.blobs.head(deps.ingestBucket, item.key, item.versionId);
+  return original.metadata.instructions ?? '';
+}
+
+/** The result-cache key of the item's question under a DLP policy version (a hash: safe in the document). */
+export function questionKeyOf(
+  item: Pick<PipelineState, 'tenant'> & { readonly processedSha256: string },
+  instructionsAsSent: string,
+  task: TaskDefinition,
+  policyVersion: string,
+): string {
   return itemCacheKey({
     tenant: item.tenant,
     processedSha256: item.processedSha256,
-    instructionsAsSent: original.metadata.instructions ?? '',
+    instructionsAsSent,
     task,
     policyVersion,
   });
+}
+
+/** The item's question key: the one Preprocess recorded when the policy version still holds, else anew. */
+export async function questionCacheKey(
+  deps: { readonly blobs: BlobStore; readonly ingestBucket: string },
+  item: Pick<PipelineState, 'tenant' | 'key' | 'versionId' | 'processed'> & {
+    readonly processedSha256: string;
+  },
+  task: TaskDefinition,
+  policyVersion: string,
+): Promise<string> {
+  const recorded = item.processed?.question;
+  if (recorded?.policyVersion === policyVersion && recorded.taskId === task.id) return recorded.cacheKey;
+  return questionKeyOf(item, await instructionsAsSent(deps, item), task, policyVersion);
 }
 
 /** Writes the item's answer where the API and consumers read it; returns its key. */

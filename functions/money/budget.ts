@@ -12,69 +12,23 @@
  * Guarantee: at reservation time committed (spent + reserved) ≤ cap. Settling replaces an estimate with
  * the actual figure, so spent can pass the cap only by the amount by which the actual cost of the calls in
  * flight exceeded their estimates; the estimator errs high on purpose, so normally spent ≤ cap.
+ *
+ * Refusing only real overspend: a reservation the counter refuses is `exceeded` only when settled spend
+ * plus its own estimate passes the cap. When it is other items' open reservations that fill the cap, the
+ * verdict is `pending`: the item waits (the state machine parks it like an outage) and asks again after
+ * they settle, usually to far less than they held. So the tenant stops only when spent > cap − estimate.
+ *
+ * Caps come from the tenant registry (functions/tenants/registry.ts) through `budgetOf`, read per item.
  */
-import * as z from 'zod';
 import { type Rejection, reject } from '../pipeline/reasons.js';
 import type { BudgetPeriod, BudgetStore, OutcomeEvent, PeriodCap, PeriodSpend } from '../ports.js';
-import budgetsJson from './budgets.json' with { type: 'json' };
+import type { EffectiveTenant } from '../tenants/registry.js';
 
-const caps = z.object({
-  dailyCapMicroUsd: z.number().int().nonnegative(),
-  monthlyCapMicroUsd: z.number().int().nonnegative(),
-});
-
-const budgetConfigSchema = z
-  .object({
-    version: z.string().min(1),
-    effectiveDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
-    thresholdsPercent: z.array(z.number().int().min(1).max(100)).min(1),
-    reservationTtlSeconds: z.number().int().min(1),
-    defaultTier: z.string().min(1),
-    tiers: z.record(z.string(), caps),
-    tenants: z.record(
-      z.string(),
-      z.object({
-        tier: z.string().optional(),
-        dailyCapMicroUsd: z.number().int().nonnegative().optional(),
-        monthlyCapMicroUsd: z.number().int().nonnegative().optional(),
-      }),
-    ),
-  })
-  .superRefine((config, ctx) => {
-    const tiers = [config.defaultTier, ...Object.values(config.tenants).map((t) => t.tier)];
-    for (const tier of tiers) {
-      if (tier !== undefined && !Object.hasOwn(config.tiers, tier)) {
-        ctx.addIssue({ code: 'custom', message: `unknown tier ${tier}` });
-      }
-    }
-  });
-
-export type BudgetConfig = z.infer<typeof budgetConfigSchema>;
-
-export function parseBudgetConfig(raw: unknown): BudgetConfig {
-  return budgetConfigSchema.parse(raw);
-}
-
-/** The versioned budget configuration in the repo (functions/money/budgets.json). */
-export const BUDGET_CONFIG: BudgetConfig = parseBudgetConfig(budgetsJson);
-
-export interface TenantBudget {
-  readonly tier: string;
-  readonly dailyCapMicroUsd: number;
-  readonly monthlyCapMicroUsd: number;
-}
-
-export function tenantBudget(config: BudgetConfig, tenant: string): TenantBudget {
-  const own = Object.hasOwn(config.tenants, tenant) ? config.tenants[tenant] : undefined;
-  const tier = own?.tier ?? config.defaultTier;
-  const base = config.tiers[tier];
-  if (!base) throw new Error(`budget config ${config.version}: unknown tier ${tier}`);
-  return {
-    tier,
-    dailyCapMicroUsd: own?.dailyCapMicroUsd ?? base.dailyCapMicroUsd,
-    monthlyCapMicroUsd: own?.monthlyCapMicroUsd ?? base.monthlyCapMicroUsd,
-  };
-}
+/** What the guard needs of a tenant: its caps and thresholds, as the registry resolves them now. */
+export type TenantBudget = Pick<
+  EffectiveTenant,
+  'tier' | 'dailyCapMicroUsd' | 'monthlyCapMicroUsd' | 'thresholdsPercent' | 'version'
+>;
 
 export const BUDGET_THRESHOLD_DETAIL_TYPE = 'Budget Threshold Crossed';
 
@@ -86,6 +40,7 @@ export interface BudgetThresholdDetail {
   readonly thresholdPercent: number;
   readonly capMicroUsd: number;
   readonly spentMicroUsd: number;
+  /** The seed's version and the registry record's (`<seed>/r<version>`) the caps came from. */
   readonly budgetConfigVersion: string;
   readonly at: string;
 }
@@ -94,6 +49,11 @@ export type ReserveResult =
   | { readonly ok: true; readonly reservationId: string; readonly duplicate: boolean }
   | {
       readonly ok: false;
+      /**
+       * `exceeded`: settled spend plus this estimate passes the cap (the item ends budget_exceeded).
+       * `pending`: only other items' open reservations stand in the way; the item waits for them to settle.
+       */
+      readonly verdict: 'exceeded' | 'pending';
       readonly rejection: Rejection;
       readonly period: BudgetPeriod;
       readonly capMicroUsd: number;
@@ -108,8 +68,8 @@ export interface BudgetGuard {
     reservationId: string,
     expiresAt?: string,
   ): Promise<ReserveResult>;
-  settle(reservationId: string, actualMicroUsd: number): Promise<{ settled: boolean }>;
-  release(reservationId: string): Promise<{ released: boolean }>;
+  settle(tenant: string, reservationId: string, actualMicroUsd: number): Promise<{ settled: boolean }>;
+  release(tenant: string, reservationId: string): Promise<{ released: boolean }>;
   /**
    * Adds spend that has already happened (the DLP step's AWS calls) to the tenant's day and month, once
    * per id and with no cap check: it cannot be refused after the fact, but it counts against the cap for
@@ -118,7 +78,10 @@ export interface BudgetGuard {
   recordSpend(tenant: string, amountMicroUsd: number, id: string): Promise<{ recorded: boolean }>;
 }
 
-export function periodCaps(budget: TenantBudget, at: Date): PeriodCap[] {
+export function periodCaps(
+  budget: Pick<TenantBudget, 'dailyCapMicroUsd' | 'monthlyCapMicroUsd'>,
+  at: Date,
+): PeriodCap[] {
   const iso = at.toISOString();
   return [
     { period: 'day', periodKey: iso.slice(0, 10), capMicroUsd: budget.dailyCapMicroUsd },
@@ -135,18 +98,22 @@ function microUsd(name: string, value: number): number {
 export function createBudgetGuard(deps: {
   store: BudgetStore;
   emit: (event: OutcomeEvent) => Promise<void>;
-  config?: BudgetConfig;
+  /** The tenant's caps now (the registry, cached briefly): a change applies to the next reservation. */
+  budgetOf: (tenant: string) => Promise<TenantBudget>;
+  /** How long a reservation holds its amount if its execution dies. */
+  reservationTtlSeconds: number;
+  /** Shown in threshold events as `<seedVersion>/r<record version>`. */
+  seedVersion?: string;
   now?: () => Date;
 }): BudgetGuard {
-  const config = deps.config ?? BUDGET_CONFIG;
   const now = deps.now ?? (() => new Date());
-  const thresholds = [...config.thresholdsPercent].sort((a, b) => a - b);
+  const configVersion = (budget: TenantBudget) => `${deps.seedVersion ?? 'seed'}/r${budget.version}`;
 
   async function emitCrossings(tenant: string, spend: readonly PeriodSpend[], at: Date): Promise<void> {
-    const budget = tenantBudget(config, tenant);
+    const budget = await deps.budgetOf(tenant);
     for (const period of spend) {
       const cap = period.period === 'day' ? budget.dailyCapMicroUsd : budget.monthlyCapMicroUsd;
-      for (const percent of thresholds) {
+      for (const percent of budget.thresholdsPercent) {
         // Integer comparison: spent / cap ≥ percent / 100.
         if (cap === 0 || period.spentMicroUsd * 100 < percent * cap) continue;
         const key = { tenant, period: period.period, periodKey: period.periodKey, percent };
@@ -159,7 +126,7 @@ export function createBudgetGuard(deps: {
           thresholdPercent: percent,
           capMicroUsd: cap,
           spentMicroUsd: period.spentMicroUsd,
-          budgetConfigVersion: config.version,
+          budgetConfigVersion: configVersion(budget),
           at: at.toISOString(),
         };
         try {
@@ -177,11 +144,12 @@ export function createBudgetGuard(deps: {
     async reserve(tenant, estimateMicroUsd, reservationId, expiresAt) {
       microUsd('estimateMicroUsd', estimateMicroUsd);
       const at = now();
-      const budget = tenantBudget(config, tenant);
+      const budget = await deps.budgetOf(tenant);
       const periods = periodCaps(budget, at);
-      const expiry = expiresAt ?? new Date(at.getTime() + config.reservationTtlSeconds * 1000).toISOString();
-      const refuse = (period: PeriodCap): ReserveResult => ({
+      const expiry = expiresAt ?? new Date(at.getTime() + deps.reservationTtlSeconds * 1000).toISOString();
+      const refuse = (period: PeriodCap, verdict: 'exceeded' | 'pending' = 'exceeded'): ReserveResult => ({
         ok: false,
+        verdict,
         period: period.period,
         capMicroUsd: period.capMicroUsd,
         tier: budget.tier,
@@ -204,33 +172,40 @@ export function createBudgetGuard(deps: {
       if (!outcome.ok) {
         const period = periods.find((p) => p.period === outcome.period);
         if (!period) throw new Error(`store refused an unknown period ${outcome.period}`);
-        return refuse(period);
+        // Refused only because of reservations still open: settled spend alone leaves room, so wait.
+        const pending = outcome.spentMicroUsd + estimateMicroUsd <= period.capMicroUsd;
+        return refuse(period, pending ? 'pending' : 'exceeded');
       }
       return { ok: true, reservationId, duplicate: outcome.state !== 'reserved' };
     },
 
-    async settle(reservationId, actualMicroUsd) {
+    async settle(tenant, reservationId, actualMicroUsd) {
       microUsd('actualMicroUsd', actualMicroUsd);
       const at = now();
-      const result = await deps.store.settle({ reservationId, actualMicroUsd, now: at.toISOString() });
+      const result = await deps.store.settle({
+        tenant,
+        reservationId,
+        actualMicroUsd,
+        now: at.toISOString(),
+      });
       // Also on a repeated settle: a crossing whose event failed last time is emitted now.
       await emitCrossings(result.tenant, result.spend, at);
       return { settled: result.settled };
     },
 
-    async release(reservationId) {
-      return deps.store.release({ reservationId, now: now().toISOString() });
+    async release(tenant, reservationId) {
+      return deps.store.release({ tenant, reservationId, now: now().toISOString() });
     },
 
     async recordSpend(tenant, amountMicroUsd, id) {
       microUsd('amountMicroUsd', amountMicroUsd);
       const at = now();
       // A reservation against caps nothing can reach, settled at once: the store's own idempotent path.
-      const uncapped = periodCaps(tenantBudget(config, tenant), at).map((p) => ({
+      const uncapped = periodCaps(await deps.budgetOf(tenant), at).map((p) => ({
         ...p,
         capMicroUsd: Number.MAX_SAFE_INTEGER,
       }));
-      const expiresAt = new Date(at.getTime() + config.reservationTtlSeconds * 1000).toISOString();
+      const expiresAt = new Date(at.getTime() + deps.reservationTtlSeconds * 1000).toISOString();
       const held = await deps.store.reserve({
         tenant,
         reservationId: id,
@@ -241,6 +216,7 @@ export function createBudgetGuard(deps: {
       });
       if (!held.ok) throw new Error(`recordSpend: the store refused an uncapped reservation ${id}`);
       const result = await deps.store.settle({
+        tenant,
         reservationId: id,
         actualMicroUsd: amountMicroUsd,
         now: at.toISOString(),

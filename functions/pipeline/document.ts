@@ -25,6 +25,15 @@ export const UNAVAILABLE_NOW_REASONS = {
   transcription: 'TRANSCRIPTION_PENDING',
 } as const;
 
+/**
+ * Errors an item waits out (the step's error names, functions/pipeline/reasons.ts) and the reason it
+ * ends with when it cannot: the Standard workflow parks on them; the synchronous API answers `429`.
+ */
+export const ADMISSION_DEFERRALS = {
+  RateLimited: 'RATE_LIMITED',
+  BudgetPending: 'BUDGET_PENDING',
+} as const;
+
 /** Set by the state machine on an item that failed for a reason a redrive can cure (an outage, a quota). */
 export interface RedriveMark {
   readonly redrivable: true;
@@ -99,6 +108,11 @@ export interface ProcessedSection {
   readonly textLayerKey?: string;
   /** Preprocess looked this item up in the result cache and missed: InvokeModel need not look again. */
   readonly cacheMissed?: boolean;
+  /**
+   * The result-cache key Preprocess looked up (a hash of media, instructions, task and policy version),
+   * so later steps need not read the instructions again to compute it while the policy version holds.
+   */
+  readonly question?: { readonly cacheKey: string; readonly policyVersion: string; readonly taskId: string };
 }
 
 export interface DlpSection {
@@ -125,6 +139,8 @@ export interface DlpSection {
   readonly policyVersion: string;
   /** Language the policy asked the detectors for (`en`, `es` or `auto`). */
   readonly language?: string;
+  /** The verdict of an earlier scan of the same media and instructions under this policy version. */
+  readonly verdictReused?: boolean;
   /**
    * AWS requests this step paid for and the units they were billed in, per service; each service used
    * is one ledger item `<executionId>#DlpCheck#<service>`. Absent offline, where nothing is billed.
@@ -190,12 +206,23 @@ export interface PipelineState extends ExecutionInput {
   reason?: RejectionReason | string;
   message?: string;
   task?: string;
+  /**
+   * The DLP policy the tenant's registry record named when the item entered (ValidateAndStrip), so every
+   * step of one item applies the same policy even if an operator changes it meanwhile.
+   */
+  dlpPolicy?: string;
   steps: StepTiming[];
   media?: MediaSection;
   processed?: ProcessedSection;
   dlp?: DlpSection;
   model?: ModelSection;
   cost?: CostSection;
+  /**
+   * How long the item waited to be admitted to the model (its tenant's rate limit, the organisation's,
+   * or other items' open budget reservations), parked by the state machine (0 when it never waited), and
+   * when it was let through; absent when the item never reached admission (a cache hit, a rejection).
+   */
+  admission?: { readonly waitedMs: number; readonly admittedAt: string };
   /** Set by the state machine's Catch: `{ Error, Cause }` of the step that broke. */
   failure?: { Error: string; Cause?: string };
   /** Present on a failed item that `mediagate redrive` can bring back. */

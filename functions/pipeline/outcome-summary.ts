@@ -14,6 +14,8 @@ export interface OutcomeSummary {
   /** `estimate` when the provider's answer had no usage and the pre-flight estimate was charged. */
   readonly costSource: 'usage' | 'estimate' | null;
   readonly steps: readonly { readonly name: string; readonly ms: number }[];
+  /** Milliseconds the item was parked waiting for admission (rate limit, open reservations); 0 if none. */
+  readonly waitedMs: number;
   /** `page` (1-based) on findings in a document's pages. */
   readonly findings: readonly { readonly type: string; readonly action: string; readonly page?: number }[];
   /** Documents (PDF): how many pages were rendered and sent; absent for single images and audio. */
@@ -44,6 +46,7 @@ export function summarizeOutcome(key: string | null, state: PipelineState): Outc
     costMicroUsd: state.cost?.costMicroUsd ?? 0,
     costSource: state.cost ? (state.model?.costSource ?? 'usage') : null,
     steps: state.steps ?? [],
+    waitedMs: state.admission?.waitedMs ?? 0,
     findings: (state.dlp?.findings ?? []).map((finding) => ({
       type: finding.type,
       action: finding.action,

@@ -17,6 +17,8 @@ export const REJECTION_REASONS = [
   'INVALID_MODEL_OUTPUT',
   'MODEL_REFUSED',
   'MODEL_REQUEST_INVALID',
+  'TENANT_SUSPENDED',
+  'TASK_NOT_ALLOWED',
 ] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
 
@@ -30,6 +32,8 @@ export const FAILURE_REASONS = [
   'UNPRICED_MODEL',
   'TRANSCRIPTION_FAILED',
   'TRANSCRIPTION_PENDING',
+  'RATE_LIMITED',
+  'BUDGET_PENDING',
   'INTERNAL_ERROR',
 ] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];
@@ -80,6 +84,30 @@ export class ModelUnavailableError extends Error {
     super(message, options);
     this.name = 'ModelUnavailable';
   }
+}
+
+/**
+ * Thrown when an item may not call the model yet but will be admitted later: its tenant's rate limit (or
+ * the organisation's for the route) is spent for now (`RateLimited`), or other items' open budget
+ * reservations fill the cap while settled spend leaves room (`BudgetPending`). The Standard workflow parks
+ * the item as it does through an outage; the synchronous API answers `429` with `Retry-After`.
+ */
+export class AdmissionDeferredError extends Error {
+  constructor(
+    readonly code: 'RATE_LIMITED' | 'BUDGET_PENDING',
+    readonly retryAfterMs: number,
+    message: string,
+  ) {
+    // The wait travels in the message: Step Functions keeps only the error's name and message.
+    super(`${message} (retryAfterMs=${Math.max(1, Math.ceil(retryAfterMs))})`);
+    this.name = code === 'RATE_LIMITED' ? 'RateLimited' : 'BudgetPending';
+  }
+}
+
+/** The `retryAfterMs=N` an AdmissionDeferredError put in its message (or in a Catch's `Cause`), if any. */
+export function retryAfterMsOf(text: string | undefined): number | undefined {
+  const match = /retryAfterMs=(\d+)/.exec(text ?? '');
+  return match ? Number(match[1]) : undefined;
 }
 
 /**

@@ -1,7 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { PipelineState } from './document.js';
 import type { Rejection } from './reasons.js';
 
@@ -10,8 +9,6 @@ import type { Rejection } from './reasons.js';
  * instructions, OCR text, transcripts or model answers (they may hold PII).
  */
 export const logger = new Logger({ serviceName: 'mediagate' });
-/** X-Ray in Lambda (active tracing); off on the local stack (POWERTOOLS_TRACE_ENABLED=false). */
-export const tracer = new Tracer({ serviceName: 'mediagate' });
 /** CloudWatch EMF metrics; off on the local stack (POWERTOOLS_METRICS_DISABLED=true). */
 export const metrics = new Metrics({ namespace: 'Mediagate', serviceName: 'mediagate' });
 

@@ -4,8 +4,7 @@
  * model run. The state machine then goes straight to RecordCost, which writes the cache hit at zero cost.
  * A blocked item never produced an answer, so nothing a policy blocks can be served from here.
  */
-import { policyForTenant } from '../dlp/policy.js';
-import { questionCacheKey, storeAnswer } from '../model/item-answer.js';
+import { storeAnswer } from '../model/item-answer.js';
 import type { TaskDefinition } from '../model/tasks.js';
 import type { PipelineState } from '../pipeline/document.js';
 import { type BlobStore, type ResultCache, ZERO_USAGE } from '../ports.js';
@@ -17,20 +16,17 @@ export interface CacheFirstDeps {
   readonly log?: (message: string, fields: Record<string, unknown>) => void;
 }
 
-/** The document answered from the cache, or undefined on a miss (the item goes on to DLP). */
+/**
+ * The document answered from the cache under the question key Preprocess computed, or undefined on a miss
+ * (the item goes on to DLP).
+ */
 export async function answerFromCache(
   deps: CacheFirstDeps,
   state: PipelineState,
   task: TaskDefinition,
+  key: string,
 ): Promise<PipelineState | undefined> {
-  if (!state.processed) return undefined;
-  const key = await questionCacheKey(
-    { blobs: deps.blobs, ingestBucket: deps.buckets.ingest },
-    { ...state, processedSha256: state.processed.sha256 },
-    task,
-    policyForTenant(state.tenant).version,
-  );
-  const hit = await deps.cache.get(key).catch((error: unknown) => {
+  const hit = await deps.cache.get(state.tenant, key).catch((error: unknown) => {
     // The cache is an optimisation: a failing one sends the item the long way, never fails it.
     deps.log?.('result cache read failed; treating as a miss', { error: String(error) });
     return undefined;

@@ -1,26 +1,31 @@
 import { createHash } from 'node:crypto';
 import { createDynamoDbResultCache } from '../adapters/dynamodb-result-cache.js';
-import { createS3BlobStore } from '../adapters/s3-blob-store.js';
-import { dynamoClient } from '../config/clients/dynamodb.js';
-import { s3Client } from '../config/clients/s3.js';
+import { createTenantBlobStores } from '../config/adapters.js';
+import { tenantDynamoClients } from '../config/clients/dynamodb.js';
+import { perTenant } from '../config/per-tenant.js';
 import { loadConfig, requireSettings } from '../config/settings.js';
+import { policyForTenant } from '../dlp/policy.js';
 import { normalizeMedia } from '../media/normalize.js';
+import { instructionsAsSent, questionKeyOf } from '../model/item-answer.js';
 import { findRoute } from '../model/routes.js';
 import { findTask } from '../model/tasks.js';
 import type { ProcessedPage } from '../pipeline/document.js';
 import { quarantineAndReject } from '../pipeline/quarantine.js';
 import { objectKeys, pipelineStep, stepLog } from '../pipeline/step.js';
+import type { BlobStore } from '../ports.js';
 import { answerFromCache } from './cache-first.js';
 
 const config = loadConfig();
 requireSettings(config, ['processed', 'results', 'state']);
-const blobs = createS3BlobStore(s3Client(config));
-const cacheFirst = {
-  blobs,
-  cache: createDynamoDbResultCache(dynamoClient(config), config.tables.state),
+// The item's tenant's objects and result-cache items, in a session scoped to that tenant.
+const blobsFor = await createTenantBlobStores(config);
+const dynamoFor = tenantDynamoClients(config);
+const cacheFirstFor = perTenant((tenant) => ({
+  blobs: blobsFor(tenant),
+  cache: createDynamoDbResultCache(dynamoFor(tenant), config.tables.state),
   buckets: config.buckets,
   log: (message: string, fields: Record<string, unknown>) => stepLog.info(message, fields),
-};
+}));
 
 /**
  * Resizes images (token-aware) and resamples audio to what the model needs, and hashes the result; an
@@ -28,8 +33,14 @@ const cacheFirst = {
  */
 export const handler = pipelineStep('Preprocess', async (state) => {
   if (!state.media) throw new Error('Preprocess needs the ValidateAndStrip section');
+  const cacheFirst = cacheFirstFor(state.tenant);
+  const { blobs } = cacheFirst;
   const task = state.task ? findTask(state.task) : undefined;
   const firstRoute = task?.routes[0] ? findRoute(task.routes[0]) : undefined;
+  // The instructions (object metadata of the original) are read beside the bytes: the cache key needs them.
+  const instructionsRead = task
+    ? instructionsAsSent({ blobs, ingestBucket: config.buckets.ingest }, state)
+    : undefined;
   const options = {
     detail: task?.detail,
     model: firstRoute?.model,
@@ -39,6 +50,7 @@ export const handler = pipelineStep('Preprocess', async (state) => {
   const pageKeys = state.media.pageKeys ?? [state.media.sanitizedKey];
   const key = objectKeys.processed(state);
   const pages: ProcessedPage[] = [];
+  const pageBytes: Buffer[] = [];
   let durationSec: number | undefined;
   for (const [index, sanitizedKey] of pageKeys.entries()) {
     const sanitized = await blobs.get(config.buckets.processed, sanitizedKey);
@@ -50,11 +62,13 @@ export const handler = pipelineStep('Preprocess', async (state) => {
         ? { sourceSize: { width: state.media.sourceWidth, height: state.media.sourceHeight } }
         : {}),
     });
-    if (!outcome.ok) return quarantineAndReject(blobs, config.buckets, state, outcome.rejection);
-    const pageKey = objectKeys.page(key, index + 1);
-    await blobs.put(config.buckets.processed, pageKey, outcome.bytes, { contentType: outcome.mime });
+    if (!outcome.ok) {
+      await instructionsRead?.catch(() => undefined);
+      return quarantineAndReject(blobs, config.buckets, state, outcome.rejection);
+    }
+    pageBytes.push(outcome.bytes);
     pages.push({
-      key: pageKey,
+      key: objectKeys.page(key, index + 1),
       mime: outcome.mime,
       sha256: createHash('sha256').update(outcome.bytes).digest('hex'),
       bytes: outcome.bytes.length,
@@ -65,25 +79,40 @@ export const handler = pipelineStep('Preprocess', async (state) => {
     durationSec ??= outcome.durationSec;
   }
   const first = pages[0] as ProcessedPage;
-  // DlpCheck reads the processed prefix only: the text layer travels there with the pages.
-  let textLayerKey: string | undefined;
-  if (state.media.textLayerKey) {
-    const layer = await blobs.get(config.buckets.processed, state.media.textLayerKey);
-    textLayerKey = objectKeys.textLayer(key);
-    await blobs.put(config.buckets.processed, textLayerKey, layer.body, { contentType: 'application/json' });
-  }
   const paged = state.media.pages !== undefined;
+  // DlpCheck reads the processed prefix only: the text layer travels there with the pages.
+  const textLayer = state.media.textLayerKey
+    ? (await blobs.get(config.buckets.processed, state.media.textLayerKey)).body
+    : undefined;
+  // A document's hash covers every page in order and the text layer DlpCheck scans with them, so the
+  // result and DLP verdict caches tell documents apart.
+  const sha256 = paged
+    ? createHash('sha256')
+        .update(pages.map((page) => page.sha256).join('\n'))
+        .update(textLayer ? `\n${createHash('sha256').update(textLayer).digest('hex')}` : '')
+        .digest('hex')
+    : first.sha256;
+  const instructions = await instructionsRead;
+  const policyVersion = policyForTenant(state.tenant, state.dlpPolicy).version;
+  const question = task
+    ? {
+        cacheKey: questionKeyOf(
+          { tenant: state.tenant, processedSha256: sha256 },
+          instructions ?? '',
+          task,
+          policyVersion,
+        ),
+        policyVersion,
+        taskId: task.id,
+      }
+    : undefined;
+  const textLayerKey = textLayer ? objectKeys.textLayer(key) : undefined;
   const processed = {
     ...state,
     processed: {
       key,
       mime: first.mime,
-      // A document's hash covers every page in order, so the result cache tells documents apart.
-      sha256: paged
-        ? createHash('sha256')
-            .update(pages.map((page) => page.sha256).join('\n'))
-            .digest('hex')
-        : first.sha256,
+      sha256,
       bytes: pages.reduce((sum, page) => sum + page.bytes, 0),
       width: first.width || undefined,
       height: first.height || undefined,
@@ -91,17 +120,42 @@ export const handler = pipelineStep('Preprocess', async (state) => {
       imageTokens: paged ? sumTokens(pages) : first.imageTokens,
       ...(paged ? { pages } : {}),
       ...(textLayerKey ? { textLayerKey } : {}),
+      ...(question ? { question } : {}),
     },
   };
-  // Answered already? Then no OCR, no DLP and no model call: the state machine goes to RecordCost.
+  // Answered already? Then no OCR, no DLP and no model call: the state machine goes to RecordCost. The
+  // model-ready pages are written meanwhile (a hit's document points to them as well).
+  const [, answered] = await Promise.all([
+    writePages(
+      blobs,
+      pages,
+      pageBytes,
+      textLayer && textLayerKey ? { key: textLayerKey, body: textLayer } : undefined,
+    ),
+    task && question ? answerFromCache(cacheFirst, processed, task, question.cacheKey) : undefined,
+  ]);
   if (!task) return processed;
-  return (
-    (await answerFromCache(cacheFirst, processed, task)) ?? {
-      ...processed,
-      processed: { ...processed.processed, cacheMissed: true },
-    }
-  );
+  return answered ?? { ...processed, processed: { ...processed.processed, cacheMissed: true } };
 });
+
+/** The model-ready pages, and the text layer beside them. */
+async function writePages(
+  blobs: BlobStore,
+  pages: readonly ProcessedPage[],
+  bytes: readonly Buffer[],
+  textLayer: { readonly key: string; readonly body: Buffer } | undefined,
+): Promise<void> {
+  await Promise.all([
+    ...pages.map((page, index) =>
+      blobs.put(config.buckets.processed, page.key, bytes[index] as Buffer, { contentType: page.mime }),
+    ),
+    textLayer
+      ? blobs.put(config.buckets.processed, textLayer.key, textLayer.body, {
+          contentType: 'application/json',
+        })
+      : undefined,
+  ]);
+}
 
 function sumTokens(pages: readonly ProcessedPage[]): { before: number; after: number } {
   return {

@@ -1,12 +1,19 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { dynamoClient } from '../config/clients/dynamodb.js';
 import { s3Client } from '../config/clients/s3.js';
 import { loadConfig } from '../config/settings.js';
+import { createTenantDirectoryFor } from '../config/tenancy.js';
+import { callerTenant, signerArnOf } from '../tenants/identity.js';
 import { parsePresignRequest, presignUpload } from './presign.js';
 
 const config = loadConfig();
 const client = s3Client(config);
+const tenants = createTenantDirectoryFor(config, dynamoClient(config));
 
-/** POST {tenant, contentType, task?, instructions?} → a presigned POST for one upload. Behind IAM auth. */
+/**
+ * POST {tenant?, contentType, task?, instructions?} → a presigned POST for one upload. Behind IAM auth:
+ * the tenant is the one the caller's principal is bound to; a body naming another is refused with 403.
+ */
 export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
   let body: unknown;
   try {
@@ -16,7 +23,16 @@ export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGateway
   } catch {
     return respond(400, { error: 'body must be JSON' });
   }
-  const request = parsePresignRequest(body);
+  const requested = (body as { tenant?: unknown } | null)?.tenant;
+  const caller = await callerTenant(
+    { tenants, binding: config.tenantBinding },
+    {
+      arn: signerArnOf(event.requestContext),
+      ...(typeof requested === 'string' ? { requestedTenant: requested } : {}),
+    },
+  );
+  if (!caller.ok) return respond(caller.status, { error: caller.message, reason: caller.reason });
+  const request = parsePresignRequest(body, caller.tenant);
   if (typeof request === 'string') return respond(400, { error: request });
   const upload = await presignUpload(
     {

@@ -52,9 +52,14 @@ export interface PresignedUpload {
 
 export type PresignResult = { ok: true; upload: PresignedUpload } | { ok: false; message: string };
 
-export function parsePresignRequest(body: unknown): PresignRequest | string {
+/**
+ * The body's fields. `tenant` may be left out by a caller bound to a tenant in the registry (the
+ * handler fills it in from the caller's identity); `boundTenant` is that tenant, when there is one.
+ */
+export function parsePresignRequest(body: unknown, boundTenant?: string): PresignRequest | string {
   if (typeof body !== 'object' || body === null) return 'body must be a JSON object';
-  const { tenant, contentType, task, instructions } = body as Record<string, unknown>;
+  const { contentType, task, instructions } = body as Record<string, unknown>;
+  const tenant = (body as Record<string, unknown>).tenant ?? boundTenant;
   if (typeof tenant !== 'string' || !TENANT.test(tenant)) return 'tenant must match [a-z0-9][a-z0-9-]{0,62}';
   const allowed = presignableTypesFor(tenant);
   if (typeof contentType !== 'string' || !allowed.includes(contentType)) {

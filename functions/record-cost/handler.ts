@@ -1,20 +1,27 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { createDynamoBudgetGuard } from '../adapters/dynamodb-budget-store.js';
 import { createDynamoLedger } from '../adapters/dynamodb-ledger.js';
 import { createEventBridgePublisher } from '../adapters/eventbridge-publisher.js';
-import { dynamoClient } from '../config/clients/dynamodb.js';
+import { tenantDynamoClients } from '../config/clients/dynamodb.js';
 import { eventBridgeClient } from '../config/clients/eventbridge.js';
+import { perTenant } from '../config/per-tenant.js';
 import { loadConfig, requireSettings } from '../config/settings.js';
-import { BUDGET_CONFIG, tenantBudget } from '../money/budget.js';
+import { createTenancy } from '../config/tenancy.js';
 import { modelLedgerEntries } from '../money/ledger-entries.js';
 import { metrics, pipelineStep } from '../pipeline/step.js';
 
 const config = loadConfig();
 requireSettings(config, ['ledger', 'state']);
-const dynamo = dynamoClient(config);
-const ledger = createDynamoLedger(dynamo, config.tables.ledger);
 const publisher = createEventBridgePublisher(eventBridgeClient(config), config.eventBusName);
-const budget = createDynamoBudgetGuard(dynamo, config.tables.state, publisher, config.timeScale);
+// The tenant's ledger, budget and registry items, in a session scoped to the item's tenant.
+const dynamoFor = tenantDynamoClients(config);
+const storesFor = perTenant((tenant) => {
+  const tenancy = createTenancy(config, dynamoFor(tenant), publisher);
+  return {
+    ledger: createDynamoLedger(dynamoFor(tenant), config.tables.ledger),
+    budget: tenancy.budget,
+    tenants: tenancy.tenants,
+  };
+});
 
 /**
  * Writes the model call (and its transcription) into the ledger exactly once, then settles the budget
@@ -22,18 +29,19 @@ const budget = createDynamoBudgetGuard(dynamo, config.tables.state, publisher, c
  */
 export const handler = pipelineStep('RecordCost', async (state) => {
   if (!state.model || !state.processed) throw new Error('RecordCost needs the InvokeModel section');
+  const { ledger, budget, tenants } = storesFor(state.tenant);
   const entries = modelLedgerEntries(state, new Date().toISOString());
   const costMicroUsd = entries.reduce((sum, entry) => sum + entry.costMicroUsd, 0);
   const reservation = state.model.reservation;
   // Independent and each idempotent, so a retry after a partial failure finishes whichever did not land.
   const [written] = await Promise.all([
     Promise.all(entries.map((entry) => ledger.record(entry))),
-    reservation ? budget.settle(reservation.id, costMicroUsd) : undefined,
+    reservation ? budget.settle(state.tenant, reservation.id, costMicroUsd) : undefined,
   ]);
   if (written.some((w) => w.written) && costMicroUsd > 0) {
     // Feeds the per-tier hourly-spend alarm (infra/constructs/budget-alarms.ts); counted once per item.
     const metric = metrics.singleMetric();
-    metric.addDimension('tier', tenantBudget(BUDGET_CONFIG, state.tenant).tier);
+    metric.addDimension('tier', (await tenants.resolve(state.tenant)).tier);
     metric.addMetric('SpendMicroUsd', MetricUnit.Count, costMicroUsd);
   }
   const [main] = entries;

@@ -1,7 +1,6 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Names } from 'aws-cdk-lib';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
-import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -9,18 +8,25 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { acknowledge } from '../nag.js';
 
 export interface IngestTriggerProps {
   readonly ingestBucket: IBucket;
   /** The starter function (functions/start-execution). */
   readonly starter: IFunction;
   readonly stateMachine: IStateMachine;
+  /** Encrypts both queues; its policy must let this account's EventBridge rules use it (MediagateStack's does). */
   readonly encryptionKey: IKey;
   /**
    * How long messages wait in the dead-letter queue for a redrive.
    * @default Duration.days(14)
    */
   readonly deadLetterRetention?: Duration;
+  /**
+   * Most starter invocations the queue drives at once; set it to the starter's reserved concurrency so
+   * the poller never throttles itself. @default - no limit beyond the function's own
+   */
+  readonly maxConcurrency?: number;
 }
 
 /**
@@ -62,16 +68,27 @@ export class IngestTrigger extends Construct {
       },
       targets: [new SqsQueue(this.queue, { deadLetterQueue: this.deadLetterQueue })],
     });
-    // EventBridge must be able to encrypt into the KMS-encrypted queues.
-    props.encryptionKey.grantEncryptDecrypt(new ServicePrincipal('events.amazonaws.com'));
+    // EventBridge encrypts into these queues with the key: the stack's key policy allows its rules to.
 
-    props.starter.addEventSource(
-      new SqsEventSource(this.queue, {
-        batchSize: 10,
-        maxBatchingWindow: Duration.seconds(1),
-        reportBatchItemFailures: true,
-      }),
-    );
+    const source = new SqsEventSource(this.queue, {
+      batchSize: 10,
+      maxBatchingWindow: Duration.seconds(1),
+      reportBatchItemFailures: true,
+      // SQS event sources take 2 at least.
+      ...(props.maxConcurrency ? { maxConcurrency: Math.max(2, props.maxConcurrency) } : {}),
+    });
+    props.starter.addEventSource(source);
     props.stateMachine.grantStartExecution(props.starter);
+
+    acknowledge(
+      this.deadLetterQueue,
+      ['Serverless-SQSRedrivePolicy'],
+      'This is the dead-letter queue of the upload queue and of the ObjectCreated rule; what lands here waits for `mediagate redrive`, and a queue behind it would only hide it.',
+    );
+    acknowledge(
+      props.starter.node.tryFindChild(`SqsEventSource:${Names.nodeUniqueId(this.queue.node)}`),
+      ['Serverless-LambdaEventSourceMappingDestination'],
+      "An on-failure destination applies to stream sources; for this SQS source a message that fails 5 times moves to the queue's own dead-letter queue (RedrivePolicy).",
+    );
   }
 }

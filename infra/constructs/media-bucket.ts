@@ -10,7 +10,11 @@ import {
 import { Construct } from 'constructs';
 
 export interface MediaBucketProps {
-  /** Key for SSE-KMS; bucket keys are on so KMS is called per bucket-key period, not per object. */
+  /**
+   * Key for SSE-KMS. Bucket keys are off: with them S3 asks KMS with the bucket's ARN as the context, so
+   * neither the object's ARN nor its tenant would reach the key policy or the tenant roles' conditions.
+   * The price is one KMS request per object written or read.
+   */
   readonly encryptionKey: IKey;
   /** Bucket that receives S3 server access logs. */
   readonly accessLogsBucket: IBucket;
@@ -19,6 +23,11 @@ export interface MediaBucketProps {
    * @default - objects are kept
    */
   readonly expireAfterDays?: number;
+  /**
+   * Days a version is kept after it stops being current (overwritten, or expired by `expireAfterDays`).
+   * @default 30
+   */
+  readonly noncurrentVersionExpirationDays?: number;
   /**
    * Send object events to EventBridge.
    * @default false
@@ -37,11 +46,13 @@ export class MediaBucket extends Construct {
     if (props.expireAfterDays !== undefined && props.expireAfterDays < 1) {
       throw new Error('expireAfterDays must be at least 1');
     }
+    const noncurrentDays = props.noncurrentVersionExpirationDays ?? 30;
+    if (noncurrentDays < 1) throw new Error('noncurrentVersionExpirationDays must be at least 1');
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.bucket = new Bucket(this, 'Bucket', {
       encryption: BucketEncryption.KMS,
       encryptionKey: props.encryptionKey,
-      bucketKeyEnabled: true,
+      bucketKeyEnabled: false,
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
       enforceSSL: true,
@@ -53,7 +64,7 @@ export class MediaBucket extends Construct {
       lifecycleRules: [
         {
           id: 'expire-noncurrent-and-incomplete',
-          noncurrentVersionExpiration: Duration.days(30),
+          noncurrentVersionExpiration: Duration.days(noncurrentDays),
           abortIncompleteMultipartUploadAfter: Duration.days(1),
           ...(props.expireAfterDays ? { expiration: Duration.days(props.expireAfterDays) } : {}),
         },

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import {
@@ -13,6 +13,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { type LambdaBundling, lambdaBundling } from '../bundling.js';
+import { acknowledge, NAG_RULES } from '../nag.js';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
 
@@ -36,6 +37,8 @@ export interface MediaFunctionProps {
   readonly logRetention?: RetentionDays;
   /** Concurrency set aside for (and capping) this function. @default - none: the account's unreserved pool */
   readonly reservedConcurrentExecutions?: number;
+  /** Who invokes the function, always synchronously (e.g. "the state machines' LambdaInvoke tasks"). */
+  readonly invokedBy: string;
 }
 
 /**
@@ -45,6 +48,8 @@ export interface MediaFunctionProps {
  */
 export class MediaFunction extends Construct {
   readonly function: NodejsFunction;
+  /** Where the function logs (JSON lines); metric filters read it. */
+  readonly logGroup: LogGroup;
   readonly step: string;
   /** What esbuild leaves out of the bundle (the runtime's SDK, the layers' modules), as passed to bundling. */
   readonly externalModules: readonly string[];
@@ -61,7 +66,7 @@ export class MediaFunction extends Construct {
     this.bundling = lambdaBundling(props.externalModules);
     this.externalModules = this.bundling.externalModules;
     this.entry = path.join(REPO_ROOT, 'functions', props.step, 'handler.ts');
-    const logGroup = new LogGroup(this, 'Logs', {
+    this.logGroup = new LogGroup(this, 'Logs', {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
       encryptionKey: props.logKey,
     });
@@ -73,7 +78,7 @@ export class MediaFunction extends Construct {
     role.addToPolicy(
       new PolicyStatement({
         actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [logGroup.logGroupArn],
+        resources: [this.logGroup.logGroupArn],
       }),
     );
     this.function = new NodejsFunction(this, 'Function', {
@@ -90,7 +95,7 @@ export class MediaFunction extends Construct {
       memorySize: props.memorySize ?? 512,
       tracing: Tracing.ACTIVE,
       loggingFormat: LoggingFormat.JSON,
-      logGroup,
+      logGroup: this.logGroup,
       layers: props.layers ? [...props.layers] : undefined,
       environment: {
         MEDIAGATE_STEP: props.step,
@@ -109,25 +114,38 @@ export class MediaFunction extends Construct {
         banner: this.bundling.banner,
         define: { ...this.bundling.define },
         externalModules: [...this.bundling.externalModules],
-        // BundlingOptions has no `alias`; esbuild runs in the project root, where the paths are relative to.
-        esbuildArgs: {
-          '--alias': Object.entries(this.bundling.alias).map(([from, to]) => `${from}=${to}`),
-          '--sources-content': String(this.bundling.sourcesContent),
-        },
+        esbuildArgs: { '--sources-content': String(this.bundling.sourcesContent) },
         forceDockerBundling: false,
       },
     });
-    const policy = role.node.tryFindChild('DefaultPolicy');
-    if (policy) {
-      Validations.of(policy).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(logGroup.node.defaultChild as CfnElement)}.Arn>:*]`,
-        reason: "Log streams are created at run time inside this function's own log group.",
-      });
-      Validations.of(policy).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'Only actions without resource-level permissions use *: X-Ray trace upload (every function) and Comprehend DetectPiiEntities / Textract DetectDocumentText (DlpCheck).',
-      });
-    }
+    this.acknowledgeFindings(props);
+  }
+
+  private acknowledgeFindings(props: MediaFunctionProps): void {
+    const step = props.step;
+    acknowledge(
+      this.function,
+      NAG_RULES.lambdaInsideVpc,
+      `${step} reaches only regional AWS endpoints${step === 'invoke-model' ? ' and the OpenAI API' : ''} over TLS with IAM; there is no VPC resource to reach, and a VPC would add NAT and endpoints in front of the same calls.`,
+    );
+    acknowledge(
+      this.function,
+      NAG_RULES.lambdaDlq,
+      `${step} is never invoked asynchronously: ${props.invokedBy}, so a failed call goes back to the caller (retries, then the pipeline's failure path or a dead-letter queue upstream) and an on-failure DLQ would stay empty.`,
+    );
+    const policy = this.function.role?.node.tryFindChild('DefaultPolicy');
+    if (!policy) return;
+    acknowledge(
+      policy,
+      NAG_RULES.inlinePolicy,
+      `The ${step} role's least-privilege statements (exact actions on this step's own prefixes and tables) belong to this one role; as a managed policy they could be attached to other principals.`,
+    );
+    acknowledge(
+      policy,
+      ['AwsSolutions-IAM5[Resource::*]'],
+      step === 'dlp-check'
+        ? 'dlp-check: Comprehend DetectPiiEntities/DetectDominantLanguage, Textract DetectDocumentText and X-Ray trace upload have no resource-level permissions; nothing else uses *.'
+        : `${step}: only X-Ray trace upload (PutTraceSegments, PutTelemetryRecords) uses *; it has no resource-level permissions.`,
+    );
   }
 }

@@ -1,13 +1,16 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import { type IGrantable, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
+  type CfnStateMachine,
   Choice,
   Condition,
   DefinitionBody,
   Fail,
+  JitterType,
   JsonPath,
   LogLevel,
   Pass,
@@ -23,6 +26,7 @@ import { EventBridgePutEvents, LambdaInvoke } from 'aws-cdk-lib/aws-stepfunction
 import { Construct } from 'constructs';
 import { DEFAULT_BREAKER_POLICY } from '../../functions/model/breaker.js';
 import {
+  ADMISSION_DEFERRALS,
   OUTCOME_DETAIL_TYPES,
   OUTCOME_SOURCE,
   RESUMABLE_STEP,
@@ -40,7 +44,11 @@ export interface PipelineSteps {
 export interface PipelineStateMachineProps {
   readonly steps: PipelineSteps;
   readonly outcomeBus: IEventBus;
-  readonly logKey: IKey;
+  /**
+   * Encrypts the execution history (it carries the pipeline document, whose instructions are the user's
+   * words) and the log group, instead of an AWS-owned key.
+   */
+  readonly encryptionKey: IKey;
   /**
    * How long an item may stay parked while the model is unavailable (the breaker is open or the retry
    * budget ran out) before it ends as failed.
@@ -67,9 +75,13 @@ const TRANSIENT_ERRORS = [
   'ServiceUnavailable',
   'InternalServerError',
   'TimeoutError',
-  // Lambda throttling (account or reserved concurrency): retryOnServiceExceptions does not cover it.
-  'Lambda.TooManyRequestsException',
 ];
+
+/**
+ * Lambda throttling (every function has reserved concurrency): retryOnServiceExceptions does not cover
+ * it. A burst of uploads waits for a free slot instead of failing.
+ */
+const THROTTLED = 'Lambda.TooManyRequestsException';
 
 /**
  * ValidateAndStrip → Preprocess → DlpCheck → InvokeModel → RecordCost, then one outcome event.
@@ -78,6 +90,7 @@ const TRANSIENT_ERRORS = [
  */
 export class PipelineStateMachine extends Construct {
   readonly stateMachine: StateMachine;
+  readonly encryptionKey: IKey;
 
   constructor(scope: Construct, id: string, props: PipelineStateMachineProps) {
     super(scope, id);
@@ -153,6 +166,15 @@ export class PipelineStateMachine extends Construct {
         maxAttempts: 3,
         backoffRate: 2,
       });
+      // Standard: up to ~10 min of waiting for capacity; Express: what fits in the caller's request.
+      task.addRetry({
+        errors: [THROTTLED],
+        interval: Duration.seconds(2),
+        backoffRate: 2,
+        maxDelay: Duration.seconds(express ? 8 : 120),
+        maxAttempts: express ? 4 : 10,
+        jitterStrategy: JitterType.FULL,
+      });
       return task;
     };
 
@@ -199,6 +221,27 @@ export class PipelineStateMachine extends Construct {
         resultPath: '$.reason',
       }).next(afterOutage);
       invoke.addCatch(markOutage, { errors: ['ModelUnavailable'], resultPath: '$.failure' });
+    }
+    // Admission: the tenant's (or the organisation's) rate limit is spent, or other items' open budget
+    // reservations fill the cap. Not the item's fault and not an outage: it waits, parked the same way, at
+    // shorter intervals (a rate limit refills within a minute), and is never rejected for it.
+    for (const [error, reason] of Object.entries(ADMISSION_DEFERRALS)) {
+      if (express) {
+        invoke.addCatch(unavailableNow(`Mark${error}`, reason), { errors: [error], resultPath: '$.failure' });
+        continue;
+      }
+      invoke.addRetry({
+        errors: [error],
+        interval: Duration.seconds(ADMISSION_FIRST_WAIT_SECONDS),
+        backoffRate: PARK_BACKOFF_RATE,
+        maxDelay: Duration.seconds(ADMISSION_LONGEST_WAIT_SECONDS),
+        maxAttempts: parkAttempts(patience, ADMISSION_FIRST_WAIT_SECONDS, ADMISSION_LONGEST_WAIT_SECONDS),
+      });
+      const markWaitedTooLong = new Pass(this, `Mark${error}`, {
+        result: Result.fromString(reason),
+        resultPath: '$.reason',
+      }).next(afterOutage);
+      invoke.addCatch(markWaitedTooLong, { errors: [error], resultPath: '$.failure' });
     }
     invoke.addCatch(markQuota, { errors: ['MODEL_QUOTA_EXHAUSTED'], resultPath: '$.failure' });
     const record = step('RecordCost', props.steps.recordCost, Duration.minutes(1));
@@ -254,7 +297,7 @@ export class PipelineStateMachine extends Construct {
 
     const logGroup = new LogGroup(this, 'Logs', {
       retention: RetentionDays.ONE_MONTH,
-      encryptionKey: props.logKey,
+      encryptionKey: props.encryptionKey,
     });
     this.stateMachine = new StateMachine(this, 'StateMachine', {
       stateMachineType: express ? StateMachineType.EXPRESS : StateMachineType.STANDARD,
@@ -266,6 +309,8 @@ export class PipelineStateMachine extends Construct {
       // means a future field cannot leak by accident.
       logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: false },
     });
+    this.encryptionKey = props.encryptionKey;
+    this.encryptWithKey(props.encryptionKey);
     const policy = this.stateMachine.role.node.tryFindChild('DefaultPolicy');
     if (policy) {
       Validations.of(policy).acknowledge({
@@ -275,6 +320,64 @@ export class PipelineStateMachine extends Construct {
       });
     }
   }
+
+  /**
+   * Lets `grantee` start executions of this encrypted workflow and read their results: Step Functions
+   * encrypts the input and decrypts the output with the caller's permissions on the key.
+   */
+  grantKeyUse(grantee: IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(this.keyUseStatement(['kms:Decrypt', 'kms:GenerateDataKey']));
+  }
+
+  /**
+   * The CDK helper (CustomerManagedEncryptionConfiguration) lets the log-delivery service decrypt with the
+   * key under no condition; here every use is tied to this account's state machines and log deliveries.
+   */
+  private encryptWithKey(key: IKey): void {
+    const stack = Stack.of(this);
+    (this.stateMachine.node.defaultChild as CfnStateMachine).encryptionConfiguration = {
+      type: 'CUSTOMER_MANAGED_KMS_KEY',
+      kmsKeyId: key.keyArn,
+      kmsDataKeyReusePeriodSeconds: 300,
+    };
+    this.stateMachine.addToRolePolicy(this.keyUseStatement(['kms:Decrypt', 'kms:GenerateDataKey']));
+    const logDeliveries = `arn:${stack.partition}:logs:${stack.region}:${stack.account}:*`;
+    // Execution logs go to a log group encrypted with the same key.
+    this.stateMachine.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['kms:GenerateDataKey'],
+        resources: [key.keyArn],
+        conditions: { ArnLike: { 'kms:EncryptionContext:SourceArn': logDeliveries } },
+      }),
+    );
+    key.addToResourcePolicy(
+      new PolicyStatement({
+        // One sid for both workflows: CDK keeps one copy of identical statements.
+        sid: 'StepFunctionsLogDeliveryOfThisAccount',
+        principals: [new ServicePrincipal('delivery.logs.amazonaws.com')],
+        actions: ['kms:Decrypt'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: { 'aws:SourceArn': logDeliveries },
+        },
+      }),
+    );
+  }
+
+  private keyUseStatement(actions: string[]): PolicyStatement {
+    const stack = Stack.of(this);
+    return new PolicyStatement({
+      actions,
+      resources: [this.encryptionKey.keyArn],
+      conditions: {
+        // Not this machine's own ARN: the role's policy would then depend on the machine that depends on it.
+        ArnLike: {
+          'kms:EncryptionContext:aws:states:stateMachineArn': `arn:${stack.partition}:states:${stack.region}:${stack.account}:stateMachine:*`,
+        },
+      },
+    });
+  }
 }
 
 const PARK_FIRST_WAIT_SECONDS = 30;
@@ -282,15 +385,23 @@ const PARK_BACKOFF_RATE = 1.5;
 /** The breaker's longest cool-down: a parked item never sleeps through a chance to probe. */
 const PARK_LONGEST_WAIT_SECONDS = DEFAULT_BREAKER_POLICY.maxCoolDownMs / 1000;
 
-/** Attempts of the park retry (30 s first, growing 1.5x to 5 min) that fit in the patience window. */
-export function parkAttempts(patience: Duration): number {
+const ADMISSION_FIRST_WAIT_SECONDS = 5;
+/** A per-minute limit refills within a minute: a waiting item looks again at least that often. */
+const ADMISSION_LONGEST_WAIT_SECONDS = 60;
+
+/** Attempts of a park retry (30 s first, growing 1.5x to 5 min by default) that fit in the patience window. */
+export function parkAttempts(
+  patience: Duration,
+  firstWaitSeconds = PARK_FIRST_WAIT_SECONDS,
+  longestWaitSeconds = PARK_LONGEST_WAIT_SECONDS,
+): number {
   let waited = 0;
   let attempts = 0;
-  let interval = PARK_FIRST_WAIT_SECONDS;
+  let interval = firstWaitSeconds;
   while (waited + interval <= patience.toSeconds() && attempts < 999) {
     waited += interval;
     attempts += 1;
-    interval = Math.min(interval * PARK_BACKOFF_RATE, PARK_LONGEST_WAIT_SECONDS);
+    interval = Math.min(interval * PARK_BACKOFF_RATE, longestWaitSeconds);
   }
   return attempts;
 }

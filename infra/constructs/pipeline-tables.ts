@@ -38,6 +38,17 @@ export class PipelineTables extends Construct {
         },
       ],
     });
-    this.state = new TableV2(this, 'State', { ...common, timeToLiveAttribute: 'ttl' });
+    this.state = new TableV2(this, 'State', {
+      ...common,
+      timeToLiveAttribute: 'ttl',
+      globalSecondaryIndexes: [
+        {
+          // Sparse: only open budget reservations carry these, so the scheduled sweep reads just them.
+          indexName: 'byExpiry',
+          partitionKey: { name: 'sweepPk', type: AttributeType.STRING },
+          sortKey: { name: 'sweepSk', type: AttributeType.STRING },
+        },
+      ],
+    });
   }
 }

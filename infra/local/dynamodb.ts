@@ -851,8 +851,8 @@ const PK_SK_KEY_SCHEMA: KeySchemaElement[] = [
 ];
 
 /**
- * Creates a runtime-state table locally as the CDK stack does (pk/sk, on-demand): breakers, cache,
- * budgets. Fails if it exists, so each test or bench run starts from an empty table.
+ * Creates a runtime-state table locally as the CDK stack does (pk/sk, the sparse `byExpiry` index of open
+ * reservations, on-demand): breakers, cache, budgets, the tenant registry, rate buckets. Fails if it exists, so each test or bench run starts from an empty table.
  */
 export async function createStateTable(client: DynamoDBClient, tableName: string): Promise<void> {
   await client.send(
@@ -862,8 +862,20 @@ export async function createStateTable(client: DynamoDBClient, tableName: string
       AttributeDefinitions: [
         { AttributeName: 'pk', AttributeType: 'S' },
         { AttributeName: 'sk', AttributeType: 'S' },
+        { AttributeName: 'sweepPk', AttributeType: 'S' },
+        { AttributeName: 'sweepSk', AttributeType: 'S' },
       ],
       KeySchema: PK_SK_KEY_SCHEMA,
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'byExpiry',
+          KeySchema: [
+            { AttributeName: 'sweepPk', KeyType: 'HASH' },
+            { AttributeName: 'sweepSk', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
     }),
   );
   await waitForTableActive(client, tableName);

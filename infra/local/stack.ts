@@ -15,16 +15,16 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { defaultTimeScale } from '../../functions/pipeline/time-scale.js';
+import { compressMs, defaultTimeScale } from '../../functions/pipeline/time-scale.js';
 import { type CfnTemplate, synthesizeMediagate } from '../synth.js';
-import { startLocalDynamo } from './dynamodb.js';
 import { type LocalEventBus, type RecordedEvent, startLocalEventBus } from './event-bus.js';
 import { matchesEventPattern } from './event-pattern.js';
 import { acquireLock } from './lock.js';
 import { type RunningSimulator, startOpenAiSimulator } from './openai-simulator/server.js';
 import { startFunctionUrl } from './presign-server.js';
-import { LOCAL_CREDENTIALS, type S3ObjectCreatedEvent, startLocalS3 } from './s3.js';
+import { LOCAL_CREDENTIALS, type S3ObjectCreatedEvent } from './s3.js';
 import { type LocalStepFunctions, parkPatienceSeconds, startLocalStepFunctions } from './step-functions.js';
+import { startStorageThread } from './storage-thread.js';
 import {
   bucketNames,
   functionEnvironment,
@@ -138,15 +138,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const objectEvents: S3ObjectCreatedEvent[] = [];
     let deliver: (event: S3ObjectCreatedEvent) => void = (event) => objectEvents.push(event);
-    const s3 = await startLocalS3({
-      directory: path.join(stateDir, 's3'),
-      buckets: bucketNames(template),
-      onObjectCreated: (event) => deliver(event),
-    });
-    closers.push(() => s3.close());
-
-    const dynamo = await startLocalDynamo({ path: path.join(stateDir, 'dynamodb') });
-    closers.push(() => dynamo.close());
+    const storage = await startStorageThread(
+      {
+        s3Directory: path.join(stateDir, 's3'),
+        buckets: bucketNames(template),
+        dynamoPath: path.join(stateDir, 'dynamodb'),
+      },
+      (event) => deliver(event),
+    );
+    closers.push(() => storage.close());
+    const s3 = { endpoint: storage.s3Endpoint };
+    const dynamo = { endpoint: storage.dynamoEndpoint };
     await createTables(template, dynamo.endpoint);
 
     const events = await startLocalEventBus({ logFile: path.join(stateDir, 'events.jsonl') });
@@ -186,6 +188,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       POWERTOOLS_TRACE_ENABLED: 'false',
       POWERTOOLS_METRICS_DISABLED: 'true',
       MEDIAGATE_TIME_SCALE: String(timeScale),
+      // `mediagate tenants set` from another process reaches the next item within a second; callers with
+      // no principal (`mediagate run`) may name their tenant, as an unsigned local request cannot be bound.
+      MEDIAGATE_TENANT_CACHE_MS: '1000',
+      MEDIAGATE_TENANT_BINDING: 'optional',
       ...(simulator ? { OPENAI_API_KEY: 'sk-local-simulator', OPENAI_BASE_URL: simulator.baseUrl } : {}),
       ...options.environment,
     };
@@ -226,6 +232,22 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       { port: options.analyzePort },
     );
     closers.push(() => analyzer.close());
+
+    // The template's schedule (every 5 minutes), on the rehearsal clock: expired budget reservations of
+    // every tenant are given back by the same handler the EventBridge rule invokes in AWS.
+    const sweep = await loadHandler<() => Promise<{ expired: number }>>('sweep-reservations', instance);
+    let sweeping: Promise<unknown> = Promise.resolve();
+    const sweepTimer = setInterval(
+      () => {
+        sweeping = sweeping.then(() => sweep()).catch(() => undefined);
+      },
+      compressMs(sweepIntervalMs(template), timeScale),
+    );
+    sweepTimer.unref();
+    closers.push(async () => {
+      clearInterval(sweepTimer);
+      await sweeping;
+    });
 
     const deadLetters = path.join(stateDir, 'dead-letters.jsonl');
     const rulePattern = ingestRulePattern(template);
@@ -292,7 +314,8 @@ async function loadHandler<T>(step: string, instance: number): Promise<T> {
   return module.handler;
 }
 
-async function createTables(template: CfnTemplate, endpoint: string): Promise<void> {
+/** Creates the template's tables (keys, indexes, TTL) on the local DynamoDB; tables that exist are kept. */
+export async function createTables(template: CfnTemplate, endpoint: string): Promise<void> {
   const client = new DynamoDBClient({ region: LOCAL_REGION, endpoint, credentials: LOCAL_CREDENTIALS });
   for (const table of tableDefinitions(template)) {
     try {
@@ -318,6 +341,19 @@ async function createTables(template: CfnTemplate, endpoint: string): Promise<vo
     }
   }
   client.destroy();
+}
+
+/** The period of the template's reservation-sweep schedule (`rate(N minutes)`). */
+export function sweepIntervalMs(template: CfnTemplate): number {
+  const schedules = Object.values(template.Resources)
+    .filter((resource) => resource.Type === 'AWS::Events::Rule')
+    .map((rule) => String(rule.Properties?.ScheduleExpression ?? ''))
+    .map((expression) => /^rate\((\d+) minutes?\)$/.exec(expression))
+    .filter((match): match is RegExpExecArray => match !== null);
+  const [schedule] = schedules;
+  if (schedules.length !== 1 || !schedule)
+    throw new Error('the template should have one rate(N minutes) schedule');
+  return Number(schedule[1]) * 60_000;
 }
 
 function ingestRulePattern(template: CfnTemplate): unknown {

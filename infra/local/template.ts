@@ -3,6 +3,8 @@
  * the state machine's ASL (intrinsics resolved to local names), the tables' key schemas, the buckets and
  * each function's environment. Nothing here restates the pipeline by hand.
  */
+
+import { TENANT_ROLE_ENV } from '../grants.js';
 import type { CfnTemplate } from '../synth.js';
 
 export const LOCAL_ACCOUNT = '000000000000';
@@ -175,7 +177,8 @@ export function functionEnvironment(template: CfnTemplate): Record<string, strin
       (resource.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ??
       {};
     for (const [name, raw] of Object.entries(variables)) {
-      if (name === 'MEDIAGATE_STEP') continue;
+      // Per function; and the local stack has no STS, so its steps keep the process's own credentials.
+      if (name === 'MEDIAGATE_STEP' || name === TENANT_ROLE_ENV) continue;
       const value = String(resolveIntrinsics(raw, template));
       if (merged[name] !== undefined && merged[name] !== value) {
         throw new Error(`function ${logicalId} sets ${name} differently from another function`);

@@ -1,47 +1,71 @@
 import {
+  AspectPriority,
+  Aspects,
   type CfnElement,
   CfnOutput,
   Duration,
+  Names,
   RemovalPolicy,
   Stack,
   type StackProps,
   Validations,
 } from 'aws-cdk-lib';
-import { EventBus } from 'aws-cdk-lib/aws-events';
+import { CfnArchive, EventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction as LambdaTarget } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import { Architecture } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, type Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import type { Construct } from 'constructs';
+import { Construct } from 'constructs';
 import { checkPolicyOverrides } from '../../functions/config/policy-overrides.js';
 import { loadConfig } from '../../functions/config/settings.js';
+import { allRoutes } from '../../functions/model/routes.js';
 import budgets from '../../functions/money/budgets.json' with { type: 'json' };
+import { AlarmTopic, NotifyEveryAlarm } from '../constructs/alarm-topic.js';
 import { AnalyzeEndpoint } from '../constructs/analyze-endpoint.js';
 import { BudgetAlarms } from '../constructs/budget-alarms.js';
 import { IngestTrigger } from '../constructs/ingest-trigger.js';
 import { MediaBucket } from '../constructs/media-bucket.js';
 import { MediaFunction } from '../constructs/media-function.js';
 import { MediaLayers } from '../constructs/media-layers.js';
+import { PipelineAlarms } from '../constructs/pipeline-alarms.js';
+import { PipelineDashboard } from '../constructs/pipeline-dashboard.js';
 import { PipelineStateMachine } from '../constructs/pipeline-state-machine.js';
 import { PipelineTables } from '../constructs/pipeline-tables.js';
 import { PresignEndpoint } from '../constructs/presign-endpoint.js';
 import { ResultsPiiScan } from '../constructs/results-pii-scan.js';
-import { grantItems, grantObjectRead, grantObjectWrite, grantTranscriptionJobs } from '../grants.js';
+import { type ItemAction, TENANT, TenantDataRole } from '../constructs/tenant-data-role.js';
+import {
+  DATA_KEY_ENV,
+  grantItems,
+  grantOrgItems,
+  grantTranscriptionJobs,
+  TENANT_ROLE_ENV,
+  TENANT_TAG,
+} from '../grants.js';
+import { acknowledge, NAG_RULES } from '../nag.js';
+import { isStackSetting, parseStackSettings } from '../stack-settings.js';
+
+/** The ledger adapter's one transaction: Put the item (once, by condition), Update the aggregates. Never Delete. */
+const LEDGER_WRITE: readonly ItemAction[] = ['PutItem', 'UpdateItem'];
+/** The budget store (functions/adapters/dynamodb-budget-store.ts): counters, reservations, their index, alerts. */
+const BUDGET_ITEMS: readonly ItemAction[] = ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'];
+/** Organisation-wide partitions on the state table: circuit breakers and the organisation's rate buckets. */
+const ORG_LEADING_KEYS = ['breaker#*', 'ORG#*'];
 
 export interface MediagateStackProps extends StackProps {
   /** @default Architecture.X86_64 (the sharp and ffmpeg layers are built for it from this machine's node_modules) */
   readonly architecture?: Architecture;
-  /** Days an upload stays in the ingest bucket; the pipeline finishes well within it. @default 7 */
-  readonly ingestRetentionDays?: number;
   /** @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
   /** Create the Macie session (off where the account already has Macie enabled). @default true */
   readonly enableMacie?: boolean;
   /**
-   * Deployment settings passed to every function (`MEDIAGATE_*` and `OPENAI_TIMEOUT_MS`: limits, model
-   * endpoints, retry and breaker policies; see docs/architecture.md). Checked with the functions' own
-   * config parser at synth time, so a typo fails `cdk synth`, not the first upload.
+   * Deployment settings (`MEDIAGATE_*` and `OPENAI_TIMEOUT_MS`; see docs/architecture.md): limits, model
+   * endpoints, retry and breaker policies go to every function; alarm recipients and thresholds, raw-upload
+   * retention and reserved concurrency are the stack's own (infra/stack-settings.ts). Checked with the
+   * functions' own config parser at synth time, so a typo fails `cdk synth`, not the first upload.
    * @default - none: the defaults in functions/config/settings.ts
    */
   readonly settings?: Readonly<Record<string, string>>;
@@ -53,23 +77,9 @@ const STACK_OWNED_SETTINGS = new Set([
   'MEDIAGATE_PII_DETECTOR',
   'MEDIAGATE_OCR',
   'MEDIAGATE_TRANSCRIBER',
+  TENANT_ROLE_ENV,
+  DATA_KEY_ENV,
 ]);
-
-/**
- * `MEDIAGATE_INVOKE_MODEL_CONCURRENCY`: InvokeModel's reserved concurrency, so a burst cannot starve the
- * account's other functions or open more connections than the OpenAI quota serves; `0` reserves none.
- */
-const DEFAULT_INVOKE_MODEL_CONCURRENCY = 25;
-
-export function invokeModelConcurrency(settings: Readonly<Record<string, string>>): number | undefined {
-  const value = settings.MEDIAGATE_INVOKE_MODEL_CONCURRENCY;
-  if (value === undefined) return DEFAULT_INVOKE_MODEL_CONCURRENCY;
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 0) {
-    throw new Error(`MEDIAGATE_INVOKE_MODEL_CONCURRENCY must be a whole number ≥ 0; got "${value}"`);
-  }
-  return parsed === 0 ? undefined : parsed;
-}
 
 function checkSettings(settings: Readonly<Record<string, string>>): void {
   for (const name of Object.keys(settings)) {
@@ -80,7 +90,6 @@ function checkSettings(settings: Readonly<Record<string, string>>): void {
   // The functions' own parsers: they throw with the setting's name on a malformed value.
   const { openai } = loadConfig(settings);
   checkPolicyOverrides(openai.retryPolicy, openai.breakerPolicy);
-  invokeModelConcurrency(settings);
 }
 
 export class MediagateStack extends Stack {
@@ -89,6 +98,10 @@ export class MediagateStack extends Stack {
     const architecture = props.architecture ?? Architecture.X86_64;
     const settings = props.settings ?? {};
     checkSettings(settings);
+    const stackSettings = parseStackSettings(settings);
+    const functionSettings = Object.fromEntries(
+      Object.entries(settings).filter(([name]) => !isStackSetting(name)),
+    );
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
     const key = new Key(this, 'DataKey', {
@@ -96,8 +109,7 @@ export class MediagateStack extends Stack {
       enableKeyRotation: true,
       removalPolicy,
     });
-    // CloudWatch Logs encrypts our log groups with this key.
-    key.grantEncryptDecrypt(new ServicePrincipal(`logs.${this.region}.amazonaws.com`));
+    allowServicesToUseKey(this, key);
 
     const accessLogs = new Bucket(this, 'AccessLogs', {
       // S3 server access logging can only deliver to SSE-S3 buckets.
@@ -109,31 +121,71 @@ export class MediagateStack extends Stack {
       lifecycleRules: [{ expiration: Duration.days(90), noncurrentVersionExpiration: Duration.days(7) }],
       removalPolicy,
     });
-    Validations.of(accessLogs).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason: 'This is the access-log target; logging it into itself would loop.',
-    });
+    acknowledge(
+      accessLogs,
+      NAG_RULES.bucketKmsEncryption,
+      'S3 server access logging delivers only to SSE-S3 buckets; the logs hold request metadata, never media.',
+    );
+    acknowledge(
+      accessLogs,
+      NAG_RULES.bucketReplication,
+      'Access logs of this deployment, kept 90 days for investigations; a second-region copy adds no control the versioned bucket lacks.',
+    );
 
-    const bucket = (id: string, extra: { expireAfterDays?: number; eventBridgeEnabled?: boolean } = {}) =>
-      new MediaBucket(this, id, { encryptionKey: key, accessLogsBucket: accessLogs, removalPolicy, ...extra })
-        .bucket;
-    const ingest = bucket('Ingest', {
-      expireAfterDays: props.ingestRetentionDays ?? 7,
-      eventBridgeEnabled: true,
-    });
-    const processed = bucket('Processed', { expireAfterDays: 30 });
-    const results = bucket('Results');
-    const quarantine = bucket('Quarantine', { expireAfterDays: 90 });
+    const bucket = (
+      id: string,
+      whyNotReplicated: string,
+      extra: {
+        expireAfterDays?: number;
+        noncurrentVersionExpirationDays?: number;
+        eventBridgeEnabled?: boolean;
+      },
+    ) => {
+      const created = new MediaBucket(this, id, {
+        encryptionKey: key,
+        accessLogsBucket: accessLogs,
+        removalPolicy,
+        ...extra,
+      }).bucket;
+      acknowledge(created, NAG_RULES.bucketReplication, whyNotReplicated);
+      return created;
+    };
+    // Raw, unsanitised uploads: the current version expires a day before the retention ends and the
+    // version that leaves behind a day later, so no copy outlives MEDIAGATE_RAW_RETENTION_DAYS.
+    const ingest = bucket(
+      'Ingest',
+      'Raw uploads must not outlive the raw-retention setting; a replica would be a second copy of unsanitised media to expire, and the pipeline reads them within minutes.',
+      {
+        expireAfterDays: stackSettings.rawRetentionDays - 1,
+        noncurrentVersionExpirationDays: 1,
+        eventBridgeEnabled: true,
+      },
+    );
+    const processed = bucket(
+      'Processed',
+      'Intermediate files the pipeline recreates from the upload; lost ones are produced again by a redrive, so a replica protects nothing.',
+      { expireAfterDays: 30 },
+    );
+    const results = bucket(
+      'Results',
+      "Model answers and transcripts, versioned; the ledger and outcome events hold each item's record, and a second-region copy of text that may echo PII would widen its exposure.",
+      {},
+    );
+    const quarantine = bucket(
+      'Quarantine',
+      'Rejected originals kept 90 days for investigation only; a replica would be a second copy of media refused for policy.',
+      { expireAfterDays: 90 },
+    );
 
     const tables = new PipelineTables(this, 'Tables', { encryptionKey: key, removalPolicy });
     const outcomeBus = new EventBus(this, 'Outcomes', {
       description: 'mediagate outcome and budget events',
       kmsKey: key,
     });
-    outcomeBus.archive('OutcomeArchive', {
+    encryptedArchive(outcomeBus, key, {
       description: 'Replayable history of outcome events',
       eventPattern: { source: ['mediagate'] },
-      retention: Duration.days(30),
+      retentionDays: 30,
     });
 
     const openAiKey = new Secret(this, 'OpenAiApiKey', {
@@ -141,15 +193,15 @@ export class MediagateStack extends Stack {
       encryptionKey: key,
       removalPolicy,
     });
-    Validations.of(openAiKey).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
-        'OpenAI keys are issued by OpenAI; AWS cannot rotate them. Rotate in the OpenAI console and put the new value.',
-    });
+    acknowledge(
+      openAiKey,
+      NAG_RULES.secretRotation,
+      'OpenAI keys are issued by OpenAI; AWS cannot rotate them. Rotate in the OpenAI console and put the new value.',
+    );
 
     const layers = new MediaLayers(this, 'Layers', { architecture });
     const environment = {
-      ...settings,
+      ...functionSettings,
       INGEST_BUCKET: ingest.bucketName,
       PROCESSED_BUCKET: processed.bucketName,
       RESULTS_BUCKET: results.bucketName,
@@ -160,7 +212,11 @@ export class MediagateStack extends Stack {
       MEDIAGATE_PII_DETECTOR: 'comprehend',
       MEDIAGATE_OCR: 'textract',
       MEDIAGATE_TRANSCRIBER: 'transcribe',
+      // Steps write objects with SSE-KMS under this key and a `tenant` encryption context.
+      [DATA_KEY_ENV]: key.keyArn,
     };
+    /** Every function, for the alarms. */
+    const mediaFunctions: MediaFunction[] = [];
     const fn = (
       id: string,
       step: string,
@@ -174,10 +230,9 @@ export class MediagateStack extends Stack {
         memorySize?: number;
         timeout?: Duration;
         environment?: Record<string, string>;
-        reservedConcurrentExecutions?: number;
       } = {},
-    ) =>
-      new MediaFunction(this, id, {
+    ) => {
+      const created = new MediaFunction(this, id, {
         step,
         description,
         architecture,
@@ -195,8 +250,14 @@ export class MediagateStack extends Stack {
             ? [...MediaLayers.TOKENIZER_MODULES]
             : undefined,
         environment: { ...environment, ...extra.environment },
-        reservedConcurrentExecutions: extra.reservedConcurrentExecutions,
-      }).function;
+        reservedConcurrentExecutions: stackSettings.reservedConcurrency(step),
+        invokedBy: INVOKED_BY[step] ?? "the state machines' LambdaInvoke tasks",
+      });
+      mediaFunctions.push(created);
+      return created.function;
+    };
+
+    const tenantData = (id: string, step: LambdaFunction) => new TenantDataRole(this, id, { fn: step, key });
 
     const validateAndStrip = fn(
       'ValidateAndStripFunction',
@@ -209,25 +270,30 @@ export class MediagateStack extends Stack {
         timeout: Duration.seconds(90),
       },
     );
-    grantObjectRead(validateAndStrip, ingest, key, 'incoming/');
-    grantObjectRead(validateAndStrip, ingest, key, 'realtime/');
-    grantObjectWrite(validateAndStrip, processed, key, 'sanitized/');
-    grantObjectWrite(validateAndStrip, quarantine, key, 'quarantine/');
+    // Every step reaches tenant data only through its tenant-data role, one session per item's tenant.
+    const validateAndStripData = tenantData('ValidateAndStripTenantData', validateAndStrip);
+    validateAndStripData.readObjects(ingest, 'incoming/');
+    validateAndStripData.readObjects(ingest, 'realtime/');
+    validateAndStripData.writeObjects(processed, 'sanitized/');
+    validateAndStripData.writeObjects(quarantine, 'quarantine/');
+    // The tenant's registry record: a suspended tenant's item, or a task the tenant may not use, stops here.
+    validateAndStripData.items(tables.state, ['GetItem']);
 
     const preprocess = fn('PreprocessFunction', 'preprocess', 'Resize images, resample audio', {
       media: true,
       memorySize: 2048,
       timeout: Duration.seconds(120),
     });
-    grantObjectRead(preprocess, processed, key, 'sanitized/');
-    grantObjectWrite(preprocess, processed, key, 'processed/');
+    const preprocessData = tenantData('PreprocessTenantData', preprocess);
+    preprocessData.readObjects(processed, 'sanitized/');
+    preprocessData.writeObjects(processed, 'processed/');
     // A rejection here (TOO_LARGE, CORRUPT) quarantines the original: a copy from ingest, as in ValidateAndStrip.
-    grantObjectRead(preprocess, ingest, key, 'incoming/');
-    grantObjectRead(preprocess, ingest, key, 'realtime/');
-    grantObjectWrite(preprocess, quarantine, key, 'quarantine/');
-    // Cache first: a hit is read from the state table and its answer written for this item.
-    grantItems(preprocess, tables.state, key, ['read']);
-    grantObjectWrite(preprocess, results, key, 'results/');
+    preprocessData.readObjects(ingest, 'incoming/');
+    preprocessData.readObjects(ingest, 'realtime/');
+    preprocessData.writeObjects(quarantine, 'quarantine/');
+    // Cache first: a hit is read from the state table (the tenant's result items) and its answer written for this item.
+    preprocessData.items(tables.state, ['GetItem']);
+    preprocessData.writeObjects(results, 'results/');
 
     const dlpCheck = fn(
       'DlpCheckFunction',
@@ -240,19 +306,26 @@ export class MediagateStack extends Stack {
         environment: { MEDIAGATE_TRANSCRIPT_KMS_KEY: key.keyArn },
       },
     );
-    grantObjectRead(dlpCheck, ingest, key, 'incoming/');
-    grantObjectRead(dlpCheck, ingest, key, 'realtime/');
-    grantObjectRead(dlpCheck, processed, key, 'processed/');
-    grantObjectWrite(dlpCheck, processed, key, 'redacted/');
-    grantObjectWrite(dlpCheck, processed, key, 'prompts/');
-    // Transcribe reads processed/ and writes transcripts/ as this role; names: functions/dlp-check/check-item.ts.
-    grantTranscriptionJobs(dlpCheck, key, 'mg-*-dlp');
-    grantObjectWrite(dlpCheck, results, key, 'transcripts/');
-    grantObjectRead(dlpCheck, results, key, 'transcripts/');
+    const dlpCheckData = tenantData('DlpCheckTenantData', dlpCheck);
+    dlpCheckData.readObjects(ingest, 'incoming/');
+    dlpCheckData.readObjects(ingest, 'realtime/');
+    dlpCheckData.readObjects(processed, 'processed/');
+    dlpCheckData.writeObjects(processed, 'redacted/');
+    dlpCheckData.writeObjects(processed, 'prompts/');
+    // A reused DLP verdict (functions/dlp/verdict-cache.ts) copies the first scan's prompt and redacted image.
+    dlpCheckData.readObjects(processed, 'redacted/');
+    dlpCheckData.readObjects(processed, 'prompts/');
+    // Transcribe reads processed/ and writes transcripts/ as the tenant session that starts the job, so the
+    // job sees only this tenant's prefixes; names: functions/dlp-check/check-item.ts.
+    grantTranscriptionJobs(dlpCheckData, key, 'mg-*-dlp', {
+      [`kms:EncryptionContext:${TENANT_TAG}`]: TENANT,
+    });
+    dlpCheckData.writeObjects(results, 'transcripts/');
+    dlpCheckData.readObjects(results, 'transcripts/');
     // Comprehend, Textract and Transcribe charges: one ledger item per service, written before DlpCheck returns.
-    grantItems(dlpCheck, tables.ledger, key, ['write']);
+    dlpCheckData.items(tables.ledger, LEDGER_WRITE);
     // DLP spend counts against the tenant budget (state table); a threshold it crosses is an event.
-    grantItems(dlpCheck, tables.state, key, ['read', 'write']);
+    dlpCheckData.items(tables.state, BUDGET_ITEMS);
     outcomeBus.grantPutEventsTo(dlpCheck);
     dlpCheck.addToRolePolicy(
       new PolicyStatement({
@@ -275,21 +348,23 @@ export class MediagateStack extends Stack {
         memorySize: 512,
         timeout: Duration.seconds(150),
         environment: { OPENAI_API_KEY_SECRET_ARN: openAiKey.secretArn },
-        reservedConcurrentExecutions: invokeModelConcurrency(settings),
       },
     );
-    grantObjectRead(invokeModel, processed, key, 'processed/');
+    const invokeModelData = tenantData('InvokeModelTenantData', invokeModel);
+    invokeModelData.readObjects(processed, 'processed/');
     // The original's metadata (the instructions as sent) is part of the result-cache key.
-    grantObjectRead(invokeModel, ingest, key, 'incoming/');
-    grantObjectRead(invokeModel, ingest, key, 'realtime/');
-    grantObjectRead(invokeModel, processed, key, 'redacted/');
-    grantObjectRead(invokeModel, processed, key, 'prompts/');
-    grantObjectWrite(invokeModel, results, key, 'results/');
+    invokeModelData.readObjects(ingest, 'incoming/');
+    invokeModelData.readObjects(ingest, 'realtime/');
+    invokeModelData.readObjects(processed, 'redacted/');
+    invokeModelData.readObjects(processed, 'prompts/');
+    invokeModelData.writeObjects(results, 'results/');
     openAiKey.grantRead(invokeModel);
-    // The state table holds the shared breaker, the result cache and the budget reservations.
-    grantItems(invokeModel, tables.state, key, ['read', 'write']);
+    // The tenant's result cache entries (Get, Put) and budget reservations, through the tenant session.
+    invokeModelData.items(tables.state, BUDGET_ITEMS);
+    // The shared breaker and the organisation's rate buckets are no tenant's: the function's own role.
+    grantOrgItems(invokeModel, tables.state, key, ['GetItem', 'PutItem', 'UpdateItem'], ORG_LEADING_KEYS);
     // Attempts of unknown outcome (timeouts, resets) are written as exposure the moment they happen.
-    grantItems(invokeModel, tables.ledger, key, ['write']);
+    invokeModelData.items(tables.ledger, LEDGER_WRITE);
     outcomeBus.grantPutEventsTo(invokeModel);
 
     const recordCost = fn(
@@ -300,18 +375,45 @@ export class MediagateStack extends Stack {
         timeout: Duration.seconds(30),
       },
     );
-    grantItems(recordCost, tables.ledger, key, ['read', 'write']);
+    const recordCostData = tenantData('RecordCostTenantData', recordCost);
+    recordCostData.items(tables.ledger, LEDGER_WRITE);
     // Settles the budget reservation; threshold crossings go out on the bus.
-    grantItems(recordCost, tables.state, key, ['read', 'write']);
+    recordCostData.items(tables.state, BUDGET_ITEMS);
     outcomeBus.grantPutEventsTo(recordCost);
+
+    // Expired budget reservations (their execution died) are given back on a schedule, across tenants, so a
+    // dead item holds no tenant's cap until that tenant's next reserve happens to reclaim it.
+    const sweeper = fn(
+      'SweepReservationsFunction',
+      'sweep-reservations',
+      'Give back budget reservations whose execution died',
+      { timeout: Duration.minutes(2) },
+    );
+    grantItems(sweeper, tables.state, key, ['read', 'write']);
+    sweeper.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:Query'],
+        resources: [`${tables.state.tableArn}/index/byExpiry`],
+      }),
+    );
+    const sweepSchedule = new Rule(this, 'SweepReservationsSchedule', {
+      description: 'Every 5 minutes: expire budget reservations of executions that died',
+      schedule: Schedule.rate(Duration.minutes(5)),
+      targets: [new LambdaTarget(sweeper, { retryAttempts: 2 })],
+    });
+    acknowledge(
+      sweepSchedule,
+      ['Serverless-EventBusDLQ'],
+      'A scheduled tick carries no data: one that EventBridge cannot deliver is made good by the next sweep five minutes later, and the sweeper itself has error and throttle alarms.',
+    );
 
     // One definition of the steps, two workflow types: uploads (Standard) and POST /v1/analyze (Express).
     const steps = { validateAndStrip, preprocess, dlpCheck, invokeModel, recordCost };
-    const pipeline = new PipelineStateMachine(this, 'Pipeline', { steps, outcomeBus, logKey: key });
+    const pipeline = new PipelineStateMachine(this, 'Pipeline', { steps, outcomeBus, encryptionKey: key });
     const realtime = new PipelineStateMachine(this, 'RealtimePipeline', {
       steps,
       outcomeBus,
-      logKey: key,
+      encryptionKey: key,
       workflow: 'express',
     });
 
@@ -325,6 +427,11 @@ export class MediagateStack extends Stack {
             'LambdaInvoke grants the function and its versions/aliases (ARN:*); the state machine invokes only these five.',
         });
       }
+      acknowledge(
+        stateMachinePolicy,
+        NAG_RULES.inlinePolicy,
+        `The ${machine.node.id} role's statements (invoke the five steps, put outcome events, logs, X-Ray, its key) serve only this state machine; a managed policy could be attached elsewhere.`,
+      );
     }
 
     const starter = fn(
@@ -336,16 +443,20 @@ export class MediagateStack extends Stack {
         environment: { STATE_MACHINE_ARN: pipeline.stateMachine.stateMachineArn },
       },
     );
-    new IngestTrigger(this, 'IngestTrigger', {
+    const ingestTrigger = new IngestTrigger(this, 'IngestTrigger', {
       ingestBucket: ingest,
       starter,
       stateMachine: pipeline.stateMachine,
       encryptionKey: key,
+      maxConcurrency: stackSettings.reservedConcurrency('start-execution'),
     });
+    pipeline.grantKeyUse(starter);
 
     const presigner = fn('PresignUploadFunction', 'presign-upload', 'Mint presigned POSTs for uploads', {
       timeout: Duration.seconds(10),
     });
+    // The presign function reads the tenant registry: the caller's tenant binding and the tenant's status.
+    grantItems(presigner, tables.state, key, ['read']);
     const presign = new PresignEndpoint(this, 'PresignEndpoint', {
       presigner,
       ingestBucket: ingest,
@@ -366,6 +477,8 @@ export class MediagateStack extends Stack {
         },
       },
     );
+    // The caller's tenant binding and the tenant's status, from the registry.
+    grantItems(analyzer, tables.state, key, ['read']);
     const analyzeEndpoint = new AnalyzeEndpoint(this, 'AnalyzeEndpoint', {
       analyzer,
       workflow: realtime.stateMachine,
@@ -373,6 +486,7 @@ export class MediagateStack extends Stack {
       resultsBucket: results,
       encryptionKey: key,
     });
+    realtime.grantKeyUse(analyzer);
 
     // eventBridgeEnabled is applied by CDK's shared BucketNotificationsHandler custom resource.
     const notificationsHandler = this.node.children.find((child) =>
@@ -385,14 +499,41 @@ export class MediagateStack extends Stack {
           'CDK-owned custom resource that turns on EventBridge delivery for the ingest bucket; it runs only at deploy time.',
       });
     }
+    acknowledge(
+      ingest.node.tryFindChild('Notifications')?.node.tryFindChild('HandlerPolicy'),
+      NAG_RULES.inlinePolicy,
+      "CDK-generated policy letting its notifications handler set the ingest bucket's notification configuration at deploy time.",
+    );
 
-    new BudgetAlarms(this, 'BudgetAlarms', { tiers: budgets.tiers });
-
-    new ResultsPiiScan(this, 'ResultsPiiScan', {
+    const piiScan = new ResultsPiiScan(this, 'ResultsPiiScan', {
       resultsBucket: results,
       encryptionKey: key,
       findingsBus: outcomeBus,
       enableMacie: props.enableMacie,
+    });
+
+    // Operations (docs/operations.md): every alarm of the stack goes to one encrypted topic.
+    const alarmTopic = new AlarmTopic(this, 'Alarms', {
+      encryptionKey: key,
+      email: stackSettings.alarmEmail,
+      webhookUrl: stackSettings.alarmWebhookUrl,
+    });
+    Aspects.of(this).add(new NotifyEveryAlarm(alarmTopic.topic), { priority: AspectPriority.MUTATING });
+    new BudgetAlarms(this, 'BudgetAlarms', { tiers: budgets.tiers });
+    const routes = allRoutes().map((route) => route.name);
+    new PipelineAlarms(this, 'PipelineAlarms', {
+      functions: mediaFunctions,
+      standardWorkflow: pipeline.stateMachine,
+      expressWorkflow: realtime.stateMachine,
+      deadLetterQueues: { Uploads: ingestTrigger.deadLetterQueue, MacieFindings: piiScan.deadLetterQueue },
+      macieFindingsRule: piiScan.findingsRule,
+      routes,
+      thresholds: stackSettings.alarmThresholds,
+    });
+    const dashboard = new PipelineDashboard(this, 'Dashboard', {
+      standardWorkflow: pipeline.stateMachine,
+      expressWorkflow: realtime.stateMachine,
+      routes,
     });
 
     new CfnOutput(this, 'IngestBucketName', { value: ingest.bucketName });
@@ -401,8 +542,104 @@ export class MediagateStack extends Stack {
       description: 'Cost ledger for finance: mediagate costs --aws --table <this>, docs/finance.md',
       value: tables.ledger.tableName,
     });
+    new CfnOutput(this, 'StateTableName', {
+      value: tables.state.tableName,
+      description: 'The tenant registry, budgets and rate buckets: mediagate tenants --aws --table <it>',
+    });
     new CfnOutput(this, 'OpenAiSecretArn', { value: openAiKey.secretArn });
     new CfnOutput(this, 'PresignUrl', { value: presign.url });
     new CfnOutput(this, 'AnalyzeUrl', { value: analyzeEndpoint.url });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      description: 'Every alarm goes here; subscribe more endpoints to it (docs/operations.md)',
+      value: alarmTopic.topic.topicArn,
+    });
+    new CfnOutput(this, 'DashboardName', { value: dashboard.dashboard.dashboardName });
+    // What `mediagate redrive --aws` needs (docs/operations.md).
+    new CfnOutput(this, 'PipelineStateMachineArn', { value: pipeline.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'UploadDeadLetterQueueArn', { value: ingestTrigger.deadLetterQueue.queueArn });
   }
+}
+
+/** How each function that is not a pipeline step is called (all synchronously: no async DLQ applies). */
+const INVOKED_BY: Readonly<Record<string, string>> = {
+  'start-execution': 'the SQS event source of the upload queue, whose own dead-letter queue takes what fails',
+  'presign-upload': 'its IAM-authenticated function URL, whose caller gets the error',
+  analyze: 'its IAM-authenticated function URL, whose caller gets the error',
+};
+
+/**
+ * The services that encrypt with the key on our behalf, each only for this account's own resources
+ * (the confused-deputy conditions: source account and ARN, or the encryption context they send).
+ */
+function allowServicesToUseKey(stack: Stack, key: Key): void {
+  const inThisAccount = (service: string, resource: string) =>
+    `arn:${stack.partition}:${service}:${stack.region}:${stack.account}:${resource}`;
+  key.addToResourcePolicy(
+    new PolicyStatement({
+      sid: 'CloudWatchLogsForThisAccountsLogGroups',
+      principals: [new ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+      resources: ['*'],
+      conditions: {
+        ArnLike: { 'kms:EncryptionContext:aws:logs:arn': inThisAccount('logs', 'log-group:*') },
+      },
+    }),
+  );
+  // EventBridge rules deliver into KMS-encrypted queues: the upload queue and the dead-letter queues.
+  key.addToResourcePolicy(
+    new PolicyStatement({
+      sid: 'EventBridgeRulesOfThisAccount',
+      principals: [new ServicePrincipal('events.amazonaws.com')],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      resources: ['*'],
+      conditions: {
+        StringEquals: { 'aws:SourceAccount': stack.account },
+        ArnLike: { 'aws:SourceArn': inThisAccount('events', 'rule/*') },
+      },
+    }),
+  );
+}
+
+/**
+ * An archive of `bus` encrypted with `key` instead of an AWS-owned key. Not the Archive L2: its key
+ * statement names the bus by a reference, and the bus already depends on the key (a cycle). The bus's
+ * name is known at synth time, so the statement names it literally. The construct path is the one
+ * `bus.archive(id)` gives, so the archive is not replaced.
+ */
+function encryptedArchive(
+  bus: EventBus,
+  key: Key,
+  props: { description: string; eventPattern: Record<string, unknown>; retentionDays: number },
+): void {
+  const stack = Stack.of(bus);
+  const busArn = stack.formatArn({
+    service: 'events',
+    resource: 'event-bus',
+    resourceName: Names.uniqueId(bus),
+  });
+  key.addToResourcePolicy(
+    new PolicyStatement({
+      sid: 'EventBridgeOutcomeArchive',
+      principals: [new ServicePrincipal('events.amazonaws.com')],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey', 'kms:ReEncrypt*'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'kms:EncryptionContext:aws:events:event-bus:arn': busArn } },
+    }),
+  );
+  key.addToResourcePolicy(
+    new PolicyStatement({
+      sid: 'EventBridgeDescribeKeyForThisAccount',
+      principals: [new ServicePrincipal('events.amazonaws.com')],
+      actions: ['kms:DescribeKey'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+    }),
+  );
+  new CfnArchive(new Construct(bus, 'OutcomeArchive'), 'Archive', {
+    sourceArn: bus.eventBusArn,
+    description: props.description,
+    eventPattern: props.eventPattern,
+    retentionDays: props.retentionDays,
+    kmsKeyIdentifier: key.keyArn,
+  });
 }

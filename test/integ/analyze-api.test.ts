@@ -2,14 +2,15 @@
  * `POST /v1/analyze` (what `mediagate serve` exposes) through every answer it gives, on the local stack:
  * the same Express definition the template deploys, the real handlers, the simulator.
  */
+
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoBudgetStore } from '../../functions/adapters/dynamodb-budget-store.js';
-import { createBudgetGuard } from '../../functions/money/budget.js';
 import { type LocalStack, startLocalStack } from '../../infra/local/stack.js';
+import { seedBudgetGuard } from '../fixtures/budget-guard.js';
 import { localDynamo } from './local-stack-client.js';
 
 /** Small enough for a test to send one over it without megabytes of fixture. */
@@ -127,13 +128,10 @@ describe('POST /v1/analyze on the local stack', () => {
   it("answers 402 when the tenant's budget refuses the call", async () => {
     // Prepare: "demo" is a trial tenant (1 USD a day); spend all of it as earlier items would have
     const client = localDynamo(stack);
-    const guard = createBudgetGuard({
-      store: createDynamoBudgetStore(client, stack.environment.STATE_TABLE ?? ''),
-      emit: async () => {},
-    });
+    const guard = seedBudgetGuard(createDynamoBudgetStore(client, stack.environment.STATE_TABLE ?? ''));
     const held = await guard.reserve('demo', 1_000_000, 'earlier-spend');
     if (!held.ok) throw new Error('could not pre-spend');
-    await guard.settle('earlier-spend', 1_000_000);
+    await guard.settle('demo', 'earlier-spend', 1_000_000);
     client.destroy();
 
     // Act

@@ -1,10 +1,10 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import sharp from 'sharp';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type FileOutcome, runFiles } from '../../cli/commands/run.js';
+import { useCliWorkDir } from '../fixtures/cli-work-dir.js';
 
 /** A stream that keeps what was written and when (ms since capture), like a terminal when `isTTY`. */
 function capture(isTTY = false): {
@@ -43,31 +43,12 @@ async function makePhoto(file: string): Promise<string> {
 }
 
 describe('mediagate run', () => {
-  let workDir: string;
-  const previousStateDir = process.env.MEDIAGATE_STATE_DIR;
-
-  beforeAll(() => {
-    workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mediagate-cli-'));
-    process.env.MEDIAGATE_STATE_DIR = path.join(workDir, 'state');
-  });
-
-  // A local stack exports its simulator's key and URL into process.env; the next run in this process
-  // would take them for a real endpoint that is no longer there, so each run starts without them.
-  beforeEach(() => {
-    delete process.env.OPENAI_API_KEY;
-    delete process.env.OPENAI_BASE_URL;
-  });
-
-  afterAll(() => {
-    if (previousStateDir === undefined) delete process.env.MEDIAGATE_STATE_DIR;
-    else process.env.MEDIAGATE_STATE_DIR = previousStateDir;
-    fs.rmSync(workDir, { recursive: true, force: true });
-  });
+  const work = useCliWorkDir('mediagate-cli-');
 
   it('prints one JSON outcome per file, says plainly why a bad file was rejected, and exits 0', async () => {
     // Prepare
-    const photo = await makePhoto(path.join(workDir, 'photo.png'));
-    const fake = path.join(workDir, 'photo.jpg');
+    const photo = await makePhoto(path.join(work.path, 'photo.png'));
+    const fake = path.join(work.path, 'photo.jpg');
     fs.writeFileSync(fake, 'this is a text file, not a JPEG\n');
     const out = capture();
 
@@ -110,7 +91,7 @@ describe('mediagate run', () => {
 
   it('renders a table that names the rejection reason and the total cost', async () => {
     // Prepare
-    const fake = path.join(workDir, 'scan.png');
+    const fake = path.join(work.path, 'scan.png');
     fs.writeFileSync(fake, Buffer.from('%PDF-1.7\n% not an image\n'));
     const out = capture();
 
@@ -126,8 +107,8 @@ describe('mediagate run', () => {
   it('writes each outcome as its file finishes, keeping the progress line on a terminal stderr only', async () => {
     // Prepare: the photo waits 1.5 s for the model (the rehearsal clock's attempt timeout is 2 s); the
     // fake is rejected before any model call.
-    const photo = await makePhoto(path.join(workDir, 'slow.png'));
-    const fake = path.join(workDir, 'fast.jpg');
+    const photo = await makePhoto(path.join(work.path, 'slow.png'));
+    const fake = path.join(work.path, 'fast.jpg');
     fs.writeFileSync(fake, 'not a JPEG either\n');
     const out = capture();
     const err = capture(true);
@@ -152,8 +133,8 @@ describe('mediagate run', () => {
 
   it('with --concurrency 1 starts a file only when the one before it is done', async () => {
     // Prepare: the slow photo first; in parallel the fast rejection would finish before it.
-    const photo = await makePhoto(path.join(workDir, 'first.png'));
-    const fake = path.join(workDir, 'second.jpg');
+    const photo = await makePhoto(path.join(work.path, 'first.png'));
+    const fake = path.join(work.path, 'second.jpg');
     fs.writeFileSync(fake, 'still not a JPEG\n');
     const out = capture();
 

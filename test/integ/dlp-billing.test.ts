@@ -10,9 +10,9 @@ import { createDynamoBudgetStore } from '../../functions/adapters/dynamodb-budge
 import { createDynamoLedger } from '../../functions/adapters/dynamodb-ledger.js';
 import { createTextractOcr } from '../../functions/adapters/textract-ocr.js';
 import { checkItem } from '../../functions/dlp-check/check-item.js';
-import { createBudgetGuard } from '../../functions/money/budget.js';
 import type { PipelineState } from '../../functions/pipeline/document.js';
 import { ensureLedgerTable, type LocalDynamo, startLocalDynamo } from '../../infra/local/dynamodb.js';
+import { seedBudgetGuard } from '../fixtures/budget-guard.js';
 import { memoryBlobs } from '../fixtures/memory-blobs.js';
 
 const comprehend = mockClient(ComprehendClient);
@@ -95,10 +95,8 @@ describe('DlpCheck charges its AWS calls to the ledger once', () => {
     const deps = {
       blobs,
       ledger: createDynamoLedger(client, 'ledger-dlp'),
-      // Budget counters in the same table (their keys are BUDGET#…, the ledger's TENANT#…).
-      budget: createBudgetGuard({
-        store: createDynamoBudgetStore(client, 'ledger-dlp'),
-        emit: async () => {},
+      // Budget counters in the same table (their keys are TENANT#…#BUDGET, the ledger's TENANT#…).
+      budget: seedBudgetGuard(createDynamoBudgetStore(client, 'ledger-dlp'), {
         now: () => new Date('2026-11-24T10:00:05.000Z'),
       }),
       buckets: { ingest: 'ingest', processed: 'processed', results: 'results' },
@@ -135,7 +133,7 @@ describe('DlpCheck charges its AWS calls to the ledger once', () => {
       executionId: 'mg-dlp-billing',
     });
     // The same 2 300 µUSD count once against the tenant's budget, however often the step ran.
-    expect(items.find((i) => i.pk === 'BUDGET#acme' && i.sk === 'DAY#2026-11-24')).toMatchObject({
+    expect(items.find((i) => i.pk === 'TENANT#acme#BUDGET' && i.sk === 'DAY#2026-11-24')).toMatchObject({
       spentMicroUsd: 2300,
       reservedMicroUsd: 0,
     });

@@ -3,22 +3,23 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoBudgetStore } from '../../functions/adapters/dynamodb-budget-store.js';
 import { createDynamoLedger } from '../../functions/adapters/dynamodb-ledger.js';
-import {
-  BUDGET_THRESHOLD_DETAIL_TYPE,
-  type BudgetConfig,
-  type BudgetThresholdDetail,
-  createBudgetGuard,
-  parseBudgetConfig,
-} from '../../functions/money/budget.js';
+import { BUDGET_THRESHOLD_DETAIL_TYPE, type BudgetThresholdDetail } from '../../functions/money/budget.js';
 import type { LedgerEntry, OutcomeEvent } from '../../functions/ports.js';
-import { ensureLedgerTable, type LocalDynamo, startLocalDynamo } from '../../infra/local/dynamodb.js';
+import { parseTenantSeed, type TenantSeed } from '../../functions/tenants/registry.js';
+import {
+  createStateTable,
+  ensureLedgerTable,
+  type LocalDynamo,
+  startLocalDynamo,
+} from '../../infra/local/dynamodb.js';
+import { seedBudgetGuard } from '../fixtures/budget-guard.js';
 
 type Item = Record<string, unknown>;
 
 function config(
   tenants: Record<string, { dailyCapMicroUsd?: number; monthlyCapMicroUsd?: number }>,
-): BudgetConfig {
-  return parseBudgetConfig({
+): TenantSeed {
+  return parseTenantSeed({
     version: 'test-1',
     effectiveDate: '2026-11-24',
     thresholdsPercent: [50, 80, 100],
@@ -65,13 +66,12 @@ describe('budgets on the local DynamoDB', () => {
   }
 
   function counter(items: Item[], tenant: string, sk: string): Item | undefined {
-    return items.find((i) => i.pk === `BUDGET#${tenant}` && i.sk === sk);
+    return items.find((i) => i.pk === `TENANT#${tenant}#BUDGET` && i.sk === sk);
   }
 
-  function setup(table: string, cfg: BudgetConfig, clock: Clock, events: OutcomeEvent[] = []) {
-    return createBudgetGuard({
-      store: createDynamoBudgetStore(client, table),
-      config: cfg,
+  function setup(table: string, cfg: TenantSeed, clock: Clock, events: OutcomeEvent[] = []) {
+    return seedBudgetGuard(createDynamoBudgetStore(client, table), {
+      seed: cfg,
       now: clock.now,
       emit: async (event) => {
         events.push(event);
@@ -88,17 +88,18 @@ describe('budgets on the local DynamoDB', () => {
     // Act
     const first = await guard.reserve('acme', 600, 'r1');
     const second = await guard.reserve('acme', 500, 'r2');
-    await guard.settle('r1', 450);
+    await guard.settle('acme', 'r1', 450);
     const third = await guard.reserve('acme', 500, 'r3');
 
     // Assess
     expect(first).toEqual({ ok: true, reservationId: 'r1', duplicate: false });
+    // Settled spend (0) + 500 fits the cap: only r1's open reservation stands in the way, so it waits.
     expect(second).toMatchObject({
       ok: false,
+      verdict: 'pending',
       period: 'day',
       capMicroUsd: 1000,
       tier: 'standard',
-      rejection: { reason: 'BUDGET_EXCEEDED' },
     });
     expect(third.ok).toBe(true);
     const day = counter(await scan(table), 'acme', 'DAY#2026-11-24');
@@ -125,7 +126,7 @@ describe('budgets on the local DynamoDB', () => {
     expect(again.map((r) => r.recorded)).toEqual([false, false]);
     const day = counter(await scan(table), 'acme', 'DAY#2026-11-24');
     expect(day).toMatchObject({ spentMicroUsd: 1200, reservedMicroUsd: 0, committedMicroUsd: 1200 });
-    expect(next).toMatchObject({ ok: false, rejection: { reason: 'BUDGET_EXCEEDED' } });
+    expect(next).toMatchObject({ ok: false, verdict: 'exceeded', rejection: { reason: 'BUDGET_EXCEEDED' } });
     const crossed = events
       .map((e) => e.detail as { period: string; thresholdPercent: number })
       .filter((d) => d.period === 'day')
@@ -158,12 +159,12 @@ describe('budgets on the local DynamoDB', () => {
     // Act
     await guard.reserve('acme', 300, 'a');
     const again = await guard.reserve('acme', 300, 'a');
-    const settled = await guard.settle('a', 200);
-    const settledAgain = await guard.settle('a', 200);
-    const releaseAfterSettle = await guard.release('a');
+    const settled = await guard.settle('acme', 'a', 200);
+    const settledAgain = await guard.settle('acme', 'a', 200);
+    const releaseAfterSettle = await guard.release('acme', 'a');
     await guard.reserve('acme', 700, 'b');
-    const released = await guard.release('b');
-    const releasedAgain = await guard.release('b');
+    const released = await guard.release('acme', 'b');
+    const releasedAgain = await guard.release('acme', 'b');
 
     // Assess
     expect(again).toMatchObject({ ok: true, duplicate: true });
@@ -217,7 +218,7 @@ describe('budgets on the local DynamoDB', () => {
     await guard.reserve('acme', 1, 'someone-else');
 
     // Act
-    const late = await guard.settle('slow', 400);
+    const late = await guard.settle('acme', 'slow', 400);
 
     // Assess
     expect(late.settled).toBe(true);
@@ -238,6 +239,8 @@ describe('budgets on the local DynamoDB', () => {
 
     // Assess
     expect(results.filter((r) => r.ok)).toHaveLength(33);
+    // Nothing is settled yet: every refused one waits rather than ending budget_exceeded.
+    expect(results.filter((r) => !r.ok && r.verdict === 'pending')).toHaveLength(27);
     const day = counter(await scan(table), 'acme', 'DAY#2026-11-24');
     expect(day).toMatchObject({ reservedMicroUsd: 990_000, committedMicroUsd: 990_000 });
   });
@@ -257,7 +260,7 @@ describe('budgets on the local DynamoDB', () => {
       const reservation = await guard.reserve('acme', 1000, `under-${i}`);
       if (!reservation.ok) continue;
       accepted += 1;
-      await guard.settle(`under-${i}`, 1300);
+      await guard.settle('acme', `under-${i}`, 1300);
     }
 
     // Assess: after 3 calls (3900) a fourth 1000 still fits and costs 1300 → 5200; the fifth is refused.
@@ -282,8 +285,8 @@ describe('budgets on the local DynamoDB', () => {
     const reserved = await Promise.all(ids.map((id) => guard.reserve('acme', 50, id)));
 
     // Act
-    await Promise.all(ids.map((id) => guard.settle(id, 50)));
-    await Promise.all(ids.map((id) => guard.settle(id, 50)));
+    await Promise.all(ids.map((id) => guard.settle('acme', id, 50)));
+    await Promise.all(ids.map((id) => guard.settle('acme', id, 50)));
 
     // Assess
     expect(reserved.every((r) => r.ok)).toBe(true);
@@ -296,7 +299,7 @@ describe('budgets on the local DynamoDB', () => {
     expect(events[0]?.detail).toMatchObject({
       tenant: 'acme',
       tier: 'standard',
-      budgetConfigVersion: 'test-1',
+      budgetConfigVersion: 'test-1/r0',
     });
   });
 
@@ -306,9 +309,8 @@ describe('budgets on the local DynamoDB', () => {
     const clock = new Clock(Date.parse('2026-11-24T10:00:00Z'));
     const sent: OutcomeEvent[] = [];
     let failNext = true;
-    const guard = createBudgetGuard({
-      store: createDynamoBudgetStore(client, table),
-      config: config({ acme: { dailyCapMicroUsd: 100, monthlyCapMicroUsd: 1_000_000 } }),
+    const guard = seedBudgetGuard(createDynamoBudgetStore(client, table), {
+      seed: config({ acme: { dailyCapMicroUsd: 100, monthlyCapMicroUsd: 1_000_000 } }),
       now: clock.now,
       emit: async (event) => {
         if (failNext) {
@@ -321,8 +323,8 @@ describe('budgets on the local DynamoDB', () => {
     await guard.reserve('acme', 60, 'x');
 
     // Act
-    const firstTry = await guard.settle('x', 60).catch((e: unknown) => e);
-    const retry = await guard.settle('x', 60);
+    const firstTry = await guard.settle('acme', 'x', 60).catch((e: unknown) => e);
+    const retry = await guard.settle('acme', 'x', 60);
 
     // Assess
     expect(firstTry).toBeInstanceOf(Error);
@@ -360,7 +362,7 @@ describe('budgets on the local DynamoDB', () => {
       const reservation = await guard.reserve(plan.tenant, plan.estimate, reservationId);
       if (!reservation.ok || plan.fate === 'killed') return;
       if (plan.fate === 'failed') {
-        await guard.release(reservationId);
+        await guard.release(plan.tenant, reservationId);
         return;
       }
       const entry: LedgerEntry = {
@@ -381,7 +383,10 @@ describe('budgets on the local DynamoDB', () => {
       };
       // A duplicate S3 event and a retried step: the same ledger id and the same settle, twice more.
       await Promise.all([ledger.record(entry), ledger.record(entry), ledger.record(entry)]);
-      await Promise.all([guard.settle(reservationId, plan.actual), guard.settle(reservationId, plan.actual)]);
+      await Promise.all([
+        guard.settle(plan.tenant, reservationId, plan.actual),
+        guard.settle(plan.tenant, reservationId, plan.actual),
+      ]);
       settled.push(plan);
     }
 
@@ -415,5 +420,116 @@ describe('budgets on the local DynamoDB', () => {
     }
     expect(items.filter((i) => i.type === 'reservation' && i.state === 'reserved')).toHaveLength(3);
     expect(items.filter((i) => i.type === 'reservation' && i.state === 'expired').length).toBeGreaterThan(0);
+  });
+
+  /**
+   * Items that race for a cap, as the pipeline runs them: reserve; on `pending` wait a moment and ask
+   * again (the state machine parks the item); on `exceeded` stop; once admitted, "call the model" and
+   * settle to the actual cost. Returns each item's fate.
+   */
+  async function race(
+    table: string,
+    cap: number,
+    items: readonly { estimate: number; actual: number }[],
+  ): Promise<{ spent: number; fates: ('processed' | 'exceeded')[]; waits: number }> {
+    const guard = seedBudgetGuard(createDynamoBudgetStore(client, table), {
+      seed: config({ acme: { dailyCapMicroUsd: cap, monthlyCapMicroUsd: cap * 10 } }),
+    });
+    let waits = 0;
+    // Every item asks once before any admitted one settles: they really are in flight together.
+    let firstAsks = 0;
+    let allAsked: () => void = () => {};
+    const everyoneAsked = new Promise<void>((resolve) => {
+      allAsked = resolve;
+    });
+    const fates = await Promise.all(
+      items.map(async ({ estimate, actual }, i) => {
+        for (let ask = 0; ; ask += 1) {
+          const held = await guard.reserve('acme', estimate, `race-${i}#InvokeModel`);
+          if (ask === 0 && ++firstAsks === items.length) allAsked();
+          if (held.ok) {
+            await everyoneAsked;
+            await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 30));
+            await guard.settle('acme', `race-${i}#InvokeModel`, actual);
+            return 'processed' as const;
+          }
+          if (held.verdict === 'exceeded') return 'exceeded' as const;
+          waits += 1;
+          await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20));
+        }
+      }),
+    );
+    const day = counter(await scan(table), 'acme', `DAY#${new Date().toISOString().slice(0, 10)}`);
+    expect(Number(day?.reservedMicroUsd)).toBe(0);
+    return { spent: Number(day?.spentMicroUsd ?? 0), fates, waits };
+  }
+
+  it('50 concurrent items: spend never passes the cap and stops within one item of it', async () => {
+    // Prepare: 50 items of 20–60 k µUSD, each costing exactly its estimate, for a cap that fits ~25.
+    const table = await freshTable();
+    const cap = 1_000_000;
+    const items = Array.from({ length: 50 }, (_, i) => {
+      const estimate = 20_000 + ((i * 7919) % 41) * 1000;
+      return { estimate, actual: estimate };
+    });
+
+    // Act
+    const { spent, fates, waits } = await race(table, cap, items);
+
+    // Assess: within the cap, and no item refused while the cap still had room for it
+    expect(spent).toBeLessThanOrEqual(cap);
+    const refused = items.filter((_, i) => fates[i] === 'exceeded');
+    expect(refused.length).toBeGreaterThan(0);
+    for (const item of refused) expect(spent + item.actual).toBeGreaterThan(cap);
+    expect(spent).toBeGreaterThanOrEqual(cap - Math.max(...items.map((item) => item.actual)));
+    // The race was real: items had to wait for others' reservations to settle.
+    expect(waits).toBeGreaterThan(0);
+  });
+
+  it('refuses only real overspend when items cost less than their reservations (the 12-photo case)', async () => {
+    // Prepare: 12 photos, each reserved at the dearest path (100 k) and costing 40 k; the cap fits ~3 estimates.
+    const table = await freshTable();
+    const cap = 300_000;
+    const items = Array.from({ length: 12 }, () => ({ estimate: 100_000, actual: 40_000 }));
+
+    // Act
+    const { spent, fates } = await race(table, cap, items);
+
+    // Assess: refusing on open reservations would stop after 3 (120 k, 40 % of the cap). Waiting for
+    // them instead, items run while settled spend + 100 k ≤ 300 k: 6 run (240 k); the seventh is refused.
+    expect(fates.filter((f) => f === 'processed')).toHaveLength(6);
+    expect(spent).toBe(240_000);
+    expect(spent).toBeLessThanOrEqual(cap);
+    expect(spent + 100_000).toBeGreaterThan(cap);
+  });
+
+  it('sweeps expired reservations of every tenant on a schedule, not only on the next reserve', async () => {
+    // Prepare: two tenants' executions die holding reservations; nobody reserves again.
+    tableCount += 1;
+    const table = `sweep-${tableCount}`;
+    await createStateTable(client, table);
+    const clock = new Clock(Date.parse('2026-11-24T10:00:00Z'));
+    const store = createDynamoBudgetStore(client, table);
+    const guard = seedBudgetGuard(store, { seed: config({}), now: clock.now });
+    await guard.reserve('acme', 500, 'dead-1');
+    await guard.reserve('globex', 700, 'dead-2');
+    await guard.reserve('globex', 100, 'alive');
+    clock.advance(30_000);
+    await guard.reserve('globex', 50, 'later');
+
+    // Act: before and after the 60 s TTL of the first three
+    const early = await store.sweepExpired({ now: clock.now().toISOString() });
+    clock.advance(31_000);
+    const swept = await store.sweepExpired({ now: clock.now().toISOString() });
+    const again = await store.sweepExpired({ now: clock.now().toISOString() });
+
+    // Assess
+    expect([early, swept, again]).toEqual([0, 3, 0]);
+    const items = await scan(table);
+    expect(counter(items, 'acme', 'DAY#2026-11-24')).toMatchObject({ reservedMicroUsd: 0 });
+    expect(counter(items, 'globex', 'DAY#2026-11-24')).toMatchObject({ reservedMicroUsd: 50 });
+    expect(items.filter((i) => i.type === 'reservation-active').map((i) => i.reservationId)).toEqual([
+      'later',
+    ]);
   });
 });

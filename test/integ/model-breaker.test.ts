@@ -225,12 +225,13 @@ describe('result cache on DynamoDB (dynalite)', () => {
       createdAt: '2026-03-01T12:00:00.000Z',
     };
 
-    await cache.put('k1', value, 300);
+    await cache.put('acme', 'k1', value, 300);
 
-    expect(await cache.get('k1')).toEqual(value);
-    expect(await cache.get('k2')).toBeUndefined();
+    expect(await cache.get('acme', 'k1')).toEqual(value);
+    expect(await cache.get('globex', 'k1')).toBeUndefined();
+    expect(await cache.get('acme', 'k2')).toBeUndefined();
     time.advance(300_000);
-    expect(await cache.get('k1')).toBeUndefined();
+    expect(await cache.get('acme', 'k1')).toBeUndefined();
   });
 });
 

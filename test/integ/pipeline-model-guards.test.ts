@@ -3,16 +3,17 @@
  * handlers → outcome event): the media-hash cache, tenant budgets reserved before the call, and an
  * OpenAI outage that parks items behind the shared breaker until the simulator recovers.
  */
+
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoBudgetStore } from '../../functions/adapters/dynamodb-budget-store.js';
-import { createBudgetGuard } from '../../functions/money/budget.js';
 import type { PipelineState } from '../../functions/pipeline/document.js';
 import { type LocalStack, startLocalStack } from '../../infra/local/stack.js';
 import { speechWav } from '../../scripts/make-fixtures.js';
+import { seedBudgetGuard } from '../fixtures/budget-guard.js';
 import { busEvents, ledgerItems, localDynamo, upload } from './local-stack-client.js';
 
 async function photo(colour: string): Promise<Buffer> {
@@ -35,13 +36,10 @@ async function process(
 async function spend(stack: LocalStack, tenant: string, microUsd: number, id: string): Promise<void> {
   const client = localDynamo(stack);
   try {
-    const guard = createBudgetGuard({
-      store: createDynamoBudgetStore(client, stack.environment.STATE_TABLE ?? ''),
-      emit: async () => {},
-    });
+    const guard = seedBudgetGuard(createDynamoBudgetStore(client, stack.environment.STATE_TABLE ?? ''));
     const held = await guard.reserve(tenant, microUsd, id);
     if (!held.ok) throw new Error(`could not pre-spend: ${held.rejection.reason}`);
-    await guard.settle(id, microUsd);
+    await guard.settle(tenant, id, microUsd);
   } finally {
     client.destroy();
   }
@@ -224,7 +222,10 @@ describe('the model step guards on the local stack', () => {
       new QueryCommand({
         TableName: stack.environment.STATE_TABLE,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :active)',
-        ExpressionAttributeValues: { ':pk': { S: 'BUDGET#outage-tenant' }, ':active': { S: 'ACTIVE#' } },
+        ExpressionAttributeValues: {
+          ':pk': { S: 'TENANT#outage-tenant#RESERVATION' },
+          ':active': { S: 'ACTIVE#' },
+        },
       }),
     );
     client.destroy();

@@ -1,7 +1,8 @@
 import { TranscribeClient } from '@aws-sdk/client-transcribe';
-import { tracer } from '../../pipeline/step.js';
 import type { RuntimeConfig } from '../settings.js';
+import type { CredentialsProvider } from './sts.js';
 
-export function transcribeClient(config: RuntimeConfig): TranscribeClient {
-  return tracer.captureAWSv3Client(new TranscribeClient({ region: config.region }));
+/** In a tenant's session: Transcribe reads the media and writes the transcript with the caller's rights. */
+export function transcribeClient(config: RuntimeConfig, credentials?: CredentialsProvider): TranscribeClient {
+  return new TranscribeClient({ region: config.region, ...(credentials ? { credentials } : {}) });
 }

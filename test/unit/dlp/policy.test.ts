@@ -119,6 +119,17 @@ describe('DLP policy', () => {
     expect(uploadTypesForTenant('images-only')).toEqual({ pdf: false, heic: false });
   });
 
+  it('follows the policy the tenant registry names over the file mapping, as policyForTenant does', () => {
+    // Act + Assess: a registry-assigned policy decides, both ways
+    expect(uploadTypesForTenant('demo', 'images-only')).toEqual({ pdf: false, heic: false });
+    const assigned = policyForTenant('images-only', 'redact-demo');
+    expect(uploadTypesForTenant('images-only', 'redact-demo')).toEqual({
+      pdf: assigned.acceptPdf,
+      heic: assigned.acceptHeic,
+    });
+    expect(assigned.acceptPdf).toBe(true);
+  });
+
   it('inherits the language of the policy it extends, English when none says', () => {
     // Prepare
     const raw = {

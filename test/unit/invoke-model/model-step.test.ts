@@ -3,7 +3,9 @@ import { runModelStep } from '../../../functions/invoke-model/model-step.js';
 import type { ReserveResult } from '../../../functions/money/budget.js';
 import type { PipelineState } from '../../../functions/pipeline/document.js';
 import { ModelUnavailableError } from '../../../functions/pipeline/reasons.js';
+import { resolveTenant, TENANT_SEED } from '../../../functions/tenants/registry.js';
 import { memoryBlobs } from '../../fixtures/memory-blobs.js';
+import { memoryRateBuckets } from '../../fixtures/memory-rate-buckets.js';
 import { memoryLedger, type Step, scriptedModel } from '../model/fakes.js';
 
 function budget(refuse = false) {
@@ -15,6 +17,7 @@ function budget(refuse = false) {
       if (refuse) {
         return {
           ok: false,
+          verdict: 'exceeded',
           period: 'day',
           capMicroUsd: 1,
           tier: 'trial',
@@ -23,7 +26,7 @@ function budget(refuse = false) {
       }
       return { ok: true, reservationId: id, duplicate: false };
     },
-    async release(id: string) {
+    async release(_tenant: string, id: string) {
       calls.push(`release ${id}`);
       return { released: true };
     },
@@ -77,6 +80,11 @@ async function setup(script: Step[], options: { refuse?: boolean } = {}) {
     ledger,
     buckets: { ingest: 'ingest', processed: 'processed', results: 'results' },
     budget: held,
+    admission: {
+      tenants: { resolve: async (tenant: string) => resolveTenant(TENANT_SEED, tenant, undefined) },
+      buckets: memoryRateBuckets(),
+      timeScale: 1,
+    },
     onBudgetExceeded: (tier: string) => tiers.push(tier),
     invoke: {
       clientFor: model.clientFor,

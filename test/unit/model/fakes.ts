@@ -104,11 +104,11 @@ export function memoryCache(): ResultCache & {
   const entries = new Map<string, { value: CachedResult; ttlSeconds: number }>();
   return {
     entries,
-    async get(key) {
-      return entries.get(key)?.value;
+    async get(tenant, key) {
+      return entries.get(`${tenant}/${key}`)?.value;
     },
-    async put(key, value, ttlSeconds) {
-      entries.set(key, { value, ttlSeconds });
+    async put(tenant, key, value, ttlSeconds) {
+      entries.set(`${tenant}/${key}`, { value, ttlSeconds });
     },
   };
 }

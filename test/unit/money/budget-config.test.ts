@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  BUDGET_CONFIG,
-  parseBudgetConfig,
-  periodCaps,
-  tenantBudget,
-} from '../../../functions/money/budget.js';
+import { periodCaps } from '../../../functions/money/budget.js';
+import { parseTenantSeed, resolveTenant, TENANT_SEED } from '../../../functions/tenants/registry.js';
 
 const base = {
   version: 't1',
@@ -14,55 +10,56 @@ const base = {
   defaultTier: 'standard',
   tiers: {
     standard: { dailyCapMicroUsd: 1000, monthlyCapMicroUsd: 10_000 },
-    big: { dailyCapMicroUsd: 5000, monthlyCapMicroUsd: 50_000 },
+    big: { dailyCapMicroUsd: 5000, monthlyCapMicroUsd: 50_000, requestsPerMinute: 600 },
   },
   tenants: { acme: { tier: 'big' }, tiny: { dailyCapMicroUsd: 10 } },
 };
 
-describe('budget config', () => {
-  it('loads the versioned config in the repo', () => {
+describe('the tenant seed (functions/money/budgets.json)', () => {
+  it('loads the versioned seed in the repo', () => {
     // Assess
-    expect(BUDGET_CONFIG.version).toMatch(/\S/);
-    expect(BUDGET_CONFIG.thresholdsPercent).toEqual([50, 80, 100]);
-    expect(tenantBudget(BUDGET_CONFIG, 'demo').tier).toBe('trial');
+    expect(TENANT_SEED.version).toMatch(/\S/);
+    expect(TENANT_SEED.thresholdsPercent).toEqual([50, 80, 100]);
+    expect(resolveTenant(TENANT_SEED, 'demo', undefined)).toMatchObject({ tier: 'trial', source: 'seed' });
   });
 
-  it('gives an unlisted tenant the default tier and lets a tenant override one cap', () => {
+  it('gives an unlisted tenant the default tier and lets a seed tenant override one cap', () => {
     // Prepare
-    const config = parseBudgetConfig(base);
+    const seed = parseTenantSeed(base);
 
     // Act / Assess
-    expect(tenantBudget(config, 'nobody')).toEqual({
+    expect(resolveTenant(seed, 'nobody', undefined)).toMatchObject({
       tier: 'standard',
       dailyCapMicroUsd: 1000,
       monthlyCapMicroUsd: 10_000,
+      source: 'default',
+      status: 'active',
     });
-    expect(tenantBudget(config, 'acme')).toEqual({
+    expect(resolveTenant(seed, 'acme', undefined)).toMatchObject({
       tier: 'big',
       dailyCapMicroUsd: 5000,
       monthlyCapMicroUsd: 50_000,
+      requestsPerMinute: 600,
     });
-    expect(tenantBudget(config, 'tiny')).toEqual({
+    expect(resolveTenant(seed, 'tiny', undefined)).toMatchObject({
       tier: 'standard',
       dailyCapMicroUsd: 10,
       monthlyCapMicroUsd: 10_000,
     });
   });
 
-  it('rejects a config that names an unknown tier or a fractional cap', () => {
+  it('rejects a seed that names an unknown tier or a fractional cap', () => {
     // Act / Assess
-    expect(() => parseBudgetConfig({ ...base, tenants: { x: { tier: 'gold' } } })).toThrow(
-      /unknown tier gold/,
-    );
+    expect(() => parseTenantSeed({ ...base, tenants: { x: { tier: 'gold' } } })).toThrow(/unknown tier gold/);
     expect(() =>
-      parseBudgetConfig({ ...base, tiers: { standard: { dailyCapMicroUsd: 1.5, monthlyCapMicroUsd: 2 } } }),
+      parseTenantSeed({ ...base, tiers: { standard: { dailyCapMicroUsd: 1.5, monthlyCapMicroUsd: 2 } } }),
     ).toThrow();
   });
 
   it('counts a reservation against the UTC day and month it is made in', () => {
     // Act
     const caps = periodCaps(
-      { tier: 'standard', dailyCapMicroUsd: 1, monthlyCapMicroUsd: 2 },
+      { dailyCapMicroUsd: 1, monthlyCapMicroUsd: 2 },
       new Date('2026-12-31T23:59:59.999Z'),
     );
 
