@@ -6,8 +6,8 @@
  *   node media-worker.mjs mediagate|two-step|sharp FILE
  *
  * - mediagate: `sanitizeAndNormalize`, one decode (the CLI's path);
- * - two-step: `validateAndStrip` then `normalizeMedia` on its clean copy, as the deployed
- *   ValidateAndStrip and Preprocess functions do (minus S3 between them);
+ * - two-step: `validateAndStrip` then `normalizeMedia` on its clean copy (each page of a PDF), as the
+ *   deployed ValidateAndStrip and Preprocess functions do (minus S3 between them);
  * - sharp: a bare sharp resize of the same file to the same size.
  */
 import { readFileSync } from 'node:fs';
@@ -31,13 +31,17 @@ if (op === 'mediagate') {
   const clean = await validateAndStrip(input, { limits });
   if (!clean.ok) throw new Error(`bench input rejected: ${clean.rejection.reason}`);
   const cleanMs = performance.now() - started;
-  const normalized = await normalizeMedia(clean.bytes, clean.kind, clean.outputType, {
-    limits,
-    ...(clean.sourceWidth && clean.sourceHeight
-      ? { sourceSize: { width: clean.sourceWidth, height: clean.sourceHeight } }
-      : {}),
-  });
-  if (!normalized.ok) throw new Error(`clean copy rejected: ${normalized.rejection.reason}`);
+  // A document's pages are each normalised, as Preprocess does.
+  const pages = clean.pages ?? [{ bytes: clean.bytes, mime: clean.outputType }];
+  for (const page of pages) {
+    const normalized = await normalizeMedia(page.bytes, clean.kind, page.mime, {
+      limits,
+      ...(clean.sourceWidth && clean.sourceHeight && !clean.pages
+        ? { sourceSize: { width: clean.sourceWidth, height: clean.sourceHeight } }
+        : {}),
+    });
+    if (!normalized.ok) throw new Error(`clean copy rejected: ${normalized.rejection.reason}`);
+  }
   stepsMs = [cleanMs, performance.now() - started - cleanMs];
 } else if (op === 'sharp') {
   await sharp(input).resize(1024, 1024, { fit: 'inside', withoutEnlargement: true }).jpeg().toBuffer();

@@ -11,14 +11,20 @@
  *
  * Targets (issue 3): 12 MP JPEG within 1.2× of a bare sharp resize and ≥ 3× faster than ImageMagick;
  * peak RSS < 256 MB on the 50 MP JPEG; audio within 1.15× of the bare ffmpeg command.
+ *
+ * Documents (issue 15): a 10-page scanned PDF rendered page by page to model-ready JPEGs (MuPDF wasm)
+ * against poppler's `pdftoppm` at the same size, and a 12 MP HEIC decoded to JPEG (libheif wasm) against
+ * libheif's `heif-convert`, in the same interleaved run. `--only documents` runs just those.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import sharp from 'sharp';
 import { ffmpegPath } from '../functions/media/ffmpeg.js';
+import { scannedPageImage, scannedPdf } from '../scripts/make-documents.js';
 import { photoLikeImage, plainJpeg, speechWav } from '../scripts/make-fixtures.js';
+import { IPHONE_HEIC } from '../scripts/make-heic.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const WORK = join(ROOT, 'bench', '.work', 'media');
@@ -26,12 +32,17 @@ const TIME = '/usr/bin/time';
 /** The baselines by absolute path: a `convert` elsewhere on PATH may be a stand-in, not ImageMagick. */
 const VIPSTHUMBNAIL = '/usr/bin/vipsthumbnail';
 const IMAGEMAGICK_CONVERT = '/usr/bin/convert';
+const PDFTOPPM = '/usr/bin/pdftoppm';
+const HEIF_CONVERT = '/usr/bin/heif-convert';
+const HEIF_ENC = '/usr/bin/heif-enc';
 
 /** Debian package that brings each baseline tool. */
 const BASELINE_PACKAGES: Readonly<Record<string, string>> = {
   [VIPSTHUMBNAIL]: 'libvips-tools',
   [IMAGEMAGICK_CONVERT]: 'imagemagick',
   [TIME]: 'time',
+  [PDFTOPPM]: 'poppler-utils',
+  [HEIF_CONVERT]: 'libheif-examples',
 };
 
 /**
@@ -45,11 +56,24 @@ function ensureBaselineTools(): void {
   process.stderr.write(
     `media bench: installing Debian's ${packages.join(', ')} for ${missing.map(([tool]) => tool).join(', ')} (apt-get)\n`,
   );
-  execFileSync('apt-get', ['update', '-qq'], { stdio: ['ignore', 'ignore', 'inherit'] });
-  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-  });
+  try {
+    execFileSync('apt-get', ['update', '-qq'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
+  } catch (error) {
+    // No apt (or no root): the bench still measures mediagate, and says which baselines it skips.
+    const skipped = missing.filter(([tool]) => !existsSync(tool)).map(([tool]) => tool);
+    process.stderr.write(
+      `media bench: apt-get is unavailable (${(error as Error).message.split('\n')[0]}); skipping the baselines ${skipped.join(', ')}\n`,
+    );
+  }
+}
+
+/** Jobs whose baseline tool is missing are left out (and `ensureBaselineTools` said so). */
+function available(jobs: readonly Job[]): Job[] {
+  return jobs.filter((job) => !job.command.startsWith('/usr/bin/') || existsSync(job.command));
 }
 
 export interface Measurement {
@@ -159,6 +183,44 @@ async function prepareInputs(): Promise<BenchInputs> {
   return files;
 }
 
+interface DocumentInputs {
+  readonly '10p.pdf': string;
+  readonly '12MP.heic': string;
+}
+
+/** Pages of the bench PDF: a scanned form, as a phone scanner app stores it (one JPEG per page). */
+export const BENCH_PDF_PAGES = 10;
+
+async function prepareDocumentInputs(): Promise<DocumentInputs> {
+  mkdirSync(WORK, { recursive: true });
+  const files: DocumentInputs = { '10p.pdf': join(WORK, '10p.pdf'), '12MP.heic': join(WORK, '12mp.heic') };
+  if (!existsSync(files['10p.pdf'])) {
+    const pages = await Promise.all(
+      Array.from({ length: BENCH_PDF_PAGES }, (_, i) =>
+        scannedPageImage(`CLAIM FORM PAGE ${i + 1}`, [
+          'Claimant: Jane Example',
+          'Policy 4471-22',
+          `Item ${i + 1}`,
+        ]),
+      ),
+    );
+    writeFileSync(files['10p.pdf'], await scannedPdf(pages));
+  }
+  if (!existsSync(files['12MP.heic'])) {
+    // A phone-sized HEIC needs an HEVC encoder (heif-enc, from the same package as heif-convert); without
+    // it the bench decodes the committed 480×360 fixture instead.
+    const jpeg = join(WORK, '12mp-for-heic.jpg');
+    if (existsSync(HEIF_ENC)) {
+      writeFileSync(jpeg, await (await photoLikeImage(4032, 3024)).jpeg({ quality: 90 }).toBuffer());
+      execFileSync(HEIF_ENC, ['-q', '50', '-o', files['12MP.heic'], jpeg], { stdio: 'ignore' });
+    } else {
+      process.stderr.write('media bench: no heif-enc; the HEIC input is the 480×360 fixture\n');
+      writeFileSync(files['12MP.heic'], readFileSync(IPHONE_HEIC));
+    }
+  }
+  return files;
+}
+
 async function bundleWorker(): Promise<string> {
   const out = join(WORK, 'media-worker.mjs');
   await build({
@@ -168,7 +230,8 @@ async function bundleWorker(): Promise<string> {
     platform: 'node',
     format: 'esm',
     target: 'node24',
-    external: ['sharp', '@ffmpeg-installer/ffmpeg'],
+    // The wasm engines load their .wasm next to their own module, so they stay in node_modules.
+    external: ['sharp', '@ffmpeg-installer/ffmpeg', 'mupdf', 'libheif-js', 'libheif-js/*'],
     banner: {
       js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
     },
@@ -251,15 +314,20 @@ function measureInterleaved(jobs: readonly Job[], runs: number): Measurement[] {
   });
 }
 
-export async function runMediaBench(options: { runs?: number } = {}): Promise<MediaBenchResult> {
+export async function runMediaBench(
+  options: { runs?: number; only?: 'documents' } = {},
+): Promise<MediaBenchResult> {
   const runs = options.runs ?? 7;
   ensureBaselineTools();
-  const files = await prepareInputs();
   const worker = await bundleWorker();
   const node = process.execPath;
   const out = join(WORK, 'out');
   mkdirSync(out, { recursive: true });
   const measurements: Measurement[] = [];
+  const ratios: Record<string, number> = {};
+  await measureDocuments({ worker, node, out, runs, measurements, ratios });
+  if (options.only === 'documents') return { measurements, ratios };
+  const files = await prepareInputs();
   const imageJobs = (name: string, file: string): Job[] => [
     { input: name, tool: 'mediagate', command: node, args: [worker, 'mediagate', file] },
     { input: name, tool: 'two-step', command: node, args: [worker, 'two-step', file] },
@@ -316,7 +384,6 @@ export async function runMediaBench(options: { runs?: number } = {}): Promise<Me
   );
   const find = (input: string, tool: string) =>
     measurements.find((m) => m.input === input && m.tool === tool);
-  const ratios: Record<string, number> = {};
   for (const input of ['12MP.jpg', '24MP.png', '50MP.jpg', '60s.mp3']) {
     const ours = find(input, 'mediagate');
     const twoStep = find(input, 'two-step');
@@ -350,6 +417,57 @@ export async function runMediaBench(options: { runs?: number } = {}): Promise<Me
   return { measurements, ratios };
 }
 
+/**
+ * PDF pages and HEIC, interleaved with their baselines: `pdftoppm` renders every page to a JPEG of the
+ * same long side (1024 px) that mediagate renders, `heif-convert` decodes the HEIC to a JPEG. Per-page
+ * figures divide the whole document's time by its pages.
+ */
+async function measureDocuments(run: {
+  worker: string;
+  node: string;
+  out: string;
+  runs: number;
+  measurements: Measurement[];
+  ratios: Record<string, number>;
+}): Promise<void> {
+  const docs = await prepareDocumentInputs();
+  const { worker, node, out } = run;
+  const pdf = docs['10p.pdf'];
+  const heic = docs['12MP.heic'];
+  const pdfJobs = available([
+    { input: '10p.pdf', tool: 'mediagate', command: node, args: [worker, 'mediagate', pdf] },
+    { input: '10p.pdf', tool: 'two-step', command: node, args: [worker, 'two-step', pdf] },
+    {
+      input: '10p.pdf',
+      tool: 'pdftoppm',
+      command: PDFTOPPM,
+      args: ['-jpeg', '-jpegopt', 'quality=85', '-scale-to', '1024', pdf, join(out, 'pdftoppm')],
+    },
+  ]);
+  const heicJobs = available([
+    { input: '12MP.heic', tool: 'mediagate', command: node, args: [worker, 'mediagate', heic] },
+    { input: '12MP.heic', tool: 'two-step', command: node, args: [worker, 'two-step', heic] },
+    { input: '12MP.heic', tool: 'heif-convert', command: HEIF_CONVERT, args: [heic, join(out, 'heif.jpg')] },
+  ]);
+  const measured = [...measureInterleaved(pdfJobs, run.runs), ...measureInterleaved(heicJobs, run.runs)];
+  run.measurements.push(...measured);
+  const find = (input: string, tool: string) => measured.find((m) => m.input === input && m.tool === tool);
+  const ours = find('10p.pdf', 'mediagate');
+  const deployed = find('10p.pdf', 'two-step');
+  const poppler = find('10p.pdf', 'pdftoppm');
+  if (ours?.opMs) run.ratios['10p.pdf mediagate ms per page (op time)'] = ours.opMs / BENCH_PDF_PAGES;
+  if (deployed?.opMs)
+    run.ratios['10p.pdf two-step (as deployed) ms per page (op time)'] = deployed.opMs / BENCH_PDF_PAGES;
+  if (poppler)
+    run.ratios['10p.pdf pdftoppm ms per page (process time)'] = poppler.processMs / BENCH_PDF_PAGES;
+  if (ours && poppler)
+    run.ratios['10p.pdf mediagate / pdftoppm (process time)'] = ours.processMs / poppler.processMs;
+  const oursHeic = find('12MP.heic', 'mediagate');
+  const libheif = find('12MP.heic', 'heif-convert');
+  if (oursHeic && libheif)
+    run.ratios['12MP.heic mediagate / heif-convert (process time)'] = oursHeic.processMs / libheif.processMs;
+}
+
 export function formatMediaBench(result: MediaBenchResult): string {
   const lines = ['input     tool            process ms    op ms   peak RSS MB   steps ms'];
   for (const m of result.measurements) {
@@ -359,7 +477,11 @@ export function formatMediaBench(result: MediaBenchResult): string {
     );
   }
   lines.push('', 'ratios:');
-  for (const [name, value] of Object.entries(result.ratios)) lines.push(`  ${name}: ${value.toFixed(2)}×`);
+  for (const [name, value] of Object.entries(result.ratios)) {
+    lines.push(
+      / ms per page /.test(name) ? `  ${name}: ${value.toFixed(0)} ms` : `  ${name}: ${value.toFixed(2)}×`,
+    );
+  }
   return lines.join('\n');
 }
 
@@ -367,8 +489,11 @@ if (import.meta.filename === resolve(process.argv[1] ?? '')) {
   const args = process.argv.slice(2);
   const runsAt = args.indexOf('--runs');
   const runs = runsAt >= 0 ? Number(args[runsAt + 1]) : 7;
-  const result = await runMediaBench({ runs });
-  for (const [name, file] of Object.entries(await prepareInputs())) {
+  const only =
+    args.includes('--only') && args[args.indexOf('--only') + 1] === 'documents' ? 'documents' : undefined;
+  const result = await runMediaBench({ runs, only });
+  const inputs = { ...(await prepareDocumentInputs()), ...(only ? {} : await prepareInputs()) };
+  for (const [name, file] of Object.entries(inputs)) {
     process.stderr.write(`${name}: ${(statSync(file).size / 1e6).toFixed(1)} MB\n`);
   }
   process.stdout.write(

@@ -164,7 +164,14 @@ export interface WorkflowStarter {
 export type ImageDetail = 'low' | 'high' | 'auto';
 
 export type ModelMedia =
-  | { readonly kind: 'image'; readonly mime: string; readonly bytes: Buffer; readonly detail: ImageDetail }
+  | {
+      readonly kind: 'image';
+      readonly mime: string;
+      readonly bytes: Buffer;
+      readonly detail: ImageDetail;
+      /** Pages 2…n of a document, each sent as an image of its own after the first. */
+      readonly morePages?: readonly { readonly mime: string; readonly bytes: Buffer }[];
+    }
   | { readonly kind: 'audio'; readonly format: 'wav' | 'mp3'; readonly bytes: Buffer };
 
 export interface ModelCallRequest {
@@ -375,6 +382,9 @@ export interface CachedDlpVerdict {
   readonly promptKey: string;
   readonly redactedImageKey?: string;
   readonly redactedImageMime?: string;
+  /** Documents: how many pages were scanned, and each painted page's redacted copy (1-based `page`). */
+  readonly pages?: number;
+  readonly redactedPages?: readonly { readonly page: number; readonly key: string; readonly mime: string }[];
 }
 
 export interface DlpVerdictCache {

@@ -710,9 +710,17 @@ export const ALL_FIXTURES: Readonly<Record<string, () => Buffer | Promise<Buffer
 };
 
 export async function writeAllFixtures(dir = GENERATED_DIR): Promise<string[]> {
+  return writeFixtureSet(ALL_FIXTURES, dir);
+}
+
+/** Writes each fixture of `set` into `dir` under its name. */
+export async function writeFixtureSet(
+  set: Readonly<Record<string, () => Buffer | Promise<Buffer>>>,
+  dir: string,
+): Promise<string[]> {
   mkdirSync(dir, { recursive: true });
   const written: string[] = [];
-  for (const [name, make] of Object.entries(ALL_FIXTURES)) {
+  for (const [name, make] of Object.entries(set)) {
     const path = join(dir, name);
     writeFileSync(path, await make());
     written.push(path);

@@ -46,6 +46,9 @@ const DECLARED_TYPES: Readonly<Record<string, string>> = {
   '.tif': 'image/tiff',
   '.tiff': 'image/tiff',
   '.avif': 'image/avif',
+  '.heic': 'image/heic',
+  '.heif': 'image/heif',
+  '.pdf': 'application/pdf',
   '.wav': 'audio/wav',
   '.mp3': 'audio/mpeg',
   '.m4a': 'audio/mp4',
@@ -185,7 +188,9 @@ export function renderOutcome(outcome: FileOutcome): string {
     outcome.status === 'processed'
       ? 'processed'
       : `${outcome.status.toUpperCase()} ${outcome.reason ?? ''}`.trim();
-  lines.push(`${path.basename(outcome.file)}  →  ${verdict}`);
+  const pages =
+    outcome.pages === undefined ? '' : `  (${outcome.pages} page${outcome.pages === 1 ? '' : 's'})`;
+  lines.push(`${path.basename(outcome.file)}  →  ${verdict}${pages}`);
   if (outcome.message && outcome.status !== 'processed') lines.push(`    why:    ${outcome.message}`);
   if (outcome.steps.length > 0)
     lines.push(`    steps:  ${outcome.steps.map((step) => `${step.name} ${step.ms} ms`).join(' · ')}`);
@@ -193,7 +198,9 @@ export function renderOutcome(outcome: FileOutcome): string {
     lines.push(`    waited: ${outcome.waitedMs} ms for admission (rate limit or open reservations)`);
   if (outcome.findings.length > 0) {
     lines.push(
-      `    pii:    ${outcome.findings.map((finding) => `${finding.type} (${finding.action})`).join(', ')}`,
+      `    pii:    ${outcome.findings
+        .map((f) => `${f.type} (${f.action}${f.page === undefined ? '' : `, page ${f.page}`})`)
+        .join(', ')}`,
     );
   }
   if (outcome.model) {

@@ -34,7 +34,16 @@ export interface SanitizeReport {
   readonly height: number | null;
   readonly durationSec: number | null;
   readonly removed: readonly string[];
+  /** For the whole document when `pages` is present: every page's tokens. */
   readonly imageTokens: { readonly before: number; readonly after: number } | null;
+  /** Documents (PDF) only: one written image per page, in order (`outputPath` is the first). */
+  readonly pages?: readonly SanitizedPage[];
+}
+
+export interface SanitizedPage {
+  readonly outputPath: string;
+  readonly width: number;
+  readonly height: number;
 }
 
 export interface SanitizeIo {
@@ -65,6 +74,7 @@ const TYPE_BY_EXTENSION: Readonly<Record<string, string>> = {
   '.tiff': 'image/tiff',
   '.avif': 'image/avif',
   '.heic': 'image/heic',
+  '.heif': 'image/heif',
   '.svg': 'image/svg+xml',
   '.wav': 'audio/wav',
   '.mp3': 'audio/mpeg',
@@ -152,12 +162,14 @@ function declaredTypeFor(file: string, override: string | undefined): string | u
   return override ?? TYPE_BY_EXTENSION[extname(file).toLowerCase()];
 }
 
-/** `name.sanitized.ext`, with a counter when two inputs share a name. */
-function outputName(file: string, outputType: string, taken: Set<string>): string {
-  const stem = basename(file, extname(file)) || 'file';
+/** `name.sanitized.ext` (`name.p2.sanitized.ext` for a document's page 2), with a counter when two inputs share a name. */
+function outputName(file: string, outputType: string, taken: Set<string>, page?: number): string {
+  const base = basename(file, extname(file)) || 'file';
+  const stem = page === undefined ? base : `${base}.p${page}`;
   const ext = EXTENSION_BY_TYPE[outputType] ?? 'bin';
   let name = `${stem}.sanitized.${ext}`;
-  for (let n = 2; taken.has(name); n++) name = `${stem}-${n}.sanitized.${ext}`;
+  for (let n = 2; taken.has(name); n++)
+    name = `${base}-${n}${page === undefined ? '' : `.p${page}`}.sanitized.${ext}`;
   taken.add(name);
   return name;
 }
@@ -172,7 +184,11 @@ function progress(io: SanitizeIo, done: number, total: number, current: string):
 
 function humanLine(report: SanitizeReport): string {
   if (report.status === 'rejected') return `rejected  ${report.file}: ${report.reason} (${report.message})\n`;
-  const size = report.width ? ` ${report.width}×${report.height}` : ` ${report.durationSec} s`;
+  const size = report.pages
+    ? ` ${report.pages.length} page${report.pages.length === 1 ? '' : 's'}`
+    : report.width
+      ? ` ${report.width}×${report.height}`
+      : ` ${report.durationSec} s`;
   const tokens = report.imageTokens
     ? `, image tokens ${report.imageTokens.before} → ${report.imageTokens.after}`
     : '';
@@ -210,6 +226,28 @@ export async function sanitizeFile(
       reason: outcome.rejection.reason,
       message: outcome.rejection.message,
       inputType: outcome.inputType ?? null,
+    };
+  }
+  if (outcome.pages) {
+    const pages: SanitizedPage[] = [];
+    for (const [index, page] of outcome.pages.entries()) {
+      const pagePath = join(outDir, outputName(file, page.outputType, taken, index + 1));
+      await writeFile(pagePath, page.bytes);
+      pages.push({ outputPath: pagePath, width: page.width, height: page.height });
+    }
+    return {
+      ...empty,
+      status: 'ok',
+      inputType: outcome.inputType,
+      outputType: outcome.outputType,
+      outputPath: pages[0]?.outputPath ?? null,
+      sha256: outcome.sha256,
+      bytes: outcome.bytes.length,
+      width: outcome.width ?? null,
+      height: outcome.height ?? null,
+      removed: outcome.removed,
+      imageTokens: outcome.imageTokens ?? null,
+      pages,
     };
   }
   const outputPath = join(outDir, outputName(file, outcome.outputType, taken));

@@ -299,7 +299,14 @@ async function scan(req: ScanRequest): Promise<ScanReport> {
 
   const sniffed = await sniffMedia(bytes);
   if (!sniffed.ok) throw new UnreadableInput(`cannot read ${req.file}: ${sniffed.rejection.message}`);
-  const { kind, mime } = sniffed.accepted;
+  if (sniffed.accepted.kind === 'document' || sniffed.accepted.format === 'heic') {
+    // Pages and HEIC photos are scanned as the pipeline scans them: after sanitising turned them into images.
+    throw new UnreadableInput(
+      `cannot scan ${req.file} directly: run \`mediagate sanitize\` first and scan each page it writes`,
+    );
+  }
+  const { mime } = sniffed.accepted;
+  const kind = sniffed.accepted.kind === 'audio' ? 'audio' : 'image';
   const [{ default: sharp }, { redactImage }, { boxesForSpan, runDlpCheck }] = await Promise.all([
     import('sharp'),
     import('../../functions/dlp/redact-image.js'),

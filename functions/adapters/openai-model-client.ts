@@ -138,8 +138,10 @@ function contentParts(request: ModelCallRequest): ChatCompletionContentPart[] {
   const parts: ChatCompletionContentPart[] = [{ type: 'text', text: request.instructions }];
   const media = request.media;
   if (media?.kind === 'image') {
-    const url = `data:${media.mime};base64,${media.bytes.toString('base64')}`;
-    parts.push({ type: 'image_url', image_url: { url, detail: media.detail } });
+    for (const page of [media, ...(media.morePages ?? [])]) {
+      const url = `data:${page.mime};base64,${page.bytes.toString('base64')}`;
+      parts.push({ type: 'image_url', image_url: { url, detail: media.detail } });
+    }
   } else if (media?.kind === 'audio') {
     parts.push({
       type: 'input_audio',

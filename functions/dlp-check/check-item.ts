@@ -5,7 +5,7 @@
  */
 
 import { policyForTenant } from '../dlp/policy.js';
-import { type DlpDeps, runDlpCheck } from '../dlp/scan.js';
+import { type DlpDeps, type DlpOutcome, runDlpCheck } from '../dlp/scan.js';
 import { DLP_VERDICT_TTL_SECONDS, dlpVerdictKey } from '../dlp/verdict-cache.js';
 import type { BudgetGuard } from '../money/budget.js';
 import type { DlpSection, PipelineState } from '../pipeline/document.js';
@@ -13,6 +13,7 @@ import type { Rejection } from '../pipeline/reasons.js';
 import { objectKeys, rejected } from '../pipeline/step.js';
 import type { BlobStore, CachedDlpVerdict, DlpVerdictCache, Ledger } from '../ports.js';
 import { billingSummary, recordDlpBilling } from './billing.js';
+import { combinePages, parseTextLayer, textLayerInPixels } from './pages.js';
 
 export interface CheckItemDeps extends DlpDeps {
   readonly blobs: BlobStore;
@@ -43,11 +44,19 @@ export async function checkItem(deps: CheckItemDeps, state: PipelineState): Prom
       ocr: deps.ocr?.name ?? 'none',
       transcriber: deps.transcriber?.name ?? 'none',
     });
+  const { processed } = state;
+  const pages = pagesOf(processed);
+  const paged = processed.pages !== undefined;
   const originalRead = deps.blobs.head(deps.buckets.ingest, state.key, state.versionId);
-  // The verdict is looked up beside the media read, so a miss costs no extra round trip.
-  const [original, media, cached] = await Promise.all([
+  // The verdict is looked up beside the media reads, so a miss costs no extra round trip.
+  const [original, media, layer, cached] = await Promise.all([
     originalRead,
-    deps.blobs.get(deps.buckets.processed, state.processed.key),
+    Promise.all(pages.map((page) => deps.blobs.get(deps.buckets.processed, page.key))),
+    processed.textLayerKey
+      ? deps.blobs
+          .get(deps.buckets.processed, processed.textLayerKey)
+          .then((text) => parseTextLayer(text.body))
+      : undefined,
     lookUpVerdict(deps, state.tenant, originalRead, verdictKeyOf),
   ]);
   const instructions = decodeInstructions(original.metadata.instructions);
@@ -56,22 +65,31 @@ export async function checkItem(deps: CheckItemDeps, state: PipelineState): Prom
     if (reused) return reused;
   }
 
-  const outcome = await runDlpCheck(deps, {
-    tenant: state.tenant,
-    ...(state.dlpPolicy ? { policyName: state.dlpPolicy } : {}),
-    instructions,
-    media: {
-      kind: state.media.kind,
-      mime: state.processed.mime,
-      bytes: media.body,
-      location: { bucket: deps.buckets.processed, key: state.processed.key },
-      ...(state.processed.durationSec === undefined ? {} : { durationSec: state.processed.durationSec }),
-    },
-    transcription: {
-      jobName: transcriptionJobName(state),
-      output: { bucket: deps.buckets.results, key: objectKeys.transcript(state) },
-    },
-  });
+  // Every page is scanned as an image of its own (OCR, text layer); the instructions once, with page 1.
+  const outcomes: DlpOutcome[] = [];
+  for (const [index, page] of pages.entries()) {
+    const textLayer = layer?.pages[index];
+    outcomes.push(
+      await runDlpCheck(deps, {
+        tenant: state.tenant,
+        ...(state.dlpPolicy ? { policyName: state.dlpPolicy } : {}),
+        instructions: index === 0 ? instructions : '',
+        media: {
+          kind: state.media.kind,
+          mime: page.mime,
+          bytes: (media[index] as { body: Buffer }).body,
+          location: { bucket: deps.buckets.processed, key: page.key },
+          ...(processed.durationSec === undefined ? {} : { durationSec: processed.durationSec }),
+          ...(textLayer ? { textLayer: textLayerInPixels(textLayer, page.width, page.height) } : {}),
+        },
+        transcription: {
+          jobName: transcriptionJobName(state),
+          output: { bucket: deps.buckets.results, key: objectKeys.transcript(state) },
+        },
+      }),
+    );
+  }
+  const outcome = combinePages(outcomes, paged);
   const { costMicroUsd } = await recordDlpBilling(
     deps.ledger,
     state,
@@ -81,20 +99,28 @@ export async function checkItem(deps: CheckItemDeps, state: PipelineState): Prom
   if (costMicroUsd > 0)
     await deps.budget?.recordSpend(state.tenant, costMicroUsd, `${state.executionId}#DlpCheck`);
 
-  const redactedImage = outcome.redactedImage;
-  const modelInputKey = redactedImage ? objectKeys.redacted(state) : state.processed.key;
+  // Each page the scan painted is stored as this item's redacted copy of that page; the others go as they are.
+  const redactedPages = pages.flatMap((_, index) => {
+    const redacted = outcomes[index]?.redactedImage;
+    return redacted
+      ? [{ page: index + 1, key: objectKeys.page(objectKeys.redacted(state), index + 1), redacted }]
+      : [];
+  });
+  const modelInputKeys = pages.map(
+    (page, index) => redactedPages.find((r) => r.page === index + 1)?.key ?? page.key,
+  );
+  const modelInputKey = modelInputKeys[0] as string;
   const promptKey = objectKeys.prompt(state);
   await Promise.all([
-    redactedImage
-      ? deps.blobs.put(deps.buckets.processed, modelInputKey, redactedImage.bytes, {
-          contentType: redactedImage.mime,
-        })
-      : undefined,
+    ...redactedPages.map(({ key, redacted }) =>
+      deps.blobs.put(deps.buckets.processed, key, redacted.bytes, { contentType: redacted.mime }),
+    ),
     deps.blobs.put(deps.buckets.processed, promptKey, Buffer.from(outcome.promptText, 'utf8'), {
       contentType: 'text/plain; charset=utf-8',
     }),
   ]);
   if (deps.verdicts) {
+    const firstRedacted = redactedPages.find((r) => r.page === 1);
     const verdict: CachedDlpVerdict = {
       decision: outcome.decision,
       ...(outcome.rejection ? { rejection: outcome.rejection } : {}),
@@ -105,7 +131,20 @@ export async function checkItem(deps: CheckItemDeps, state: PipelineState): Prom
       language: outcome.language,
       detector: outcome.detector,
       promptKey,
-      ...(redactedImage ? { redactedImageKey: modelInputKey, redactedImageMime: redactedImage.mime } : {}),
+      ...(firstRedacted
+        ? { redactedImageKey: firstRedacted.key, redactedImageMime: firstRedacted.redacted.mime }
+        : {}),
+      // Documents: every page's redacted copy, so a reuse restores each page's model input, not only page 1's.
+      ...(paged
+        ? {
+            pages: pages.length,
+            redactedPages: redactedPages.map(({ page, key, redacted }) => ({
+              page,
+              key,
+              mime: redacted.mime,
+            })),
+          }
+        : {}),
     };
     // The cache saves work next time; failing to fill it never fails this item.
     await deps.verdicts
@@ -120,6 +159,7 @@ export async function checkItem(deps: CheckItemDeps, state: PipelineState): Prom
     ocrScanned: outcome.ocrScanned,
     transcriptScanned: outcome.transcriptScanned,
     modelInputKey,
+    ...(processed.pages ? { modelInputKeys } : {}),
     promptKey,
     policyVersion: outcome.policyVersion,
     language: outcome.language,
@@ -156,15 +196,32 @@ async function reuseVerdict(
   state: PipelineState,
   verdict: CachedDlpVerdict,
 ): Promise<PipelineState | undefined> {
+  if (!state.processed) return undefined;
+  const pages = pagesOf(state.processed);
+  const paged = state.processed.pages !== undefined;
+  // A document's verdict names every page's redacted copy; one without them (or for another page count)
+  // could not restore the pages after the first, so the item is scanned again.
+  if (paged && (verdict.pages !== pages.length || !verdict.redactedPages)) return undefined;
+  const redactedPages = paged
+    ? (verdict.redactedPages ?? [])
+    : verdict.redactedImageKey
+      ? [{ page: 1, key: verdict.redactedImageKey }]
+      : [];
   const promptKey = objectKeys.prompt(state);
-  const modelInputKey = verdict.redactedImageKey ? objectKeys.redacted(state) : (state.processed?.key ?? '');
+  const copies = redactedPages.map(({ page, key }) => ({
+    page,
+    from: key,
+    to: objectKeys.page(objectKeys.redacted(state), page),
+  }));
+  // This item's own processed pages are the same bytes (the hash covers every page), so unpainted pages
+  // go to the model from its own keys; painted ones are copied from the earlier scan.
+  const modelInputKeys = pages.map((page, index) => copies.find((c) => c.page === index + 1)?.to ?? page.key);
+  const modelInputKey = modelInputKeys[0] as string;
   const bucket = deps.buckets.processed;
   try {
     await Promise.all([
       deps.blobs.copy({ bucket, key: verdict.promptKey }, { bucket, key: promptKey }),
-      verdict.redactedImageKey
-        ? deps.blobs.copy({ bucket, key: verdict.redactedImageKey }, { bucket, key: modelInputKey })
-        : undefined,
+      ...copies.map(({ from, to }) => deps.blobs.copy({ bucket, key: from }, { bucket, key: to })),
     ]);
   } catch (error) {
     deps.log?.('DLP verdict copies are gone; scanning again', { error: String(error) });
@@ -178,12 +235,34 @@ async function reuseVerdict(
     ocrScanned: verdict.ocrScanned,
     ...(verdict.transcriptScanned === undefined ? {} : { transcriptScanned: verdict.transcriptScanned }),
     modelInputKey,
+    ...(paged ? { modelInputKeys } : {}),
     promptKey,
     policyVersion: verdict.policyVersion,
     language: verdict.language,
     verdictReused: true,
   };
   return verdict.rejection ? rejected(state, verdict.rejection as Rejection, { dlp }) : { ...state, dlp };
+}
+
+/** The item's pages: a document's, or the single processed image or audio as page 1. */
+function pagesOf(processed: NonNullable<PipelineState['processed']>): readonly ProcessedPageRef[] {
+  return (
+    processed.pages ?? [
+      {
+        key: processed.key,
+        mime: processed.mime,
+        width: processed.width ?? 0,
+        height: processed.height ?? 0,
+      },
+    ]
+  );
+}
+
+interface ProcessedPageRef {
+  readonly key: string;
+  readonly mime: string;
+  readonly width: number;
+  readonly height: number;
 }
 
 /** Metadata values are ASCII-only in S3, so clients URI-encode free text. */

@@ -34,6 +34,13 @@ export interface DlpPolicy {
    * @default ['US']
    */
   phoneRegions: readonly string[];
+  /**
+   * Whether the tenant takes PDFs and HEIC/HEIF photos (each rasterised on the way in): the presigned
+   * POST accepts their types, and ValidateAndStrip refuses them (UNSUPPORTED_TYPE) when not.
+   * @default true for both
+   */
+  acceptPdf: boolean;
+  acceptHeic: boolean;
 }
 
 export type DlpLanguage = 'en' | 'es' | 'auto';
@@ -73,6 +80,8 @@ const policyEntry = z.strictObject({
     .min(1)
     .optional(),
   rules: z.partialRecord(z.enum(ENTITY_TYPES), rule).optional(),
+  acceptPdf: z.boolean().optional(),
+  acceptHeic: z.boolean().optional(),
 });
 
 const policyFile = z.strictObject({
@@ -109,6 +118,8 @@ export function resolvePolicies(raw: unknown): {
       unscannedAudio,
       language: entry.language ?? parent?.language ?? 'en',
       phoneRegions: entry.phoneRegions ?? parent?.phoneRegions ?? ['US'],
+      acceptPdf: entry.acceptPdf ?? parent?.acceptPdf ?? true,
+      acceptHeic: entry.acceptHeic ?? parent?.acceptHeic ?? true,
     };
     byName.set(name, policy);
     return policy;

@@ -10,6 +10,7 @@ import type {
   BilledRequest,
   ObjectLocation,
   Ocr,
+  OcrResult,
   OcrWord,
   PiiDetector,
   PiiEntityType,
@@ -41,6 +42,11 @@ export interface DlpInput {
     /** Where the bytes are stored; a batch transcriber reads them from there. */
     location?: ObjectLocation;
     durationSec?: number;
+    /**
+     * A document page's own text layer, with each line's box in this image's pixels: scanned beside the
+     * OCR (a PDF may carry text the pixels do not show legibly, or show it where OCR misreads it).
+     */
+    textLayer?: OcrResult;
   };
   /** Job name and output object for the transcriber (deterministic per execution). */
   transcription?: { jobName: string; output: ObjectLocation };
@@ -158,6 +164,14 @@ export async function runDlpCheck(deps: DlpDeps, input: DlpInput): Promise<DlpOu
       true,
     );
   }
+  const textLayer = input.media.textLayer;
+  if (input.media.kind === 'image' && textLayer && textLayer.text.trim() !== '') {
+    const detected = widenOverSplitWords(textLayer.text, await detect(textLayer.text));
+    applyPolicy(
+      'text_layer',
+      detected.map((f) => ({ ...f, boxes: f.boxes ?? boxesForSpan(textLayer.words, f.start, f.end) })),
+    );
+  }
   if (input.media.kind === 'audio') {
     const transcript = deps.transcriber ? await deps.transcriber.transcribe(transcriptionRequest()) : null;
     transcriptScanned = transcript !== null;
@@ -169,8 +183,8 @@ export async function runDlpCheck(deps: DlpDeps, input: DlpInput): Promise<DlpOu
   // Speech cannot be painted out, and an OCR finding without a box cannot be either: what the policy
   // would redact there is blocked instead, so nothing the policy wanted hidden reaches the model.
   for (const [i, s] of scanned.entries()) {
-    const unredactable =
-      s.source === 'transcript' || (s.source === 'ocr' && (s.finding.boxes?.length ?? 0) === 0);
+    const painted = s.source === 'ocr' || s.source === 'text_layer';
+    const unredactable = s.source === 'transcript' || (painted && (s.finding.boxes?.length ?? 0) === 0);
     if (s.action === 'redact' && unredactable) scanned[i] = { ...s, action: 'block' };
   }
 
@@ -229,7 +243,7 @@ export async function runDlpCheck(deps: DlpDeps, input: DlpInput): Promise<DlpOu
     fromInstructions.filter((s) => s.action === 'redact').map((s) => s.finding),
   );
   const boxes = scanned
-    .filter((s) => s.source === 'ocr' && s.action === 'redact')
+    .filter((s) => (s.source === 'ocr' || s.source === 'text_layer') && s.action === 'redact')
     .flatMap((s) => s.finding.boxes ?? []);
   if (boxes.length > 0) {
     return { ...base, decision, promptText, redactedImage: await redactImage(input.media.bytes, boxes) };

@@ -41,7 +41,8 @@ export async function runModelStep(
   const task = state.task ? findTask(state.task) : undefined;
   if (!task) return rejected(state, reject('UNKNOWN_TASK', 'the task is not in the catalogue'));
 
-  const [media, prompt, cacheKey] = await Promise.all([
+  const pageKeys = state.dlp.modelInputKeys ?? [state.dlp.modelInputKey];
+  const [media, prompt, cacheKey, ...morePages] = await Promise.all([
     deps.blobs.get(deps.buckets.processed, state.dlp.modelInputKey),
     deps.blobs.get(deps.buckets.processed, state.dlp.promptKey),
     // The key Preprocess looks the same question up by next time.
@@ -51,10 +52,24 @@ export async function runModelStep(
       task,
       state.dlp.policyVersion,
     ),
+    ...pageKeys.slice(1).map((key) => deps.blobs.get(deps.buckets.processed, key)),
   ]);
   const modelMedia: ModelMedia =
     state.media.kind === 'image'
-      ? { kind: 'image', mime: state.processed.mime, bytes: media.body, detail: task.detail }
+      ? {
+          kind: 'image',
+          mime: state.processed.mime,
+          bytes: media.body,
+          detail: task.detail,
+          ...(morePages.length > 0
+            ? {
+                morePages: morePages.map((page, index) => ({
+                  mime: page.contentType ?? state.processed?.pages?.[index + 1]?.mime ?? 'image/jpeg',
+                  bytes: page.body,
+                })),
+              }
+            : {}),
+        }
       : { kind: 'audio', format: state.processed.mime === 'audio/mpeg' ? 'mp3' : 'wav', bytes: media.body };
 
   // One reservation per execution: a retried or parked attempt takes the same one again.
@@ -109,6 +124,13 @@ export async function runModelStep(
         width: state.processed.width,
         height: state.processed.height,
         durationSec: state.processed.durationSec,
+        ...(state.processed.pages && state.processed.pages.length > 1
+          ? {
+              morePages: state.processed.pages
+                .slice(1)
+                .map((page) => ({ width: page.width, height: page.height })),
+            }
+          : {}),
       },
       mediaSha256: state.processed.sha256,
       cacheKey,

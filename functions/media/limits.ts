@@ -13,6 +13,10 @@ export interface MediaLimits {
   maxFrames: number;
   maxAudioSeconds: number;
   maxAudioChannels: number;
+  /** Pages of a PDF; every page is rendered and sent, so this bounds work, tokens and cost. */
+  maxPages: number;
+  /** Either side of a PDF page in points (1/72 in), before rendering. */
+  maxPagePoints: number;
 }
 
 /**
@@ -22,6 +26,9 @@ export interface MediaLimits {
  * - 1 000 frames: an ordinary animated GIF/multi-page TIFF fits; we only ever decode the first.
  * - 600 s: a ten-minute voice note; the transcription model bills per second.
  * - 8 channels: 7.1 is the most any consumer device records.
+ * - 20 PDF pages: a claim or a contract with its annexes; each page is one image the model is billed for.
+ * - 14 400 points per page side: 200 inches, the largest page the PDF specification allows (PDF 1.6+,
+ *   Annex C); anything larger is a page-size bomb, not paper.
  */
 export const DEFAULT_MEDIA_LIMITS: MediaLimits = {
   maxBytes: 25 * 1024 * 1024,
@@ -30,6 +37,8 @@ export const DEFAULT_MEDIA_LIMITS: MediaLimits = {
   maxFrames: 1_000,
   maxAudioSeconds: 600,
   maxAudioChannels: 8,
+  maxPages: 20,
+  maxPagePoints: 14_400,
 };
 
 /**
@@ -58,6 +67,8 @@ export const MEDIA_LIMIT_ENV: Readonly<Record<keyof MediaLimits, string>> = {
   maxFrames: 'MEDIAGATE_MAX_FRAMES',
   maxAudioSeconds: 'MEDIAGATE_MAX_AUDIO_SECONDS',
   maxAudioChannels: 'MEDIAGATE_MAX_AUDIO_CHANNELS',
+  maxPages: 'MEDIAGATE_MAX_PDF_PAGES',
+  maxPagePoints: 'MEDIAGATE_MAX_PDF_PAGE_POINTS',
 };
 
 /** Overrides read from the environment; a malformed value is a deployment bug and throws. */

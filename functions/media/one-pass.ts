@@ -21,7 +21,8 @@ import type { MediaLimits } from './limits.js';
 import { DEFAULT_MAX_OUTPUT_BYTES, resolveMediaLimits } from './limits.js';
 import type { NormalizeOptions } from './normalize.js';
 import { encodeAudioForModel, encodeWithinCap, planImage } from './normalize.js';
-import type { AudioFormat, ImageFormat } from './sniff.js';
+import { rasterise, rasterPipeline } from './rasterise.js';
+import type { AudioFormat, ImageFormat, RasterisedFormat } from './sniff.js';
 import { admitUpload } from './sniff.js';
 
 export interface OnePassOptions extends NormalizeOptions {
@@ -41,8 +42,19 @@ export type OnePassOutcome =
       height?: number;
       durationSec?: number;
       imageTokens?: { before: number; after: number };
+      /** Documents (PDF): every page, model-ready; the first is also the fields above. */
+      pages?: readonly OnePassPage[];
     }
   | { ok: false; rejection: Rejection; inputType?: string };
+
+export interface OnePassPage {
+  readonly outputType: string;
+  readonly bytes: Buffer;
+  readonly sha256: string;
+  readonly width: number;
+  readonly height: number;
+  readonly imageTokens: { readonly before: number; readonly after: number };
+}
 
 const DEFAULT_FFMPEG_TIMEOUT_MS = 120_000;
 
@@ -55,13 +67,15 @@ export async function sanitizeAndNormalize(
   if (!sniffed.ok) return sniffed;
   const { accepted } = sniffed;
   const outcome =
-    accepted.kind === 'image'
-      ? await imageOnePass(input, accepted.format as ImageFormat, limits, options)
-      : await audioOnePass(input, accepted.format as AudioFormat, limits, options);
+    accepted.format === 'pdf' || accepted.format === 'heic'
+      ? await rasterisedOnePass(input, accepted.format, limits, options)
+      : accepted.kind === 'image'
+        ? await imageOnePass(input, accepted.format as ImageFormat, limits, options)
+        : await audioOnePass(input, accepted.format as AudioFormat, limits, options);
   if (!outcome.ok) return { ...outcome, inputType: accepted.mime };
   return {
     ...outcome,
-    kind: accepted.kind,
+    kind: accepted.kind === 'audio' ? 'audio' : 'image',
     inputType: accepted.mime,
     sha256: createHash('sha256').update(outcome.bytes).digest('hex'),
   };
@@ -77,8 +91,57 @@ type PartialOutcome =
       height?: number;
       durationSec?: number;
       imageTokens?: { before: number; after: number };
+      pages?: readonly OnePassPage[];
     }
   | { ok: false; rejection: Rejection };
+
+/** PDF pages (rendered at their model size) and HEIC photos: pixels first, then the image path's encoder. */
+async function rasterisedOnePass(
+  input: Buffer,
+  format: RasterisedFormat,
+  limits: MediaLimits,
+  options: OnePassOptions,
+): Promise<PartialOutcome> {
+  const rasterised = await rasterise(input, format, limits, options);
+  if (!rasterised.ok) return rasterised;
+  const pages: OnePassPage[] = [];
+  for (const raster of rasterised.pages) {
+    // Lossless and quick: this PNG only carries our own pixels to the encoder.
+    const png = await rasterPipeline(raster).png({ compressionLevel: 1 }).toBuffer();
+    const encoded = await encodeWithinCap(
+      png,
+      planImage(raster.width, raster.height, options),
+      false,
+      options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
+      { detail: options.detail ?? 'high', model: options.model ?? 'gpt-4o' },
+      limits,
+    );
+    if (!encoded.ok) return encoded;
+    pages.push({
+      outputType: encoded.mime,
+      bytes: encoded.bytes,
+      sha256: createHash('sha256').update(encoded.bytes).digest('hex'),
+      width: encoded.width ?? raster.width,
+      height: encoded.height ?? raster.height,
+      imageTokens: encoded.imageTokens ?? { before: 0, after: 0 },
+    });
+  }
+  const first = pages[0] as OnePassPage;
+  return {
+    ok: true,
+    outputType: first.outputType,
+    bytes: first.bytes,
+    removed: rasterised.removed,
+    width: first.width,
+    height: first.height,
+    // What the model is billed for the document: every page's tokens.
+    imageTokens: {
+      before: pages.reduce((sum, page) => sum + page.imageTokens.before, 0),
+      after: pages.reduce((sum, page) => sum + page.imageTokens.after, 0),
+    },
+    ...(rasterised.paged ? { pages } : {}),
+  };
+}
 
 async function imageOnePass(
   input: Buffer,

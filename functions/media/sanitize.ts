@@ -21,10 +21,12 @@ import {
   withTempInput,
 } from './audio.js';
 import { spawnFfmpeg } from './ffmpeg.js';
-import { encodeCleanImage, inspectImage } from './image.js';
+import { CLEAN_COPY_MAX_SIDE, encodeCleanImage, inspectImage } from './image.js';
 import type { MediaLimits } from './limits.js';
 import { resolveMediaLimits } from './limits.js';
-import type { AudioFormat, ImageFormat } from './sniff.js';
+import type { TextLayerLine } from './pdf.js';
+import { type RasterisePlan, rasterise, rasterPipeline } from './rasterise.js';
+import type { AudioFormat, ImageFormat, RasterisedFormat } from './sniff.js';
 import { admitUpload } from './sniff.js';
 
 export interface SanitizeOptions {
@@ -32,6 +34,21 @@ export interface SanitizeOptions {
   limits?: Partial<MediaLimits>;
   /** Wall-clock cap for each ffmpeg run. @default 60 000 ms */
   ffmpegTimeoutMs?: number;
+  /** How PDF pages are sized: the model and detail the item's task will use. */
+  render?: RasterisePlan;
+  /** Rasterised formats the tenant's policy takes. @default both */
+  accept?: { readonly pdf: boolean; readonly heic: boolean };
+}
+
+/** One page of a document, as a clean image. */
+export interface CleanPage {
+  readonly bytes: Buffer;
+  readonly mime: string;
+  readonly width: number;
+  readonly height: number;
+  /** The page's own text layer, for DLP (PII there is as real as in the pixels); empty for scans. */
+  readonly text: string;
+  readonly lines: readonly TextLayerLine[];
 }
 
 export type SanitizeOutcome =
@@ -49,6 +66,8 @@ export type SanitizeOutcome =
       sourceWidth?: number;
       sourceHeight?: number;
       durationSec?: number;
+      /** Documents (PDF): every page, the first of which is also `bytes`/`width`/`height`. */
+      pages?: readonly CleanPage[];
     }
   | { ok: false; rejection: Rejection; inputType?: string };
 
@@ -62,6 +81,17 @@ export async function validateAndStrip(
   const sniffed = await admitUpload(input, limits, options.declaredType);
   if (!sniffed.ok) return sniffed;
   const { accepted } = sniffed;
+  if (accepted.format === 'pdf' || accepted.format === 'heic') {
+    if (options.accept && !options.accept[accepted.format]) {
+      const what = accepted.format === 'pdf' ? 'PDF documents' : 'HEIC/HEIF photos';
+      return {
+        ok: false,
+        inputType: accepted.mime,
+        rejection: reject('UNSUPPORTED_TYPE', `this tenant's policy does not accept ${what}`),
+      };
+    }
+    return stripRasterised(input, accepted.format, accepted.mime, limits, options.render);
+  }
   if (accepted.kind === 'image') {
     return stripImage(input, accepted.format as ImageFormat, accepted.mime, limits);
   }
@@ -100,6 +130,58 @@ async function stripImage(
     // The header was sound, so a decode failure is in the pixel data: truncation, bad checksums, garbage.
     return { ok: false, rejection: reject('CORRUPT', 'the image data is truncated or corrupt'), inputType };
   }
+}
+
+/**
+ * PDF and HEIC: decoded to pixels (rasterise.ts) and written as images, so no byte of the original
+ * container travels on. A HEIC becomes a JPEG like any photo (bounded to the clean copy's size); PDF
+ * pages are rendered at their model size already and stay lossless (PNG), since they are mostly text.
+ */
+async function stripRasterised(
+  input: Buffer,
+  format: RasterisedFormat,
+  inputType: string,
+  limits: MediaLimits,
+  plan: RasterisePlan | undefined,
+): Promise<SanitizeOutcome> {
+  const rasterised = await rasterise(input, format, limits, plan);
+  if (!rasterised.ok) return { ok: false, rejection: rasterised.rejection, inputType };
+  const pages: CleanPage[] = [];
+  for (const raster of rasterised.pages) {
+    const pipeline = rasterPipeline(raster).resize({
+      width: CLEAN_COPY_MAX_SIDE,
+      height: CLEAN_COPY_MAX_SIDE,
+      fit: 'inside',
+      withoutEnlargement: true,
+    });
+    const encoded = rasterised.paged
+      ? { mime: 'image/png', out: pipeline.png() }
+      : { mime: 'image/jpeg', out: pipeline.jpeg({ quality: 92, optimiseCoding: false }) };
+    const { data, info } = await encoded.out.toBuffer({ resolveWithObject: true });
+    pages.push({
+      bytes: data,
+      mime: encoded.mime,
+      width: info.width,
+      height: info.height,
+      text: raster.text ?? '',
+      lines: raster.lines ?? [],
+    });
+  }
+  const first = pages[0] as CleanPage;
+  const source = rasterised.pages[0] as { width: number; height: number };
+  return {
+    ok: true,
+    kind: 'image',
+    inputType,
+    outputType: first.mime,
+    bytes: first.bytes,
+    removed: rasterised.removed,
+    width: first.width,
+    height: first.height,
+    sourceWidth: source.width,
+    sourceHeight: source.height,
+    ...(rasterised.paged ? { pages } : {}),
+  };
 }
 
 async function stripAudio(

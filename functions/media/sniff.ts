@@ -8,17 +8,20 @@ import type { Rejection } from '../pipeline/reasons.js';
 import { reject } from '../pipeline/reasons.js';
 import type { MediaLimits } from './limits.js';
 
-export type MediaKind = 'image' | 'audio';
+/** `document` (PDF) and HEIC are rasterised on the way in: what leaves the first step is always an image. */
+export type MediaKind = 'image' | 'audio' | 'document';
 
 export interface AcceptedFormat {
   readonly kind: MediaKind;
   /** Stable short name used across this module (and the sharp/ffmpeg format it maps to). */
-  readonly format: ImageFormat | AudioFormat;
+  readonly format: ImageFormat | AudioFormat | RasterisedFormat;
   /** The canonical MIME type reported as `inputType`. */
   readonly mime: string;
 }
 
 export type ImageFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'tiff' | 'avif';
+/** Formats no later step reads: ValidateAndStrip turns them into JPEG/PNG pages (pdf.ts, heic.ts). */
+export type RasterisedFormat = 'pdf' | 'heic';
 export type AudioFormat = 'wav' | 'mp3' | 'm4a' | 'aac' | 'flac' | 'ogg' | 'webm';
 
 /** file-type `ext` → what we accept. Anything not listed is UNSUPPORTED_TYPE. */
@@ -31,6 +34,8 @@ const ACCEPTED: Readonly<Record<string, AcceptedFormat>> = {
   gif: { kind: 'image', format: 'gif', mime: 'image/gif' },
   tif: { kind: 'image', format: 'tiff', mime: 'image/tiff' },
   avif: { kind: 'image', format: 'avif', mime: 'image/avif' },
+  heic: { kind: 'image', format: 'heic', mime: 'image/heic' },
+  pdf: { kind: 'document', format: 'pdf', mime: 'application/pdf' },
   wav: { kind: 'audio', format: 'wav', mime: 'audio/wav' },
   mp3: { kind: 'audio', format: 'mp3', mime: 'audio/mpeg' },
   m4a: { kind: 'audio', format: 'm4a', mime: 'audio/mp4' },
@@ -46,7 +51,13 @@ const ACCEPTED: Readonly<Record<string, AcceptedFormat>> = {
 };
 
 /** Declared MIME types (lower-case, parameters dropped) → the format they name. */
-const DECLARED_ALIASES: Readonly<Record<string, ImageFormat | AudioFormat>> = {
+const DECLARED_ALIASES: Readonly<Record<string, ImageFormat | AudioFormat | RasterisedFormat>> = {
+  'application/pdf': 'pdf',
+  'application/x-pdf': 'pdf',
+  'image/heic': 'heic',
+  'image/heif': 'heic',
+  'image/heic-sequence': 'heic',
+  'image/heif-sequence': 'heic',
   'image/jpeg': 'jpeg',
   'image/jpg': 'jpeg',
   'image/pjpeg': 'jpeg',
@@ -92,7 +103,10 @@ const UNINFORMATIVE_TYPES = new Set([
 ]);
 
 /** Formats whose declared names are interchangeable in practice (Safari labels M4A recordings audio/aac). */
-function sameFamily(declared: ImageFormat | AudioFormat, sniffed: ImageFormat | AudioFormat): boolean {
+function sameFamily(
+  declared: ImageFormat | AudioFormat | RasterisedFormat,
+  sniffed: ImageFormat | AudioFormat | RasterisedFormat,
+): boolean {
   if (declared === sniffed) return true;
   const aacFamily = new Set(['m4a', 'aac']);
   return aacFamily.has(declared) && aacFamily.has(sniffed);
@@ -171,18 +185,9 @@ export async function sniffMedia(input: Buffer, declaredType?: string): Promise<
       rejection: reject('UNSUPPORTED_TYPE', 'the file is not a recognised image or audio format'),
     };
   }
-  if (detected.ext === 'heic' || detected.mime === 'image/heif' || detected.mime === 'image/heic') {
-    return {
-      ok: false,
-      inputType: detected.mime,
-      rejection: reject(
-        'UNSUPPORTED_TYPE',
-        'HEIC/HEIF photos are not accepted: this deployment cannot decode HEVC. Export the photo as JPEG ' +
-          '(iPhone: Settings > Camera > Formats > Most Compatible) and upload again',
-      ),
-    };
-  }
-  const accepted = ACCEPTED[detected.ext];
+  // file-type names HEIF stills and sequences by brand; all of them go to the HEIF decoder.
+  const ext = detected.mime === 'image/heif' || detected.mime.startsWith('image/hei') ? 'heic' : detected.ext;
+  const accepted = ACCEPTED[ext];
   if (!accepted) {
     return {
       ok: false,

@@ -41,13 +41,18 @@ export async function estimateTokens(args: {
   model: string;
   instructions: string;
   image?: { width: number; height: number; detail: ImageDetail };
+  /** Pages 2…n of a document, each billed as an image of its own. */
+  moreImages?: readonly { width: number; height: number; detail: ImageDetail }[];
   audioSeconds?: number;
   maxOutputTokens: number;
 }): Promise<TokenEstimate> {
   const encode = await o200k();
   return {
     textTokens: encode(args.instructions).length + CHAT_FRAMING_TOKENS,
-    imageTokens: args.image ? imageTokens({ ...args.image, model: args.model }) : 0,
+    imageTokens: [...(args.image ? [args.image] : []), ...(args.moreImages ?? [])].reduce(
+      (sum, image) => sum + imageTokens({ ...image, model: args.model }),
+      0,
+    ),
     audioTokens: args.audioSeconds === undefined ? 0 : Math.ceil(args.audioSeconds * AUDIO_TOKENS_PER_SECOND),
     maxOutputTokens: args.maxOutputTokens,
   };

@@ -100,7 +100,13 @@ export interface InvokeInput {
   task: TaskDefinition;
   promptText: string;
   media?: ModelMedia;
-  mediaInfo?: { width?: number; height?: number; durationSec?: number };
+  mediaInfo?: {
+    width?: number;
+    height?: number;
+    durationSec?: number;
+    /** Documents: the size of pages 2…n, each billed as an image of its own. */
+    morePages?: readonly { width: number; height: number }[];
+  };
   mediaSha256: string;
   /**
    * The result-cache key of this question (`itemCacheKey`); without one it is derived from the tenant,
@@ -221,10 +227,13 @@ async function estimateFor(
         ? { width: info.width, height: info.height, detail }
         : { ...WORST_CASE_IMAGE, detail }
       : undefined;
+  const moreImages =
+    media?.kind === 'image' ? (info.morePages ?? []).map((page) => ({ ...page, detail })) : [];
   return estimateTokens({
     model: route.model,
     instructions,
     ...(image ? { image } : {}),
+    ...(moreImages.length > 0 ? { moreImages } : {}),
     ...(media?.kind === 'audio' && info.durationSec !== undefined ? { audioSeconds: info.durationSec } : {}),
     maxOutputTokens,
   });

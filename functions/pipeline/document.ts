@@ -73,6 +73,26 @@ export interface MediaSection {
   /** Images: the upload's size as displayed (the clean copy may be smaller; see CLEAN_COPY_MAX_SIDE). */
   readonly sourceWidth?: number;
   readonly sourceHeight?: number;
+  /** Documents (PDF): how many pages were rendered, one image each. Absent for single images. */
+  readonly pages?: number;
+  /** Documents: each page's clean image, in page order (the first is `sanitizedKey`). */
+  readonly pageKeys?: readonly string[];
+  /**
+   * Documents with a text layer: the object holding each page's text and line boxes (JSON), which DLP
+   * scans beside the OCR. It can hold PII, so it stays in the processed bucket and never in the event.
+   */
+  readonly textLayerKey?: string;
+}
+
+/** One page of a document, model-ready. */
+export interface ProcessedPage {
+  readonly key: string;
+  readonly mime: string;
+  readonly sha256: string;
+  readonly bytes: number;
+  readonly width: number;
+  readonly height: number;
+  readonly imageTokens?: { readonly before: number; readonly after: number };
 }
 
 export interface ProcessedSection {
@@ -83,7 +103,15 @@ export interface ProcessedSection {
   readonly width?: number;
   readonly height?: number;
   readonly durationSec?: number;
+  /** For a document, the sum over its pages: each page is an image the model is billed for. */
   readonly imageTokens?: { readonly before: number; readonly after: number };
+  /**
+   * Documents: every page (the fields above describe the first, except `sha256`, which covers all pages
+   * in order, and `imageTokens`, which sums them).
+   */
+  readonly pages?: readonly ProcessedPage[];
+  /** Documents with a text layer: the copy DlpCheck reads (see MediaSection.textLayerKey). */
+  readonly textLayerKey?: string;
   /** Preprocess looked this item up in the result cache and missed: InvokeModel need not look again. */
   readonly cacheMissed?: boolean;
   /**
@@ -98,7 +126,9 @@ export interface DlpSection {
   readonly decision: 'allow' | 'redact' | 'block';
   readonly findings: readonly {
     readonly type: PiiEntityType;
-    readonly source: 'instructions' | 'ocr' | 'transcript';
+    readonly source: 'instructions' | 'ocr' | 'text_layer' | 'transcript';
+    /** Documents: the page (1-based) the finding is on. */
+    readonly page?: number;
     readonly score: number;
     readonly start: number;
     readonly end: number;
@@ -108,6 +138,8 @@ export interface DlpSection {
   readonly ocrScanned?: boolean;
   /** Key of the media the model receives (the redacted copy when something was painted out). */
   readonly modelInputKey: string;
+  /** Documents: what the model receives for each page, in order (redacted copies where needed). */
+  readonly modelInputKeys?: readonly string[];
   /** Object holding the instructions after redaction (placeholders such as <SSN_1> replace values); kept out of the event because allowed PII may remain in it. */
   readonly promptKey: string;
   readonly policyVersion: string;

@@ -18,7 +18,10 @@ export interface OutcomeSummary {
   readonly steps: readonly { readonly name: string; readonly ms: number }[];
   /** Milliseconds the item was parked waiting for admission (rate limit, open reservations); 0 if none. */
   readonly waitedMs: number;
-  readonly findings: readonly { readonly type: string; readonly action: string }[];
+  /** `page` (1-based) on findings in a document's pages. */
+  readonly findings: readonly { readonly type: string; readonly action: string; readonly page?: number }[];
+  /** Documents (PDF): how many pages were rendered and sent; absent for single images and audio. */
+  readonly pages?: number;
 }
 
 /** A failed step's stable code travels as its error name (`PermanentStepError`); anything else is internal. */
@@ -47,6 +50,11 @@ export function summarizeOutcome(key: string | null, state: PipelineState): Outc
     costSource: state.cost ? (state.model?.costSource ?? 'usage') : null,
     steps: state.steps ?? [],
     waitedMs: state.admission?.waitedMs ?? 0,
-    findings: (state.dlp?.findings ?? []).map((finding) => ({ type: finding.type, action: finding.action })),
+    findings: (state.dlp?.findings ?? []).map((finding) => ({
+      type: finding.type,
+      action: finding.action,
+      ...(finding.page === undefined ? {} : { page: finding.page }),
+    })),
+    ...(state.media?.pages === undefined ? {} : { pages: state.media.pages }),
   };
 }

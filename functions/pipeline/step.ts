@@ -155,6 +155,10 @@ export const objectKeys = {
   sanitized: (state: PipelineState) => `sanitized/${state.tenant}/${state.executionId}`,
   processed: (state: PipelineState) => `processed/${state.tenant}/${state.executionId}`,
   redacted: (state: PipelineState) => `redacted/${state.tenant}/${state.executionId}`,
+  /** Page `n` (1-based) of a document under a step's key: page 1 is the key itself. */
+  page: (key: string, n: number) => (n === 1 ? key : `${key}-p${n}`),
+  /** A document's text layer, next to its pages. */
+  textLayer: (key: string) => `${key}-text.json`,
   prompt: (state: PipelineState) => `prompts/${state.tenant}/${state.executionId}.txt`,
   /** Amazon Transcribe's output for DlpCheck, in the results bucket (Macie scans it with the answers). */
   transcript: (state: PipelineState) => `transcripts/${state.tenant}/${state.executionId}.json`,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
+import { uploadTypesForTenant } from '../dlp/upload-types.js';
 
 /** Declared types we accept a presign for. The bytes are checked again later: this is a claim, not proof. */
 export const PRESIGNABLE_TYPES = [
@@ -20,6 +21,16 @@ export const PRESIGNABLE_TYPES = [
   'audio/ogg',
   'audio/webm',
 ] as const;
+
+/** Rasterised on the way in (one image per PDF page; HEIC to JPEG), so only when the tenant's policy takes them. */
+export const PDF_TYPES = ['application/pdf'] as const;
+export const HEIC_TYPES = ['image/heic', 'image/heif'] as const;
+
+/** The declared types a tenant may upload: the images and audio every tenant may, plus what its policy adds. */
+export function presignableTypesFor(tenant: string): readonly string[] {
+  const accepts = uploadTypesForTenant(tenant);
+  return [...PRESIGNABLE_TYPES, ...(accepts.pdf ? PDF_TYPES : []), ...(accepts.heic ? HEIC_TYPES : [])];
+}
 
 const TENANT = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const TASK = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -50,8 +61,9 @@ export function parsePresignRequest(body: unknown, boundTenant?: string): Presig
   const { contentType, task, instructions } = body as Record<string, unknown>;
   const tenant = (body as Record<string, unknown>).tenant ?? boundTenant;
   if (typeof tenant !== 'string' || !TENANT.test(tenant)) return 'tenant must match [a-z0-9][a-z0-9-]{0,62}';
-  if (typeof contentType !== 'string' || !(PRESIGNABLE_TYPES as readonly string[]).includes(contentType)) {
-    return `contentType must be one of ${PRESIGNABLE_TYPES.join(', ')}`;
+  const allowed = presignableTypesFor(tenant);
+  if (typeof contentType !== 'string' || !allowed.includes(contentType)) {
+    return `contentType must be one of ${allowed.join(', ')}`;
   }
   if (task !== undefined && (typeof task !== 'string' || !TASK.test(task)))
     return 'task must match [a-z0-9-]';

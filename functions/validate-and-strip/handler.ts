@@ -4,8 +4,10 @@ import { s3Client } from '../config/clients/s3.js';
 import { perTenant } from '../config/per-tenant.js';
 import { loadConfig, requireSettings } from '../config/settings.js';
 import { createTenantDirectoryFor } from '../config/tenancy.js';
+import { uploadTypesForTenant } from '../dlp/upload-types.js';
 import { restrictSharpLoaders } from '../media/image.js';
 import { validateAndStrip } from '../media/sanitize.js';
+import { findRoute } from '../model/routes.js';
 import { DEFAULT_TASK_ID, findTask } from '../model/tasks.js';
 import { quarantineAndReject } from '../pipeline/quarantine.js';
 import { reject } from '../pipeline/reasons.js';
@@ -35,7 +37,9 @@ export const handler = pipelineStep(
     const original = await blobs.get(config.buckets.ingest, state.key, state.versionId);
     const task = original.metadata.task || DEFAULT_TASK_ID;
     const declaredType = original.contentType;
-    const outcome = !findTask(task)
+    const definition = findTask(task);
+    const firstRoute = definition?.routes[0] ? findRoute(definition.routes[0]) : undefined;
+    const outcome = !definition
       ? ({
           ok: false,
           rejection: reject('UNKNOWN_TASK', `no task named "${task}" in the catalogue`),
@@ -45,13 +49,30 @@ export const handler = pipelineStep(
             ok: false,
             rejection: reject('TASK_NOT_ALLOWED', `the tenant may not use the task "${task}"`),
           } as const)
-        : await validateAndStrip(original.body, { declaredType, limits: config.mediaLimits });
+        : await validateAndStrip(original.body, {
+            declaredType,
+            limits: config.mediaLimits,
+            accept: uploadTypesForTenant(state.tenant, tenant.dlpPolicy),
+            // PDF pages are rendered at the size Preprocess will plan for this task's model and detail.
+            render: { detail: definition.detail, model: firstRoute?.model },
+          });
     if (!outcome.ok) return quarantineAndReject(blobs, config.buckets, { ...state, task }, outcome.rejection);
 
     const sanitizedKey = objectKeys.sanitized(state);
-    await blobs.put(config.buckets.processed, sanitizedKey, outcome.bytes, {
-      contentType: outcome.outputType,
-    });
+    const pages = outcome.pages ?? [{ bytes: outcome.bytes, mime: outcome.outputType, text: '', lines: [] }];
+    for (const [index, page] of pages.entries()) {
+      await blobs.put(config.buckets.processed, objectKeys.page(sanitizedKey, index + 1), page.bytes, {
+        contentType: page.mime,
+      });
+    }
+    const textLayerKey = objectKeys.textLayer(sanitizedKey);
+    const hasText = pages.some((page) => page.text.trim() !== '');
+    if (hasText) {
+      const layer = { pages: pages.map(({ text, lines }) => ({ text, lines })) };
+      await blobs.put(config.buckets.processed, textLayerKey, Buffer.from(JSON.stringify(layer)), {
+        contentType: 'application/json',
+      });
+    }
     return {
       ...state,
       task,
@@ -64,6 +85,13 @@ export const handler = pipelineStep(
         removed: outcome.removed,
         ...(outcome.sourceWidth && outcome.sourceHeight
           ? { sourceWidth: outcome.sourceWidth, sourceHeight: outcome.sourceHeight }
+          : {}),
+        ...(outcome.pages
+          ? {
+              pages: pages.length,
+              pageKeys: pages.map((_, index) => objectKeys.page(sanitizedKey, index + 1)),
+              ...(hasText ? { textLayerKey } : {}),
+            }
           : {}),
       },
     };

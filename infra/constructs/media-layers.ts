@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { DockerImage } from 'aws-cdk-lib';
 import { Architecture, Code, LayerVersion } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import { buildDocumentsLayer } from '../../layers/documents/build.js';
 import { buildFfmpegLayer } from '../../layers/ffmpeg/build.js';
 import { buildSharpLayer } from '../../layers/sharp/build.js';
 import { buildTokenizerLayer } from '../../layers/tokenizer/build.js';
@@ -14,16 +15,20 @@ export interface MediaLayersProps {
 }
 
 /**
- * sharp (with its libvips for the target architecture), a static ffmpeg and the o200k tokenizer, as Lambda
- * layers. All are assembled from npm packages on this machine: no Docker and no download at synth time.
+ * sharp (with its libvips for the target architecture), a static ffmpeg, the o200k tokenizer and the
+ * PDF/HEIC WebAssembly engines, as Lambda layers. All are assembled from npm packages on this machine: no Docker and no download at synth time.
  */
 export class MediaLayers extends Construct {
   readonly sharp: LayerVersion;
   readonly ffmpeg: LayerVersion;
   /** gpt-tokenizer's o200k encoder, imported by InvokeModel on its first estimate. */
   readonly tokenizer: LayerVersion;
+  /** MuPDF and libheif (WebAssembly), imported by ValidateAndStrip on the first PDF or HEIC. */
+  readonly documents: LayerVersion;
   /** Modules the sharp and ffmpeg layers provide, to be kept out of function bundles. */
   static readonly EXTERNAL_MODULES = ['sharp', '@img/*', '@ffmpeg-installer/ffmpeg'] as const;
+  /** Modules the documents layer provides: loaded lazily, so they never weigh on a cold start. */
+  static readonly DOCUMENT_MODULES = ['mupdf', 'libheif-js', 'libheif-js/*'] as const;
   /** Modules the tokenizer layer provides. */
   static readonly TOKENIZER_MODULES = ['gpt-tokenizer'] as const;
 
@@ -44,6 +49,11 @@ export class MediaLayers extends Construct {
       description: 'gpt-tokenizer o200k encoder (gpt-tokenizer/model/gpt-4o) as one ES module',
       compatibleArchitectures: [props.architecture],
       code: localLayerCode('tokenizer', buildTokenizerLayer),
+    });
+    this.documents = new LayerVersion(this, 'Documents', {
+      description: 'MuPDF (mupdf) and libheif (libheif-js) WebAssembly builds, for PDF and HEIC uploads',
+      compatibleArchitectures: [props.architecture],
+      code: localLayerCode('documents', buildDocumentsLayer),
     });
   }
 }

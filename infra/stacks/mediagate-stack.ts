@@ -237,6 +237,8 @@ export class MediagateStack extends Stack {
         media?: boolean;
         /** Gets the tokenizer layer, for the pre-flight estimate. */
         tokenizer?: boolean;
+        /** Gets the documents layer (MuPDF, libheif), for PDF and HEIC uploads. */
+        documents?: boolean;
         memorySize?: number;
         timeout?: Duration;
         environment?: Record<string, string>;
@@ -250,12 +252,12 @@ export class MediagateStack extends Stack {
         memorySize: extra.memorySize,
         timeout: extra.timeout,
         layers: extra.media
-          ? [layers.sharp, layers.ffmpeg]
+          ? [layers.sharp, layers.ffmpeg, ...(extra.documents ? [layers.documents] : [])]
           : extra.tokenizer
             ? [layers.tokenizer]
             : undefined,
         externalModules: extra.media
-          ? [...MediaLayers.EXTERNAL_MODULES]
+          ? [...MediaLayers.EXTERNAL_MODULES, ...(extra.documents ? MediaLayers.DOCUMENT_MODULES : [])]
           : extra.tokenizer
             ? [...MediaLayers.TOKENIZER_MODULES]
             : undefined,
@@ -275,6 +277,7 @@ export class MediagateStack extends Stack {
       'Sniff type, enforce limits, strip metadata',
       {
         media: true,
+        documents: true,
         memorySize: 2048,
         timeout: Duration.seconds(90),
       },

@@ -272,7 +272,11 @@ describe('MediagateStack', () => {
       },
     });
     expect(Object.keys(mediaSteps)).toHaveLength(MEDIA_STEPS.length);
-    for (const fn of Object.values(mediaSteps)) expect(fn.Properties.Layers).toHaveLength(2);
+    for (const fn of Object.values(mediaSteps)) {
+      // ValidateAndStrip also gets the documents layer (MuPDF, libheif) for PDF and HEIC uploads.
+      const documents = fn.Properties.Environment.Variables.MEDIAGATE_STEP === 'validate-and-strip';
+      expect(fn.Properties.Layers).toHaveLength(documents ? 3 : 2);
+    }
   });
 
   it('keeps sharp, its libvips packages and ffmpeg out of the media bundles, for the layers to provide', async () => {
@@ -312,16 +316,24 @@ describe('MediagateStack', () => {
       expect(bundle.bytes, fn.step).toBeLessThanOrEqual(limit * 1024);
       expect(bundle.sourceMapBytes, fn.step).toBeGreaterThan(0);
       const heavy =
-        /node_modules\/(gpt-tokenizer|compromise|libphonenumber-js|tesseract\.js|@tesseract\.js-data)\//;
+        /node_modules\/(gpt-tokenizer|compromise|libphonenumber-js|tesseract\.js|@tesseract\.js-data|mupdf|libheif-js)\//;
       expect(
         Object.keys(bundle.metafile.inputs).filter((input) => heavy.test(input)),
         fn.step,
       ).toEqual([]);
       const imports = Object.values(bundle.metafile.outputs).flatMap((output) => output.imports);
       const eager = imports.filter((i) => i.kind === 'import-statement').map((i) => i.path);
-      expect(eager.filter((name) => /gpt-tokenizer|compromise|libphonenumber|tesseract/.test(name))).toEqual(
-        [],
-      );
+      expect(
+        eager.filter((name) => /gpt-tokenizer|compromise|libphonenumber|tesseract|mupdf|libheif/.test(name)),
+      ).toEqual([]);
+      // The PDF and HEIC engines load on the first such upload, from the documents layer.
+      const engines = imports.filter((i) => /^(mupdf|libheif-js)/.test(i.path));
+      if (fn.step === 'validate-and-strip') {
+        expect(engines.map((i) => [i.path, i.kind, i.external]).sort()).toEqual([
+          ['libheif-js/wasm-bundle.js', 'dynamic-import', true],
+          ['mupdf', 'dynamic-import', true],
+        ]);
+      } else expect(engines).toEqual([]);
       const tokenizer = imports.filter((i) => i.path.startsWith('gpt-tokenizer'));
       if (fn.step === 'invoke-model') {
         expect(tokenizer).toEqual([expect.objectContaining({ kind: 'dynamic-import', external: true })]);

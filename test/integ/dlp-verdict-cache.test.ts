@@ -19,6 +19,7 @@ import { policyForTenant } from '../../functions/dlp/policy.js';
 import { dlpVerdictKey } from '../../functions/dlp/verdict-cache.js';
 import { checkItem } from '../../functions/dlp-check/check-item.js';
 import type { PipelineState } from '../../functions/pipeline/document.js';
+import { objectKeys } from '../../functions/pipeline/step.js';
 import type { BlobStore, PiiDetector } from '../../functions/ports.js';
 import {
   createStateTable,
@@ -71,6 +72,17 @@ describe('DLP verdicts reused for the same media, instructions and policy', () =
     fs.rmSync(directory, { recursive: true, force: true });
   });
 
+  /** DlpCheck on the local S3 and DynamoDB, with the counting detector and the verdict cache. */
+  function checkItemDeps() {
+    return {
+      blobs,
+      ledger: createDynamoLedger(client, 'ledger'),
+      buckets: BUCKETS,
+      detector,
+      verdicts: createDynamoDbDlpVerdictCache(client, 'state'),
+    };
+  }
+
   async function upload(executionId: string, instructions: string, media: Buffer): Promise<PipelineState> {
     const key = `uploads/acme/${executionId}.png`;
     await blobs.put(BUCKETS.ingest, key, media, {
@@ -100,13 +112,7 @@ describe('DLP verdicts reused for the same media, instructions and policy', () =
     const media = await sharp({ create: { width: 160, height: 90, channels: 3, background: '#7ab' } })
       .png()
       .toBuffer();
-    const deps = {
-      blobs,
-      ledger: createDynamoLedger(client, 'ledger'),
-      buckets: BUCKETS,
-      detector,
-      verdicts: createDynamoDbDlpVerdictCache(client, 'state'),
-    };
+    const deps = checkItemDeps();
     const asked = 'Reply to jane.roe@example.com about this picture';
 
     // Act
@@ -187,5 +193,78 @@ describe('DLP verdicts reused for the same media, instructions and policy', () =
     expect(detectorCalls).toBeGreaterThan(before);
     expect(again.dlp?.verdictReused).toBeUndefined();
     expect(again.dlp?.promptKey).toBe('prompts/acme/mg-gone-2.txt');
+  });
+
+  it('restores every page of a document from its verdict: the redacted page 2 and the untouched page 1', async () => {
+    // Prepare: a two-page document whose text layer puts an e-mail address on page 2 only
+    const pageImage = (background: string) =>
+      sharp({ create: { width: 200, height: 120, channels: 3, background } })
+        .png()
+        .toBuffer();
+    const pageBytes = [await pageImage('#eee'), await pageImage('#ddd')];
+    const email = 'jane.roe@example.com';
+    const layer = {
+      pages: [
+        {
+          text: 'CLAIM FORM',
+          lines: [{ text: 'CLAIM FORM', start: 0, box: { left: 0.1, top: 0.1, width: 0.5, height: 0.1 } }],
+        },
+        {
+          text: `Contact ${email}`,
+          lines: [
+            { text: `Contact ${email}`, start: 0, box: { left: 0.1, top: 0.5, width: 0.8, height: 0.1 } },
+          ],
+        },
+      ],
+    };
+    const deps = checkItemDeps();
+    async function document(executionId: string): Promise<PipelineState> {
+      const state = await upload(executionId, 'Summarise this form', pageBytes[0] as Buffer);
+      const processedKey = state.processed?.key ?? '';
+      const pages = await Promise.all(
+        pageBytes.map(async (bytes, index) => {
+          const key = objectKeys.page(processedKey, index + 1);
+          await blobs.put(BUCKETS.processed, key, bytes, { contentType: 'image/png' });
+          const sha256 = createHash('sha256').update(bytes).digest('hex');
+          return { key, mime: 'image/png', sha256, bytes: bytes.length, width: 200, height: 120 };
+        }),
+      );
+      const textLayerKey = objectKeys.textLayer(processedKey);
+      await blobs.put(BUCKETS.processed, textLayerKey, Buffer.from(JSON.stringify(layer)), {
+        contentType: 'application/json',
+      });
+      const sha256 = createHash('sha256')
+        .update(pages.map((page) => page.sha256).join('\n'))
+        .digest('hex');
+      return {
+        ...state,
+        media: { ...(state.media as NonNullable<PipelineState['media']>), pages: 2 },
+        processed: { key: processedKey, mime: 'image/png', sha256, bytes: 0, pages, textLayerKey },
+      };
+    }
+
+    // Act
+    const first = await checkItem(deps, await document('mg-doc-first'));
+    const callsAfterFirst = detectorCalls;
+    const repeatState = await document('mg-doc-repeat');
+    const repeat = await checkItem(deps, repeatState);
+
+    // Assess: the first scan painted page 2 only; the repeat reuses the verdict for both pages
+    expect(first.dlp?.decision).toBe('redact');
+    expect(first.dlp?.findings.filter((f) => f.type === 'EMAIL').map((f) => f.page)).toEqual([2]);
+    const [firstPage1, firstPage2] = first.dlp?.modelInputKeys ?? [];
+    expect(firstPage1).toBe(objectKeys.page('processed/acme/mg-doc-first', 1));
+    expect(firstPage2).not.toBe(objectKeys.page('processed/acme/mg-doc-first', 2));
+    expect(detectorCalls).toBe(callsAfterFirst);
+    expect(repeat.dlp?.verdictReused).toBe(true);
+    expect(repeat.dlp?.findings).toEqual(first.dlp?.findings);
+    const [repeatPage1, repeatPage2] = repeat.dlp?.modelInputKeys ?? [];
+    expect(repeat.dlp?.modelInputKey).toBe(repeatPage1);
+    expect(repeatPage1).toBe(repeatState.processed?.pages?.[0]?.key);
+    expect(repeatPage2).toBe(objectKeys.page(objectKeys.redacted(repeatState), 2));
+    const redactedFirst = (await blobs.get(BUCKETS.processed, firstPage2 ?? '')).body;
+    const redactedRepeat = (await blobs.get(BUCKETS.processed, repeatPage2 ?? '')).body;
+    expect(redactedRepeat.equals(redactedFirst)).toBe(true);
+    expect(redactedRepeat.equals(pageBytes[1] as Buffer)).toBe(false);
   });
 });

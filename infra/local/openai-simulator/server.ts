@@ -50,8 +50,10 @@ export interface SimulatorRequestLog {
   status: number;
   hasImage: boolean;
   hasAudio: boolean;
-  /** Kept so tests can OCR what the model received. */
+  /** Kept so tests can OCR what the model received (the first image). */
   imageDataUrl?: string;
+  /** Every image of the request, in order (a document sends one per page). */
+  imageDataUrls?: string[];
 }
 
 export interface RunningSimulator {
@@ -490,17 +492,24 @@ function peekJson(raw: Buffer): ChatBody {
   }
 }
 
-function describeMedia(body: ChatBody): Pick<SimulatorRequestLog, 'hasImage' | 'hasAudio' | 'imageDataUrl'> {
-  let imageDataUrl: string | undefined;
+function describeMedia(
+  body: ChatBody,
+): Pick<SimulatorRequestLog, 'hasImage' | 'hasAudio' | 'imageDataUrl' | 'imageDataUrls'> {
+  const imageDataUrls: string[] = [];
   let hasAudio = false;
   for (const message of body.messages ?? []) {
     if (!Array.isArray(message.content)) continue;
     for (const part of message.content) {
-      if (part.type === 'image_url' && part.image_url?.url) imageDataUrl ??= part.image_url.url;
+      if (part.type === 'image_url' && part.image_url?.url) imageDataUrls.push(part.image_url.url);
       if (part.type === 'input_audio') hasAudio = true;
     }
   }
-  return { hasImage: imageDataUrl !== undefined, hasAudio, ...(imageDataUrl ? { imageDataUrl } : {}) };
+  const [imageDataUrl] = imageDataUrls;
+  return {
+    hasImage: imageDataUrl !== undefined,
+    hasAudio,
+    ...(imageDataUrl ? { imageDataUrl, imageDataUrls } : {}),
+  };
 }
 
 export async function startOpenAiSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {

@@ -4,6 +4,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SanitizeReport } from '../../../cli/commands/sanitize.js';
 import { runSanitizeCommand } from '../../../cli/commands/sanitize.js';
+import { encryptedPdf, twoPageClaimForm } from '../../../scripts/make-documents.js';
 import {
   GENERATED_DIR,
   jpegWithEverything,
@@ -11,6 +12,7 @@ import {
   svgWithScript,
   wavWithInfo,
 } from '../../../scripts/make-fixtures.js';
+import { iphoneHeic } from '../../../scripts/make-heic.js';
 import { metadataLeaks } from '../../fixtures/exiftool.js';
 
 class Capture extends Writable {
@@ -49,6 +51,9 @@ describe('mediagate sanitize', () => {
     write('renamed.jpg', await plainPng());
     write('evil.jpg', svgWithScript());
     write('memo.wav', wavWithInfo());
+    write('claim.pdf', await twoPageClaimForm());
+    write('locked.pdf', encryptedPdf());
+    write('iphone.heic', iphoneHeic());
   });
 
   afterAll(() => {
@@ -94,6 +99,44 @@ describe('mediagate sanitize', () => {
     expect(report.durationSec).toBeGreaterThan(2);
     expect(report.removed).toEqual(expect.arrayContaining(['RIFF:title', 'RIFF:artist', 'RIFF:comment']));
     expect(metadataLeaks(readFileSync(report.outputPath as string), 'wav')).toEqual([]);
+  });
+
+  it('writes one image per page of a PDF and lists them in `pages`, keeping the single-image fields', async () => {
+    // Act
+    const result = await run([files['claim.pdf'] as string, '--out', out, '--json']);
+    // Assess
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as SanitizeReport;
+    expect(report).toMatchObject({ status: 'ok', inputType: 'application/pdf', outputType: 'image/jpeg' });
+    expect(report.pages?.map((p) => p.outputPath)).toEqual([
+      join(out, 'claim.p1.sanitized.jpg'),
+      join(out, 'claim.p2.sanitized.jpg'),
+    ]);
+    expect(report.outputPath).toBe(report.pages?.[0]?.outputPath);
+    for (const page of report.pages ?? []) {
+      const written = readFileSync(page.outputPath);
+      expect(written.subarray(0, 3)).toEqual(Buffer.from([0xff, 0xd8, 0xff]));
+      expect(metadataLeaks(written, 'jpg')).toEqual([]);
+      expect(Math.max(page.width, page.height)).toBeLessThanOrEqual(1024);
+    }
+  });
+
+  it('turns a HEIC into one JPEG with no `pages`, and rejects an encrypted PDF with exit 2', async () => {
+    // Act
+    const heic = await run([files['iphone.heic'] as string, '--out', out, '--json']);
+    const locked = await run([files['locked.pdf'] as string, '--out', out, '--json']);
+    // Assess
+    expect(heic.code).toBe(0);
+    const report = JSON.parse(heic.stdout) as SanitizeReport;
+    expect(report).toMatchObject({
+      inputType: 'image/heic',
+      outputType: 'image/jpeg',
+      width: 360,
+      height: 480,
+    });
+    expect(report.pages).toBeUndefined();
+    expect(locked.code).toBe(2);
+    expect(JSON.parse(locked.stdout)).toMatchObject({ status: 'rejected', reason: 'ENCRYPTED' });
   });
 
   it('rejects a PNG named .jpg with TYPE_MISMATCH and exit 2, writing nothing', async () => {

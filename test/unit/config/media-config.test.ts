@@ -21,6 +21,8 @@ describe('loadConfig media settings', () => {
       MEDIAGATE_MAX_FRAMES: '50',
       MEDIAGATE_MAX_AUDIO_SECONDS: '120',
       MEDIAGATE_MAX_AUDIO_CHANNELS: '2',
+      MEDIAGATE_MAX_PDF_PAGES: '5',
+      MEDIAGATE_MAX_PDF_PAGE_POINTS: '5000',
       MEDIAGATE_MAX_OUTPUT_BYTES: '4000000',
       MEDIAGATE_STEP: 'validate-and-strip',
     });
@@ -33,6 +35,8 @@ describe('loadConfig media settings', () => {
       maxFrames: 50,
       maxAudioSeconds: 120,
       maxAudioChannels: 2,
+      maxPages: 5,
+      maxPagePoints: 5000,
     });
     expect(config.maxOutputBytes).toBe(4_000_000);
     expect(config.dedicatedStep).toBe('validate-and-strip');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { policyForTenant, resolvePolicies, ruleFor } from '../../../functions/dlp/policy.js';
+import { uploadTypesForTenant } from '../../../functions/dlp/upload-types.js';
 
 const base = {
   version: 'base@1',
@@ -83,8 +84,50 @@ describe('DLP policy', () => {
       unscannedAudio: 'block',
       language: 'en',
       phoneRegions: ['US'],
+      acceptPdf: true,
+      acceptHeic: true,
       rules: { SSN: { action: 'block', minScore: 0.5 }, EMAIL: { action: 'redact', minScore: 0.8 } },
     });
+  });
+
+  it('takes PDFs and HEIC photos unless a policy, or one it extends, says not to', () => {
+    // Prepare
+    const raw = {
+      defaultPolicy: 'base',
+      policies: {
+        base,
+        noPdf: { extends: 'base', version: 'no-pdf@1', acceptPdf: false },
+        noPdfChild: { extends: 'noPdf', version: 'no-pdf-child@1' },
+      },
+      tenants: {},
+    };
+    // Act
+    const policies = resolvePolicies(raw).byName;
+    // Assess
+    expect(policies.get('base')).toMatchObject({ acceptPdf: true, acceptHeic: true });
+    expect(policies.get('noPdfChild')).toMatchObject({ acceptPdf: false, acceptHeic: true });
+  });
+
+  it('gives the upload path (which skips the schema) the same flags the validated policies have', () => {
+    for (const tenant of ['demo', 'redact-demo', 'images-only', 'language-auto']) {
+      const policy = policyForTenant(tenant);
+      expect(uploadTypesForTenant(tenant), tenant).toEqual({
+        pdf: policy.acceptPdf,
+        heic: policy.acceptHeic,
+      });
+    }
+    expect(uploadTypesForTenant('images-only')).toEqual({ pdf: false, heic: false });
+  });
+
+  it('follows the policy the tenant registry names over the file mapping, as policyForTenant does', () => {
+    // Act + Assess: a registry-assigned policy decides, both ways
+    expect(uploadTypesForTenant('demo', 'images-only')).toEqual({ pdf: false, heic: false });
+    const assigned = policyForTenant('images-only', 'redact-demo');
+    expect(uploadTypesForTenant('images-only', 'redact-demo')).toEqual({
+      pdf: assigned.acceptPdf,
+      heic: assigned.acceptHeic,
+    });
+    expect(assigned.acceptPdf).toBe(true);
   });
 
   it('inherits the language of the policy it extends, English when none says', () => {

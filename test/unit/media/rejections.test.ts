@@ -101,18 +101,12 @@ describe('validateAndStrip rejections', () => {
     expect(rejection.message).toMatch(/text/);
   });
 
-  it('rejects a PDF as UNSUPPORTED_TYPE', async () => {
-    expect((await reasonFor(minimalPdf())).reason).toBe('UNSUPPORTED_TYPE');
+  it('rejects a PDF without pages or a cross-reference table as CORRUPT', async () => {
+    expect((await reasonFor(minimalPdf())).reason).toBe('CORRUPT');
   });
 
-  it('rejects HEIC with a message that says HEVC cannot be decoded and what to do', async () => {
-    // Act
-    const rejection = await reasonFor(heicHeader(), { declaredType: 'image/heic' });
-    // Assess
-    expect(rejection.reason).toBe('UNSUPPORTED_TYPE');
-    expect(rejection.message).toMatch(/HEIC/);
-    expect(rejection.message).toMatch(/HEVC/);
-    expect(rejection.message).toMatch(/JPEG/);
+  it('rejects a HEIC whose container holds no decodable image as CORRUPT', async () => {
+    expect((await reasonFor(heicHeader(), { declaredType: 'image/heic' })).reason).toBe('CORRUPT');
   });
 
   it('rejects a truncated JPEG as CORRUPT', async () => {

@@ -28,6 +28,16 @@ describe('presign request parsing', () => {
     ).toMatch(/instructions/);
     expect(parsePresignRequest('nope')).toMatch(/JSON object/);
   });
+
+  it('accepts PDFs and HEIC/HEIF photos only for tenants whose policy takes them', () => {
+    for (const contentType of ['application/pdf', 'image/heic', 'image/heif']) {
+      expect(parsePresignRequest({ tenant: 'acme', contentType })).toMatchObject({ contentType });
+      expect(parsePresignRequest({ tenant: 'images-only', contentType })).toMatch(/contentType must be/);
+    }
+    expect(parsePresignRequest({ tenant: 'images-only', contentType: 'image/jpeg' })).toMatchObject({
+      contentType: 'image/jpeg',
+    });
+  });
 });
 
 describe('presigned POST', () => {
