@@ -26,9 +26,12 @@ export const PRESIGNABLE_TYPES = [
 export const PDF_TYPES = ['application/pdf'] as const;
 export const HEIC_TYPES = ['image/heic', 'image/heif'] as const;
 
-/** The declared types a tenant may upload: the images and audio every tenant may, plus what its policy adds. */
-export function presignableTypesFor(tenant: string): readonly string[] {
-  const accepts = uploadTypesForTenant(tenant);
+/**
+ * The declared types a tenant may upload: the images and audio every tenant may, plus what its policy adds
+ * (`policy`: the DLP policy the tenant registry names, as ValidateAndStrip applies it).
+ */
+export function presignableTypesFor(tenant: string, policy?: string): readonly string[] {
+  const accepts = uploadTypesForTenant(tenant, policy);
   return [...PRESIGNABLE_TYPES, ...(accepts.pdf ? PDF_TYPES : []), ...(accepts.heic ? HEIC_TYPES : [])];
 }
 
@@ -54,14 +57,19 @@ export type PresignResult = { ok: true; upload: PresignedUpload } | { ok: false;
 
 /**
  * The body's fields. `tenant` may be left out by a caller bound to a tenant in the registry (the
- * handler fills it in from the caller's identity); `boundTenant` is that tenant, when there is one.
+ * handler fills it in from the caller's identity); `boundTenant` is that tenant, when there is one, and
+ * `policy` the DLP policy its registry record names.
  */
-export function parsePresignRequest(body: unknown, boundTenant?: string): PresignRequest | string {
+export function parsePresignRequest(
+  body: unknown,
+  boundTenant?: string,
+  policy?: string,
+): PresignRequest | string {
   if (typeof body !== 'object' || body === null) return 'body must be a JSON object';
   const { contentType, task, instructions } = body as Record<string, unknown>;
   const tenant = (body as Record<string, unknown>).tenant ?? boundTenant;
   if (typeof tenant !== 'string' || !TENANT.test(tenant)) return 'tenant must match [a-z0-9][a-z0-9-]{0,62}';
-  const allowed = presignableTypesFor(tenant);
+  const allowed = presignableTypesFor(tenant, policy);
   if (typeof contentType !== 'string' || !allowed.includes(contentType)) {
     return `contentType must be one of ${allowed.join(', ')}`;
   }

@@ -38,6 +38,17 @@ describe('presign request parsing', () => {
       contentType: 'image/jpeg',
     });
   });
+
+  it('takes the policy the tenant registry names over the file default, as ValidateAndStrip does', () => {
+    // acme's file policy takes PDFs; a registry record naming images-only does not, and the reverse.
+    expect(parsePresignRequest({ contentType: 'application/pdf' }, 'acme', 'images-only')).toMatch(
+      /contentType must be/,
+    );
+    expect(parsePresignRequest({ contentType: 'application/pdf' }, 'images-only', 'default')).toMatchObject({
+      tenant: 'images-only',
+      contentType: 'application/pdf',
+    });
+  });
 });
 
 describe('presigned POST', () => {
