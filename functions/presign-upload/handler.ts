@@ -34,8 +34,7 @@ export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGateway
   );
   if (!caller.ok) return respond(caller.status, { error: caller.message, reason: caller.reason });
   // The registry's policy decides which declared types (PDF, HEIC) the upload may have, as ValidateAndStrip does.
-  const { dlpPolicy } = await tenants.resolve(caller.tenant);
-  const request = parsePresignRequest(body, caller.tenant, dlpPolicy);
+  const request = parsePresignRequest(body, caller.tenant, caller.dlpPolicy);
   if (typeof request === 'string') return respond(400, { error: request });
   const upload = await presignUpload(
     {

@@ -15,7 +15,13 @@ import { TENANT_ID } from './registry.js';
 export type TenantBinding = 'required' | 'optional';
 
 export type CallerTenant =
-  | { readonly ok: true; readonly tenant: string; readonly boundBy?: string }
+  | {
+      readonly ok: true;
+      readonly tenant: string;
+      readonly boundBy?: string;
+      /** The DLP policy the tenant's registry record names, if it names one. */
+      readonly dlpPolicy?: string;
+    }
   | {
       readonly ok: false;
       readonly status: 400 | 403;
@@ -84,5 +90,10 @@ export async function callerTenant(
   const effective = await deps.tenants.resolve(tenant);
   if (effective.status === 'suspended')
     return { ok: false, status: 403, reason: 'TENANT_SUSPENDED', message: 'the tenant is suspended' };
-  return { ok: true, tenant, ...(bound ? { boundBy: principal } : {}) };
+  return {
+    ok: true,
+    tenant,
+    ...(bound ? { boundBy: principal } : {}),
+    ...(effective.dlpPolicy ? { dlpPolicy: effective.dlpPolicy } : {}),
+  };
 }
