@@ -84,8 +84,7 @@ program
   .option('--aws', 'a deployment (needs --state-machine-arn) instead of the local stack')
   .option('--state-machine-arn <arn>', 'the pipeline state machine (with --aws)')
   .option('--dlq-arn <arn>', 'the ingest dead-letter queue to move back (with --aws)')
-  .option('--audit-bucket <name>', 'the audit bucket, to append each redrive to the audit trail (with --aws)')
-  .option('--state-table <name>', 'the state table holding the audit chain heads (with --aws)')
+  .option('--state-table <name>', 'the state table, to record each redrive in the audit trail (with --aws)')
   .addOption(
     new Option('--time-scale <n>', 'rehearsal clock of the local stack (see run)').env(
       'MEDIAGATE_TIME_SCALE',
@@ -105,7 +104,6 @@ program
             aws: {
               stateMachineArn: options.stateMachineArn,
               deadLetterQueueArn: options.dlqArn,
-              auditBucket: options.auditBucket,
               stateTable: options.stateTable,
             },
           }

@@ -566,6 +566,29 @@ export interface AuditHeadStore {
   findDecision(tenant: string, decisionId: string): Promise<SealedAuditRecord | undefined>;
 }
 
+/**
+ * A decision waiting to be chained. Steps only queue their decisions (one write, no contention between
+ * items); a single chainer (functions/chain-audit) appends them to each tenant's chain in order.
+ */
+export interface QueuedAuditDecision {
+  /** Opaque: what `remove` takes. */
+  readonly ref: string;
+  readonly tenant: string;
+  readonly decisionId: string;
+  readonly at: string;
+  /** The decision's JSON (functions/audit/record.ts `AuditDecision`). */
+  readonly body: string;
+}
+
+/** Port: the queue of decisions not yet in a chain; the DynamoDB adapter is `dynamodb-audit-queue.ts`. */
+export interface AuditQueue {
+  /** Queues a decision; queuing one again (a retried step) is harmless: the chainer appends it once. */
+  enqueue(decision: Omit<QueuedAuditDecision, 'ref'>): Promise<void>;
+  /** Up to `limit` queued decisions, oldest first (by `at`, then decision id). */
+  oldest(limit: number): Promise<QueuedAuditDecision[]>;
+  remove(ref: string): Promise<void>;
+}
+
 /** A chain head signed by the head signer (`heads/<tenant>/<seq>.json` next to the records). */
 export interface SignedAuditHead {
   readonly tenant: string;

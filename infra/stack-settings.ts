@@ -19,6 +19,8 @@ export const DEFAULT_RESERVED_CONCURRENCY: Readonly<Record<string, number>> = {
   analyze: 20,
   // One run every 5 minutes; a second at once would only sweep the same reservations.
   'sweep-reservations': 1,
+  // The audit chainer appends each tenant's queued decisions in order: one writer.
+  'chain-audit': 1,
   // Once a day; two signers at once would only sign the same heads twice.
   'sign-audit-heads': 1,
 };

@@ -10,7 +10,7 @@
  *   idempotent per object version. Locally they are `.mediagate/dead-letters.jsonl`; in AWS the SQS
  *   dead-letter queue is moved back to its source queue (`StartMessageMoveTask`).
  *
- * Each redrive is a decision of its own: it is appended to the tenant's audit chain (docs/audit.md)
+ * Each redrive is a decision of its own: it is queued for the tenant's audit chain (docs/audit.md)
  * before its outcome is awaited.
  *
  * One outcome per item, with the fields of `run --json`.
@@ -26,8 +26,8 @@ import {
   type SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import type { AuditTrail } from '../../functions/audit/chain.js';
 import { redriveDecision } from '../../functions/audit/decisions.js';
+import type { DecisionLog } from '../../functions/audit/queue.js';
 import { type PipelineState, RESUMABLE_STEP } from '../../functions/pipeline/document.js';
 import { executionInputFor } from '../../functions/pipeline/execution-input.js';
 import { parseObjectCreated } from '../../functions/start-execution/object-created.js';
@@ -192,7 +192,7 @@ export async function redriveExecutions(
   stateMachineArn: string,
   filter: RedriveFilter,
   timeoutMs: number,
-  audit?: AuditTrail,
+  audit?: DecisionLog,
 ): Promise<RedriveOutcome[]> {
   const targets = await findRedrivable(sfn, stateMachineArn, filter);
   return Promise.all(
@@ -245,11 +245,10 @@ export interface RedriveCommandOptions extends RedriveFilter {
   readonly timeoutMs: number;
   /** Local stack only: the rehearsal clock. */
   readonly timeScale?: string;
-  /** A deployment instead of the local stack; redrives are audited when its bucket and state table are given. */
+  /** A deployment instead of the local stack; redrives are audited when its state table is given. */
   readonly aws?: {
     readonly stateMachineArn: string;
     readonly deadLetterQueueArn?: string;
-    readonly auditBucket?: string;
     readonly stateTable?: string;
   };
 }
@@ -340,12 +339,8 @@ async function redriveOnAws(
     sqs.destroy();
   }
   const sfn = new SFNClient({});
-  const audit =
-    aws.auditBucket && aws.stateTable
-      ? await auditTrailOf({ AUDIT_BUCKET: aws.auditBucket, STATE_TABLE: aws.stateTable })
-      : undefined;
-  if (!audit)
-    process.stderr.write('warning: redrives are not audited without --audit-bucket and --state-table\n');
+  const audit = aws.stateTable ? await auditTrailOf({ STATE_TABLE: aws.stateTable }) : undefined;
+  if (!audit) process.stderr.write('warning: redrives are not audited without --state-table\n');
   try {
     return await redriveExecutions(sfn, aws.stateMachineArn, options, options.timeoutMs, audit);
   } finally {
@@ -353,14 +348,13 @@ async function redriveOnAws(
   }
 }
 
-/** The audit trail the pipeline's steps append to, from their environment (local) or the deployment's names. */
-async function auditTrailOf(environment: Readonly<Record<string, string | undefined>>): Promise<AuditTrail> {
-  const [{ loadConfig }, { createStepAuditTrail }, { dynamoClient }, { s3Client }] = await Promise.all([
+/** The audit queue the pipeline's steps record into, from their environment (local) or the deployment's names. */
+async function auditTrailOf(environment: Readonly<Record<string, string | undefined>>): Promise<DecisionLog> {
+  const [{ loadConfig }, { createStepDecisionLog }, { dynamoClient }] = await Promise.all([
     import('../../functions/config/settings.js'),
     import('../../functions/config/adapters.js'),
     import('../../functions/config/clients/dynamodb.js'),
-    import('../../functions/config/clients/s3.js'),
   ]);
   const config = loadConfig({ ...process.env, ...environment });
-  return createStepAuditTrail(config, { dynamo: dynamoClient(config), s3: s3Client(config) });
+  return createStepDecisionLog(config, { dynamo: dynamoClient(config) });
 }

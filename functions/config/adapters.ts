@@ -9,6 +9,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { ObjectEncryption } from '../adapters/s3-blob-store.js';
 import type { AuditTrail } from '../audit/chain.js';
+import type { DecisionLog } from '../audit/queue.js';
 import type { BlobStore, HeadSigner, Ocr, PiiDetector, Transcriber } from '../ports.js';
 import { perTenant } from './per-tenant.js';
 import type { RuntimeConfig } from './settings.js';
@@ -139,10 +140,22 @@ async function amazonTranscribePerTenant(config: RuntimeConfig): Promise<(tenant
 }
 
 /**
- * The audit trail of a step: chain heads on the state table, records in the audit bucket. Takes the
- * handler's own clients, so a step opens no extra connections for it.
+ * Where a step records its decision: the audit queue on the state table, one write (functions/audit/queue.ts).
+ * Takes the handler's own DynamoDB client, so a step opens no extra connection for it.
  */
-export async function createStepAuditTrail(
+export async function createStepDecisionLog(
+  config: RuntimeConfig,
+  clients: { readonly dynamo: DynamoDBClient },
+): Promise<DecisionLog> {
+  const [{ createQueuedDecisionLog }, { createDynamoAuditQueue }] = await Promise.all([
+    import('../audit/queue.js'),
+    import('../adapters/dynamodb-audit-queue.js'),
+  ]);
+  return createQueuedDecisionLog(createDynamoAuditQueue(clients.dynamo, config.tables.state));
+}
+
+/** The chain itself: heads on the state table, records in the audit bucket (the chainer and the signer). */
+export async function createAuditChain(
   config: RuntimeConfig,
   clients: { readonly dynamo: DynamoDBClient; readonly s3: S3Client },
 ): Promise<AuditTrail> {

@@ -4,13 +4,12 @@ import { createEventBridgePublisher } from '../adapters/eventbridge-publisher.js
 import {
   createOcr,
   createPiiDetector,
-  createStepAuditTrail,
+  createStepDecisionLog,
   createTenantBlobStores,
   createTenantTranscribers,
 } from '../config/adapters.js';
 import { dynamoClient, tenantDynamoClients } from '../config/clients/dynamodb.js';
 import { eventBridgeClient } from '../config/clients/eventbridge.js';
-import { s3Client } from '../config/clients/s3.js';
 import { perTenant } from '../config/per-tenant.js';
 import { loadConfig, requireSettings } from '../config/settings.js';
 import { createTenancy } from '../config/tenancy.js';
@@ -18,7 +17,7 @@ import { pipelineStep, stepLog } from '../pipeline/step.js';
 import { checkItem } from './check-item.js';
 
 const config = loadConfig();
-requireSettings(config, ['ingest', 'processed', 'results', 'ledger', 'state', 'audit']);
+requireSettings(config, ['ingest', 'processed', 'results', 'ledger', 'state']);
 const publisher = createEventBridgePublisher(eventBridgeClient(config), config.eventBusName);
 const detector = await createPiiDetector(config);
 const ocr = await createOcr(config);
@@ -44,6 +43,6 @@ const depsFor = perTenant((tenant) => {
 
 /** Finds PII in the instructions, the image's text and the transcript; the tenant's policy decides. */
 export const handler = pipelineStep('DlpCheck', (state) => checkItem(depsFor(state.tenant), state), {
-  // The audit trail is the operator's record: appended with the function's own role (docs/audit.md).
-  audit: await createStepAuditTrail(config, { dynamo: dynamoClient(config), s3: s3Client(config) }),
+  // The audit trail is the operator's record: decisions are queued with the function's own role (docs/audit.md).
+  audit: await createStepDecisionLog(config, { dynamo: dynamoClient(config) }),
 });

@@ -1,10 +1,9 @@
 import { createDynamoLedger } from '../adapters/dynamodb-ledger.js';
 import { createDynamoDbResultCache } from '../adapters/dynamodb-result-cache.js';
 import { createEventBridgePublisher } from '../adapters/eventbridge-publisher.js';
-import { createStepAuditTrail, createTenantBlobStores } from '../config/adapters.js';
+import { createStepDecisionLog, createTenantBlobStores } from '../config/adapters.js';
 import { dynamoClient, tenantDynamoClients } from '../config/clients/dynamodb.js';
 import { eventBridgeClient } from '../config/clients/eventbridge.js';
-import { s3Client } from '../config/clients/s3.js';
 import { createInvokeDeps, resolveOpenAiApiKey } from '../config/model-wiring.js';
 import { perTenant } from '../config/per-tenant.js';
 import { loadConfig, requireSettings } from '../config/settings.js';
@@ -14,10 +13,9 @@ import { compressTimeoutMs } from '../pipeline/time-scale.js';
 import { runModelStep } from './model-step.js';
 
 const config = loadConfig();
-requireSettings(config, ['processed', 'results', 'state', 'ledger', 'audit']);
+requireSettings(config, ['processed', 'results', 'state', 'ledger']);
 // The shared breaker (organisation-wide items) on the function's own role.
 const dynamo = dynamoClient(config);
-const s3 = s3Client(config);
 const publisher = createEventBridgePublisher(eventBridgeClient(config), config.eventBusName);
 
 const invoke = createInvokeDeps({
@@ -73,6 +71,6 @@ export const handler = pipelineStep(
         Date.now() + (context?.getRemainingTimeInMillis() ?? LOCAL_STEP_BUDGET_MS) - DEADLINE_MARGIN_MS,
       attemptTimeoutMs: compressTimeoutMs(config.openai.timeoutMs, config.timeScale),
     }),
-  // The audit trail is the operator's record: appended with the function's own role (docs/audit.md).
-  { audit: await createStepAuditTrail(config, { dynamo, s3 }) },
+  // The audit trail is the operator's record: decisions are queued with the function's own role (docs/audit.md).
+  { audit: await createStepDecisionLog(config, { dynamo }) },
 );

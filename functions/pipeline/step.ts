@@ -1,8 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { AuditTrail } from '../audit/chain.js';
 import { stepDecision } from '../audit/decisions.js';
+import type { DecisionLog } from '../audit/queue.js';
 import type { PipelineState } from './document.js';
 import type { Rejection } from './reasons.js';
 import { traceIdOf } from './trace.js';
@@ -36,8 +36,8 @@ export interface StepContext {
 }
 
 export interface StepOptions {
-  /** Where the step's decision is appended (functions/audit/); a step that decides nothing ignores it. */
-  readonly audit?: AuditTrail;
+  /** Where the step's decision is recorded (functions/audit/queue.ts); a step that decides nothing ignores it. */
+  readonly audit?: DecisionLog;
 }
 
 export function pipelineStep(
@@ -108,8 +108,8 @@ async function runStep(
   let next: PipelineState;
   try {
     next = await run(state, context);
-    // The decision is recorded before the step returns: a failed append fails the step, whose retry
-    // appends the same decision id once (functions/audit/chain.ts).
+    // The decision is queued before the step returns: a failed write fails the step, whose retry queues
+    // the same decision id again, which the chainer appends once (functions/audit/queue.ts).
     const decision = options.audit ? stepDecision(name, next, new Date().toISOString()) : undefined;
     if (decision) await options.audit?.append(decision);
   } catch (error) {

@@ -1,10 +1,9 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { createDynamoLedger } from '../adapters/dynamodb-ledger.js';
 import { createEventBridgePublisher } from '../adapters/eventbridge-publisher.js';
-import { createStepAuditTrail } from '../config/adapters.js';
+import { createStepDecisionLog } from '../config/adapters.js';
 import { dynamoClient, tenantDynamoClients } from '../config/clients/dynamodb.js';
 import { eventBridgeClient } from '../config/clients/eventbridge.js';
-import { s3Client } from '../config/clients/s3.js';
 import { perTenant } from '../config/per-tenant.js';
 import { loadConfig, requireSettings } from '../config/settings.js';
 import { createTenancy } from '../config/tenancy.js';
@@ -12,8 +11,8 @@ import { modelLedgerEntries } from '../money/ledger-entries.js';
 import { metrics, pipelineStep } from '../pipeline/step.js';
 
 const config = loadConfig();
-requireSettings(config, ['ledger', 'state', 'audit']);
-const audit = await createStepAuditTrail(config, { dynamo: dynamoClient(config), s3: s3Client(config) });
+requireSettings(config, ['ledger', 'state']);
+const audit = await createStepDecisionLog(config, { dynamo: dynamoClient(config) });
 const publisher = createEventBridgePublisher(eventBridgeClient(config), config.eventBusName);
 // The tenant's ledger, budget and registry items, in a session scoped to the item's tenant.
 const dynamoFor = tenantDynamoClients(config);

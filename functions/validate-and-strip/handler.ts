@@ -1,6 +1,5 @@
-import { createStepAuditTrail, createTenantBlobStores } from '../config/adapters.js';
+import { createStepDecisionLog, createTenantBlobStores } from '../config/adapters.js';
 import { dynamoClient, tenantDynamoClients } from '../config/clients/dynamodb.js';
-import { s3Client } from '../config/clients/s3.js';
 import { perTenant } from '../config/per-tenant.js';
 import { loadConfig, requireSettings } from '../config/settings.js';
 import { createTenantDirectoryFor } from '../config/tenancy.js';
@@ -14,9 +13,9 @@ import { reject } from '../pipeline/reasons.js';
 import { objectKeys, pipelineStep, rejected } from '../pipeline/step.js';
 
 const config = loadConfig();
-requireSettings(config, ['ingest', 'processed', 'quarantine', 'audit', 'state']);
-// The audit trail is the operator's record: appended with the function's own role (docs/audit.md).
-const audit = await createStepAuditTrail(config, { dynamo: dynamoClient(config), s3: s3Client(config) });
+requireSettings(config, ['ingest', 'processed', 'quarantine', 'state']);
+// The audit trail is the operator's record: decisions are queued with the function's own role (docs/audit.md).
+const audit = await createStepDecisionLog(config, { dynamo: dynamoClient(config) });
 // The item's tenant's objects and registry record, in a session scoped to that tenant (docs/architecture.md).
 const blobsFor = await createTenantBlobStores(config);
 const dynamoFor = tenantDynamoClients(config);

@@ -84,6 +84,8 @@ export interface LocalStack {
    * e.g. the daily signing of the audit chain heads with the local key.
    */
   runSchedules(): Promise<void>;
+  /** Appends the decisions steps have queued to the audit chains now (the chainer's schedule, at once). */
+  chainAudit(): Promise<void>;
   /** The first outcome event for an ingest key. */
   waitForOutcome(key: string, timeoutMs?: number): Promise<RecordedEvent>;
   stop(): Promise<void>;
@@ -242,22 +244,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     );
     closers.push(() => analyzer.close());
 
-    // The template's schedule (every 5 minutes), on the rehearsal clock: expired budget reservations of
-    // every tenant are given back by the same handler the EventBridge rule invokes in AWS.
-    const sweep = await loadHandler<() => Promise<{ expired: number }>>('sweep-reservations', instance);
-    let sweeping: Promise<unknown> = Promise.resolve();
-    const sweepTimer = setInterval(
-      () => {
-        sweeping = sweeping.then(() => sweep()).catch(() => undefined);
-      },
-      compressMs(sweepIntervalMs(template), timeScale),
-    );
-    sweepTimer.unref();
-    closers.push(async () => {
-      clearInterval(sweepTimer);
-      await sweeping;
-    });
-
     const deadLetters = path.join(stateDir, 'dead-letters.jsonl');
     const rulePattern = ingestRulePattern(template);
     const deliverObjectEvent = async (event: S3ObjectCreatedEvent) => {
@@ -281,10 +267,38 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
     for (const event of objectEvents.splice(0)) deliver(event);
 
-    const schedules = scheduledSteps(template);
+    // The template's schedules: the `rate(…)` ones (audit chainer, reservation sweeper) tick on the
+    // rehearsal clock; all of them run, shortest period first, on demand and when the stack stops. One
+    // run of a step at a time, as their reserved concurrency of 1 allows in AWS.
+    const schedules = await Promise.all(
+      scheduledSteps(template).map(async (schedule) => {
+        const run = await loadHandler<() => Promise<unknown>>(schedule.step, instance);
+        let running: Promise<unknown> = Promise.resolve();
+        const once = () => {
+          const next = running.then(() => run());
+          running = next.catch(() => undefined);
+          return next;
+        };
+        return { ...schedule, once, idle: () => running };
+      }),
+    );
+    for (const schedule of schedules) {
+      if (!schedule.everyMs) continue;
+      const timer = setInterval(
+        () => void schedule.once().catch(() => undefined),
+        compressMs(schedule.everyMs, timeScale),
+      );
+      timer.unref();
+      closers.push(async () => {
+        clearInterval(timer);
+        await schedule.idle();
+      });
+    }
     const runSchedules = async () => {
-      for (const step of schedules) await (await loadHandler<() => Promise<unknown>>(step, instance))();
+      for (const schedule of schedules) await schedule.once();
     };
+    const chainer = schedules.find((schedule) => schedule.step === 'chain-audit');
+    if (!chainer) throw new Error('the template schedules no chain-audit function');
 
     return {
       stateDir,
@@ -304,6 +318,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stepFunctions,
       deliverObjectEvent,
       runSchedules,
+      chainAudit: async () => {
+        await chainer.once();
+      },
       waitForOutcome: (key, timeoutMs = 120_000) => waitForOutcome(events, key, timeoutMs),
       async stop() {
         while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
@@ -361,19 +378,6 @@ export async function createTables(template: CfnTemplate, endpoint: string): Pro
     }
   }
   client.destroy();
-}
-
-/** The period of the template's reservation-sweep schedule (`rate(N minutes)`). */
-export function sweepIntervalMs(template: CfnTemplate): number {
-  const schedules = Object.values(template.Resources)
-    .filter((resource) => resource.Type === 'AWS::Events::Rule')
-    .map((rule) => String(rule.Properties?.ScheduleExpression ?? ''))
-    .map((expression) => /^rate\((\d+) minutes?\)$/.exec(expression))
-    .filter((match): match is RegExpExecArray => match !== null);
-  const [schedule] = schedules;
-  if (schedules.length !== 1 || !schedule)
-    throw new Error('the template should have one rate(N minutes) schedule');
-  return Number(schedule[1]) * 60_000;
 }
 
 function ingestRulePattern(template: CfnTemplate): unknown {

@@ -189,12 +189,23 @@ export function functionEnvironment(template: CfnTemplate): Record<string, strin
   return merged;
 }
 
+/** A function an EventBridge schedule runs, and how often when the schedule is a `rate(…)`. */
+export interface ScheduledStep {
+  readonly step: string;
+  readonly expression: string;
+  /** The period of a `rate(N minutes|hours)` schedule; undefined for a `cron(…)` one. */
+  readonly everyMs?: number;
+}
+
+const RATE_UNIT_MS: Readonly<Record<string, number>> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
+
 /**
  * The steps that EventBridge schedules run (rules with a ScheduleExpression targeting one of our
- * functions), e.g. the daily audit-head signer. The local stack has no clock-driven scheduler: it runs
- * them when asked (`LocalStack.runSchedules`, and whenever the stack stops).
+ * functions): the audit chainer, the reservation sweeper, the daily audit-head signer. The local stack
+ * runs the `rate(…)` ones on its (compressed) clock, and all of them when asked (`LocalStack.runSchedules`,
+ * and whenever the stack stops), shortest period first: the chainer's work is what the daily signer signs.
  */
-export function scheduledSteps(template: CfnTemplate): string[] {
+export function scheduledSteps(template: CfnTemplate): ScheduledStep[] {
   const stepByArn = new Map(
     resourcesOfType(template, 'AWS::Lambda::Function').map(([logicalId, resource]) => [
       lambdaArn(logicalId),
@@ -202,10 +213,19 @@ export function scheduledSteps(template: CfnTemplate): string[] {
         ?.MEDIAGATE_STEP,
     ]),
   );
-  const steps = resourcesOfType(template, 'AWS::Events::Rule')
-    .filter(([, rule]) => typeof rule.Properties?.ScheduleExpression === 'string')
-    .flatMap(([, rule]) => (rule.Properties?.Targets as { Arn?: unknown }[] | undefined) ?? [])
-    .map((target) => stepByArn.get(String(resolveIntrinsics(target.Arn, template))))
-    .filter((step): step is string => typeof step === 'string');
-  return [...new Set(steps)].sort();
+  const scheduled = new Map<string, ScheduledStep>();
+  for (const [, rule] of resourcesOfType(template, 'AWS::Events::Rule')) {
+    const expression = rule.Properties?.ScheduleExpression;
+    if (typeof expression !== 'string') continue;
+    const rate = /^rate\((\d+) (minute|hour|day)s?\)$/.exec(expression);
+    const everyMs = rate ? Number(rate[1]) * (RATE_UNIT_MS[rate[2] ?? ''] ?? Number.NaN) : undefined;
+    for (const target of (rule.Properties?.Targets as { Arn?: unknown }[] | undefined) ?? []) {
+      const step = stepByArn.get(String(resolveIntrinsics(target.Arn, template)));
+      if (typeof step === 'string')
+        scheduled.set(step, { step, expression, ...(everyMs ? { everyMs } : {}) });
+    }
+  }
+  return [...scheduled.values()].sort(
+    (a, b) => (a.everyMs ?? Number.POSITIVE_INFINITY) - (b.everyMs ?? Number.POSITIVE_INFINITY),
+  );
 }

@@ -18,6 +18,7 @@ import { Architecture, type Function as LambdaFunction } from 'aws-cdk-lib/aws-l
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { AUDIT_QUEUE_PARTITION_PREFIX } from '../../functions/audit/queue.js';
 import { checkPolicyOverrides } from '../../functions/config/policy-overrides.js';
 import { loadConfig } from '../../functions/config/settings.js';
 import { allRoutes } from '../../functions/model/routes.js';
@@ -290,13 +291,10 @@ export class MediagateStack extends Stack {
     validateAndStripData.writeObjects(quarantine, 'quarantine/');
     // The tenant's registry record: a suspended tenant's item, or a task the tenant may not use, stops here.
     validateAndStripData.items(tables.state, ['GetItem']);
-    // The audit trail: each audited step appends its decision with its own role (an operator's record, not
-    // tenant data): the chain heads (TENANT#<t>#AUDIT partitions only) and the records in the audit bucket.
+    // The audit trail: each audited step queues its decision with its own role (an operator's record, not
+    // tenant data), a put into the queue partitions and nothing else; the chainer below appends them.
     const grantAudit = (step: typeof validateAndStrip) => {
-      grantOrgItems(step, tables.state, key, ['GetItem', 'PutItem'], ['TENANT#*#AUDIT']);
-      grantObjectRead(step, audit.bucket, key, 'records/');
-      grantObjectWrite(step, audit.bucket, key, 'records/');
-      audit.grantList(step, ['records/']);
+      grantOrgItems(step, tables.state, key, ['PutItem'], [`${AUDIT_QUEUE_PARTITION_PREFIX}*`]);
     };
     grantAudit(validateAndStrip);
 
@@ -420,6 +418,44 @@ export class MediagateStack extends Stack {
     grantObjectWrite(auditSigner, audit.bucket, key, 'heads/');
     audit.scheduleSigner(auditSigner);
 
+    // The audit chainer: alone (reserved concurrency 1) it appends the queued decisions to each tenant's
+    // chain (heads in TENANT#<t>#AUDIT, records in the audit bucket) and removes them from the queue.
+    const auditChainer = fn(
+      'ChainAuditFunction',
+      'chain-audit',
+      'Append queued audit decisions to each tenant chain (every minute)',
+      { timeout: Duration.minutes(2) },
+    );
+    grantOrgItems(
+      auditChainer,
+      tables.state,
+      key,
+      ['Query', 'DeleteItem'],
+      [`${AUDIT_QUEUE_PARTITION_PREFIX}*`],
+    );
+    grantOrgItems(auditChainer, tables.state, key, ['GetItem', 'PutItem'], ['TENANT#*#AUDIT']);
+    grantObjectRead(auditChainer, audit.bucket, key, 'records/');
+    grantObjectWrite(auditChainer, audit.bucket, key, 'records/');
+    audit.grantList(auditChainer, ['records/']);
+    // A scheduled tick carries no data, so a tick EventBridge cannot deliver needs no dead-letter queue:
+    // the next one does the same work, and each scheduled function has error and throttle alarms.
+    const everyMinutes = (id: string, target: typeof auditChainer, minutes: number, description: string) =>
+      acknowledge(
+        new Rule(this, id, {
+          description,
+          schedule: Schedule.rate(Duration.minutes(minutes)),
+          targets: [new LambdaTarget(target, { retryAttempts: 2 })],
+        }),
+        ['Serverless-EventBusDLQ'],
+        `A scheduled tick carries no data: one that EventBridge cannot deliver is made good by the next, ${String(minutes)} minute(s) later, and the function has error and throttle alarms.`,
+      );
+    everyMinutes(
+      'ChainAuditSchedule',
+      auditChainer,
+      1,
+      'Every minute: append the queued audit decisions to the tenant chains',
+    );
+
     // Expired budget reservations (their execution died) are given back on a schedule, across tenants, so a
     // dead item holds no tenant's cap until that tenant's next reserve happens to reclaim it.
     const sweeper = fn(
@@ -435,15 +471,11 @@ export class MediagateStack extends Stack {
         resources: [`${tables.state.tableArn}/index/byExpiry`],
       }),
     );
-    const sweepSchedule = new Rule(this, 'SweepReservationsSchedule', {
-      description: 'Every 5 minutes: expire budget reservations of executions that died',
-      schedule: Schedule.rate(Duration.minutes(5)),
-      targets: [new LambdaTarget(sweeper, { retryAttempts: 2 })],
-    });
-    acknowledge(
-      sweepSchedule,
-      ['Serverless-EventBusDLQ'],
-      'A scheduled tick carries no data: one that EventBridge cannot deliver is made good by the next sweep five minutes later, and the sweeper itself has error and throttle alarms.',
+    everyMinutes(
+      'SweepReservationsSchedule',
+      sweeper,
+      5,
+      'Every 5 minutes: expire budget reservations of executions that died',
     );
 
     // One definition of the steps, two workflow types: uploads (Standard) and POST /v1/analyze (Express).

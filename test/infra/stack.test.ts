@@ -256,7 +256,7 @@ describe('MediagateStack', () => {
     const ours = template.findResources('AWS::Lambda::Function', {
       Properties: { Environment: { Variables: { MEDIAGATE_STEP: Match.anyValue() } } },
     });
-    expect(Object.keys(ours)).toHaveLength(10);
+    expect(Object.keys(ours)).toHaveLength(11);
     for (const fn of Object.values(ours)) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -305,7 +305,7 @@ describe('MediagateStack', () => {
     const functions = result.stack.node
       .findAll()
       .filter((node): node is MediaFunction => node instanceof MediaFunction);
-    expect(functions).toHaveLength(10);
+    expect(functions).toHaveLength(11);
     for (const fn of functions) {
       // Act: bundle as NodejsFunction does
       const bundle = await buildLambdaBundle(fn, path.join(outdir, 'bundles', fn.step, 'index.mjs'));

@@ -1,23 +1,13 @@
-/**
- * The audit chain against the real local servers: the DynamoDB head (dynalite behind the transaction
- * front) and the record store (s3rver). Many appenders race for one tenant's chain, steps are retried,
- * a writer dies between moving the head and storing its record, and the signer signs what is there.
- */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDynamoAuditHeadStore } from '../../functions/adapters/dynamodb-audit-head.js';
 import { createLocalHeadSigner } from '../../functions/adapters/local-head-signer.js';
-import { createS3AuditStore } from '../../functions/adapters/s3-audit-store.js';
 import { createAuditTrail } from '../../functions/audit/chain.js';
 import { signHeads } from '../../functions/audit/heads.js';
 import { type AuditDecision, auditKeys, GENESIS_HASH, sealRecord } from '../../functions/audit/record.js';
 import { verifyTrail } from '../../functions/audit/verify.js';
 import type { AuditHeadStore, AuditRecordStore } from '../../functions/ports.js';
-import { createStateTable, type LocalDynamo, startLocalDynamo } from '../../infra/local/dynamodb.js';
-import { LOCAL_CREDENTIALS, type LocalS3, startLocalS3 } from '../../infra/local/s3.js';
+import { type AuditServers, startAuditServers } from './audit-servers.js';
 
 const BUCKET = 'audit-chain-test';
 
@@ -40,34 +30,19 @@ function decision(tenant: string, item: number, step = 'DlpCheck'): AuditDecisio
 }
 
 describe('the audit chain on the local servers', () => {
+  let servers: AuditServers;
   let dir: string;
-  let dynamo: LocalDynamo;
-  let s3Server: LocalS3;
   let s3: S3Client;
   let heads: AuditHeadStore;
   let records: AuditRecordStore;
 
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mediagate-audit-'));
-    dynamo = await startLocalDynamo();
-    const client = dynamo.client();
-    await createStateTable(client, 'state');
-    s3Server = await startLocalS3({ directory: dir, buckets: [BUCKET], onObjectCreated: () => {} });
-    s3 = new S3Client({
-      region: 'us-east-1',
-      endpoint: s3Server.endpoint,
-      forcePathStyle: true,
-      credentials: LOCAL_CREDENTIALS,
-    });
-    heads = createDynamoAuditHeadStore(client, 'state');
-    records = createS3AuditStore(s3, BUCKET);
+    servers = await startAuditServers(BUCKET);
+    ({ dir, s3, heads, records } = servers);
   });
 
   afterAll(async () => {
-    s3?.destroy();
-    await s3Server?.close();
-    await dynamo?.close();
-    fs.rmSync(dir, { recursive: true, force: true });
+    await servers?.close();
   });
 
   it('gives every decision one position when appenders race and steps are retried', async () => {

@@ -16,7 +16,7 @@ import { findRedrivable, redriveExecutions } from '../../cli/commands/redrive.js
 import { createDynamoAuditHeadStore } from '../../functions/adapters/dynamodb-audit-head.js';
 import { createS3AuditStore } from '../../functions/adapters/s3-audit-store.js';
 import { verifyTrail } from '../../functions/audit/verify.js';
-import { createStepAuditTrail } from '../../functions/config/adapters.js';
+import { createStepDecisionLog } from '../../functions/config/adapters.js';
 import { loadConfig } from '../../functions/config/settings.js';
 import { PRICE_TABLE_VERSION } from '../../functions/money/prices.js';
 import { reconcile } from '../../functions/money/reconcile.js';
@@ -164,7 +164,7 @@ describe('outages and money on the local stack', () => {
         credentials: LOCAL_CREDENTIALS,
       }),
     };
-    const audit = await createStepAuditTrail(config, clients);
+    const audit = await createStepDecisionLog(config, clients);
 
     // Act
     const outcomes = await redriveExecutions(
@@ -186,7 +186,8 @@ describe('outages and money on the local stack', () => {
     expect(new Set(charges.map((item) => item.executionId?.S)).size).toBe(3);
     expect(again).toEqual([]);
     // The audit trail: per item its validation and DLP verdicts, the redrive, then the model call and
-    // the charge of the redriven run (the parked attempts threw, so they decided nothing).
+    // the charge of the redriven run (the parked attempts threw, so they decided nothing), once chained.
+    await stack.chainAudit();
     const records = createS3AuditStore(clients.s3, config.buckets.audit);
     const kinds = (await records.list('long-storm')).map((body) => JSON.parse(body).detail.kind as string);
     expect(kinds.filter((kind) => kind === 'redrive')).toHaveLength(3);
