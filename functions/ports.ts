@@ -510,6 +510,11 @@ export interface RateBucketStore {
   read(bucket: BucketId): Promise<{ level: BucketLevel; version: number } | undefined>;
   /** One conditional write: stores `level` if the bucket is still at `expectedVersion` (0 = absent). */
   write(bucket: BucketId, level: BucketLevel, expectedVersion: number): Promise<boolean>;
+  /**
+   * Stores `level` whatever the bucket held, in one write that still moves its version on, so an
+   * admission that read the old level loses its conditional write and reads again.
+   */
+  replace(bucket: BucketId, level: BucketLevel): Promise<void>;
   /** Records, once per execution, when the item first had to wait for admission; returns that time (epoch ms). */
   firstDeferral(tenant: string, executionId: string, now: number): Promise<number>;
   /** When the item first had to wait, if it ever did. */

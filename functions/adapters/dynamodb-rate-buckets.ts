@@ -6,7 +6,8 @@
  *                  headers imply (organisation-wide, not a tenant item).
  * - wait marker    pk `TENANT#<tenant>#RATE`  sk `WAIT#<executionId>`: when the item first had to wait.
  *
- * Admission is one conditional update on the version read (functions/tenants/rate-limit.ts).
+ * Admission is one conditional update on the version read (functions/tenants/rate-limit.ts); the provider's
+ * word replaces an org bucket in one update that moves the version on, without reading it first.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -74,6 +75,36 @@ export function createDynamoRateBuckets(client: DynamoDBClient, tableName: strin
         if (isConditionFailure(error)) return false;
         throw error;
       }
+    },
+
+    async replace(bucket, level) {
+      const limits = level.capacity && level.refillPerMs;
+      await doc.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: rateKeys.bucket(bucket),
+          // Every name aliased: CAPACITY (among others) is a DynamoDB reserved word.
+          UpdateExpression: `SET #type = :type, #tokens = :tokens, #at = :at, #ttl = :ttl${
+            limits ? ', #capacity = :capacity, #refill = :refill' : ''
+          } ADD #version :one`,
+          ExpressionAttributeNames: {
+            '#type': 'type',
+            '#tokens': 'tokens',
+            '#at': 'at',
+            '#ttl': 'ttl',
+            '#version': 'version',
+            ...(limits ? { '#capacity': 'capacity', '#refill': 'refillPerMs' } : {}),
+          },
+          ExpressionAttributeValues: {
+            ':type': 'rate-bucket',
+            ':tokens': level.tokens,
+            ':at': level.at,
+            ':ttl': Math.floor(level.at / 1000) + KEEP_BUCKET_S,
+            ':one': 1,
+            ...(limits ? { ':capacity': level.capacity, ':refill': level.refillPerMs } : {}),
+          },
+        }),
+      );
     },
 
     async firstDeferral(tenant, executionId, now) {

@@ -198,8 +198,9 @@ type ChainResult =
       readonly result: ModelCallResult;
       readonly requestIds: string[];
       /**
-       * The breaker's record of this success, still being written: the caller awaits it beside its own
-       * writes (the cache), so a success costs one round trip less. Always awaited before returning.
+       * The breaker's record of this success and the organisation bucket's update from the provider's
+       * headers, still being written: the caller awaits them beside its own writes (the cache), so a
+       * success waits for none of them on its own. Always awaited before returning.
        */
       readonly breakerRecorded: Promise<void>;
     }
@@ -337,9 +338,13 @@ async function runChain(
       tracker.attempts++;
       try {
         const result = await deps.clientFor(route).call(request);
-        await observe(route.name, result.rateLimits);
         if (result.requestId) tracker.requestIds.push(result.requestId);
-        const breakerRecorded = Promise.resolve(deps.breaker?.record(route.name, admission, true));
+        // The provider's rate-limit word (best effort, never rejects) and the breaker's success record go
+        // side by side, with the caller's writes: none of them decides this answer.
+        const breakerRecorded = Promise.all([
+          observe(route.name, result.rateLimits),
+          deps.breaker?.record(route.name, admission, true),
+        ]).then(() => undefined);
         // Held until the caller awaits it; a failure then surfaces there, never as an unhandled rejection.
         breakerRecorded.catch(() => undefined);
         log('model attempt succeeded', {

@@ -68,7 +68,11 @@ export async function admitToModel(deps: AdmissionDeps, request: AdmissionReques
     }
   }
 
-  const held = await deps.budget.reserve(request.tenant, request.estimateMicroUsd, request.reservationId);
+  // When the item first waited (if it did) is read beside the reservation: neither depends on the other.
+  const [held, since] = await Promise.all([
+    deps.budget.reserve(request.tenant, request.estimateMicroUsd, request.reservationId),
+    deps.buckets.deferredSince(request.tenant, request.executionId),
+  ]);
   if (!held.ok) {
     if (held.verdict === 'pending') {
       await defer(
@@ -83,7 +87,6 @@ export async function admitToModel(deps: AdmissionDeps, request: AdmissionReques
     deps.onBudgetExceeded?.(held.tier);
     return { ok: false, rejection: held.rejection };
   }
-  const since = await deps.buckets.deferredSince(request.tenant, request.executionId);
   const at = now();
   return {
     ok: true,

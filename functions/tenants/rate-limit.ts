@@ -59,10 +59,14 @@ export async function takeTokens(
   spec: BucketSpec,
   cost: Readonly<Record<string, number>>,
   now: () => number,
+  /** What the caller just read of the bucket, used for the first attempt instead of reading it again. */
+  alreadyRead?: Awaited<ReturnType<RateBucketStore['read']>>,
 ): Promise<Admission> {
+  let known = alreadyRead;
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
     const at = now();
-    const current = await store.read(bucket);
+    const current = known ?? (await store.read(bucket));
+    known = undefined;
     const tokens = refill(spec, current?.level, at);
     let waitMs = 0;
     for (const [dimension, capacity] of Object.entries(spec.capacity)) {
@@ -120,7 +124,7 @@ export interface OrgRateLimiter {
  * has said anything, every call is admitted (the provider's own 429 and our retry policy still apply).
  */
 export function createOrgRateLimiter(
-  store: Pick<RateBucketStore, 'read' | 'write'>,
+  store: Pick<RateBucketStore, 'read' | 'write' | 'replace'>,
   now: () => number = Date.now,
 ): OrgRateLimiter {
   return {
@@ -129,16 +133,15 @@ export function createOrgRateLimiter(
       const current = await store.read(bucket);
       const { capacity, refillPerMs } = current?.level ?? {};
       if (!capacity || !refillPerMs) return { ok: true };
-      return takeTokens(store, bucket, { capacity, refillPerMs }, { requests: 1, tokens }, now);
+      return takeTokens(store, bucket, { capacity, refillPerMs }, { requests: 1, tokens }, now, current);
     },
     async observe(route, observed) {
       const at = now();
       const fresh = bucketFromHeaders(observed, at);
       if (!fresh) return;
-      const bucket: BucketId = { scope: 'org', route };
-      const current = await store.read(bucket);
-      // An answer that raced ours wrote an equally fresh count: losing the write loses nothing.
-      await store.write(bucket, { ...fresh.level, ...fresh.spec }, current?.version ?? 0);
+      // The provider's count replaces ours whatever it was: no read, and an answer that raced ours wrote an
+      // equally fresh count.
+      await store.replace({ scope: 'org', route }, { ...fresh.level, ...fresh.spec });
     },
   };
 }

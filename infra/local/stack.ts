@@ -286,7 +286,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       if (!schedule.everyMs) continue;
       const timer = setInterval(
         () => void schedule.once().catch(() => undefined),
-        compressMs(schedule.everyMs, timeScale),
+        localPeriodMs(schedule.everyMs, timeScale),
       );
       timer.unref();
       closers.push(async () => {
@@ -378,6 +378,17 @@ export async function createTables(template: CfnTemplate, endpoint: string): Pro
     }
   }
   client.destroy();
+}
+
+/**
+ * How often the local stack runs a `rate(…)` schedule: on the rehearsal clock, but not more often than every
+ * few seconds of real time. The clock compresses waiting (breakers, parked items, reservations), and the
+ * housekeeping runs that follow it (audit chainer, reservation sweeper) gain nothing from ticking faster;
+ * on one laptop each tick only takes CPU from the items in flight. `runSchedules` and `chainAudit` run
+ * them at once when asked.
+ */
+export function localPeriodMs(everyMs: number, timeScale: number): number {
+  return Math.max(compressMs(everyMs, timeScale), Math.min(everyMs, 5_000));
 }
 
 function ingestRulePattern(template: CfnTemplate): unknown {

@@ -98,4 +98,36 @@ describe("the organisation's rate limits, fed from the provider's headers", () =
     expect(sim.requests.length).toBe(requestsBefore);
     client.destroy();
   });
+
+  it("replaces a route's bucket with the provider's word in one write that outdates what others read", async () => {
+    // Prepare: an admission read the bucket at some version
+    const client = local.client();
+    await createStateTable(client, 'org-replace');
+    const buckets = createDynamoRateBuckets(client, 'org-replace');
+    const bucket = { scope: 'org', route: 'gpt-4o-primary' } as const;
+    await buckets.replace(bucket, {
+      tokens: { requests: 5 },
+      at: 1,
+      capacity: { requests: 5 },
+      refillPerMs: { requests: 0.001 },
+    });
+    const read = await buckets.read(bucket);
+
+    // Act: the provider's next answer replaces the level meanwhile
+    await buckets.replace(bucket, {
+      tokens: { requests: 0 },
+      at: 2,
+      capacity: { requests: 5 },
+      refillPerMs: { requests: 0.001 },
+    });
+    const stale = await buckets.write(bucket, { tokens: { requests: 4 }, at: 3 }, read?.version ?? 0);
+
+    // Assess: the stale admission lost its write, and the provider's count and limits stand
+    expect(stale).toBe(false);
+    expect(await buckets.read(bucket)).toEqual({
+      level: { tokens: { requests: 0 }, at: 2, capacity: { requests: 5 }, refillPerMs: { requests: 0.001 } },
+      version: (read?.version ?? 0) + 1,
+    });
+    client.destroy();
+  });
 });
