@@ -591,7 +591,8 @@ export interface AuditQueue {
   enqueue(decision: Omit<QueuedAuditDecision, 'ref'>): Promise<void>;
   /** Up to `limit` queued decisions, oldest first (by `at`, then decision id). */
   oldest(limit: number): Promise<QueuedAuditDecision[]>;
-  remove(ref: string): Promise<void>;
+  /** Removes entries (a batch at a time); removing one that is gone already is no error. */
+  remove(refs: readonly string[]): Promise<void>;
 }
 
 /** A chain head signed by the head signer (`heads/<tenant>/<seq>.json` next to the records). */

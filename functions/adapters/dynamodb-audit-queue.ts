@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { AUDIT_QUEUE_PARTITION_PREFIX } from '../audit/queue.js';
 import type { AuditQueue, QueuedAuditDecision } from '../ports.js';
 
@@ -63,9 +63,24 @@ export function createDynamoAuditQueue(client: DynamoDBClient, tableName: string
         .sort((a, b) => (a.at === b.at ? a.decisionId.localeCompare(b.decisionId) : a.at.localeCompare(b.at)))
         .slice(0, limit);
     },
-    async remove(ref) {
-      const [pk, sk] = JSON.parse(ref) as [string, string];
-      await doc.send(new DeleteCommand({ TableName: tableName, Key: { pk, sk } }));
+    async remove(refs) {
+      const keys = refs.map((ref) => {
+        const [pk, sk] = JSON.parse(ref) as [string, string];
+        return { pk, sk };
+      });
+      // BatchWriteItem takes 25 requests; what DynamoDB leaves unprocessed (throttling) is sent again.
+      for (let start = 0; start < keys.length; start += 25) {
+        let requests = keys.slice(start, start + 25).map((Key) => ({ DeleteRequest: { Key } }));
+        for (let attempt = 0; requests.length > 0; attempt += 1) {
+          if (attempt > 0)
+            await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)));
+          if (attempt >= 10) throw new Error('audit queue: entries left unprocessed after 10 attempts');
+          const { UnprocessedItems } = await doc.send(
+            new BatchWriteCommand({ RequestItems: { [tableName]: requests } }),
+          );
+          requests = (UnprocessedItems?.[tableName] ?? []) as typeof requests;
+        }
+      }
     },
   };
 }

@@ -48,7 +48,8 @@ function parseDecision(entry: QueuedAuditDecision): AuditDecision {
 
 /**
  * Appends every queued decision to its tenant's chain, oldest first, and removes it from the queue.
- * Tenants are chained side by side, each tenant's decisions one after another.
+ * Tenants are chained side by side, each tenant's decisions in one batch: one head read for the lot, then
+ * one conditional transaction and one record write per decision, and the queue entries removed together.
  */
 export async function chainQueuedDecisions(deps: {
   readonly queue: AuditQueue;
@@ -64,13 +65,11 @@ export async function chainQueuedDecisions(deps: {
     const byTenant = new Map<string, QueuedAuditDecision[]>();
     for (const entry of entries) byTenant.set(entry.tenant, [...(byTenant.get(entry.tenant) ?? []), entry]);
     await Promise.all(
-      [...byTenant.values()].map(async (queued) => {
-        for (const entry of queued) {
-          await deps.trail.append(parseDecision(entry));
-          await deps.queue.remove(entry.ref);
-          chained += 1;
-          tenants.add(entry.tenant);
-        }
+      [...byTenant].map(async ([tenant, queued]) => {
+        await deps.trail.appendAll(queued.map(parseDecision));
+        await deps.queue.remove(queued.map((entry) => entry.ref));
+        chained += queued.length;
+        tenants.add(tenant);
       }),
     );
     if (entries.length < batch) return { chained, tenants: tenants.size };

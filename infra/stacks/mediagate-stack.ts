@@ -430,7 +430,7 @@ export class MediagateStack extends Stack {
       auditChainer,
       tables.state,
       key,
-      ['Query', 'DeleteItem'],
+      ['Query', 'BatchWriteItem'],
       [`${AUDIT_QUEUE_PARTITION_PREFIX}*`],
     );
     grantOrgItems(auditChainer, tables.state, key, ['GetItem', 'PutItem'], ['TENANT#*#AUDIT']);
