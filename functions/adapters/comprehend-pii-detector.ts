@@ -4,16 +4,17 @@
  * boundary for a sentence that alone is too long) and the offsets of each chunk are mapped back.
  * Every request is reported to the caller's meter with the characters sent, which is what AWS bills.
  */
-import {
-  type ComprehendClient,
-  DetectDominantLanguageCommand,
-  DetectPiiEntitiesCommand,
-  type LanguageCode,
-} from '@aws-sdk/client-comprehend';
+import type { ComprehendClient, LanguageCode } from '@aws-sdk/client-comprehend';
 import type { PiiDetector, PiiEntityType, PiiFinding, UsageMeter } from '../ports.js';
 
 /** Comprehend's limit is 100 KB; a little is kept back so a limit counted in KiB or KB both hold. */
 export const COMPREHEND_MAX_BYTES = 99_000;
+
+/** The detector's name in DLP verdicts (and the verdict cache key). */
+export const COMPREHEND_DETECTOR_NAME = 'comprehend';
+
+/** Loaded on the first detection: an item with no text to scan never loads Comprehend's SDK. */
+const comprehendSdk = () => import('@aws-sdk/client-comprehend');
 /** DetectPiiEntities reads English and Spanish only. */
 const PII_LANGUAGES = new Set(['en', 'es']);
 
@@ -129,6 +130,7 @@ export function createComprehendPiiDetector(
   ): Promise<LanguageCode> => {
     let code = requested;
     if (code === 'auto') {
+      const { DetectDominantLanguageCommand } = await comprehendSdk();
       const out = await client.send(new DetectDominantLanguageCommand({ Text: sample }));
       // Language detection is billed like PII detection: 100-character units, 3-unit minimum.
       meter?.record({
@@ -144,7 +146,7 @@ export function createComprehendPiiDetector(
   };
 
   return {
-    name: 'comprehend',
+    name: COMPREHEND_DETECTOR_NAME,
     async detect(text, detectOptions) {
       const chunks = chunkOnSentences(text, maxBytes).filter((c) => c.text.trim() !== '');
       const first = chunks[0];
@@ -156,6 +158,7 @@ export function createComprehendPiiDetector(
         meter,
       );
       const findings: PiiFinding[] = [];
+      const { DetectPiiEntitiesCommand } = await comprehendSdk();
       for (const chunk of chunks) {
         const out = await client.send(
           new DetectPiiEntitiesCommand({ Text: chunk.text, LanguageCode: languageCode }),

@@ -2,7 +2,7 @@
  * OCR with Amazon Textract DetectDocumentText (synchronous, one image per call). Textract gives word
  * boxes as fractions of the page; they are turned into pixels with the image size sharp reads.
  */
-import { type Block, DetectDocumentTextCommand, type TextractClient } from '@aws-sdk/client-textract';
+import type { Block, TextractClient } from '@aws-sdk/client-textract';
 import sharp from 'sharp';
 import type { Ocr, OcrResult, OcrWord } from '../ports.js';
 
@@ -56,6 +56,8 @@ export function createTextractOcr(client: TextractClient): Ocr {
       const width = meta.width ?? 0;
       const height = meta.height ?? 0;
       const bytes = TEXTRACT_FORMATS.has(meta.format ?? '') ? image : await sharp(image).png().toBuffer();
+      // Imported here, not at the top: only items the text gate lets through load Textract's SDK.
+      const { DetectDocumentTextCommand } = await import('@aws-sdk/client-textract');
       const out = await client.send(new DetectDocumentTextCommand({ Document: { Bytes: bytes } }));
       // An image is one page; DetectDocumentText bills per page.
       options?.meter?.record({ service: 'textract', quantity: 1, requestId: out.$metadata?.requestId });

@@ -9,17 +9,18 @@
  * machine waits without a Lambda running (its own Retry, up to about 17 minutes) and calls the step again,
  * which resumes on the same job.
  */
-import {
-  GetTranscriptionJobCommand,
-  type LanguageCode,
-  type MediaFormat,
-  StartTranscriptionJobCommand,
-  type TranscribeClient,
-  type TranscriptionJob,
+import type {
+  LanguageCode,
+  MediaFormat,
+  TranscribeClient,
+  TranscriptionJob,
 } from '@aws-sdk/client-transcribe';
 import * as z from 'zod';
 import { PermanentStepError, TranscriptionPendingError } from '../pipeline/reasons.js';
 import type { BlobStore, Transcriber, TranscriptionRequest } from '../ports.js';
+
+/** Loaded on the first audio item: a function that sees none never loads Transcribe's SDK. */
+const transcribeSdk = () => import('@aws-sdk/client-transcribe');
 
 /** Processed audio is WAV or MP3; the others are here so the adapter does not depend on that choice. */
 const MEDIA_FORMATS: Readonly<Record<string, MediaFormat>> = {
@@ -109,6 +110,7 @@ export function createTranscribeTranscriber(
     const mediaFormat = MEDIA_FORMATS[request.mime];
     if (!mediaFormat)
       throw new PermanentStepError('TRANSCRIPTION_FAILED', `Amazon Transcribe cannot read ${request.mime}`);
+    const { StartTranscriptionJobCommand } = await transcribeSdk();
     try {
       await client.send(
         new StartTranscriptionJobCommand({
@@ -134,6 +136,7 @@ export function createTranscribeTranscriber(
   const finished = async (jobName: string): Promise<TranscriptionJob> => {
     let waited = 0;
     let interval = firstInterval;
+    const { GetTranscriptionJobCommand } = await transcribeSdk();
     for (;;) {
       const out = await client.send(new GetTranscriptionJobCommand({ TranscriptionJobName: jobName }));
       const job = out.TranscriptionJob;

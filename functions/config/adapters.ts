@@ -7,6 +7,7 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { COMPREHEND_DETECTOR_NAME } from '../adapters/comprehend-pii-detector.js';
 import type { ObjectEncryption } from '../adapters/s3-blob-store.js';
 import type { AuditTrail } from '../audit/chain.js';
 import type { DecisionLog } from '../audit/queue.js';
@@ -29,11 +30,18 @@ export async function createPiiDetector(config: RuntimeConfig): Promise<PiiDetec
     }
     throw notInLambda('MEDIAGATE_PII_DETECTOR=local');
   }
-  const [{ createComprehendPiiDetector }, { comprehendClient }] = await Promise.all([
-    import('../adapters/comprehend-pii-detector.js'),
-    import('./clients/comprehend.js'),
-  ]);
-  return createComprehendPiiDetector(comprehendClient(config));
+  // Built on the first text to scan: an item with none (most photos) never loads Comprehend's SDK.
+  const comprehend = onFirstUse(async () => {
+    const [{ createComprehendPiiDetector }, { comprehendClient }] = await Promise.all([
+      import('../adapters/comprehend-pii-detector.js'),
+      import('./clients/comprehend.js'),
+    ]);
+    return createComprehendPiiDetector(await comprehendClient(config));
+  });
+  return {
+    name: COMPREHEND_DETECTOR_NAME,
+    detect: async (text, options) => (await comprehend()).detect(text, options),
+  };
 }
 
 /**
@@ -77,7 +85,7 @@ async function chooseOcr(config: RuntimeConfig): Promise<Ocr> {
     import('../adapters/textract-ocr.js'),
     import('./clients/textract.js'),
   ]);
-  return createTextractOcr(textractClient(config));
+  return createTextractOcr(await textractClient(config));
 }
 
 /** The encryption context every object written for a tenant carries; the tenant roles require it. */
@@ -122,16 +130,16 @@ export async function createTenantTranscribers(
 }
 
 async function amazonTranscribePerTenant(config: RuntimeConfig): Promise<(tenant: string) => Transcriber> {
-  const [{ createTranscribeTranscriber }, { transcribeClient }, { tenantCredentials }, blobsFor] =
+  const [{ createTranscribeTranscriber }, transcribeClient, { tenantCredentials }, blobsFor] =
     await Promise.all([
       import('../adapters/transcribe-transcriber.js'),
-      import('./clients/transcribe.js'),
+      import('./clients/transcribe.js').then(({ transcribeClients }) => transcribeClients(config)),
       import('./clients/sts.js'),
       createTenantBlobStores(config),
     ]);
   const credentialsFor = tenantCredentials(config);
   return perTenant((tenant) =>
-    createTranscribeTranscriber(transcribeClient(config, credentialsFor(tenant)), {
+    createTranscribeTranscriber(transcribeClient(credentialsFor(tenant)), {
       blobs: blobsFor(tenant),
       outputKmsKeyId: config.transcriptKmsKeyId,
       outputEncryptionContext: tenantEncryptionContext(tenant),

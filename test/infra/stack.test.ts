@@ -334,6 +334,12 @@ describe('MediagateStack', () => {
           ['mupdf', 'dynamic-import', true],
         ]);
       } else expect(engines).toEqual([]);
+      // SDK clients only some items need (OCR, PII scans of text, transcription, tenant sessions) load on
+      // first use, never at cold start.
+      expect(
+        eager.filter((name) => /^@aws-sdk\/client-(textract|comprehend|transcribe|sts)$/.test(name)),
+        fn.step,
+      ).toEqual([]);
       const tokenizer = imports.filter((i) => i.path.startsWith('gpt-tokenizer'));
       if (fn.step === 'invoke-model') {
         expect(tokenizer).toEqual([expect.objectContaining({ kind: 'dynamic-import', external: true })]);
