@@ -1,11 +1,19 @@
-import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { OUTCOME_SOURCE } from '../pipeline/document.js';
 import type { EventPublisher } from '../ports.js';
 
-export function createEventBridgePublisher(client: EventBridgeClient, eventBusName: string): EventPublisher {
+/** `client` is made when the first event goes out (config/clients/eventbridge.ts). */
+export function createEventBridgePublisher(
+  client: () => Promise<EventBridgeClient>,
+  eventBusName: string,
+): EventPublisher {
   return {
     async publish(event) {
-      const response = await client.send(
+      const [bus, { PutEventsCommand }] = await Promise.all([
+        client(),
+        import('@aws-sdk/client-eventbridge'),
+      ]);
+      const response = await bus.send(
         new PutEventsCommand({
           Entries: [
             {

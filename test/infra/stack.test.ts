@@ -334,10 +334,13 @@ describe('MediagateStack', () => {
           ['mupdf', 'dynamic-import', true],
         ]);
       } else expect(engines).toEqual([]);
-      // SDK clients only some items need (OCR, PII scans of text, transcription, tenant sessions) load on
+      // SDK clients only some items need (OCR, PII scans of text, transcription, tenant sessions, budget
+      // events) load on
       // first use, never at cold start.
       expect(
-        eager.filter((name) => /^@aws-sdk\/client-(textract|comprehend|transcribe|sts)$/.test(name)),
+        eager.filter((name) =>
+          /^@aws-sdk\/client-(textract|comprehend|transcribe|sts|eventbridge)$/.test(name),
+        ),
         fn.step,
       ).toEqual([]);
       const tokenizer = imports.filter((i) => i.path.startsWith('gpt-tokenizer'));

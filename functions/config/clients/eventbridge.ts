@@ -1,6 +1,20 @@
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { RuntimeConfig } from '../settings.js';
 
-export function eventBridgeClient(config: RuntimeConfig): EventBridgeClient {
-  return new EventBridgeClient({ region: config.region, endpoint: config.endpoints.eventbridge });
+/**
+ * The EventBridge client, made on first use: the steps publish only now and then (a budget threshold
+ * crossed), so the SDK module is imported then (a dynamic import stays one in the bundle), not at cold start.
+ */
+export function eventBridgeClient(config: RuntimeConfig): () => Promise<EventBridgeClient> {
+  let client: Promise<EventBridgeClient> | undefined;
+  return () => {
+    client ??= import('@aws-sdk/client-eventbridge').then(
+      ({ EventBridgeClient }) =>
+        new EventBridgeClient({ region: config.region, endpoint: config.endpoints.eventbridge }),
+    );
+    client.catch(() => {
+      client = undefined;
+    });
+    return client;
+  };
 }
