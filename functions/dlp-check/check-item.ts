@@ -111,14 +111,8 @@ export async function checkItem(deps: CheckItemDeps, state: PipelineState): Prom
   );
   const modelInputKey = modelInputKeys[0] as string;
   const promptKey = objectKeys.prompt(state);
-  await Promise.all([
-    ...redactedPages.map(({ key, redacted }) =>
-      deps.blobs.put(deps.buckets.processed, key, redacted.bytes, { contentType: redacted.mime }),
-    ),
-    deps.blobs.put(deps.buckets.processed, promptKey, Buffer.from(outcome.promptText, 'utf8'), {
-      contentType: 'text/plain; charset=utf-8',
-    }),
-  ]);
+  // The verdict is written beside the objects it names: a reuse that finds them gone scans again.
+  let verdictWritten: Promise<unknown> | undefined;
   if (deps.verdicts) {
     const firstRedacted = redactedPages.find((r) => r.page === 1);
     const verdict: CachedDlpVerdict = {
@@ -147,10 +141,20 @@ export async function checkItem(deps: CheckItemDeps, state: PipelineState): Prom
         : {}),
     };
     // The cache saves work next time; failing to fill it never fails this item.
-    await deps.verdicts
+    verdictWritten = deps.verdicts
       .put(state.tenant, verdictKeyOf(instructions), verdict, DLP_VERDICT_TTL_SECONDS)
       .catch((error: unknown) => deps.log?.('DLP verdict cache write failed', { error: String(error) }));
   }
+
+  await Promise.all([
+    verdictWritten,
+    ...redactedPages.map(({ key, redacted }) =>
+      deps.blobs.put(deps.buckets.processed, key, redacted.bytes, { contentType: redacted.mime }),
+    ),
+    deps.blobs.put(deps.buckets.processed, promptKey, Buffer.from(outcome.promptText, 'utf8'), {
+      contentType: 'text/plain; charset=utf-8',
+    }),
+  ]);
 
   const dlp = {
     detector: outcome.detector,

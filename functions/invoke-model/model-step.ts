@@ -113,8 +113,14 @@ export async function runModelStep(
     );
   };
 
+  // The answer is stored as soon as the model gives it, beside invokeModel's own writes (breaker, cache).
+  const answerStore = { blobs: deps.blobs, resultsBucket: deps.buckets.results };
+  let resultKey: string | undefined;
+  const onAnswer: InvokeDeps['onAnswer'] = async (answer) => {
+    resultKey = await storeAnswer(answerStore, state, task, answer);
+  };
   const outcome = await invokeModel(
-    { ...deps.invoke, reserveBudget, onUnconfirmedAttempt, ...limits },
+    { ...deps.invoke, reserveBudget, onUnconfirmedAttempt, onAnswer, ...limits },
     {
       tenant: state.tenant,
       task,
@@ -169,15 +175,8 @@ export async function runModelStep(
     });
   }
 
-  const resultKey = await storeAnswer(
-    { blobs: deps.blobs, resultsBucket: deps.buckets.results },
-    state,
-    task,
-    {
-      model: outcome.model,
-      text: outcome.text,
-    },
-  );
+  // A cached answer was not given to onAnswer: it is stored here.
+  resultKey ??= await storeAnswer(answerStore, state, task, { model: outcome.model, text: outcome.text });
   return {
     ...state,
     ...admission,

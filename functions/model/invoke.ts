@@ -85,6 +85,12 @@ export interface InvokeDeps {
    * provider may have billed it. Called before the next attempt, so an item that parks loses none.
    */
   onUnconfirmedAttempt?: (attempt: UnconfirmedAttempt) => Promise<void>;
+  /**
+   * Given the answer the model call accepted (not one from the cache), beside the breaker record and the
+   * cache write, so the caller's own write of it (the result object) waits for neither. Its failure fails
+   * the call, as theirs would.
+   */
+  onAnswer?: (answer: { readonly model: string; readonly text: string }) => Promise<void>;
 }
 
 export interface UnconfirmedAttempt {
@@ -650,7 +656,11 @@ export async function invokeModel(deps: InvokeDeps, input: InvokeInput): Promise
       )
       .catch((error: unknown) => deps.log?.('result cache write failed', { error: String(error) }));
   };
-  await Promise.all([answer.breakerRecorded, cached()]);
+  await Promise.all([
+    answer.breakerRecorded,
+    cached(),
+    deps.onAnswer?.({ model: answer.result.model, text: answer.result.text }),
+  ]);
   return {
     ok: true,
     text: answer.result.text,

@@ -349,6 +349,28 @@ describe('invokeModel', () => {
     expect(model.calls[0]?.request.responseSchema?.name).toBe('classification');
   });
 
+  it('hands the accepted answer to onAnswer once, and no answer the task schema refuses', async () => {
+    // Prepare
+    const given: { model: string; text: string }[] = [];
+    const onAnswer = async (answer: { model: string; text: string }) => {
+      given.push(answer);
+    };
+    const accepted = scriptedModel({ 'gpt-4o-primary': [{ ok: 'a cat' }] });
+    const refused = scriptedModel({ 'gpt-4o-primary': [{ ok: '{"category":"cat"}' }] });
+
+    // Act
+    const ok = await invokeModel({ clientFor: accepted.clientFor, onAnswer }, input());
+    const invalid = await invokeModel(
+      { clientFor: refused.clientFor, onAnswer },
+      input({ task: task('classify') }),
+    );
+
+    // Assess
+    expect(ok.ok).toBe(true);
+    expect(invalid.ok).toBe(false);
+    expect(given).toEqual([{ model: 'gpt-4o', text: 'a cat' }]);
+  });
+
   it('rejects audio for a task with no audio-capable route', async () => {
     const imageOnly = { ...task('describe'), routes: ['gpt-4o-primary'] };
     const model = scriptedModel({});
