@@ -30,6 +30,11 @@ export interface Admission {
 /** The breaker as the invoke loop sees it. */
 export interface RouteBreaker {
   admit(route: string): Promise<Admission>;
+  /**
+   * Reads the route's state now, beside other work (the budget reservation); the answer admits on what
+   * was read, as `admit` would have a moment later.
+   */
+  prepareAdmit?(route: string): () => Promise<Admission>;
   /** Reports an attempt's result; the caller reports outage-type failures only (a refusal says nothing about health). */
   record(route: string, admission: Admission, success: boolean): Promise<void>;
 }
@@ -139,9 +144,20 @@ export class SharedCircuitBreaker implements RouteBreaker {
     this.now = options.now ?? Date.now;
   }
 
-  async admit(route: string): Promise<Admission> {
+  admit(route: string): Promise<Admission> {
+    return this.admitOn(route, this.view(route));
+  }
+
+  prepareAdmit(route: string): () => Promise<Admission> {
+    const seen = this.view(route);
+    // Awaited (and its failure handled) by the admission; nothing is left unhandled if it never comes.
+    seen.catch(() => undefined);
+    return () => this.admitOn(route, seen);
+  }
+
+  private async admitOn(route: string, seen: Promise<BreakerRecord>): Promise<Admission> {
     try {
-      const record = await this.view(route);
+      const record = await seen;
       const now = this.now();
       if (record.state === 'closed') return ADMIT_CLOSED;
       if (record.state === 'open' && now < record.openUntilMs) return DENY_OPEN;

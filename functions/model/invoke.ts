@@ -51,6 +51,9 @@ export interface InvokeDeps {
    */
   orgLimits?: {
     admit(route: string, tokens: number): Promise<{ ok: true } | { ok: false; retryAfterMs: number }>;
+    prepareAdmit?(
+      route: string,
+    ): (tokens: number) => Promise<{ ok: true } | { ok: false; retryAfterMs: number }>;
     observe(route: string, observed: ObservedRateLimits): Promise<void>;
   };
   /** Result cache; without one every request calls the model. */
@@ -287,12 +290,27 @@ async function candidatesFor(
     .map(({ candidate }) => candidate);
 }
 
+/** Admission of one route read ahead of time (beside the budget reservation), used by its first attempt. */
+interface PreparedAdmission {
+  readonly route: string;
+  readonly org?: (tokens: number) => Promise<{ ok: true } | { ok: false; retryAfterMs: number }>;
+  readonly breaker?: () => Promise<Admission>;
+}
+
+function prepareAdmission(deps: InvokeDeps, route: string | undefined): PreparedAdmission | undefined {
+  if (!route) return undefined;
+  const org = deps.orgLimits?.prepareAdmit?.(route);
+  const breaker = deps.breaker?.prepareAdmit?.(route);
+  return { route, ...(org ? { org } : {}), ...(breaker ? { breaker } : {}) };
+}
+
 async function runChain(
   deps: InvokeDeps,
   policy: RetryPolicy,
   candidates: readonly Candidate[],
   build: (route: RouteDefinition) => ModelCallRequest,
   tracker: Attempts,
+  prepared?: PreparedAdmission,
 ): Promise<ChainResult> {
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const random = deps.random ?? Math.random;
@@ -323,7 +341,9 @@ async function runChain(
       const { estimate } = candidate;
       const tokens =
         estimate.textTokens + estimate.imageTokens + estimate.audioTokens + estimate.maxOutputTokens;
-      const org = await deps.orgLimits.admit(route.name, tokens);
+      const org = await (prepared?.route === route.name && prepared.org
+        ? prepared.org(tokens)
+        : deps.orgLimits.admit(route.name, tokens));
       if (!org.ok) {
         tracker.skipped.push({ route: route.name, why: 'org_rate_limited' });
         reasons.push(`${route.name}: the organisation's rate limit is spent for ${org.retryAfterMs} ms`);
@@ -332,7 +352,11 @@ async function runChain(
         continue;
       }
     }
-    const admission = deps.breaker ? await deps.breaker.admit(route.name) : ALWAYS_ADMIT;
+    const admission = deps.breaker
+      ? await (prepared?.route === route.name && prepared.breaker
+          ? prepared.breaker()
+          : deps.breaker.admit(route.name))
+      : ALWAYS_ADMIT;
     if (!admission.allowed) {
       tracker.skipped.push({ route: route.name, why: 'breaker_open' });
       reasons.push(`${route.name}: breaker ${admission.state}`);
@@ -549,6 +573,9 @@ export async function invokeModel(deps: InvokeDeps, input: InvokeInput): Promise
   const preflightMicroUsd = deps.priceOf
     ? preflightPrice(deps.priceOf, candidates, sttCandidates, input.mediaInfo?.durationSec)
     : undefined;
+  // The first route's breaker and organisation bucket are read while the budget is reserved (not for audio:
+  // transcription comes first and takes a while).
+  const prepared = audio ? undefined : prepareAdmission(deps, candidates[0]?.route.name);
   if (deps.reserveBudget && preflightMicroUsd !== undefined) {
     const held = await deps.reserveBudget(preflightMicroUsd, preflightTokens(candidates, sttCandidates));
     if (!held.ok) return { ok: false, rejection: held.rejection, requestIds: [] };
@@ -603,6 +630,7 @@ export async function invokeModel(deps: InvokeDeps, input: InvokeInput): Promise
       maxOutputTokens: task.maxOutputTokens,
     }),
     tracker,
+    prepared,
   );
   const billedTranscription = transcription ? { transcription } : {};
   if (answer.kind === 'rejected') {

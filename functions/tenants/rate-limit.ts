@@ -114,6 +114,8 @@ export function bucketFromHeaders(
 export interface OrgRateLimiter {
   /** Takes one request and `tokens` from the route's bucket, if the provider's last word leaves room. */
   admit(route: string, tokens: number): Promise<Admission>;
+  /** Reads the route's bucket now, beside other work; the answer admits on what was read, as `admit` would. */
+  prepareAdmit(route: string): (tokens: number) => Promise<Admission>;
   /** Replaces the route's bucket with what the provider just said (its `x-ratelimit-*` headers). */
   observe(route: string, observed: ObservedRateLimits): Promise<void>;
 }
@@ -127,13 +129,23 @@ export function createOrgRateLimiter(
   store: Pick<RateBucketStore, 'read' | 'write' | 'replace'>,
   now: () => number = Date.now,
 ): OrgRateLimiter {
+  const admitOn = async (
+    route: string,
+    tokens: number,
+    seen: ReturnType<RateBucketStore['read']>,
+  ): Promise<Admission> => {
+    const bucket: BucketId = { scope: 'org', route };
+    const current = await seen;
+    const { capacity, refillPerMs } = current?.level ?? {};
+    if (!capacity || !refillPerMs) return { ok: true };
+    return takeTokens(store, bucket, { capacity, refillPerMs }, { requests: 1, tokens }, now, current);
+  };
   return {
-    async admit(route, tokens) {
-      const bucket: BucketId = { scope: 'org', route };
-      const current = await store.read(bucket);
-      const { capacity, refillPerMs } = current?.level ?? {};
-      if (!capacity || !refillPerMs) return { ok: true };
-      return takeTokens(store, bucket, { capacity, refillPerMs }, { requests: 1, tokens }, now, current);
+    admit: (route, tokens) => admitOn(route, tokens, store.read({ scope: 'org', route })),
+    prepareAdmit(route) {
+      const seen = store.read({ scope: 'org', route });
+      seen.catch(() => undefined);
+      return (tokens) => admitOn(route, tokens, seen);
     },
     async observe(route, observed) {
       const at = now();

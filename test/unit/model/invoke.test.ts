@@ -441,6 +441,63 @@ describe('invokeModel', () => {
       expect(reserved[0]).toBe(priceOf('gpt-4o', outcome.estimate));
     });
 
+    it("reads the first route's breaker and organisation bucket while the budget is reserved", async () => {
+      // Prepare: a breaker and org limits that log when they read and when they admit
+      const model = scriptedModel({ 'gpt-4o-primary': [{ ok: 'a cat' }] });
+      const log: string[] = [];
+      const admitted = { allowed: true, probe: false, state: 'closed' } as const;
+      const breaker = {
+        admit: async () => {
+          log.push('breaker read and admit');
+          return admitted;
+        },
+        prepareAdmit: (route: string) => {
+          log.push(`breaker read ${route}`);
+          return async () => {
+            log.push('breaker admit');
+            return admitted;
+          };
+        },
+        record: async () => {},
+      };
+      const orgLimits = {
+        admit: async () => ({ ok: true }) as const,
+        observe: async () => {},
+        prepareAdmit: (route: string) => {
+          log.push(`org read ${route}`);
+          return async () => {
+            log.push('org admit');
+            return { ok: true } as const;
+          };
+        },
+      };
+
+      // Act
+      const outcome = await invokeModel(
+        {
+          clientFor: model.clientFor,
+          priceOf,
+          breaker,
+          orgLimits,
+          reserveBudget: async () => {
+            log.push('reserve');
+            return { ok: true };
+          },
+        },
+        input({ task: gpt4oOnly() }),
+      );
+
+      // Assess: both reads were under way before the reservation, and the admissions used them
+      expect(outcome.ok).toBe(true);
+      expect(log).toEqual([
+        'org read gpt-4o-primary',
+        'breaker read gpt-4o-primary',
+        'reserve',
+        'org admit',
+        'breaker admit',
+      ]);
+    });
+
     it('makes no model call when the budget refuses, and says BUDGET_EXCEEDED', async () => {
       const model = scriptedModel({ 'gpt-4o-primary': [{ ok: 'never' }] });
       const outcome = await invokeModel(
