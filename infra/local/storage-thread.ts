@@ -1,4 +1,8 @@
-/** Starts the storage stand-ins on their own thread (storage-worker.ts) and stops them again. */
+/**
+ * Starts the storage stand-ins, S3 and DynamoDB, each on a thread of its own (storage-worker.ts), and stops
+ * them again. Two threads rather than one: a miss makes about 35 storage round trips, and each waits less
+ * when the object files and LevelDB do not queue behind each other.
+ */
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -11,10 +15,15 @@ export interface StorageThread {
   close(): Promise<void>;
 }
 
-export function startStorageThread(
+interface StorageServer {
+  readonly endpoint: string;
+  close(): Promise<void>;
+}
+
+function startStorageWorker(
   data: StorageWorkerData,
   onObjectCreated: (event: S3ObjectCreatedEvent) => void,
-): Promise<StorageThread> {
+): Promise<StorageServer> {
   // The worker loads TypeScript as the CLI and the tests do: through tsx, found from here rather than from
   // the working directory (the CLI runs anywhere).
   const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -26,7 +35,7 @@ export function startStorageThread(
   return new Promise((resolve, reject) => {
     worker.once('error', reject);
     worker.once('exit', (code) =>
-      reject(new Error(`the storage thread exited (${code}) before it was ready`)),
+      reject(new Error(`the ${data.serve} storage thread exited (${code}) before it was ready`)),
     );
     worker.on('message', (message: StorageWorkerMessage) => {
       if (message.type === 'objectCreated') onObjectCreated(message.event as S3ObjectCreatedEvent);
@@ -35,10 +44,9 @@ export function startStorageThread(
         worker.removeAllListeners('exit');
         worker.removeAllListeners('error');
         // A thread that dies later takes the stack's storage with it: say so loudly rather than hang.
-        worker.on('error', (error) => console.error('local storage thread failed:', error));
+        worker.on('error', (error) => console.error(`local ${data.serve} storage thread failed:`, error));
         resolve({
-          s3Endpoint: message.s3,
-          dynamoEndpoint: message.dynamodb,
+          endpoint: message.endpoint,
           async close() {
             await new Promise<void>((done) => {
               closed = done;
@@ -50,4 +58,30 @@ export function startStorageThread(
       }
     });
   });
+}
+
+export async function startStorageThread(
+  data: { readonly s3Directory: string; readonly buckets: readonly string[]; readonly dynamoPath: string },
+  onObjectCreated: (event: S3ObjectCreatedEvent) => void,
+): Promise<StorageThread> {
+  const [s3, dynamo] = await Promise.allSettled([
+    startStorageWorker(
+      { serve: 's3', s3Directory: data.s3Directory, buckets: data.buckets },
+      onObjectCreated,
+    ),
+    startStorageWorker({ serve: 'dynamodb', dynamoPath: data.dynamoPath }, onObjectCreated),
+  ]);
+  if (s3.status === 'rejected' || dynamo.status === 'rejected') {
+    await Promise.all(
+      [s3, dynamo].map((started) => (started.status === 'fulfilled' ? started.value.close() : undefined)),
+    );
+    throw s3.status === 'rejected' ? s3.reason : (dynamo as PromiseRejectedResult).reason;
+  }
+  return {
+    s3Endpoint: s3.value.endpoint,
+    dynamoEndpoint: dynamo.value.endpoint,
+    async close() {
+      await Promise.all([s3.value.close(), dynamo.value.close()]);
+    },
+  };
 }
