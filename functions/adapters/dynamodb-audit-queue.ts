@@ -1,7 +1,7 @@
 /**
  * AuditQueue on the runtime-state table. Queued decisions live in a few organisation partitions,
  * `pk = AUDIT#QUEUE#<shard>` (the shard from the tenant, so one tenant's decisions stay in one partition,
- * in order), `sk = <at>#<decisionId>`: sorted by when they were decided. The partitions are the chainer's,
+ * in order), `sk = <at>#<tenant>#<decisionId>`: sorted by when they were decided. The partitions are the chainer's,
  * not any tenant's: steps may only put into them, the chainer alone reads and deletes. No TTL: a queued
  * decision stays until it is chained.
  */
