@@ -457,6 +457,57 @@ describe("the steps' own roles", () => {
   });
 });
 
+describe('the audit trail', () => {
+  const AUDITED = ['validate-and-strip', 'dlp-check', 'invoke-model', 'record-cost'];
+  const ownRole = (step: string) => {
+    const { functionRoleId } = iam.step(step);
+    return {
+      principal: `arn:aws:sts::${iam.account}:assumed-role/${functionRoleId}/${step}`,
+      policies: iam.identityPolicies(functionRoleId),
+    };
+  };
+  const item = (step: string, action: string, key: string) =>
+    simulate({
+      ...ownRole(step),
+      action: `dynamodb:${action}`,
+      resource: iam.arn(tables.state),
+      context: { 'dynamodb:LeadingKeys': [key] },
+    });
+  const record = () =>
+    `${iam.arn(iam.idOf('AWS::S3::Bucket', 'AuditBucket'))}/records/acme/000000000001.json`;
+
+  it.each(AUDITED)(
+    '%s may only queue its decisions: no queue reads, no chain heads, no records',
+    async (step) => {
+      expect(await item(step, 'PutItem', 'AUDIT#QUEUE#3')).toBe('Allowed');
+      for (const action of ['GetItem', 'Query', 'DeleteItem', 'BatchWriteItem', 'UpdateItem'])
+        expect(await item(step, action, 'AUDIT#QUEUE#3'), action).not.toBe('Allowed');
+      for (const action of ['GetItem', 'PutItem']) {
+        expect(await item(step, action, 'TENANT#acme#AUDIT'), action).not.toBe('Allowed');
+        expect(await item(step, action, 'AUDIT#HEAD'), action).not.toBe('Allowed');
+      }
+      for (const action of ['s3:PutObject', 's3:GetObject'])
+        expect(await simulate({ ...ownRole(step), action, resource: record() }), action).not.toBe('Allowed');
+    },
+  );
+
+  it('chain-audit reads and empties the queue and moves the chains, and touches no tenant data', async () => {
+    for (const action of ['Query', 'BatchWriteItem'])
+      expect(await item('chain-audit', action, 'AUDIT#QUEUE#3'), action).toBe('Allowed');
+    for (const action of ['GetItem', 'PutItem'])
+      expect(await item('chain-audit', action, 'TENANT#acme#AUDIT'), action).toBe('Allowed');
+    for (const key of ['TENANT#acme', 'TENANT#acme#RESULT', 'TENANT#acme#CONFIG', 'breaker#gpt-4o'])
+      expect(await item('chain-audit', 'GetItem', key), key).not.toBe('Allowed');
+    const chainer = ownRole('chain-audit');
+    expect(await simulate({ ...chainer, action: 's3:PutObject', resource: record() })).toBe('Allowed');
+    expect(await simulate({ ...chainer, action: 's3:DeleteObject', resource: record() })).not.toBe('Allowed');
+    for (const place of ALL_PLACES)
+      expect(await simulate({ ...chainer, action: 's3:GetObject', resource: objectArn(place, A) })).not.toBe(
+        'Allowed',
+      );
+  });
+});
+
 describe('opening a tenant session', () => {
   const assume = async (callerStep: string, targetStep: string, tags: Record<string, string>) => {
     const { functionRoleId } = iam.step(callerStep);
