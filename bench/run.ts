@@ -12,8 +12,6 @@
  * - scan: `mediagate scan` start-up for one `--text` and `--jsonl` throughput on short texts;
  * - throughput: files per minute of `mediagate run`'s batch loop on 100 mixed files, cache off.
  */
-// First: sizes libuv's threadpool for the local stack before anything uses it (infra/local/threadpool.ts).
-import '../infra/local/threadpool.js';
 import { argValue } from './e2e-stats.js';
 
 const SUITES = ['media', 'model-step', 'e2e', 'realtime', 'lambda-bundles', 'scan', 'throughput'] as const;

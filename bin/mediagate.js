@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // Runs the TypeScript CLI through tsx, so `npx mediagate` works straight from a checkout.
-import { register } from 'tsx/esm/api';
+// libuv's threadpool is sized before anything uses it (scripts/local-entry.mjs says why), so tsx is
+// imported only after.
+process.env.UV_THREADPOOL_SIZE ??= '16';
+const { register } = await import('tsx/esm/api');
 
 register();
 if (process.argv[2] === 'scan') {

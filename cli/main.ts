@@ -2,8 +2,6 @@
  * The `mediagate` command. Each subcommand lives in commands/; this file only parses arguments and sets the
  * exit status, so every command can also be called (and tested) as a function.
  */
-// First: sizes libuv's threadpool for the local stack before anything uses it (infra/local/threadpool.ts).
-import '../infra/local/threadpool.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
