@@ -37,6 +37,8 @@ export interface ChainQueuedResult {
   /** Queue entries appended (or found already appended) and removed. */
   readonly chained: number;
   readonly tenants: number;
+  /** True when it stopped for time with entries possibly left: the next run goes on from there. */
+  readonly stoppedEarly?: boolean;
 }
 
 function parseDecision(entry: QueuedAuditDecision): AuditDecision {
@@ -56,11 +58,14 @@ export async function chainQueuedDecisions(deps: {
   readonly trail: AuditTrail;
   /** Entries read per pass. @default 200 */
   readonly batch?: number;
+  /** Asked before each pass: true stops the run (a Lambda near its timeout), the rest waits for the next. */
+  readonly shouldStop?: () => boolean;
 }): Promise<ChainQueuedResult> {
   const batch = deps.batch ?? 200;
   let chained = 0;
   const tenants = new Set<string>();
   for (;;) {
+    if (deps.shouldStop?.()) return { chained, tenants: tenants.size, stoppedEarly: true };
     const entries = await deps.queue.oldest(batch);
     const byTenant = new Map<string, QueuedAuditDecision[]>();
     for (const entry of entries) byTenant.set(entry.tenant, [...(byTenant.get(entry.tenant) ?? []), entry]);

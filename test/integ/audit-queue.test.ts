@@ -117,4 +117,27 @@ describe('the audit queue on the local servers', () => {
     expect(verdict).toMatchObject({ ok: true, records: 15, brokenAt: null });
     expect(await queue.oldest(10)).toEqual([]);
   }, 180_000);
+
+  it('stops between passes when asked (a run near its timeout), and the next run chains the rest', async () => {
+    // Prepare: 25 decisions of one tenant
+    const log = createQueuedDecisionLog(queue);
+    const start = Date.parse('2026-12-02T13:00:00Z');
+    await Promise.all(
+      Array.from({ length: 25 }, (_, n) => log.append(decision('backlog', n, new Date(start + n * 1000)))),
+    );
+    const trail = createAuditTrail({ heads, records });
+
+    // Act: the first run may make one pass of 10; the second runs to the end
+    let passes = 0;
+    const first = await chainQueuedDecisions({ queue, trail, batch: 10, shouldStop: () => passes++ >= 1 });
+    const second = await chainQueuedDecisions({ queue, trail, batch: 10 });
+
+    // Assess
+    expect(first).toEqual({ chained: 10, tenants: 1, stoppedEarly: true });
+    expect(second).toEqual({ chained: 15, tenants: 1 });
+    expect(await chainedDecisionIds(records, 'backlog')).toEqual(
+      Array.from({ length: 25 }, (_, n) => `mg-${n}#0#ValidateAndStrip`),
+    );
+    expect(await queue.oldest(10)).toEqual([]);
+  }, 60_000);
 });
