@@ -12,6 +12,7 @@ import type { ObjectEncryption } from '../adapters/s3-blob-store.js';
 import type { AuditTrail } from '../audit/chain.js';
 import type { DecisionLog } from '../audit/queue.js';
 import type { BlobStore, HeadSigner, Ocr, PiiDetector, Transcriber } from '../ports.js';
+import { onFirstUse } from './on-first-use.js';
 import { perTenant } from './per-tenant.js';
 import type { RuntimeConfig } from './settings.js';
 
@@ -41,21 +42,6 @@ export async function createPiiDetector(config: RuntimeConfig): Promise<PiiDetec
   return {
     name: COMPREHEND_DETECTOR_NAME,
     detect: async (text, options) => (await comprehend()).detect(text, options),
-  };
-}
-
-/**
- * A port built on its first call and kept, so a function loads a client (and its SDK) only when an item
- * needs it: most images have no text for OCR, most items are no audio. A failed build is tried again.
- */
-function onFirstUse<T>(create: () => Promise<T>): () => Promise<T> {
-  let created: Promise<T> | undefined;
-  return () => {
-    created ??= create().catch((error: unknown) => {
-      created = undefined;
-      throw error;
-    });
-    return created;
   };
 }
 

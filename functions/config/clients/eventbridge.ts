@@ -1,4 +1,5 @@
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { onFirstUse } from '../on-first-use.js';
 import type { RuntimeConfig } from '../settings.js';
 
 /**
@@ -6,15 +7,8 @@ import type { RuntimeConfig } from '../settings.js';
  * crossed), so the SDK module is imported then (a dynamic import stays one in the bundle), not at cold start.
  */
 export function eventBridgeClient(config: RuntimeConfig): () => Promise<EventBridgeClient> {
-  let client: Promise<EventBridgeClient> | undefined;
-  return () => {
-    client ??= import('@aws-sdk/client-eventbridge').then(
-      ({ EventBridgeClient }) =>
-        new EventBridgeClient({ region: config.region, endpoint: config.endpoints.eventbridge }),
-    );
-    client.catch(() => {
-      client = undefined;
-    });
-    return client;
-  };
+  return onFirstUse(async () => {
+    const { EventBridgeClient } = await import('@aws-sdk/client-eventbridge');
+    return new EventBridgeClient({ region: config.region, endpoint: config.endpoints.eventbridge });
+  });
 }
