@@ -12,9 +12,9 @@ import { AUDIT_QUEUE_PARTITION_PREFIX } from '../audit/queue.js';
 import type { AuditQueue, QueuedAuditDecision } from '../ports.js';
 
 /** Enough to spread a busy organisation over partitions; the chainer queries each. */
-export const AUDIT_QUEUE_SHARDS = 8;
+const AUDIT_QUEUE_SHARDS = 8;
 
-export const auditQueueKeys = {
+const auditQueueKeys = {
   pk: (tenant: string) =>
     `${AUDIT_QUEUE_PARTITION_PREFIX}${(createHash('sha256').update(tenant).digest()[0] ?? 0) % AUDIT_QUEUE_SHARDS}`,
   sk: (at: string, tenant: string, decisionId: string) => `${at}#${tenant}#${decisionId}`,

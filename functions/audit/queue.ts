@@ -68,7 +68,11 @@ export async function chainQueuedDecisions(deps: {
     if (deps.shouldStop?.()) return { chained, tenants: tenants.size, stoppedEarly: true };
     const entries = await deps.queue.oldest(batch);
     const byTenant = new Map<string, QueuedAuditDecision[]>();
-    for (const entry of entries) byTenant.set(entry.tenant, [...(byTenant.get(entry.tenant) ?? []), entry]);
+    for (const entry of entries) {
+      const queued = byTenant.get(entry.tenant);
+      if (queued) queued.push(entry);
+      else byTenant.set(entry.tenant, [entry]);
+    }
     await Promise.all(
       [...byTenant].map(async ([tenant, queued]) => {
         await deps.trail.appendAll(queued.map(parseDecision));

@@ -15,6 +15,7 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { onFirstUse } from '../../functions/config/on-first-use.js';
 import { compressMs, defaultTimeScale } from '../../functions/pipeline/time-scale.js';
 import { type CfnTemplate, synthesizeMediagate } from '../synth.js';
 import { type LocalEventBus, type RecordedEvent, startLocalEventBus } from './event-bus.js';
@@ -270,18 +271,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // The template's schedules: the `rate(…)` ones (audit chainer, reservation sweeper) tick on the
     // rehearsal clock; all of them run, shortest period first, on demand and when the stack stops. One
     // run of a step at a time, as their reserved concurrency of 1 allows in AWS.
-    const schedules = await Promise.all(
-      scheduledSteps(template).map(async (schedule) => {
-        const run = await loadHandler<() => Promise<unknown>>(schedule.step, instance);
-        let running: Promise<unknown> = Promise.resolve();
-        const once = () => {
-          const next = running.then(() => run());
-          running = next.catch(() => undefined);
-          return next;
-        };
-        return { ...schedule, once, idle: () => running };
-      }),
-    );
+    const schedules = scheduledSteps(template).map((schedule) => {
+      // Loaded on its first run: the daily signer, for one, runs only when the stack stops.
+      const handler = onFirstUse(() => loadHandler<() => Promise<unknown>>(schedule.step, instance));
+      let running: Promise<unknown> = Promise.resolve();
+      const once = () => {
+        const next = running.then(async () => (await handler())());
+        running = next.catch(() => undefined);
+        return next;
+      };
+      return { ...schedule, once, idle: () => running };
+    });
     for (const schedule of schedules) {
       if (!schedule.everyMs) continue;
       const timer = setInterval(
