@@ -45,10 +45,10 @@ export async function runModelStep(
   const [media, prompt, cacheKey, ...morePages] = await Promise.all([
     deps.blobs.get(deps.buckets.processed, state.dlp.modelInputKey),
     deps.blobs.get(deps.buckets.processed, state.dlp.promptKey),
-    // The key Preprocess looks the same question up by next time.
+    // The key ValidateAndStrip looks the same question up by next time.
     questionCacheKey(
       { blobs: deps.blobs, ingestBucket: deps.buckets.ingest },
-      { ...state, processedSha256: state.processed.sha256 },
+      state,
       task,
       state.dlp.policyVersion,
     ),
@@ -140,7 +140,7 @@ export async function runModelStep(
       },
       mediaSha256: state.processed.sha256,
       cacheKey,
-      ...(state.processed.cacheMissed ? { cacheMissed: true } : {}),
+      ...(state.media.cacheMissed ? { cacheMissed: true } : {}),
     },
   ).catch(async (error: unknown) => {
     await giveBack();

@@ -1,5 +1,5 @@
 /**
- * One item's question and answer as both Preprocess (cache first) and InvokeModel see them: the
+ * One item's question and answer as both ValidateAndStrip (cache first) and InvokeModel see them: the
  * result-cache key, read from the original's metadata so the instructions never enter the document, and
  * the answer object written for the item in the results bucket.
  */
@@ -9,43 +9,61 @@ import type { BlobStore } from '../ports.js';
 import { itemCacheKey } from './result-cache.js';
 import type { TaskDefinition } from './tasks.js';
 
-/** The instructions as the client sent them (object metadata of the original; never in the document). */
+/** The instructions as the client sent them, from the original's object metadata (never in the document). */
+export function instructionsOf(metadata: Readonly<Record<string, string>>): string {
+  return metadata.instructions ?? '';
+}
+
+/** The instructions as the client sent them, read from the original (object metadata). */
 export async function instructionsAsSent(
   deps: { readonly blobs: BlobStore; readonly ingestBucket: string },
   item: Pick<PipelineState, 'key' | 'versionId'>,
 ): Promise<string> {
-  const original = await deps.blobs.head(deps.ingestBucket, item.key, item.versionId);
-  return original.metadata.instructions ?? '';
+  return instructionsOf((await deps.blobs.head(deps.ingestBucket, item.key, item.versionId)).metadata);
 }
 
-/** The result-cache key of the item's question under a DLP policy version (a hash: safe in the document). */
+/**
+ * The result-cache key of the item's question under a DLP policy version (a hash: safe in the document).
+ * The media is the clean copy ValidateAndStrip made: what Preprocess makes of it follows from the task
+ * (detail and routes, both in the key through the task's version), so the same clean copy is the same
+ * question to the model.
+ */
 export function questionKeyOf(
-  item: Pick<PipelineState, 'tenant'> & { readonly processedSha256: string },
+  item: Pick<PipelineState, 'tenant'> & { readonly mediaSha256: string },
   instructionsAsSent: string,
   task: TaskDefinition,
   policyVersion: string,
 ): string {
   return itemCacheKey({
     tenant: item.tenant,
-    processedSha256: item.processedSha256,
+    mediaSha256: item.mediaSha256,
     instructionsAsSent,
     task,
     policyVersion,
   });
 }
 
-/** The item's question key: the one Preprocess recorded when the policy version still holds, else anew. */
+/**
+ * The item's question key: the one ValidateAndStrip recorded while the policy version holds, else anew
+ * (a policy changed mid-flight, or a document from before the key was recorded: then the media hash is
+ * the processed one).
+ */
 export async function questionCacheKey(
   deps: { readonly blobs: BlobStore; readonly ingestBucket: string },
-  item: Pick<PipelineState, 'tenant' | 'key' | 'versionId' | 'processed'> & {
-    readonly processedSha256: string;
-  },
+  item: Pick<PipelineState, 'tenant' | 'key' | 'versionId' | 'media' | 'processed'>,
   task: TaskDefinition,
   policyVersion: string,
 ): Promise<string> {
-  const recorded = item.processed?.question;
+  const recorded = item.media?.question;
   if (recorded?.policyVersion === policyVersion && recorded.taskId === task.id) return recorded.cacheKey;
-  return questionKeyOf(item, await instructionsAsSent(deps, item), task, policyVersion);
+  const mediaSha256 = item.media?.sha256 ?? item.processed?.sha256;
+  if (!mediaSha256) throw new Error('the question key needs the media hash (ValidateAndStrip or Preprocess)');
+  return questionKeyOf(
+    { tenant: item.tenant, mediaSha256 },
+    await instructionsAsSent(deps, item),
+    task,
+    policyVersion,
+  );
 }
 
 /** Writes the item's answer where the API and consumers read it; returns its key. */

@@ -1,7 +1,7 @@
 /**
  * Result cache: the same media, asked the same question by the same tenant under the same DLP policy,
  * within a task's TTL, is answered from the cache without DLP or the model (and costs nothing). It is
- * consulted right after Preprocess, so a hit skips OCR too. Everything that could change the answer is in
+ * consulted right after sanitisation (ValidateAndStrip), so a hit skips resizing and OCR too. Everything that could change the answer is in
  * the key: a tenant never sees another's answer, a new task version (which is how routes and models
  * change) misses, and so does a new DLP policy version, so a policy change can never serve an answer the
  * new policy would block.
@@ -12,7 +12,10 @@ import type { TaskDefinition } from './tasks.js';
 
 export interface CacheKeyParts {
   readonly tenant: string;
-  /** SHA-256 of the processed media bytes the model receives ('' for text-only requests). */
+  /**
+   * SHA-256 of the media: in the pipeline the clean copy ValidateAndStrip made (functions/media/content-hash.ts);
+   * for a direct call, the bytes the model receives ('' for text-only requests).
+   */
   readonly mediaSha256: string;
   /** SHA-256 of the question as the user sent it: the same image with another question is another answer. */
   readonly promptSha256: string;
@@ -63,20 +66,20 @@ export function resultCacheKey(parts: CacheKeyParts): string {
 }
 
 /**
- * The key of one item's question, the same in Preprocess (which looks it up before DLP) and InvokeModel
- * (which stores the answer): the instructions as they arrived (object metadata, before any redaction),
- * so both steps compute it without the prompt ever entering the pipeline document.
+ * The key of one item's question, the same in ValidateAndStrip (which looks it up before Preprocess and
+ * DLP) and InvokeModel (which stores the answer): the instructions as they arrived (object metadata,
+ * before any redaction), so both steps compute it without the prompt ever entering the pipeline document.
  */
 export function itemCacheKey(args: {
   readonly tenant: string;
-  readonly processedSha256: string;
+  readonly mediaSha256: string;
   readonly instructionsAsSent: string;
   readonly task: TaskDefinition;
   readonly policyVersion: string;
 }): string {
   return resultCacheKey({
     tenant: args.tenant,
-    mediaSha256: args.processedSha256,
+    mediaSha256: args.mediaSha256,
     promptSha256: sha256Hex(args.instructionsAsSent),
     taskId: args.task.id,
     taskVersion: args.task.version,

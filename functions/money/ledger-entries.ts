@@ -9,7 +9,9 @@ import { PRICE_TABLE_VERSION, priceModelUsage } from './prices.js';
 
 export function modelLedgerEntries(state: PipelineState, createdAt: string): LedgerEntry[] {
   const { model, processed } = state;
-  if (!model || !processed) throw new Error('the model ledger entries need the InvokeModel section');
+  // A cache hit has no processed section: it was answered before Preprocess.
+  if (!model || (!processed && !model.cached))
+    throw new Error('the model ledger entries need the InvokeModel section');
   const common = {
     tenant: state.tenant,
     task: `${model.taskId}@${model.taskVersion}`,
@@ -23,7 +25,7 @@ export function modelLedgerEntries(state: PipelineState, createdAt: string): Led
     const priced = priceModelUsage({
       model: model.model,
       usage: model.usage,
-      imageTokens: processed.imageTokens?.after,
+      imageTokens: processed?.imageTokens?.after,
     });
     // An answer without usage is charged its pre-flight estimate, which never falls short of the bill.
     const fromEstimate = model.costSource === 'estimate' && !model.cached;

@@ -82,6 +82,15 @@ export interface MediaSection {
    * scans beside the OCR. It can hold PII, so it stays in the processed bucket and never in the event.
    */
   readonly textLayerKey?: string;
+  /** SHA-256 of the clean copy (functions/media/content-hash.ts): the media in the result cache's key. */
+  readonly sha256?: string;
+  /**
+   * The result-cache key ValidateAndStrip looked up (a hash of media, instructions, task and policy
+   * version), so InvokeModel need not read the instructions again to store the answer under it.
+   */
+  readonly question?: { readonly cacheKey: string; readonly policyVersion: string; readonly taskId: string };
+  /** ValidateAndStrip looked this item up in the result cache and missed: InvokeModel need not look again. */
+  readonly cacheMissed?: boolean;
 }
 
 /** One page of a document, model-ready. */
@@ -112,13 +121,6 @@ export interface ProcessedSection {
   readonly pages?: readonly ProcessedPage[];
   /** Documents with a text layer: the copy DlpCheck reads (see MediaSection.textLayerKey). */
   readonly textLayerKey?: string;
-  /** Preprocess looked this item up in the result cache and missed: InvokeModel need not look again. */
-  readonly cacheMissed?: boolean;
-  /**
-   * The result-cache key Preprocess looked up (a hash of media, instructions, task and policy version),
-   * so later steps need not read the instructions again to compute it while the policy version holds.
-   */
-  readonly question?: { readonly cacheKey: string; readonly policyVersion: string; readonly taskId: string };
 }
 
 export interface DlpSection {

@@ -1,31 +1,18 @@
-import { createHash } from 'node:crypto';
-import { createDynamoDbResultCache } from '../adapters/dynamodb-result-cache.js';
 import { createTenantBlobStores } from '../config/adapters.js';
-import { tenantDynamoClients } from '../config/clients/dynamodb.js';
-import { perTenant } from '../config/per-tenant.js';
 import { loadConfig, requireSettings } from '../config/settings.js';
-import { policyForTenant } from '../dlp/policy.js';
+import { contentSha256, sha256Hex } from '../media/content-hash.js';
 import { normalizeMedia } from '../media/normalize.js';
-import { instructionsAsSent, questionKeyOf } from '../model/item-answer.js';
 import { findRoute } from '../model/routes.js';
 import { findTask } from '../model/tasks.js';
 import type { ProcessedPage } from '../pipeline/document.js';
 import { quarantineAndReject } from '../pipeline/quarantine.js';
-import { objectKeys, pipelineStep, stepLog } from '../pipeline/step.js';
+import { objectKeys, pipelineStep } from '../pipeline/step.js';
 import type { BlobStore } from '../ports.js';
-import { answerFromCache } from './cache-first.js';
 
 const config = loadConfig();
-requireSettings(config, ['processed', 'results', 'state']);
-// The item's tenant's objects and result-cache items, in a session scoped to that tenant.
+requireSettings(config, ['processed']);
+// The item's tenant's objects, in a session scoped to that tenant.
 const blobsFor = await createTenantBlobStores(config);
-const dynamoFor = tenantDynamoClients(config);
-const cacheFirstFor = perTenant((tenant) => ({
-  blobs: blobsFor(tenant),
-  cache: createDynamoDbResultCache(dynamoFor(tenant), config.tables.state),
-  buckets: config.buckets,
-  log: (message: string, fields: Record<string, unknown>) => stepLog.info(message, fields),
-}));
 
 /**
  * Resizes images (token-aware) and resamples audio to what the model needs, and hashes the result; an
@@ -33,14 +20,9 @@ const cacheFirstFor = perTenant((tenant) => ({
  */
 export const handler = pipelineStep('Preprocess', async (state) => {
   if (!state.media) throw new Error('Preprocess needs the ValidateAndStrip section');
-  const cacheFirst = cacheFirstFor(state.tenant);
-  const { blobs } = cacheFirst;
+  const blobs = blobsFor(state.tenant);
   const task = state.task ? findTask(state.task) : undefined;
   const firstRoute = task?.routes[0] ? findRoute(task.routes[0]) : undefined;
-  // The instructions (object metadata of the original) are read beside the bytes: the cache key needs them.
-  const instructionsRead = task
-    ? instructionsAsSent({ blobs, ingestBucket: config.buckets.ingest }, state)
-    : undefined;
   const options = {
     detail: task?.detail,
     model: firstRoute?.model,
@@ -62,15 +44,12 @@ export const handler = pipelineStep('Preprocess', async (state) => {
         ? { sourceSize: { width: state.media.sourceWidth, height: state.media.sourceHeight } }
         : {}),
     });
-    if (!outcome.ok) {
-      await instructionsRead?.catch(() => undefined);
-      return quarantineAndReject(blobs, config.buckets, state, outcome.rejection);
-    }
+    if (!outcome.ok) return quarantineAndReject(blobs, config.buckets, state, outcome.rejection);
     pageBytes.push(outcome.bytes);
     pages.push({
       key: objectKeys.page(key, index + 1),
       mime: outcome.mime,
-      sha256: createHash('sha256').update(outcome.bytes).digest('hex'),
+      sha256: sha256Hex(outcome.bytes),
       bytes: outcome.bytes.length,
       width: outcome.width ?? 0,
       height: outcome.height ?? 0,
@@ -84,28 +63,13 @@ export const handler = pipelineStep('Preprocess', async (state) => {
   const textLayer = state.media.textLayerKey
     ? (await blobs.get(config.buckets.processed, state.media.textLayerKey)).body
     : undefined;
-  // A document's hash covers every page in order and the text layer DlpCheck scans with them, so the
-  // result and DLP verdict caches tell documents apart.
-  const sha256 = paged
-    ? createHash('sha256')
-        .update(pages.map((page) => page.sha256).join('\n'))
-        .update(textLayer ? `\n${createHash('sha256').update(textLayer).digest('hex')}` : '')
-        .digest('hex')
-    : first.sha256;
-  const instructions = await instructionsRead;
-  const policyVersion = policyForTenant(state.tenant, state.dlpPolicy).version;
-  const question = task
-    ? {
-        cacheKey: questionKeyOf(
-          { tenant: state.tenant, processedSha256: sha256 },
-          instructions ?? '',
-          task,
-          policyVersion,
-        ),
-        policyVersion,
-        taskId: task.id,
-      }
-    : undefined;
+  // A document's hash covers every page in order and the text layer DlpCheck scans with them, so the DLP
+  // verdict cache tells documents apart.
+  const sha256 = contentSha256(
+    pages.map((page) => page.sha256),
+    textLayer,
+    paged,
+  );
   const textLayerKey = textLayer ? objectKeys.textLayer(key) : undefined;
   const processed = {
     ...state,
@@ -120,22 +84,15 @@ export const handler = pipelineStep('Preprocess', async (state) => {
       imageTokens: paged ? sumTokens(pages) : first.imageTokens,
       ...(paged ? { pages } : {}),
       ...(textLayerKey ? { textLayerKey } : {}),
-      ...(question ? { question } : {}),
     },
   };
-  // Answered already? Then no OCR, no DLP and no model call: the state machine goes to RecordCost. The
-  // model-ready pages are written meanwhile (a hit's document points to them as well).
-  const [, answered] = await Promise.all([
-    writePages(
-      blobs,
-      pages,
-      pageBytes,
-      textLayer && textLayerKey ? { key: textLayerKey, body: textLayer } : undefined,
-    ),
-    task && question ? answerFromCache(cacheFirst, processed, task, question.cacheKey) : undefined,
-  ]);
-  if (!task) return processed;
-  return answered ?? { ...processed, processed: { ...processed.processed, cacheMissed: true } };
+  await writePages(
+    blobs,
+    pages,
+    pageBytes,
+    textLayer && textLayerKey ? { key: textLayerKey, body: textLayer } : undefined,
+  );
+  return processed;
 });
 
 /** The model-ready pages, and the text layer beside them. */

@@ -32,7 +32,9 @@ const storesFor = perTenant((tenant) => {
 export const handler = pipelineStep(
   'RecordCost',
   async (state) => {
-    if (!state.model || !state.processed) throw new Error('RecordCost needs the InvokeModel section');
+    // A cache hit comes straight from ValidateAndStrip: it has an answer and nothing processed.
+    if (!state.model || (!state.processed && !state.model.cached))
+      throw new Error('RecordCost needs the InvokeModel section');
     const { ledger, budget, tenants } = storesFor(state.tenant);
     const entries = modelLedgerEntries(state, new Date().toISOString());
     const costMicroUsd = entries.reduce((sum, entry) => sum + entry.costMicroUsd, 0);

@@ -1,30 +1,46 @@
+import { createDynamoDbResultCache } from '../adapters/dynamodb-result-cache.js';
 import { createStepDecisionLog, createTenantBlobStores } from '../config/adapters.js';
 import { dynamoClient, tenantDynamoClients } from '../config/clients/dynamodb.js';
 import { perTenant } from '../config/per-tenant.js';
 import { loadConfig, requireSettings } from '../config/settings.js';
 import { createTenantDirectoryFor } from '../config/tenancy.js';
+import { policyForTenant } from '../dlp/policy.js';
 import { uploadTypesForTenant } from '../dlp/upload-types.js';
+import { contentSha256, sha256Hex } from '../media/content-hash.js';
 import { restrictSharpLoaders } from '../media/image.js';
 import { validateAndStrip } from '../media/sanitize.js';
+import { answerFromCache } from '../model/cache-first.js';
+import { instructionsOf, questionKeyOf } from '../model/item-answer.js';
 import { findRoute } from '../model/routes.js';
 import { DEFAULT_TASK_ID, findTask } from '../model/tasks.js';
+import type { MediaSection, PipelineState } from '../pipeline/document.js';
 import { quarantineAndReject } from '../pipeline/quarantine.js';
 import { reject } from '../pipeline/reasons.js';
-import { objectKeys, pipelineStep, rejected } from '../pipeline/step.js';
+import { objectKeys, pipelineStep, rejected, stepLog } from '../pipeline/step.js';
 
 const config = loadConfig();
-requireSettings(config, ['ingest', 'processed', 'quarantine', 'state']);
+requireSettings(config, ['ingest', 'processed', 'quarantine', 'results', 'state']);
 // The audit trail is the operator's record: decisions are queued with the function's own role (docs/audit.md).
 const audit = await createStepDecisionLog(config, { dynamo: dynamoClient(config) });
 // The item's tenant's objects and registry record, in a session scoped to that tenant (docs/architecture.md).
 const blobsFor = await createTenantBlobStores(config);
 const dynamoFor = tenantDynamoClients(config);
 const tenantsFor = perTenant((tenant) => createTenantDirectoryFor(config, dynamoFor(tenant)));
+const cacheFirstFor = perTenant((tenant) => ({
+  blobs: blobsFor(tenant),
+  cache: createDynamoDbResultCache(dynamoFor(tenant), config.tables.state),
+  buckets: config.buckets,
+  log: (message: string, fields: Record<string, unknown>) => stepLog.info(message, fields),
+}));
 // Alone in its Lambda process, this step lets libvips open only the formats we accept. The local stack
 // runs every step in one process (no MEDIAGATE_STEP), where a process-wide block would be wrong.
 if (config.dedicatedStep === 'validate-and-strip') restrictSharpLoaders();
 
-/** Sniffs the real type, enforces the allowlist and limits, strips metadata; bad input goes to quarantine. */
+/**
+ * Sniffs the real type, enforces the allowlist and limits, strips metadata; bad input goes to quarantine.
+ * The clean copy is then looked up in the result cache (cache first): a question answered before goes
+ * straight to RecordCost, with no resizing, OCR, DLP or model call.
+ */
 export const handler = pipelineStep(
   'ValidateAndStrip',
   async (state) => {
@@ -55,45 +71,72 @@ export const handler = pipelineStep(
             // PDF pages are rendered at the size Preprocess will plan for this task's model and detail.
             render: { detail: definition.detail, model: firstRoute?.model },
           });
-    if (!outcome.ok) return quarantineAndReject(blobs, config.buckets, { ...state, task }, outcome.rejection);
+    if (!outcome.ok || !definition) {
+      const rejection = outcome.ok ? reject('UNKNOWN_TASK', `no task named "${task}"`) : outcome.rejection;
+      return quarantineAndReject(blobs, config.buckets, { ...state, task }, rejection);
+    }
 
     const sanitizedKey = objectKeys.sanitized(state);
     const pages = outcome.pages ?? [{ bytes: outcome.bytes, mime: outcome.outputType, text: '', lines: [] }];
-    for (const [index, page] of pages.entries()) {
-      await blobs.put(config.buckets.processed, objectKeys.page(sanitizedKey, index + 1), page.bytes, {
-        contentType: page.mime,
-      });
-    }
     const textLayerKey = objectKeys.textLayer(sanitizedKey);
     const hasText = pages.some((page) => page.text.trim() !== '');
-    if (hasText) {
-      const layer = { pages: pages.map(({ text, lines }) => ({ text, lines })) };
-      await blobs.put(config.buckets.processed, textLayerKey, Buffer.from(JSON.stringify(layer)), {
-        contentType: 'application/json',
-      });
-    }
-    return {
+    const textLayer = hasText
+      ? Buffer.from(JSON.stringify({ pages: pages.map(({ text, lines }) => ({ text, lines })) }))
+      : undefined;
+    const sha256 = contentSha256(
+      pages.map((page) => sha256Hex(page.bytes)),
+      textLayer,
+      outcome.pages !== undefined,
+    );
+    const policyVersion = policyForTenant(state.tenant, tenant.dlpPolicy).version;
+    const question = {
+      cacheKey: questionKeyOf(
+        { tenant: state.tenant, mediaSha256: sha256 },
+        instructionsOf(original.metadata),
+        definition,
+        policyVersion,
+      ),
+      policyVersion,
+      taskId: definition.id,
+    };
+    const media: MediaSection = {
+      kind: outcome.kind,
+      inputType: outcome.inputType,
+      declaredType,
+      sanitizedKey,
+      removed: outcome.removed,
+      ...(outcome.sourceWidth && outcome.sourceHeight
+        ? { sourceWidth: outcome.sourceWidth, sourceHeight: outcome.sourceHeight }
+        : {}),
+      ...(outcome.pages
+        ? {
+            pages: pages.length,
+            pageKeys: pages.map((_, index) => objectKeys.page(sanitizedKey, index + 1)),
+            ...(hasText ? { textLayerKey } : {}),
+          }
+        : {}),
+      sha256,
+      question,
+    };
+    const validated: PipelineState = {
       ...state,
       task,
       ...(tenant.dlpPolicy ? { dlpPolicy: tenant.dlpPolicy } : {}),
-      media: {
-        kind: outcome.kind,
-        inputType: outcome.inputType,
-        declaredType,
-        sanitizedKey,
-        removed: outcome.removed,
-        ...(outcome.sourceWidth && outcome.sourceHeight
-          ? { sourceWidth: outcome.sourceWidth, sourceHeight: outcome.sourceHeight }
-          : {}),
-        ...(outcome.pages
-          ? {
-              pages: pages.length,
-              pageKeys: pages.map((_, index) => objectKeys.page(sanitizedKey, index + 1)),
-              ...(hasText ? { textLayerKey } : {}),
-            }
-          : {}),
-      },
+      media,
     };
+    // The clean copy is written while the cache is asked: a hit's document points to it as well.
+    const [answered] = await Promise.all([
+      answerFromCache(cacheFirstFor(state.tenant), validated, definition, question.cacheKey),
+      ...pages.map((page, index) =>
+        blobs.put(config.buckets.processed, objectKeys.page(sanitizedKey, index + 1), page.bytes, {
+          contentType: page.mime,
+        }),
+      ),
+      textLayer
+        ? blobs.put(config.buckets.processed, textLayerKey, textLayer, { contentType: 'application/json' })
+        : undefined,
+    ]);
+    return answered ?? { ...validated, media: { ...media, cacheMissed: true } };
   },
   { audit },
 );

@@ -267,17 +267,17 @@ export class PipelineStateMachine extends Construct {
       )
       .otherwise(validate);
 
-    validate.next(continueUnlessRejected('AfterValidateAndStrip', preprocess));
-    preprocess.next(
-      new Choice(this, 'AfterPreprocess')
-        // Answered from the result cache: no DLP, no model; RecordCost writes the hit at zero cost.
+    validate.next(
+      new Choice(this, 'AfterValidateAndStrip')
+        // Answered from the result cache: no resizing, DLP or model; RecordCost writes the hit at zero cost.
         .when(
           Condition.and(Condition.stringEquals('$.status', 'in_progress'), Condition.isPresent('$.model')),
           record,
         )
-        .when(Condition.stringEquals('$.status', 'in_progress'), dlp)
+        .when(Condition.stringEquals('$.status', 'in_progress'), preprocess)
         .otherwise(publishRejected),
     );
+    preprocess.next(continueUnlessRejected('AfterPreprocess', dlp));
     dlp.next(continueUnlessRejected('AfterDlpCheck', invoke));
     invoke.next(
       new Choice(this, 'AfterInvokeModel')

@@ -290,7 +290,10 @@ export class MediagateStack extends Stack {
     validateAndStripData.writeObjects(processed, 'sanitized/');
     validateAndStripData.writeObjects(quarantine, 'quarantine/');
     // The tenant's registry record: a suspended tenant's item, or a task the tenant may not use, stops here.
+    // Cache first: a hit is read from the same table (the tenant's result items) and its answer written
+    // for this item.
     validateAndStripData.items(tables.state, ['GetItem']);
+    validateAndStripData.writeObjects(results, 'results/');
     // The audit trail: each audited step queues its decision with its own role (an operator's record, not
     // tenant data), a put into the queue partitions and nothing else; the chainer below appends them.
     const grantAudit = (step: typeof validateAndStrip) => {
@@ -310,9 +313,6 @@ export class MediagateStack extends Stack {
     preprocessData.readObjects(ingest, 'incoming/');
     preprocessData.readObjects(ingest, 'realtime/');
     preprocessData.writeObjects(quarantine, 'quarantine/');
-    // Cache first: a hit is read from the state table (the tenant's result items) and its answer written for this item.
-    preprocessData.items(tables.state, ['GetItem']);
-    preprocessData.writeObjects(results, 'results/');
 
     const dlpCheck = fn(
       'DlpCheckFunction',

@@ -120,11 +120,13 @@ describe('MediagateStack', () => {
       if (next) expect(states[state?.Next ?? '']?.Choices?.map((c) => c.Next)).toContain(next);
     }
     expect(states.RecordCost?.Next).toBe('AfterRecordCost');
-    // Cache first: an item Preprocess answered from the result cache goes straight to RecordCost.
-    expect(JSON.stringify(states.AfterPreprocess?.Choices?.[0])).toContain(
+    // Cache first: an item answered from the result cache right after sanitisation goes straight to
+    // RecordCost (no resizing, DLP or model); nothing after Preprocess skips DLP.
+    expect(JSON.stringify(states.AfterValidateAndStrip?.Choices?.[0])).toContain(
       '"Variable":"$.model","IsPresent":true',
     );
-    expect(states.AfterPreprocess?.Choices?.[0]?.Next).toBe('RecordCost');
+    expect(states.AfterValidateAndStrip?.Choices?.[0]?.Next).toBe('RecordCost');
+    expect(states.AfterPreprocess?.Choices?.map((c) => c.Next)).toEqual(['DlpCheck']);
     // A billed rejection is charged before it is published as rejected.
     expect(JSON.stringify(states.AfterInvokeModel?.Choices)).toContain('"IsPresent":true');
     expect(JSON.stringify(states.AfterRecordCost)).toContain('PublishRejected');

@@ -45,9 +45,12 @@ const STEPS: Readonly<Record<string, StepNeeds>> = {
     writes: [
       ['Processed', 'sanitized/'],
       ['Quarantine', 'quarantine/'],
+      // Cache first: a hit's answer, written for this item.
+      ['Results', 'results/'],
     ],
     ledger: [],
-    // The tenant's registry record (TENANT#<t>#CONFIG): a suspended tenant's item stops here.
+    // The tenant's registry record (TENANT#<t>#CONFIG): a suspended tenant's item stops here; and cache
+    // first, one GetItem of the tenant's result entry.
     state: ['GetItem'],
   },
   preprocess: {
@@ -59,11 +62,9 @@ const STEPS: Readonly<Record<string, StepNeeds>> = {
     writes: [
       ['Processed', 'processed/'],
       ['Quarantine', 'quarantine/'],
-      ['Results', 'results/'],
     ],
     ledger: [],
-    // Cache first: one GetItem of the tenant's result entry.
-    state: ['GetItem'],
+    state: [],
   },
   'dlp-check': {
     reads: [

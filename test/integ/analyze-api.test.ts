@@ -91,9 +91,9 @@ describe('POST /v1/analyze on the local stack', () => {
       costMicroUsd: 0,
       answer: first.body.answer,
     });
-    // Cache first: the repeat is answered after Preprocess, with no OCR, DLP or model call.
+    // Cache first: the repeat is answered right after sanitisation, with no resizing, OCR, DLP or model call.
     const stepsOfRepeat = (again.body.steps as { name: string }[]).map((step) => step.name);
-    expect(stepsOfRepeat).toEqual(['ValidateAndStrip', 'Preprocess', 'RecordCost']);
+    expect(stepsOfRepeat).toEqual(['ValidateAndStrip', 'RecordCost']);
     // It never went through the asynchronous pipeline: no upload event, no Standard execution.
     expect(String(first.body.key)).toMatch(/^realtime\/rt\//);
   });

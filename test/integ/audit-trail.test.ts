@@ -165,7 +165,6 @@ describe('mediagate audit verify after mediagate run', () => {
     // The cache hit decides nothing at DlpCheck or InvokeModel: it is validated and charged.
     expect(outcomes.find((o) => o.file.endsWith('photo-again.jpg'))?.steps.map((s) => s.name)).toEqual([
       'ValidateAndStrip',
-      'Preprocess',
       'RecordCost',
     ]);
 

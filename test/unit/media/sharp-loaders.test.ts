@@ -7,6 +7,7 @@ const DEPLOYED_NAMES = {
   INGEST_BUCKET: 'ingest',
   PROCESSED_BUCKET: 'processed',
   QUARANTINE_BUCKET: 'quarantine',
+  RESULTS_BUCKET: 'results',
   AUDIT_BUCKET: 'audit',
   STATE_TABLE: 'state',
 };

@@ -13,7 +13,7 @@ async function itemWithInstructions(instructions: string) {
     tenant: 'acme',
     key: 'uploads/acme/a.jpg',
     versionId: undefined,
-    processedSha256: 'f'.repeat(64),
+    mediaSha256: 'f'.repeat(64),
   };
   return { blobs, item };
 }
@@ -28,7 +28,7 @@ describe('the question cache key', () => {
     // Act
     const key = await questionCacheKey(
       { blobs, ingestBucket: 'ingest' },
-      { ...item, processed: { question: recorded } as never },
+      { ...item, media: { question: recorded } as never },
       task,
       'p@1',
     );
@@ -37,7 +37,7 @@ describe('the question cache key', () => {
     expect(key).toBe('recorded-key');
   });
 
-  it('is computed anew from the instructions when the DLP policy version changed since Preprocess', async () => {
+  it('is computed anew from the instructions when the DLP policy version changed since ValidateAndStrip', async () => {
     // Prepare
     const { blobs, item } = await itemWithInstructions('what is it');
     const stale = {
@@ -49,7 +49,7 @@ describe('the question cache key', () => {
     // Act
     const key = await questionCacheKey(
       { blobs, ingestBucket: 'ingest' },
-      { ...item, processed: { question: stale } as never },
+      { ...item, media: { question: stale, sha256: item.mediaSha256 } as never },
       task,
       'p@2',
     );
@@ -59,8 +59,24 @@ describe('the question cache key', () => {
     expect(key).not.toBe(stale.cacheKey);
   });
 
+  it('falls back to the processed hash for a document from before ValidateAndStrip recorded the key', async () => {
+    // Prepare: a redriven item whose document has no media hash.
+    const { blobs, item } = await itemWithInstructions('what is it');
+
+    // Act
+    const key = await questionCacheKey(
+      { blobs, ingestBucket: 'ingest' },
+      { ...item, media: {} as never, processed: { sha256: 'e'.repeat(64) } as never },
+      task,
+      'p@1',
+    );
+
+    // Assess
+    expect(key).toBe(questionKeyOf({ ...item, mediaSha256: 'e'.repeat(64) }, 'what is it', task, 'p@1'));
+  });
+
   it('differs by instructions, tenant and policy version', () => {
-    const base = { tenant: 'acme', processedSha256: 'f'.repeat(64) };
+    const base = { tenant: 'acme', mediaSha256: 'f'.repeat(64) };
     const keys = new Set([
       questionKeyOf(base, 'a', task, 'p@1'),
       questionKeyOf(base, 'b', task, 'p@1'),

@@ -5,7 +5,7 @@ import { findTask, type TaskDefinition } from '../../../functions/model/tasks.js
 const describeTask = findTask('describe') as TaskDefinition;
 const base = {
   tenant: 'acme',
-  processedSha256: 'a'.repeat(64),
+  mediaSha256: 'a'.repeat(64),
   instructionsAsSent: 'What%20is%20it%3F',
   task: describeTask,
   policyVersion: 'default@3',
@@ -22,7 +22,7 @@ describe('the result-cache key of an item', () => {
       { policyVersion: 'default@4' },
     ],
     ['another tenant', { tenant: 'globex' }],
-    ['other media', { processedSha256: 'b'.repeat(64) }],
+    ['other media', { mediaSha256: 'b'.repeat(64) }],
     ['another question', { instructionsAsSent: 'Is%20it%20a%20dog%3F' }],
     ['another task version', { task: { ...describeTask, version: '99' } }],
   ])('differs for %s', (_label, change) => {

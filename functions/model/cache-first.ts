@@ -1,13 +1,13 @@
 /**
- * Cache first: right after Preprocess has the model-ready bytes, the same question about the same media
- * from the same tenant under the same DLP policy is answered from the result cache, before OCR, DLP and the
- * model run. The state machine then goes straight to RecordCost, which writes the cache hit at zero cost.
- * A blocked item never produced an answer, so nothing a policy blocks can be served from here.
+ * Cache first: as soon as ValidateAndStrip has the clean copy, the same question about the same media
+ * from the same tenant under the same DLP policy is answered from the result cache, before resizing, OCR,
+ * DLP and the model run. The state machine then goes straight to RecordCost, which writes the cache hit
+ * at zero cost. A blocked item never produced an answer, so nothing a policy blocks can be served from here.
  */
-import { storeAnswer } from '../model/item-answer.js';
-import type { TaskDefinition } from '../model/tasks.js';
 import type { PipelineState } from '../pipeline/document.js';
 import { type BlobStore, type ResultCache, ZERO_USAGE } from '../ports.js';
+import { storeAnswer } from './item-answer.js';
+import type { TaskDefinition } from './tasks.js';
 
 export interface CacheFirstDeps {
   readonly blobs: BlobStore;
@@ -17,8 +17,8 @@ export interface CacheFirstDeps {
 }
 
 /**
- * The document answered from the cache under the question key Preprocess computed, or undefined on a miss
- * (the item goes on to DLP).
+ * The document answered from the cache under the item's question key, or undefined on a miss (the item
+ * goes on to Preprocess and DLP).
  */
 export async function answerFromCache(
   deps: CacheFirstDeps,
