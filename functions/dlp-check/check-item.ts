@@ -10,7 +10,7 @@ import { DLP_VERDICT_TTL_SECONDS, dlpVerdictKey } from '../dlp/verdict-cache.js'
 import type { BudgetGuard } from '../money/budget.js';
 import type { DlpSection, PipelineState } from '../pipeline/document.js';
 import type { Rejection } from '../pipeline/reasons.js';
-import { objectKeys, rejected } from '../pipeline/step.js';
+import { objectKeys, queueDecisionNow, rejected } from '../pipeline/step.js';
 import type { BlobStore, CachedDlpVerdict, DlpVerdictCache, Ledger } from '../ports.js';
 import { billingSummary, recordDlpBilling } from './billing.js';
 import { combinePages, parseTextLayer, textLayerInPixels } from './pages.js';
@@ -146,16 +146,6 @@ export async function checkItem(deps: CheckItemDeps, state: PipelineState): Prom
       .catch((error: unknown) => deps.log?.('DLP verdict cache write failed', { error: String(error) }));
   }
 
-  await Promise.all([
-    verdictWritten,
-    ...redactedPages.map(({ key, redacted }) =>
-      deps.blobs.put(deps.buckets.processed, key, redacted.bytes, { contentType: redacted.mime }),
-    ),
-    deps.blobs.put(deps.buckets.processed, promptKey, Buffer.from(outcome.promptText, 'utf8'), {
-      contentType: 'text/plain; charset=utf-8',
-    }),
-  ]);
-
   const dlp = {
     detector: outcome.detector,
     decision: outcome.decision,
@@ -169,8 +159,19 @@ export async function checkItem(deps: CheckItemDeps, state: PipelineState): Prom
     language: outcome.language,
     ...(outcome.billed.length > 0 ? { billing: billingSummary(outcome.billed) } : {}),
   };
-  if (outcome.rejection) return rejected(state, outcome.rejection, { dlp });
-  return { ...state, dlp };
+  const next = outcome.rejection ? rejected(state, outcome.rejection, { dlp }) : { ...state, dlp };
+  await Promise.all([
+    verdictWritten,
+    ...redactedPages.map(({ key, redacted }) =>
+      deps.blobs.put(deps.buckets.processed, key, redacted.bytes, { contentType: redacted.mime }),
+    ),
+    deps.blobs.put(deps.buckets.processed, promptKey, Buffer.from(outcome.promptText, 'utf8'), {
+      contentType: 'text/plain; charset=utf-8',
+    }),
+    // The verdict is settled: it is queued for the audit trail beside the objects it names.
+    queueDecisionNow(next),
+  ]);
+  return next;
 }
 
 async function lookUpVerdict(

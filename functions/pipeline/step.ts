@@ -40,6 +40,31 @@ export interface StepOptions {
   readonly audit?: DecisionLog;
 }
 
+/** The decision a step queued early (`queueDecisionNow`), per invocation. */
+interface DecisionSlot {
+  readonly name: string;
+  readonly audit: DecisionLog | undefined;
+  early?: { readonly detail: string; readonly queued: Promise<void> };
+}
+const decisionSlots = new AsyncLocalStorage<DecisionSlot>();
+
+/**
+ * Queues the running step's audit decision now, beside the step's last writes, instead of after them: for a
+ * step whose decision is settled before it writes (the document it will return is known). The step must
+ * return a document with the same decision; runStep checks that, and a step that returns another fails,
+ * since the queue keeps the first record of a decision id. A write failing after this fails the step, whose
+ * retry queues the same decision again, which the chainer appends once.
+ */
+export function queueDecisionNow(next: PipelineState): Promise<void> {
+  const slot = decisionSlots.getStore();
+  if (!slot?.audit) return Promise.resolve();
+  const decision = stepDecision(slot.name, next, new Date().toISOString());
+  if (!decision) return Promise.resolve();
+  const queued = slot.audit.append(decision);
+  slot.early = { detail: JSON.stringify(decision.detail), queued };
+  return queued;
+}
+
 export function pipelineStep(
   name: string,
   run: (state: PipelineState, context?: StepContext) => Promise<PipelineState>,
@@ -107,11 +132,16 @@ async function runStep(
   const started = performance.now();
   let next: PipelineState;
   try {
-    next = await run(state, context);
+    const slot: DecisionSlot = { name, audit: options.audit };
+    next = await decisionSlots.run(slot, () => run(state, context));
     // The decision is queued before the step returns: a failed write fails the step, whose retry queues
     // the same decision id again, which the chainer appends once (functions/audit/queue.ts).
     const decision = options.audit ? stepDecision(name, next, new Date().toISOString()) : undefined;
-    if (decision) await options.audit?.append(decision);
+    if (slot.early) {
+      await slot.early.queued;
+      if (JSON.stringify(decision?.detail) !== slot.early.detail)
+        throw new Error(`${name} queued a decision early that its result does not bear out`);
+    } else if (decision) await options.audit?.append(decision);
   } catch (error) {
     // Outages and bugs: counted, logged without the document, and rethrown for Retry/Catch.
     metrics.addDimension('step', name);

@@ -16,7 +16,7 @@ import { DEFAULT_TASK_ID, findTask } from '../model/tasks.js';
 import type { MediaSection, PipelineState } from '../pipeline/document.js';
 import { quarantineAndReject } from '../pipeline/quarantine.js';
 import { reject } from '../pipeline/reasons.js';
-import { objectKeys, pipelineStep, rejected, stepLog } from '../pipeline/step.js';
+import { objectKeys, pipelineStep, queueDecisionNow, rejected, stepLog } from '../pipeline/step.js';
 
 const config = loadConfig();
 requireSettings(config, ['ingest', 'processed', 'quarantine', 'results', 'state']);
@@ -124,9 +124,11 @@ export const handler = pipelineStep(
       ...(tenant.dlpPolicy ? { dlpPolicy: tenant.dlpPolicy } : {}),
       media,
     };
-    // The clean copy is written while the cache is asked: a hit's document points to it as well.
+    // The clean copy is written while the cache is asked (a hit's document points to it as well), and the
+    // verdict, settled now, is queued for the audit trail beside them.
     const [answered] = await Promise.all([
       answerFromCache(cacheFirstFor(state.tenant), validated, definition, question.cacheKey),
+      queueDecisionNow(validated),
       ...pages.map((page, index) =>
         blobs.put(config.buckets.processed, objectKeys.page(sanitizedKey, index + 1), page.bytes, {
           contentType: page.mime,

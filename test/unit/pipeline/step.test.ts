@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { AuditDecision } from '../../../functions/audit/record.js';
 import type { PipelineState } from '../../../functions/pipeline/document.js';
-import { pipelineStep, stepLog } from '../../../functions/pipeline/step.js';
+import { pipelineStep, queueDecisionNow, stepLog } from '../../../functions/pipeline/step.js';
 import { captureOutput } from '../../fixtures/capture-output.js';
 
 function state(executionId: string): PipelineState {
@@ -117,6 +118,58 @@ describe('pipelineStep', () => {
     expect(find('ItemsByOutcome', { Outcome: 'processed' })).toHaveLength(1);
     expect(find('ItemsByOutcome', { Outcome: 'rejected' })).toHaveLength(1);
     expect(find('BytesIn')[0]?.value).toBe(999);
+  });
+
+  it('queues a decision settled before the last writes once, beside them, and fails a step whose result disowns it', async () => {
+    // Prepare: a step that queues its verdict early, and one whose result then says something else
+    const queued: AuditDecision[] = [];
+    const audit = { append: async (decision: AuditDecision) => void queued.push(decision) };
+    const accepted = (s: PipelineState): PipelineState => ({
+      ...s,
+      task: 'describe',
+      media: { kind: 'image', inputType: 'image/png', sanitizedKey: 'k', removed: ['Exif'] },
+    });
+    const early = pipelineStep(
+      'ValidateAndStrip',
+      async (s) => {
+        const next = accepted(s);
+        await Promise.all([queueDecisionNow(next), Promise.resolve('a write')]);
+        return {
+          ...next,
+          media: { ...(next.media as NonNullable<PipelineState['media']>), cacheMissed: true },
+        };
+      },
+      { audit },
+    );
+    const disowned = pipelineStep(
+      'ValidateAndStrip',
+      async (s) => {
+        await queueDecisionNow(accepted(s));
+        return { ...s, status: 'rejected', reason: 'UNSUPPORTED_TYPE' };
+      },
+      { audit },
+    );
+
+    // Act
+    await captureOutput(async () => void (await early(state('exec-early'))));
+    let failure: unknown;
+    await captureOutput(async () => {
+      failure = await disowned(state('exec-disowned')).catch((error: unknown) => error);
+    });
+
+    // Assess: one record for the first (not a second one after the step), and the second fails loudly.
+    expect(queued.filter((d) => d.executionId === 'exec-early')).toHaveLength(1);
+    expect(queued[0]?.detail).toMatchObject({ kind: 'validation', verdict: 'accepted', removedCount: 1 });
+    expect(String(failure)).toMatch(/does not bear out/);
+  });
+
+  it('queues nothing early outside a step, or for a step without an audit trail', async () => {
+    await expect(queueDecisionNow(state('exec-outside'))).resolves.toBeUndefined();
+    const step = pipelineStep('ValidateAndStrip', async (s) => {
+      await queueDecisionNow(s);
+      return s;
+    });
+    await expect(step(state('exec-no-audit'))).resolves.toMatchObject({ executionId: 'exec-no-audit' });
   });
 
   it('gives the document a trace id in X-Ray format that every later step keeps', async () => {
