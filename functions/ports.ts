@@ -411,8 +411,24 @@ export interface PeriodSpend {
   readonly reservedMicroUsd: number;
 }
 
+/**
+ * A reservation as this call wrote it: enough for the settle to move it without reading it first (its
+ * condition names `createdAt` and the amount, so it applies only to exactly this write).
+ */
+export interface HeldReservation {
+  readonly amountMicroUsd: number;
+  readonly expiresAt: string;
+  readonly createdAt: string;
+  readonly periods: readonly { readonly period: BudgetPeriod; readonly periodKey: string }[];
+}
+
 export type StoreReserveOutcome =
-  | { readonly ok: true; readonly state: 'reserved' | 'already_reserved' | 'already_settled' }
+  | {
+      readonly ok: true;
+      readonly state: 'reserved' | 'already_reserved' | 'already_settled';
+      /** Set when this call wrote the reservation (`reserved`). */
+      readonly held?: HeldReservation;
+    }
   | {
       readonly ok: false;
       readonly period: BudgetPeriod;
@@ -430,12 +446,17 @@ export interface BudgetStore {
     caps: readonly PeriodCap[];
     now: string;
   }): Promise<StoreReserveOutcome>;
-  /** Turns the reservation into spend; a second settle changes nothing. Always reports current spend. */
+  /**
+   * Turns the reservation into spend; a second settle changes nothing. Always reports current spend. With
+   * `held` (the reservation as reserve wrote it) the first try needs no read; a reservation that changed
+   * since (expired, settled, written again) is read and settled as without it.
+   */
   settle(args: {
     tenant: string;
     reservationId: string;
     actualMicroUsd: number;
     now: string;
+    held?: HeldReservation;
   }): Promise<{ settled: boolean; tenant: string; spend: PeriodSpend[] }>;
   release(args: { tenant: string; reservationId: string; now: string }): Promise<{ released: boolean }>;
   /** Releases the tenant's reservations that expired at or before `now`; returns how many. */

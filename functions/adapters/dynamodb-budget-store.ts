@@ -304,7 +304,12 @@ export function createDynamoBudgetStore(
       for (let attempt = 0; ; attempt += 1) {
         try {
           await doc.send(new TransactWriteCommand({ TransactItems: items }));
-          return { ok: true, state: 'reserved' };
+          const periods = caps.map((c) => ({ period: c.period, periodKey: c.periodKey }));
+          return {
+            ok: true,
+            state: 'reserved',
+            held: { amountMicroUsd, expiresAt, createdAt: now, periods },
+          };
         } catch (error) {
           const codes = cancellationCodes(error);
           if (!codes) throw error;
@@ -331,7 +336,31 @@ export function createDynamoBudgetStore(
       }
     },
 
-    async settle({ tenant, reservationId, actualMicroUsd, now }) {
+    async settle({ tenant, reservationId, actualMicroUsd, now, held }) {
+      // Optimistic first: the reservation as reserve wrote it, moved only if it is still exactly that write.
+      if (held) {
+        const seen: Reservation = {
+          pk: budgetKeys.reservationPk(tenant),
+          sk: budgetKeys.reservationSk(reservationId),
+          tenant,
+          reservationId,
+          amountMicroUsd: held.amountMicroUsd,
+          state: 'reserved',
+          expiresAt: held.expiresAt,
+          periods: held.periods.map((p) => ({ ...p })),
+        };
+        const unchanged = {
+          condition: 'createdAt = :createdAt AND amountMicroUsd = :amount AND expiresAt = :expiresAt',
+          values: {
+            ':createdAt': held.createdAt,
+            ':amount': held.amountMicroUsd,
+            ':expiresAt': held.expiresAt,
+          },
+        };
+        if (await transition(seen, 'settled', actualMicroUsd, now, unchanged)) {
+          return { settled: true, tenant, spend: await readSpend(tenant, seen.periods) };
+        }
+      }
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
         const reservation = await getReservation(tenant, reservationId);
         if (!reservation) throw new Error(`settle: no reservation ${reservationId}`);

@@ -15,7 +15,14 @@ import { unconfirmedAttemptEntry } from '../money/ledger-entries.js';
 import type { ModelSection, PipelineState } from '../pipeline/document.js';
 import { reject } from '../pipeline/reasons.js';
 import { rejected } from '../pipeline/step.js';
-import { type BlobStore, type Ledger, type ModelMedia, type ModelUsage, ZERO_USAGE } from '../ports.js';
+import {
+  type BlobStore,
+  type HeldReservation,
+  type Ledger,
+  type ModelMedia,
+  type ModelUsage,
+  ZERO_USAGE,
+} from '../ports.js';
 import { type AdmissionDeps, admitToModel } from '../tenants/admission.js';
 
 export interface ModelStepDeps {
@@ -75,6 +82,7 @@ export async function runModelStep(
   // One reservation per execution: a retried or parked attempt takes the same one again.
   const reservationId = `${state.executionId}#InvokeModel`;
   let reservedMicroUsd: number | undefined;
+  let held: HeldReservation | undefined;
   let admission: { admission?: PipelineState['admission'] } = {};
   const reserveBudget: InvokeDeps['reserveBudget'] = async (amount, tokens) => {
     const admitted = await admitToModel(
@@ -93,6 +101,7 @@ export async function runModelStep(
     );
     if (!admitted.ok) return admitted;
     reservedMicroUsd = amount;
+    held = admitted.held;
     admission = { admission: { waitedMs: admitted.waitedMs, admittedAt: admitted.admittedAt } };
     return { ok: true };
   };
@@ -148,7 +157,7 @@ export async function runModelStep(
   });
   const reservation =
     reservedMicroUsd !== undefined
-      ? { reservation: { id: reservationId, amountMicroUsd: reservedMicroUsd } }
+      ? { reservation: { id: reservationId, amountMicroUsd: reservedMicroUsd, ...(held ? { held } : {}) } }
       : {};
   const common = { taskId: task.id, taskVersion: task.version, ...reservation };
 

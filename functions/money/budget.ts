@@ -21,7 +21,14 @@
  * Caps come from the tenant registry (functions/tenants/registry.ts) through `budgetOf`, read per item.
  */
 import { type Rejection, reject } from '../pipeline/reasons.js';
-import type { BudgetPeriod, BudgetStore, OutcomeEvent, PeriodCap, PeriodSpend } from '../ports.js';
+import type {
+  BudgetPeriod,
+  BudgetStore,
+  HeldReservation,
+  OutcomeEvent,
+  PeriodCap,
+  PeriodSpend,
+} from '../ports.js';
 import type { EffectiveTenant } from '../tenants/registry.js';
 
 /** What the guard needs of a tenant: its caps and thresholds, as the registry resolves them now. */
@@ -46,7 +53,13 @@ export interface BudgetThresholdDetail {
 }
 
 export type ReserveResult =
-  | { readonly ok: true; readonly reservationId: string; readonly duplicate: boolean }
+  | {
+      readonly ok: true;
+      readonly reservationId: string;
+      readonly duplicate: boolean;
+      /** The reservation as this call wrote it (not for a duplicate): `settle` then needs no read first. */
+      readonly held?: HeldReservation;
+    }
   | {
       readonly ok: false;
       /**
@@ -68,7 +81,12 @@ export interface BudgetGuard {
     reservationId: string,
     expiresAt?: string,
   ): Promise<ReserveResult>;
-  settle(tenant: string, reservationId: string, actualMicroUsd: number): Promise<{ settled: boolean }>;
+  settle(
+    tenant: string,
+    reservationId: string,
+    actualMicroUsd: number,
+    held?: HeldReservation,
+  ): Promise<{ settled: boolean }>;
   release(tenant: string, reservationId: string): Promise<{ released: boolean }>;
   /**
    * Adds spend that has already happened (the DLP step's AWS calls) to the tenant's day and month, once
@@ -176,10 +194,15 @@ export function createBudgetGuard(deps: {
         const pending = outcome.spentMicroUsd + estimateMicroUsd <= period.capMicroUsd;
         return refuse(period, pending ? 'pending' : 'exceeded');
       }
-      return { ok: true, reservationId, duplicate: outcome.state !== 'reserved' };
+      return {
+        ok: true,
+        reservationId,
+        duplicate: outcome.state !== 'reserved',
+        ...(outcome.held ? { held: outcome.held } : {}),
+      };
     },
 
-    async settle(tenant, reservationId, actualMicroUsd) {
+    async settle(tenant, reservationId, actualMicroUsd, held) {
       microUsd('actualMicroUsd', actualMicroUsd);
       const at = now();
       const result = await deps.store.settle({
@@ -187,6 +210,7 @@ export function createBudgetGuard(deps: {
         reservationId,
         actualMicroUsd,
         now: at.toISOString(),
+        ...(held ? { held } : {}),
       });
       // Also on a repeated settle: a crossing whose event failed last time is emitted now.
       await emitCrossings(result.tenant, result.spend, at);

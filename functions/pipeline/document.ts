@@ -4,7 +4,7 @@
  * file is the public contract with the workflows that consume those events. It never holds media
  * bytes, PII values or secrets: only keys, hashes, counts and codes.
  */
-import type { PiiEntityType } from '../ports.js';
+import type { HeldReservation, PiiEntityType } from '../ports.js';
 import type { RejectionReason } from './reasons.js';
 
 export type PipelineStatus = 'in_progress' | 'processed' | 'rejected' | 'failed' | 'budget_exceeded';
@@ -186,7 +186,12 @@ export interface ModelSection {
   /** `estimate` when the provider's answer carried no usage: `usage` then holds the estimate's tokens. */
   readonly costSource?: 'usage' | 'estimate';
   /** Budget reserved before the first billed call (the pre-flight estimate); settled by RecordCost. */
-  readonly reservation?: { readonly id: string; readonly amountMicroUsd: number };
+  readonly reservation?: {
+    readonly id: string;
+    readonly amountMicroUsd: number;
+    /** The reservation as InvokeModel wrote it, so RecordCost settles it without reading it first. */
+    readonly held?: HeldReservation;
+  };
   /** Routes passed over before the one that answered, and why (breaker open, costlier, retries spent). */
   readonly skipped?: readonly { readonly route: string; readonly why: string }[];
   /** The speech-to-text call of an `audioMode: 'transcribe'` task: a billable event of its own. */

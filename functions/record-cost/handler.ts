@@ -42,7 +42,7 @@ export const handler = pipelineStep(
     // Independent and each idempotent, so a retry after a partial failure finishes whichever did not land.
     const [written] = await Promise.all([
       Promise.all(entries.map((entry) => ledger.record(entry))),
-      reservation ? budget.settle(state.tenant, reservation.id, costMicroUsd) : undefined,
+      reservation ? budget.settle(state.tenant, reservation.id, costMicroUsd, reservation.held) : undefined,
     ]);
     if (written.some((w) => w.written) && costMicroUsd > 0) {
       // Feeds the per-tier hourly-spend alarm (infra/constructs/budget-alarms.ts); counted once per item.

@@ -7,7 +7,7 @@
  */
 import type { BudgetGuard } from '../money/budget.js';
 import { AdmissionDeferredError, type Rejection, reject } from '../pipeline/reasons.js';
-import type { RateBucketStore } from '../ports.js';
+import type { HeldReservation, RateBucketStore } from '../ports.js';
 import { perMinuteBucket, takeTokens } from './rate-limit.js';
 import type { TenantDirectory } from './registry.js';
 
@@ -31,7 +31,13 @@ export interface AdmissionRequest {
 }
 
 export type AdmissionResult =
-  | { readonly ok: true; readonly waitedMs: number; readonly admittedAt: string }
+  | {
+      readonly ok: true;
+      readonly waitedMs: number;
+      readonly admittedAt: string;
+      /** The reservation as written now (functions/money/budget.ts): RecordCost settles it without a read. */
+      readonly held?: HeldReservation;
+    }
   | { readonly ok: false; readonly rejection: Rejection };
 
 export async function admitToModel(deps: AdmissionDeps, request: AdmissionRequest): Promise<AdmissionResult> {
@@ -92,5 +98,6 @@ export async function admitToModel(deps: AdmissionDeps, request: AdmissionReques
     ok: true,
     waitedMs: since === undefined ? 0 : Math.max(0, at - since),
     admittedAt: new Date(at).toISOString(),
+    ...(held.held ? { held: held.held } : {}),
   };
 }

@@ -92,7 +92,7 @@ describe('budgets on the local DynamoDB', () => {
     const third = await guard.reserve('acme', 500, 'r3');
 
     // Assess
-    expect(first).toEqual({ ok: true, reservationId: 'r1', duplicate: false });
+    expect(first).toMatchObject({ ok: true, reservationId: 'r1', duplicate: false });
     // Settled spend (0) + 500 fits the cap: only r1's open reservation stands in the way, so it waits.
     expect(second).toMatchObject({
       ok: false,
@@ -181,6 +181,67 @@ describe('budgets on the local DynamoDB', () => {
       committedMicroUsd: 200,
     });
     expect(items.filter((i) => i.type === 'reservation-active')).toEqual([]);
+  });
+
+  it('settles what reserve wrote without reading it first, and reads it when it changed since', async () => {
+    // Prepare: a client that counts the requests the guard sends
+    const table = await freshTable();
+    const clock = new Clock(Date.parse('2026-11-24T10:00:00Z'));
+    const counted = local.client();
+    const sent: string[] = [];
+    counted.middlewareStack.add(
+      (next, context) => (args) => {
+        sent.push(String(context.commandName));
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    const guard = seedBudgetGuard(createDynamoBudgetStore(counted, table), {
+      seed: config({}),
+      now: clock.now,
+      emit: async () => undefined,
+    });
+    const fresh = await guard.reserve('acme', 300, 'fresh');
+    const expiring = await guard.reserve('acme', 500, 'expiring');
+    const rewritten = await guard.reserve('acme', 100, 'rewritten');
+    await guard.release('acme', 'rewritten');
+    const again = await guard.reserve('acme', 700, 'rewritten');
+    if (!fresh.ok || !expiring.ok || !rewritten.ok || !again.ok) throw new Error('reserve refused');
+
+    // Act: as reserve wrote it; again (a retried RecordCost); after it expired; with a stale write's copy
+    sent.length = 0;
+    const settled = await guard.settle('acme', 'fresh', 250, fresh.held);
+    const readsWhenUnchanged = sent.filter((command) => command === 'GetItemCommand').length;
+    const repeated = await guard.settle('acme', 'fresh', 250, fresh.held);
+    clock.advance(61_000);
+    await guard.reserve('acme', 1, 'someone-else');
+    const late = await guard.settle('acme', 'expiring', 400, expiring.held);
+    const stale = await guard.settle('acme', 'rewritten', 600, rewritten.held);
+
+    // Assess: one transaction and the spend read, no reservation read; every other case settles as before
+    counted.destroy();
+    expect(fresh.held).toMatchObject({
+      amountMicroUsd: 300,
+      periods: [{ period: 'day' }, { period: 'month' }],
+    });
+    expect(readsWhenUnchanged).toBe(2);
+    expect([settled.settled, repeated.settled, late.settled, stale.settled]).toEqual([
+      true,
+      false,
+      true,
+      true,
+    ]);
+    const items = await scan(table);
+    // Spent: 250 + 400 + 600; still reserved: someone-else's 1 (the stale copy's 100 is not taken off twice).
+    expect(counter(items, 'acme', 'DAY#2026-11-24')).toMatchObject({
+      spentMicroUsd: 1250,
+      reservedMicroUsd: 1,
+      committedMicroUsd: 1251,
+    });
+    expect(items.find((i) => i.reservationId === 'rewritten' && i.type === 'reservation')).toMatchObject({
+      state: 'settled',
+      actualMicroUsd: 600,
+    });
   });
 
   it('releases a reservation left by a killed execution once it expires, so the tenant is not blocked', async () => {
