@@ -293,15 +293,30 @@ async function candidatesFor(
 /** Admission of one route read ahead of time (beside the budget reservation), used by its first attempt. */
 interface PreparedAdmission {
   readonly route: string;
-  readonly org?: (tokens: number) => Promise<{ ok: true } | { ok: false; retryAfterMs: number }>;
+  readonly org?: () => Promise<{ ok: true } | { ok: false; retryAfterMs: number }>;
   readonly breaker?: () => Promise<Admission>;
 }
 
-function prepareAdmission(deps: InvokeDeps, route: string | undefined): PreparedAdmission | undefined {
-  if (!route) return undefined;
-  const org = deps.orgLimits?.prepareAdmit?.(route);
+/**
+ * The first route's admission, started now: its breaker state is read, and the organisation's tokens for
+ * its first attempt are taken, while the budget is reserved. A reservation the budget then refuses has
+ * cost the organisation's bucket one attempt's tokens, which the provider's next headers put right.
+ */
+function prepareAdmission(deps: InvokeDeps, first: Candidate | undefined): PreparedAdmission | undefined {
+  if (!first) return undefined;
+  const route = first.route.name;
+  const orgFor = deps.orgLimits?.prepareAdmit?.(route);
+  const taken = orgFor?.(attemptTokens(first.estimate));
+  // Held until the chain awaits it; a failure then surfaces there, never as an unhandled rejection.
+  taken?.catch(() => undefined);
   const breaker = deps.breaker?.prepareAdmit?.(route);
-  return { route, ...(org ? { org } : {}), ...(breaker ? { breaker } : {}) };
+  // The chain's first attempt on this route is for the same candidate, so the same tokens: taken already.
+  return { route, ...(taken ? { org: () => taken } : {}), ...(breaker ? { breaker } : {}) };
+}
+
+/** What one attempt takes from the organisation's token bucket: the prompt, the media and the answer. */
+function attemptTokens(estimate: Candidate['estimate']): number {
+  return estimate.textTokens + estimate.imageTokens + estimate.audioTokens + estimate.maxOutputTokens;
 }
 
 async function runChain(
@@ -338,11 +353,9 @@ async function runChain(
       continue;
     }
     if (deps.orgLimits) {
-      const { estimate } = candidate;
-      const tokens =
-        estimate.textTokens + estimate.imageTokens + estimate.audioTokens + estimate.maxOutputTokens;
+      const tokens = attemptTokens(candidate.estimate);
       const org = await (prepared?.route === route.name && prepared.org
-        ? prepared.org(tokens)
+        ? prepared.org()
         : deps.orgLimits.admit(route.name, tokens));
       if (!org.ok) {
         tracker.skipped.push({ route: route.name, why: 'org_rate_limited' });
@@ -575,7 +588,7 @@ export async function invokeModel(deps: InvokeDeps, input: InvokeInput): Promise
     : undefined;
   // The first route's breaker and organisation bucket are read while the budget is reserved (not for audio:
   // transcription comes first and takes a while).
-  const prepared = audio ? undefined : prepareAdmission(deps, candidates[0]?.route.name);
+  const prepared = audio ? undefined : prepareAdmission(deps, candidates[0]);
   if (deps.reserveBudget && preflightMicroUsd !== undefined) {
     const held = await deps.reserveBudget(preflightMicroUsd, preflightTokens(candidates, sttCandidates));
     if (!held.ok) return { ok: false, rejection: held.rejection, requestIds: [] };

@@ -441,7 +441,7 @@ describe('invokeModel', () => {
       expect(reserved[0]).toBe(priceOf('gpt-4o', outcome.estimate));
     });
 
-    it("reads the first route's breaker and organisation bucket while the budget is reserved", async () => {
+    it("reads the first route's breaker and takes its organisation tokens while the budget is reserved", async () => {
       // Prepare: a breaker and org limits that log when they read and when they admit
       const model = scriptedModel({ 'gpt-4o-primary': [{ ok: 'a cat' }] });
       const log: string[] = [];
@@ -487,13 +487,13 @@ describe('invokeModel', () => {
         input({ task: gpt4oOnly() }),
       );
 
-      // Assess: both reads were under way before the reservation, and the admissions used them
+      // Assess: the org admission and the breaker read were under way before the reservation, once each
       expect(outcome.ok).toBe(true);
       expect(log).toEqual([
         'org read gpt-4o-primary',
+        'org admit',
         'breaker read gpt-4o-primary',
         'reserve',
-        'org admit',
         'breaker admit',
       ]);
     });
