@@ -75,12 +75,19 @@ export type ReserveResult =
     };
 
 export interface BudgetGuard {
+  /**
+   * Reserves the estimate against the caps, after releasing the tenant's expired reservations (so a killed
+   * execution's hold never blocks the tenant); `reclaimed`, when given, is that release already under way.
+   */
   reserve(
     tenant: string,
     estimateMicroUsd: number,
     reservationId: string,
     expiresAt?: string,
+    options?: { readonly reclaimed?: Promise<unknown> },
   ): Promise<ReserveResult>;
+  /** Releases the tenant's expired reservations now (what `reserve` does first); returns how many. */
+  reclaimExpired(tenant: string): Promise<number>;
   settle(
     tenant: string,
     reservationId: string,
@@ -159,7 +166,7 @@ export function createBudgetGuard(deps: {
   }
 
   return {
-    async reserve(tenant, estimateMicroUsd, reservationId, expiresAt) {
+    async reserve(tenant, estimateMicroUsd, reservationId, expiresAt, options) {
       microUsd('estimateMicroUsd', estimateMicroUsd);
       const at = now();
       const budget = await deps.budgetOf(tenant);
@@ -178,7 +185,7 @@ export function createBudgetGuard(deps: {
       });
       const hopeless = periods.find((p) => estimateMicroUsd > p.capMicroUsd);
       if (hopeless) return refuse(hopeless);
-      await deps.store.reclaimExpired({ tenant, now: at.toISOString() });
+      await (options?.reclaimed ?? deps.store.reclaimExpired({ tenant, now: at.toISOString() }));
       const outcome = await deps.store.reserve({
         tenant,
         reservationId,
@@ -215,6 +222,10 @@ export function createBudgetGuard(deps: {
       // Also on a repeated settle: a crossing whose event failed last time is emitted now.
       await emitCrossings(result.tenant, result.spend, at);
       return { settled: result.settled };
+    },
+
+    reclaimExpired(tenant) {
+      return deps.store.reclaimExpired({ tenant, now: now().toISOString() });
     },
 
     async release(tenant, reservationId) {

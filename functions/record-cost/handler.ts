@@ -8,7 +8,8 @@ import { perTenant } from '../config/per-tenant.js';
 import { loadConfig, requireSettings } from '../config/settings.js';
 import { createTenancy } from '../config/tenancy.js';
 import { modelLedgerEntries } from '../money/ledger-entries.js';
-import { metrics, pipelineStep } from '../pipeline/step.js';
+import type { PipelineState } from '../pipeline/document.js';
+import { metrics, pipelineStep, queueDecisionNow } from '../pipeline/step.js';
 
 const config = loadConfig();
 requireSettings(config, ['ledger', 'state']);
@@ -40,10 +41,11 @@ export const handler = pipelineStep(
     const costMicroUsd = entries.reduce((sum, entry) => sum + entry.costMicroUsd, 0);
     const reservation = state.model.reservation;
     // Independent and each idempotent, so a retry after a partial failure finishes whichever did not land.
-    const [written] = await Promise.all([
-      Promise.all(entries.map((entry) => ledger.record(entry))),
-      reservation ? budget.settle(state.tenant, reservation.id, costMicroUsd, reservation.held) : undefined,
-    ]);
+    const settled = reservation
+      ? budget.settle(state.tenant, reservation.id, costMicroUsd, reservation.held)
+      : undefined;
+    settled?.catch(() => undefined);
+    const written = await Promise.all(entries.map((entry) => ledger.record(entry)));
     if (written.some((w) => w.written) && costMicroUsd > 0) {
       // Feeds the per-tier hourly-spend alarm (infra/constructs/budget-alarms.ts); counted once per item.
       const metric = metrics.singleMetric();
@@ -52,7 +54,7 @@ export const handler = pipelineStep(
     }
     const [main] = entries;
     if (!main) throw new Error('RecordCost produced no ledger entry');
-    return {
+    const next: PipelineState = {
       ...state,
       // A rejection that was billed comes here only to be charged; it stays rejected.
       status: state.status === 'rejected' ? 'rejected' : 'processed',
@@ -64,6 +66,10 @@ export const handler = pipelineStep(
         written: written.every((w) => w.written),
       },
     };
+    // The charge is settled once the ledger holds it: it is queued for the audit trail while the budget
+    // reservation settles (a failed settle fails the step, whose retry queues the same decision id).
+    await Promise.all([settled, queueDecisionNow(next)]);
+    return next;
   },
   { audit },
 );

@@ -79,6 +79,25 @@ describe('budgets on the local DynamoDB', () => {
     });
   }
 
+  /** A guard on a client of its own that lists the requests it sends. */
+  function countingGuard(table: string, cfg: TenantSeed, clock: Clock) {
+    const counted = local.client();
+    const sent: string[] = [];
+    counted.middlewareStack.add(
+      (next, context) => (args) => {
+        sent.push(String(context.commandName));
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    const guard = seedBudgetGuard(createDynamoBudgetStore(counted, table), {
+      seed: cfg,
+      now: clock.now,
+      emit: async () => undefined,
+    });
+    return { guard, sent, counted };
+  }
+
   it('reserves within the cap, refuses past it with BUDGET_EXCEEDED, and settles to the actual cost', async () => {
     // Prepare
     const table = await freshTable();
@@ -187,20 +206,7 @@ describe('budgets on the local DynamoDB', () => {
     // Prepare: a client that counts the requests the guard sends
     const table = await freshTable();
     const clock = new Clock(Date.parse('2026-11-24T10:00:00Z'));
-    const counted = local.client();
-    const sent: string[] = [];
-    counted.middlewareStack.add(
-      (next, context) => (args) => {
-        sent.push(String(context.commandName));
-        return next(args);
-      },
-      { step: 'initialize' },
-    );
-    const guard = seedBudgetGuard(createDynamoBudgetStore(counted, table), {
-      seed: config({}),
-      now: clock.now,
-      emit: async () => undefined,
-    });
+    const { guard, sent, counted } = countingGuard(table, config({}), clock);
     const fresh = await guard.reserve('acme', 300, 'fresh');
     const expiring = await guard.reserve('acme', 500, 'expiring');
     const rewritten = await guard.reserve('acme', 100, 'rewritten');
@@ -242,6 +248,31 @@ describe('budgets on the local DynamoDB', () => {
       state: 'settled',
       actualMicroUsd: 600,
     });
+  });
+
+  it('reserves after a release of expired reservations started earlier, without a second one', async () => {
+    // Prepare: a killed execution's hold fills the cap, and a client that counts the requests
+    const table = await freshTable();
+    const clock = new Clock(Date.parse('2026-11-24T10:00:00Z'));
+    const { guard, sent, counted } = countingGuard(
+      table,
+      config({ acme: { dailyCapMicroUsd: 1000 } }),
+      clock,
+    );
+    await guard.reserve('acme', 900, 'killed');
+    clock.advance(61_000);
+
+    // Act: InvokeModel starts the release while it reads the media, and reserves after it
+    sent.length = 0;
+    const reclaimed = guard.reclaimExpired('acme');
+    const held = await guard.reserve('acme', 800, 'next', undefined, { reclaimed });
+
+    // Assess: the hold was released once, and the reservation fits
+    counted.destroy();
+    expect(await reclaimed).toBe(1);
+    expect(held.ok).toBe(true);
+    expect(sent.filter((command) => command === 'QueryCommand')).toHaveLength(1);
+    expect(counter(await scan(table), 'acme', 'DAY#2026-11-24')).toMatchObject({ reservedMicroUsd: 800 });
   });
 
   it('releases a reservation left by a killed execution once it expires, so the tenant is not blocked', async () => {

@@ -30,6 +30,9 @@ function budget(refuse = false) {
       calls.push(`release ${id}`);
       return { released: true };
     },
+    async reclaimExpired() {
+      return 0;
+    },
   };
 }
 
