@@ -6,7 +6,12 @@
 
 import { policyForTenant } from '../dlp/policy.js';
 import { type DlpDeps, type DlpOutcome, runDlpCheck } from '../dlp/scan.js';
-import { DLP_VERDICT_TTL_SECONDS, dlpVerdictKey } from '../dlp/verdict-cache.js';
+import {
+  DLP_VERDICT_TTL_SECONDS,
+  decodeInstructions,
+  dlpVerdictKey,
+  instructionsFingerprint,
+} from '../dlp/verdict-cache.js';
 import type { BudgetGuard } from '../money/budget.js';
 import type { DlpSection, PipelineState } from '../pipeline/document.js';
 import type { Rejection } from '../pipeline/reasons.js';
@@ -35,10 +40,10 @@ export async function checkItem(deps: CheckItemDeps, state: PipelineState): Prom
   if (!state.media || !state.processed) throw new Error('DlpCheck needs the Preprocess section');
   // Instructions travel as object metadata; they are read here and never copied into the state.
   const processedSha256 = state.processed.sha256;
-  const verdictKeyOf = (instructions: string) =>
+  const verdictKeyOf = (fingerprint: string) =>
     dlpVerdictKey({
       processedSha256,
-      instructions,
+      instructionsFingerprint: fingerprint,
       policyVersion: policyForTenant(state.tenant, state.dlpPolicy).version,
       detector: deps.detector.name,
       ocr: deps.ocr?.name ?? 'none',
@@ -48,6 +53,15 @@ export async function checkItem(deps: CheckItemDeps, state: PipelineState): Prom
   const pages = pagesOf(processed);
   const paged = processed.pages !== undefined;
   const originalRead = deps.blobs.head(deps.buckets.ingest, state.key, state.versionId);
+  // ValidateAndStrip recorded the instructions' fingerprint; a document from before it did reads them first.
+  const recorded = state.media.instructionsFingerprint;
+  const verdictKey = recorded
+    ? Promise.resolve(verdictKeyOf(recorded))
+    : originalRead.then((original) =>
+        verdictKeyOf(instructionsFingerprint(state.tenant, original.metadata.instructions)),
+      );
+  // Awaited below wherever it is needed; a failed read surfaces there, never as an unhandled rejection.
+  verdictKey.catch(() => undefined);
   // The verdict is looked up beside the media reads, so a miss costs no extra round trip.
   const [original, media, layer, cached] = await Promise.all([
     originalRead,
@@ -57,7 +71,7 @@ export async function checkItem(deps: CheckItemDeps, state: PipelineState): Prom
           .get(deps.buckets.processed, processed.textLayerKey)
           .then((text) => parseTextLayer(text.body))
       : undefined,
-    lookUpVerdict(deps, state.tenant, originalRead, verdictKeyOf),
+    lookUpVerdict(deps, state.tenant, verdictKey),
   ]);
   const instructions = decodeInstructions(original.metadata.instructions);
   if (cached) {
@@ -142,7 +156,7 @@ export async function checkItem(deps: CheckItemDeps, state: PipelineState): Prom
     };
     // The cache saves work next time; failing to fill it never fails this item.
     verdictWritten = deps.verdicts
-      .put(state.tenant, verdictKeyOf(instructions), verdict, DLP_VERDICT_TTL_SECONDS)
+      .put(state.tenant, await verdictKey, verdict, DLP_VERDICT_TTL_SECONDS)
       .catch((error: unknown) => deps.log?.('DLP verdict cache write failed', { error: String(error) }));
   }
 
@@ -177,14 +191,12 @@ export async function checkItem(deps: CheckItemDeps, state: PipelineState): Prom
 async function lookUpVerdict(
   deps: CheckItemDeps,
   tenant: string,
-  originalRead: Promise<{ metadata: Record<string, string> }>,
-  verdictKeyOf: (instructions: string) => string,
+  verdictKey: Promise<string>,
 ): Promise<CachedDlpVerdict | undefined> {
   if (!deps.verdicts) return undefined;
   const verdicts = deps.verdicts;
   try {
-    const original = await originalRead;
-    return await verdicts.get(tenant, verdictKeyOf(decodeInstructions(original.metadata.instructions)));
+    return await verdicts.get(tenant, await verdictKey);
   } catch (error) {
     deps.log?.('DLP verdict cache read failed; scanning', { error: String(error) });
     return undefined;
@@ -268,14 +280,4 @@ interface ProcessedPageRef {
   readonly mime: string;
   readonly width: number;
   readonly height: number;
-}
-
-/** Metadata values are ASCII-only in S3, so clients URI-encode free text. */
-function decodeInstructions(raw: string | undefined): string {
-  if (!raw) return '';
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    return raw;
-  }
 }

@@ -10,21 +10,42 @@ import { createHash } from 'node:crypto';
 /** Shorter than the processed bucket's expiry, so the copies a verdict points to still exist. */
 export const DLP_VERDICT_TTL_SECONDS = 24 * 60 * 60;
 
+/** Metadata values are ASCII-only in S3, so clients URI-encode free text. */
+export function decodeInstructions(raw: string | undefined): string {
+  if (!raw) return '';
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+/**
+ * The instructions as a tenant's hash, never the text: ValidateAndStrip records it in the document (it
+ * reads the original anyway), so DlpCheck asks for a verdict without reading the instructions first. It
+ * says no more than the result cache's key already does.
+ */
+export function instructionsFingerprint(tenant: string, rawInstructions: string | undefined): string {
+  return createHash('sha256')
+    .update(`${tenant}\n${decodeInstructions(rawInstructions)}`, 'utf8')
+    .digest('hex');
+}
+
 export function dlpVerdictKey(args: {
   readonly processedSha256: string;
-  readonly instructions: string;
+  /** `instructionsFingerprint` of the item's tenant and instructions. */
+  readonly instructionsFingerprint: string;
   readonly policyVersion: string;
   readonly detector: string;
   readonly ocr: string;
   readonly transcriber: string;
 }): string {
-  const instructionsSha256 = createHash('sha256').update(args.instructions, 'utf8').digest('hex');
   return createHash('sha256')
     .update(
       JSON.stringify([
-        'dlp-verdict/v1',
+        'dlp-verdict/v2',
         args.processedSha256,
-        instructionsSha256,
+        args.instructionsFingerprint,
         args.policyVersion,
         args.detector,
         args.ocr,

@@ -91,6 +91,8 @@ export interface MediaSection {
   readonly question?: { readonly cacheKey: string; readonly policyVersion: string; readonly taskId: string };
   /** ValidateAndStrip looked this item up in the result cache and missed: InvokeModel need not look again. */
   readonly cacheMissed?: boolean;
+  /** A tenant's hash of the instructions (functions/dlp/verdict-cache.ts): DlpCheck's verdict key, never the text. */
+  readonly instructionsFingerprint?: string;
 }
 
 /** One page of a document, model-ready. */

@@ -6,6 +6,7 @@ import { loadConfig, requireSettings } from '../config/settings.js';
 import { createTenantDirectoryFor } from '../config/tenancy.js';
 import { policyForTenant } from '../dlp/policy.js';
 import { uploadTypesForTenant } from '../dlp/upload-types.js';
+import { instructionsFingerprint } from '../dlp/verdict-cache.js';
 import { contentSha256, sha256Hex } from '../media/content-hash.js';
 import { restrictSharpLoaders } from '../media/image.js';
 import { validateAndStrip } from '../media/sanitize.js';
@@ -117,6 +118,7 @@ export const handler = pipelineStep(
         : {}),
       sha256,
       question,
+      instructionsFingerprint: instructionsFingerprint(state.tenant, original.metadata.instructions),
     };
     const validated: PipelineState = {
       ...state,

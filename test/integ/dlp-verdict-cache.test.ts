@@ -16,7 +16,7 @@ import { createDynamoLedger } from '../../functions/adapters/dynamodb-ledger.js'
 import { createLocalPiiDetector } from '../../functions/adapters/local-pii-detector.js';
 import { createS3BlobStore } from '../../functions/adapters/s3-blob-store.js';
 import { policyForTenant } from '../../functions/dlp/policy.js';
-import { dlpVerdictKey } from '../../functions/dlp/verdict-cache.js';
+import { dlpVerdictKey, instructionsFingerprint } from '../../functions/dlp/verdict-cache.js';
 import { checkItem } from '../../functions/dlp-check/check-item.js';
 import type { PipelineState } from '../../functions/pipeline/document.js';
 import { objectKeys } from '../../functions/pipeline/step.js';
@@ -83,7 +83,13 @@ describe('DLP verdicts reused for the same media, instructions and policy', () =
     };
   }
 
-  async function upload(executionId: string, instructions: string, media: Buffer): Promise<PipelineState> {
+  /** An item as Preprocess leaves it; `recorded`: with the fingerprint ValidateAndStrip records. */
+  async function upload(
+    executionId: string,
+    instructions: string,
+    media: Buffer,
+    recorded = false,
+  ): Promise<PipelineState> {
     const key = `uploads/acme/${executionId}.png`;
     await blobs.put(BUCKETS.ingest, key, media, {
       metadata: { instructions: encodeURIComponent(instructions) },
@@ -102,7 +108,15 @@ describe('DLP verdicts reused for the same media, instructions and policy', () =
       status: 'in_progress',
       task: 'describe',
       steps: [],
-      media: { kind: 'image', inputType: 'image/png', sanitizedKey: processedKey, removed: [] },
+      media: {
+        kind: 'image',
+        inputType: 'image/png',
+        sanitizedKey: processedKey,
+        removed: [],
+        ...(recorded
+          ? { instructionsFingerprint: instructionsFingerprint('acme', encodeURIComponent(instructions)) }
+          : {}),
+      },
       processed: { key: processedKey, mime: 'image/png', sha256, bytes: media.length },
     };
   }
@@ -118,7 +132,8 @@ describe('DLP verdicts reused for the same media, instructions and policy', () =
     // Act
     const first = await checkItem(deps, await upload('mg-first', asked, media));
     const callsAfterFirst = detectorCalls;
-    const repeat = await checkItem(deps, await upload('mg-repeat', asked, media));
+    // The repeat carries the fingerprint ValidateAndStrip records; the first was scanned without it.
+    const repeat = await checkItem(deps, await upload('mg-repeat', asked, media, true));
     const callsAfterRepeat = detectorCalls;
     const other = await checkItem(deps, await upload('mg-other', 'What colour is it?', media));
 
@@ -167,7 +182,7 @@ describe('DLP verdicts reused for the same media, instructions and policy', () =
       'acme',
       dlpVerdictKey({
         processedSha256: stale.processed?.sha256 ?? '',
-        instructions: 'Is this a cat?',
+        instructionsFingerprint: instructionsFingerprint('acme', encodeURIComponent('Is this a cat?')),
         policyVersion: policyForTenant('acme').version,
         detector: detector.name,
         ocr: 'none',
