@@ -52,9 +52,13 @@ export async function checkItem(deps: CheckItemDeps, state: PipelineState): Prom
   const { processed } = state;
   const pages = pagesOf(processed);
   const paged = processed.pages !== undefined;
-  const originalRead = deps.blobs.head(deps.buckets.ingest, state.key, state.versionId);
   // ValidateAndStrip recorded the instructions' fingerprint; a document from before it did reads them first.
   const recorded = state.media.instructionsFingerprint;
+  // An item sent without instructions has nothing in the original's metadata to read.
+  const originalRead: Promise<{ metadata: Readonly<Record<string, string>> }> =
+    recorded === instructionsFingerprint(state.tenant, undefined)
+      ? Promise.resolve({ metadata: {} })
+      : deps.blobs.head(deps.buckets.ingest, state.key, state.versionId);
   const verdictKey = recorded
     ? Promise.resolve(verdictKeyOf(recorded))
     : originalRead.then((original) =>

@@ -159,6 +159,20 @@ describe('DLP verdicts reused for the same media, instructions and policy', () =
     expect(other.dlp?.verdictReused).toBeUndefined();
   });
 
+  it('reads nothing of the original for an item sent without instructions', async () => {
+    // Prepare: the document says no instructions came, and points at an original that is not there
+    const media = await sharp({ create: { width: 100, height: 80, channels: 3, background: '#5a7' } })
+      .png()
+      .toBuffer();
+    const item = await upload('mg-no-instructions', '', media, true);
+
+    // Act
+    const checked = await checkItem(checkItemDeps(), { ...item, key: 'uploads/acme/never-written.png' });
+
+    // Assess
+    expect(checked.dlp?.decision).toBe('allow');
+  });
+
   it('scans again when the copies a verdict points to are gone', async () => {
     // Prepare: a verdict whose prompt object no longer exists
     const media = await sharp({ create: { width: 120, height: 60, channels: 3, background: '#a75' } })
