@@ -6,18 +6,14 @@ import { loadConfig, requireSettings } from '../config/settings.js';
 import { createTenantDirectoryFor } from '../config/tenancy.js';
 import { policyForTenant } from '../dlp/policy.js';
 import { uploadTypesForTenant } from '../dlp/upload-types.js';
-import { instructionsFingerprint } from '../dlp/verdict-cache.js';
-import { contentSha256, sha256Hex } from '../media/content-hash.js';
 import { restrictSharpLoaders } from '../media/image.js';
 import { validateAndStrip } from '../media/sanitize.js';
-import { answerFromCache } from '../model/cache-first.js';
-import { instructionsOf, questionKeyOf } from '../model/item-answer.js';
 import { findRoute } from '../model/routes.js';
 import { DEFAULT_TASK_ID, findTask } from '../model/tasks.js';
-import type { MediaSection, PipelineState } from '../pipeline/document.js';
 import { quarantineAndReject } from '../pipeline/quarantine.js';
-import { reject } from '../pipeline/reasons.js';
-import { objectKeys, pipelineStep, queueDecisionNow, rejected, stepLog } from '../pipeline/step.js';
+import { type Rejection, reject } from '../pipeline/reasons.js';
+import { pipelineStep, rejected, stepLog } from '../pipeline/step.js';
+import { storeCleanCopy } from './clean-copy.js';
 
 const config = loadConfig();
 requireSettings(config, ['ingest', 'processed', 'quarantine', 'results', 'state']);
@@ -53,94 +49,32 @@ export const handler = pipelineStep(
     const original = await blobs.get(config.buckets.ingest, state.key, state.versionId);
     const task = original.metadata.task || DEFAULT_TASK_ID;
     const declaredType = original.contentType;
+    const quarantine = (rejection: Rejection) =>
+      quarantineAndReject(blobs, config.buckets, { ...state, task }, rejection);
     const definition = findTask(task);
-    const firstRoute = definition?.routes[0] ? findRoute(definition.routes[0]) : undefined;
-    const outcome = !definition
-      ? ({
-          ok: false,
-          rejection: reject('UNKNOWN_TASK', `no task named "${task}" in the catalogue`),
-        } as const)
-      : tenant.allowedTasks && !tenant.allowedTasks.includes(task)
-        ? ({
-            ok: false,
-            rejection: reject('TASK_NOT_ALLOWED', `the tenant may not use the task "${task}"`),
-          } as const)
-        : await validateAndStrip(original.body, {
-            declaredType,
-            limits: config.mediaLimits,
-            accept: uploadTypesForTenant(state.tenant, tenant.dlpPolicy),
-            // PDF pages are rendered at the size Preprocess will plan for this task's model and detail.
-            render: { detail: definition.detail, model: firstRoute?.model },
-          });
-    if (!outcome.ok || !definition) {
-      const rejection = outcome.ok ? reject('UNKNOWN_TASK', `no task named "${task}"`) : outcome.rejection;
-      return quarantineAndReject(blobs, config.buckets, { ...state, task }, rejection);
-    }
-
-    const sanitizedKey = objectKeys.sanitized(state);
-    const pages = outcome.pages ?? [{ bytes: outcome.bytes, mime: outcome.outputType, text: '', lines: [] }];
-    const textLayerKey = objectKeys.textLayer(sanitizedKey);
-    const hasText = pages.some((page) => page.text.trim() !== '');
-    const textLayer = hasText
-      ? Buffer.from(JSON.stringify({ pages: pages.map(({ text, lines }) => ({ text, lines })) }))
-      : undefined;
-    const sha256 = contentSha256(
-      pages.map((page) => sha256Hex(page.bytes)),
-      textLayer,
-      outcome.pages !== undefined,
-    );
-    const policyVersion = policyForTenant(state.tenant, tenant.dlpPolicy).version;
-    const question = {
-      cacheKey: questionKeyOf(
-        { tenant: state.tenant, mediaSha256: sha256 },
-        instructionsOf(original.metadata),
-        definition,
-        policyVersion,
-      ),
-      policyVersion,
-      taskId: definition.id,
-    };
-    const media: MediaSection = {
-      kind: outcome.kind,
-      inputType: outcome.inputType,
+    if (!definition) return quarantine(reject('UNKNOWN_TASK', `no task named "${task}" in the catalogue`));
+    if (tenant.allowedTasks && !tenant.allowedTasks.includes(task))
+      return quarantine(reject('TASK_NOT_ALLOWED', `the tenant may not use the task "${task}"`));
+    const firstRoute = definition.routes[0] ? findRoute(definition.routes[0]) : undefined;
+    const outcome = await validateAndStrip(original.body, {
       declaredType,
-      sanitizedKey,
-      removed: outcome.removed,
-      ...(outcome.sourceWidth && outcome.sourceHeight
-        ? { sourceWidth: outcome.sourceWidth, sourceHeight: outcome.sourceHeight }
-        : {}),
-      ...(outcome.pages
-        ? {
-            pages: pages.length,
-            pageKeys: pages.map((_, index) => objectKeys.page(sanitizedKey, index + 1)),
-            ...(hasText ? { textLayerKey } : {}),
-          }
-        : {}),
-      sha256,
-      question,
-      instructionsFingerprint: instructionsFingerprint(state.tenant, original.metadata.instructions),
-    };
-    const validated: PipelineState = {
-      ...state,
-      task,
-      ...(tenant.dlpPolicy ? { dlpPolicy: tenant.dlpPolicy } : {}),
-      media,
-    };
-    // The clean copy is written while the cache is asked (a hit's document points to it as well), and the
-    // verdict, settled now, is queued for the audit trail beside them.
-    const [answered] = await Promise.all([
-      answerFromCache(cacheFirstFor(state.tenant), validated, definition, question.cacheKey),
-      queueDecisionNow(validated),
-      ...pages.map((page, index) =>
-        blobs.put(config.buckets.processed, objectKeys.page(sanitizedKey, index + 1), page.bytes, {
-          contentType: page.mime,
-        }),
-      ),
-      textLayer
-        ? blobs.put(config.buckets.processed, textLayerKey, textLayer, { contentType: 'application/json' })
-        : undefined,
-    ]);
-    return answered ?? { ...validated, media: { ...media, cacheMissed: true } };
+      limits: config.mediaLimits,
+      accept: uploadTypesForTenant(state.tenant, tenant.dlpPolicy),
+      // PDF pages are rendered at the size Preprocess will plan for this task's model and detail.
+      render: { detail: definition.detail, model: firstRoute?.model },
+    });
+    if (!outcome.ok) return quarantine(outcome.rejection);
+
+    return storeCleanCopy(cacheFirstFor(state.tenant), state, {
+      outcome,
+      task: definition,
+      declaredType,
+      metadata: original.metadata,
+      dlpPolicy: {
+        name: tenant.dlpPolicy,
+        version: policyForTenant(state.tenant, tenant.dlpPolicy).version,
+      },
+    });
   },
   { audit },
 );

@@ -8,7 +8,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runTenantsCommand } from '../../cli/commands/tenants.js';
 import { createDynamoBudgetStore } from '../../functions/adapters/dynamodb-budget-store.js';
+import { createDynamoTenantRegistry } from '../../functions/adapters/dynamodb-tenant-registry.js';
 import { type LocalStack, startLocalStack } from '../../infra/local/stack.js';
 import { seedBudgetGuard } from '../fixtures/budget-guard.js';
 import { localDynamo } from './local-stack-client.js';
@@ -114,6 +116,38 @@ describe('POST /v1/analyze on the local stack', () => {
     });
     expect(response.status).toBe(415);
     expect(response.body).toMatchObject({ status: 'rejected', reason: 'UNSUPPORTED_TYPE' });
+  });
+
+  it('answers 422 for a task not in the catalogue, or one the tenant may not use, before any model call', async () => {
+    // Prepare: "limited" may only classify
+    const client = localDynamo(stack);
+    const store = createDynamoTenantRegistry(client, stack.environment.STATE_TABLE ?? '');
+    await runTenantsCommand(
+      store,
+      'set',
+      'limited',
+      { actor: 'test', json: true, tasks: 'classify' },
+      () => {},
+    );
+    client.destroy();
+
+    // Act
+    const unknown = await analyze(stack, await photo('#3a6'), 'image/jpeg', {
+      tenant: 'rt',
+      task: 'no-such',
+    });
+    const notAllowed = await analyze(stack, await photo('#3a6'), 'image/jpeg', { tenant: 'limited' });
+
+    // Assess: rejected where the upload is validated, with nothing after it
+    expect(unknown.status).toBe(422);
+    expect(unknown.body).toMatchObject({ status: 'rejected', reason: 'UNKNOWN_TASK', costMicroUsd: 0 });
+    expect(notAllowed.status).toBe(422);
+    expect(notAllowed.body).toMatchObject({ status: 'rejected', reason: 'TASK_NOT_ALLOWED' });
+    for (const response of [unknown, notAllowed]) {
+      expect((response.body.steps as { name: string }[]).map((step) => step.name)).toEqual([
+        'ValidateAndStrip',
+      ]);
+    }
   });
 
   it("answers 422 with the reason code when the tenant's DLP policy blocks the item", async () => {
