@@ -5,7 +5,7 @@
  * first scan instead of paying OCR, Comprehend and Textract again. A new policy version, detector or OCR
  * engine is a new key, so a verdict is never reused under rules or readers it was not reached with.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../media/content-hash.js';
 
 /** Shorter than the processed bucket's expiry, so the copies a verdict points to still exist. */
 export const DLP_VERDICT_TTL_SECONDS = 24 * 60 * 60;
@@ -26,9 +26,7 @@ export function decodeInstructions(raw: string | undefined): string {
  * says no more than the result cache's key already does.
  */
 export function instructionsFingerprint(tenant: string, rawInstructions: string | undefined): string {
-  return createHash('sha256')
-    .update(`${tenant}\n${decodeInstructions(rawInstructions)}`, 'utf8')
-    .digest('hex');
+  return sha256Hex(`${tenant}\n${decodeInstructions(rawInstructions)}`);
 }
 
 export function dlpVerdictKey(args: {
@@ -40,17 +38,15 @@ export function dlpVerdictKey(args: {
   readonly ocr: string;
   readonly transcriber: string;
 }): string {
-  return createHash('sha256')
-    .update(
-      JSON.stringify([
-        'dlp-verdict/v2',
-        args.processedSha256,
-        args.instructionsFingerprint,
-        args.policyVersion,
-        args.detector,
-        args.ocr,
-        args.transcriber,
-      ]),
-    )
-    .digest('hex');
+  return sha256Hex(
+    JSON.stringify([
+      'dlp-verdict/v2',
+      args.processedSha256,
+      args.instructionsFingerprint,
+      args.policyVersion,
+      args.detector,
+      args.ocr,
+      args.transcriber,
+    ]),
+  );
 }

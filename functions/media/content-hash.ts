@@ -2,10 +2,12 @@
  * The identity of an item's media as one hash: a single image's or clip's bytes, or a document's pages in
  * order together with the text layer scanned beside them (so documents that differ only in their text
  * layer are told apart). ValidateAndStrip hashes the clean copy (the result cache's key), Preprocess the
- * model-ready pages (the DLP verdict cache's key).
+ * model-ready pages (the DLP verdict cache's key). `sha256Hex` is the one hex digest the functions use
+ * for media, keys and fingerprints (the audit chain keeps its own canonical hashing, functions/audit/).
  */
 import { createHash } from 'node:crypto';
 
+/** SHA-256 of bytes, or of a string's UTF-8, in hex. */
 export function sha256Hex(bytes: Buffer | string): string {
   return createHash('sha256').update(bytes).digest('hex');
 }

@@ -5,7 +5,6 @@
  * reduced size (libjpeg/libwebp shrink-on-load), instead of full-size clean copy + second decode.
  * The Lambda pipeline keeps two steps because the full-size clean copy is a stored artefact there.
  */
-import { createHash } from 'node:crypto';
 import type { Rejection } from '../pipeline/reasons.js';
 import { reject } from '../pipeline/reasons.js';
 import {
@@ -16,6 +15,7 @@ import {
   withContainerNames,
   withTempInput,
 } from './audio.js';
+import { sha256Hex } from './content-hash.js';
 import { inspectImage } from './image.js';
 import type { MediaLimits } from './limits.js';
 import { DEFAULT_MAX_OUTPUT_BYTES, resolveMediaLimits } from './limits.js';
@@ -77,7 +77,7 @@ export async function sanitizeAndNormalize(
     ...outcome,
     kind: accepted.kind === 'audio' ? 'audio' : 'image',
     inputType: accepted.mime,
-    sha256: createHash('sha256').update(outcome.bytes).digest('hex'),
+    sha256: sha256Hex(outcome.bytes),
   };
 }
 
@@ -120,7 +120,7 @@ async function rasterisedOnePass(
     pages.push({
       outputType: encoded.mime,
       bytes: encoded.bytes,
-      sha256: createHash('sha256').update(encoded.bytes).digest('hex'),
+      sha256: sha256Hex(encoded.bytes),
       width: encoded.width ?? raster.width,
       height: encoded.height ?? raster.height,
       imageTokens: encoded.imageTokens ?? { before: 0, after: 0 },

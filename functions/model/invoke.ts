@@ -8,6 +8,7 @@
  * - `PermanentStepError` for account problems no retry fixes (quota, auth).
  */
 
+import { sha256Hex } from '../media/content-hash.js';
 import {
   AdmissionDeferredError,
   ModelUnavailableError,
@@ -29,7 +30,7 @@ import { ModelCallError, ZERO_USAGE } from '../ports.js';
 import type { Admission, RouteBreaker } from './breaker.js';
 import { estimateTokens, type TokenEstimate, WORST_CASE_IMAGE } from './estimate.js';
 import { checkModelOutput } from './output-schema.js';
-import { resultCacheKey, schemaVersion, sha256Hex } from './result-cache.js';
+import { resultCacheKey, schemaVersion } from './result-cache.js';
 import { DEFAULT_RETRY_POLICY, decideRetry, type RetryPolicy } from './retry-policy.js';
 import { findRoute, type Modality, type RouteDefinition, TRANSCRIPTION_ROUTES } from './routes.js';
 import type { TaskDefinition } from './tasks.js';

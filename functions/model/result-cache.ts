@@ -6,7 +6,7 @@
  * change) misses, and so does a new DLP policy version, so a policy change can never serve an answer the
  * new policy would block.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../media/content-hash.js';
 import type { ImageDetail } from '../ports.js';
 import type { TaskDefinition } from './tasks.js';
 
@@ -26,10 +26,6 @@ export interface CacheKeyParts {
   readonly schemaVersion: string;
   /** The tenant's DLP policy version: what was allowed or redacted under one policy is not under another. */
   readonly policyVersion: string;
-}
-
-export function sha256Hex(value: string | Buffer): string {
-  return createHash('sha256').update(value).digest('hex');
 }
 
 /** Canonical JSON (sorted keys) so two equal schemas hash equally whatever their key order. */
