@@ -5,9 +5,9 @@ import { normalizeMedia } from '../media/normalize.js';
 import { findRoute } from '../model/routes.js';
 import { findTask } from '../model/tasks.js';
 import type { ProcessedPage } from '../pipeline/document.js';
+import { putPages } from '../pipeline/page-objects.js';
 import { quarantineAndReject } from '../pipeline/quarantine.js';
 import { objectKeys, pipelineStep } from '../pipeline/step.js';
-import type { BlobStore } from '../ports.js';
 
 const config = loadConfig();
 requireSettings(config, ['processed']);
@@ -86,33 +86,14 @@ export const handler = pipelineStep('Preprocess', async (state) => {
       ...(textLayerKey ? { textLayerKey } : {}),
     },
   };
-  await writePages(
+  await putPages(
     blobs,
-    pages,
-    pageBytes,
+    config.buckets.processed,
+    pages.map((page, index) => ({ key: page.key, bytes: pageBytes[index] as Buffer, mime: page.mime })),
     textLayer && textLayerKey ? { key: textLayerKey, body: textLayer } : undefined,
   );
   return processed;
 });
-
-/** The model-ready pages, and the text layer beside them. */
-async function writePages(
-  blobs: BlobStore,
-  pages: readonly ProcessedPage[],
-  bytes: readonly Buffer[],
-  textLayer: { readonly key: string; readonly body: Buffer } | undefined,
-): Promise<void> {
-  await Promise.all([
-    ...pages.map((page, index) =>
-      blobs.put(config.buckets.processed, page.key, bytes[index] as Buffer, { contentType: page.mime }),
-    ),
-    textLayer
-      ? blobs.put(config.buckets.processed, textLayer.key, textLayer.body, {
-          contentType: 'application/json',
-        })
-      : undefined,
-  ]);
-}
 
 function sumTokens(pages: readonly ProcessedPage[]): { before: number; after: number } {
   return {

@@ -11,6 +11,7 @@ import { answerFromCache, type CacheFirstDeps } from '../model/cache-first.js';
 import { instructionsOf, questionKeyOf } from '../model/item-answer.js';
 import type { TaskDefinition } from '../model/tasks.js';
 import type { MediaSection, PipelineState } from '../pipeline/document.js';
+import { putPages } from '../pipeline/page-objects.js';
 import { objectKeys, queueDecisionNow } from '../pipeline/step.js';
 
 export interface CleanCopyDeps extends CacheFirstDeps {
@@ -35,6 +36,7 @@ export async function storeCleanCopy(
   const { outcome, task } = accepted;
   const sanitizedKey = objectKeys.sanitized(state);
   const pages = outcome.pages ?? [{ bytes: outcome.bytes, mime: outcome.outputType, text: '', lines: [] }];
+  const pageKeys = pages.map((_, index) => objectKeys.page(sanitizedKey, index + 1));
   const textLayerKey = objectKeys.textLayer(sanitizedKey);
   const hasText = pages.some((page) => page.text.trim() !== '');
   const textLayer = hasText
@@ -67,7 +69,7 @@ export async function storeCleanCopy(
     ...(outcome.pages
       ? {
           pages: pages.length,
-          pageKeys: pages.map((_, index) => objectKeys.page(sanitizedKey, index + 1)),
+          pageKeys,
           ...(hasText ? { textLayerKey } : {}),
         }
       : {}),
@@ -86,14 +88,16 @@ export async function storeCleanCopy(
   const [answered] = await Promise.all([
     answerFromCache(deps, validated, task, question.cacheKey),
     queueDecisionNow(validated),
-    ...pages.map((page, index) =>
-      deps.blobs.put(deps.buckets.processed, objectKeys.page(sanitizedKey, index + 1), page.bytes, {
-        contentType: page.mime,
-      }),
+    putPages(
+      deps.blobs,
+      deps.buckets.processed,
+      pages.map((page, index) => ({
+        key: pageKeys[index] as string,
+        bytes: page.bytes,
+        mime: page.mime,
+      })),
+      textLayer ? { key: textLayerKey, body: textLayer } : undefined,
     ),
-    textLayer
-      ? deps.blobs.put(deps.buckets.processed, textLayerKey, textLayer, { contentType: 'application/json' })
-      : undefined,
   ]);
   return answered ?? { ...validated, media: { ...media, cacheMissed: true } };
 }
