@@ -2,8 +2,9 @@
  * The local DynamoDB: dynalite behind a small loopback HTTP front.
  *
  * dynalite implements the single-item API faithfully but not transactions or TTL updates, and the ledger
- * depends on `TransactWriteItems` (ledger item + aggregates in one all-or-nothing write). The front
- * forwards every request to dynalite unchanged, except:
+ * depends on `TransactWriteItems` (ledger item + aggregates in one all-or-nothing write). The front is
+ * the only socket: it hands every request to dynalite's request handler in the same thread, unchanged,
+ * except:
  *
  * - `TransactWriteItems`: each action is applied as its single-item equivalent with its own
  *   ConditionExpression (all side by side: they name distinct items, all locked), answering the item's
@@ -47,10 +48,11 @@
  */
 
 import { createHash, randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { readFile, writeFile } from 'node:fs/promises';
 import {
   createServer,
-  request as httpRequest,
+  type IncomingHttpHeaders,
   type IncomingMessage,
   type Server,
   type ServerResponse,
@@ -76,6 +78,31 @@ interface DynaliteOptions {
 }
 // dynalite ships no type declarations; this is the one function we use.
 const dynalite = createRequire(import.meta.url)('dynalite') as (options: DynaliteOptions) => Server;
+
+/** What dynalite's handler uses of a response: the front's own `ServerResponse`, or a `CollectedAnswer`. */
+interface DynaliteAnswer {
+  statusCode: number;
+  setHeader(name: string, value: number | string | readonly string[]): unknown;
+  end(body?: string): unknown;
+}
+type DynaliteHandler = (
+  request: EventEmitter & { method: string; url: string; headers: IncomingHttpHeaders },
+  answer: DynaliteAnswer,
+) => void;
+
+/** A response to one of the front's own calls (the steps of a transaction), kept rather than sent. */
+class CollectedAnswer implements DynaliteAnswer {
+  statusCode = 200;
+  contentType: string | undefined;
+  constructor(private readonly done: (status: number, body: string) => void) {}
+  setHeader(): this {
+    return this;
+  }
+  end(body = ''): this {
+    this.done(this.statusCode, body);
+    return this;
+  }
+}
 
 export interface LocalDynamo {
   endpoint: string;
@@ -188,7 +215,7 @@ class TransactionFront {
   private readonly keySchemas = new Map<string, Promise<string[]>>();
 
   constructor(
-    private readonly inner: string,
+    private readonly dynalite: DynaliteHandler,
     private readonly options: Pick<LocalDynamoOptions, 'unsafeNoLocks' | 'holdTransaction'>,
     private readonly ttlFile: string | undefined,
   ) {}
@@ -296,65 +323,62 @@ class TransactionFront {
     }
   }
 
+  /** Hands a request to dynalite, which answers on `res` itself. */
   private forward(req: IncomingMessage, body: Buffer, res: ServerResponse): Promise<void> {
-    const url = new URL(this.inner);
-    const headers = { ...req.headers, host: url.host, 'content-length': String(body.length) };
-    return new Promise((resolve, reject) => {
-      const out = httpRequest(
-        { hostname: url.hostname, port: url.port, path: req.url, method: req.method, headers },
-        (answer) => {
-          res.writeHead(answer.statusCode ?? 500, answer.headers);
-          answer.pipe(res);
-          answer.on('end', resolve);
-          answer.on('error', reject);
-        },
-      );
-      out.on('error', (error) => {
+    return new Promise((resolve) => {
+      res.once('finish', resolve);
+      res.once('close', resolve);
+      try {
+        this.dispatch(req.method ?? 'POST', req.url ?? '/', req.headers, body, res);
+      } catch (error) {
         if (!res.headersSent)
           sendJson(res, 500, { __type: `${ERROR_PREFIX}InternalServerError`, message: String(error) });
         resolve();
-      });
-      out.end(body);
+      }
     });
   }
 
   /** One call to dynalite, bypassing the locks (the caller holds what it needs). */
   private call(operation: string, payload: Json): Promise<InnerResponse> {
-    const url = new URL(this.inner);
-    const text = JSON.stringify(payload);
     const date = new Date()
       .toISOString()
       .replace(/[-:]/g, '')
       .replace(/\.\d{3}/, '');
+    const headers = {
+      'content-type': 'application/x-amz-json-1.0',
+      'x-amz-target': `${API}.${operation}`,
+      'x-amz-date': date,
+      // dynalite checks the header's shape, not the signature.
+      authorization: `AWS4-HMAC-SHA256 Credential=local/${date.slice(0, 8)}/us-east-1/dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=0`,
+    };
     return new Promise((resolve, reject) => {
-      const out = httpRequest(
-        {
-          hostname: url.hostname,
-          port: url.port,
-          path: '/',
-          method: 'POST',
-          headers: {
-            'content-type': 'application/x-amz-json-1.0',
-            'content-length': Buffer.byteLength(text),
-            'x-amz-target': `${API}.${operation}`,
-            'x-amz-date': date,
-            // dynalite checks the header's shape, not the signature.
-            authorization: `AWS4-HMAC-SHA256 Credential=local/${date.slice(0, 8)}/us-east-1/dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=0`,
-          },
-        },
-        (answer) => {
-          const chunks: Buffer[] = [];
-          answer.on('data', (chunk: Buffer) => chunks.push(chunk));
-          answer.on('end', () => {
-            const raw = Buffer.concat(chunks).toString('utf8');
-            resolve({ status: answer.statusCode ?? 500, body: raw ? (JSON.parse(raw) as Json) : {} });
-          });
-          answer.on('error', reject);
-        },
+      const answer = new CollectedAnswer((status, raw) =>
+        resolve({ status, body: raw ? (JSON.parse(raw) as Json) : {} }),
       );
-      out.on('error', reject);
-      out.end(text);
+      try {
+        this.dispatch('POST', '/', headers, Buffer.from(JSON.stringify(payload)), answer);
+      } catch (error) {
+        reject(error);
+      }
     });
+  }
+
+  /**
+   * dynalite's own request handler, called in this thread: its parsing, validation and storage run as
+   * they would behind its socket, without a second HTTP round trip per request (and per transaction
+   * action).
+   */
+  private dispatch(
+    method: string,
+    url: string,
+    headers: IncomingHttpHeaders,
+    body: Buffer,
+    answer: DynaliteAnswer,
+  ): void {
+    const request = Object.assign(new EventEmitter(), { method, url, headers });
+    this.dynalite(request, answer);
+    if (body.length > 0) request.emit('data', body);
+    request.emit('end');
   }
 
   private async callOk(operation: string, payload: Json): Promise<Json> {
@@ -806,9 +830,13 @@ export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promis
     updateTableMs: 0,
     ...(options.path ? { path: options.path } : {}),
   });
-  const inner = await listen(store, 0, '127.0.0.1');
+  // Listening only so that its close(), which waits for and closes the LevelDB store, runs as designed: the
+  // front calls its request handler directly.
+  await listen(store, 0, '127.0.0.1');
+  const handler = store.listeners('request')[0] as DynaliteHandler | undefined;
+  if (!handler) throw new Error('dynalite has no request handler');
   const front = new TransactionFront(
-    `http://127.0.0.1:${inner.port}`,
+    handler,
     options,
     options.path ? join(options.path, 'mediagate-ttl.json') : undefined,
   );
