@@ -6,8 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import S3rver from 's3rver';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from './local-account.js';
 import { PostPolicyError, parseMultipart, verifyPostPolicy } from './s3-post-policy.js';
-import { LOCAL_ACCOUNT, LOCAL_REGION } from './template.js';
 
 /** s3rver's default credentials; any SDK client of the local stack signs with them. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;

@@ -7,8 +7,9 @@
 import { TENANT_ROLE_ENV } from '../grants.js';
 import type { CfnTemplate } from '../synth.js';
 
-export const LOCAL_ACCOUNT = '000000000000';
-export const LOCAL_REGION = 'us-east-1';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from './local-account.js';
+
+export { LOCAL_ACCOUNT, LOCAL_REGION };
 
 type Resource = CfnTemplate['Resources'][string];
 
