@@ -284,13 +284,23 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     for (const schedule of schedules) {
       if (!schedule.everyMs) continue;
-      const timer = setInterval(
-        () => void schedule.once().catch(() => undefined),
-        localPeriodMs(schedule.everyMs, timeScale),
-      );
+      const periodMs = localPeriodMs(schedule.everyMs, timeScale);
+      let due = false;
+      let stopped = false;
+      const timer = setInterval(() => {
+        if (due) return;
+        due = true;
+        void whenStepsQuiet(stepFunctions, periodMs)
+          .then(() => (stopped ? undefined : schedule.once()))
+          .catch(() => undefined)
+          .finally(() => {
+            due = false;
+          });
+      }, periodMs);
       timer.unref();
       closers.push(async () => {
         clearInterval(timer);
+        stopped = true;
         await schedule.idle();
       });
     }
@@ -389,6 +399,27 @@ export async function createTables(template: CfnTemplate, endpoint: string): Pro
  */
 export function localPeriodMs(everyMs: number, timeScale: number): number {
   return Math.max(compressMs(everyMs, timeScale), Math.min(everyMs, 5_000));
+}
+
+/** How long no step may have started or ended for the steps to count as quiet. */
+export const QUIET_MS = 100;
+
+/**
+ * Resolves once no step has run for QUIET_MS, or after `maxWaitMs` at the latest. In AWS the housekeeping
+ * functions run on compute of their own; on one laptop a tick would take the CPU of the items in flight,
+ * so it waits for a lull, and at most one more period (a schedule's own lag in AWS is its period).
+ */
+export async function whenStepsQuiet(
+  stepFunctions: Pick<LocalStepFunctions, 'taskActivity'>,
+  maxWaitMs: number,
+): Promise<void> {
+  const deadline = performance.now() + maxWaitMs;
+  for (;;) {
+    const { running, lastAt } = stepFunctions.taskActivity();
+    const now = performance.now();
+    if (now >= deadline || (running === 0 && now - lastAt >= QUIET_MS)) return;
+    await new Promise((resolve) => setTimeout(resolve, QUIET_MS / 4).unref());
+  }
 }
 
 function ingestRulePattern(template: CfnTemplate): unknown {

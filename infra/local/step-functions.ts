@@ -42,6 +42,11 @@ export interface LocalStepFunctions {
   readonly expressStateMachineArn: string;
   /** Resolves when every execution started so far has stopped. */
   idle(): Promise<void>;
+  /**
+   * The handlers running now, and when (`performance.now()`) one last started or ended: how busy the
+   * steps keep this process (a parked execution waiting out a breaker runs none).
+   */
+  taskActivity(): { readonly running: number; readonly lastAt: number };
   /** The definition it runs (the test of "same ASL as the template" reads it). */
   readonly definition: LocalDefinition;
   execution(name: string): ExecutionRecord | undefined;
@@ -146,6 +151,7 @@ export async function startLocalStepFunctions(
 
   // Both machines run the same steps; a state's handler is found by its name in either definition.
   const handlers: Record<string, Handler> = {};
+  const activity = { running: 0, lastAt: 0 };
   const bindings = { ...options.expressDefinition?.tasks, ...options.definition.tasks };
   for (const [stateName, binding] of Object.entries(bindings)) {
     if (binding.kind === 'putEvents') {
@@ -169,7 +175,16 @@ export async function startLocalStepFunctions(
       };
     } else {
       const handler = await options.loadHandler(binding.step);
-      handlers[stateName] = async (input) => handler(structuredClone(input));
+      handlers[stateName] = async (input) => {
+        activity.running += 1;
+        activity.lastAt = performance.now();
+        try {
+          return await handler(structuredClone(input));
+        } finally {
+          activity.running -= 1;
+          activity.lastAt = performance.now();
+        }
+      };
     }
   }
 
@@ -367,6 +382,7 @@ export async function startLocalStepFunctions(
     async idle() {
       while (running.size > 0) await Promise.allSettled([...running]);
     },
+    taskActivity: () => ({ ...activity }),
     close: () => server.close(),
   };
 }
