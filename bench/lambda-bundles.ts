@@ -1,9 +1,9 @@
 /**
  * Lambda bundles: each function built with the options CDK uses (infra/bundling.ts), its size without
  * the source map, and its cold init: the median time for a fresh `node --enable-source-maps` process (as
- * Lambda runs them) to import the bundle, with the environment a deployed function has. Externals (the
- * runtime's SDK, the layers' sharp) resolve from this repository's node_modules, as Lambda resolves them
- * from the runtime and the layers.
+ * Lambda runs them) to import the bundle, with the environment a deployed function has. sharp resolves
+ * from the sharp layer as built for this machine (layers/sharp/build.ts), as Lambda resolves it from the
+ * layer; the runtime's SDK and the other layers' modules from this repository's node_modules.
  */
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { buildLambdaBundle, bundleLimitBytes } from '../infra/bundling.js';
 import { MediaFunction } from '../infra/constructs/media-function.js';
 import { synthesizeMediagate } from '../infra/synth.js';
+import { buildSharpLayer } from '../layers/sharp/build.js';
 import { percentile } from './e2e-stats.js';
 
 const run = promisify(execFile);
@@ -90,9 +91,19 @@ export async function runLambdaBundleBench(options: { runs: number }): Promise<B
     .filter((node): node is MediaFunction => node instanceof MediaFunction);
   fs.rmSync(WORK, { recursive: true, force: true });
   const results: BundleResult[] = [];
+  let sharpLayerModules: string | undefined;
   for (const fn of functions) {
     const file = path.join(WORK, fn.step, 'index.mjs');
     const bundle = await buildLambdaBundle(fn, file, { write: true });
+    if (fn.externalModules.includes('sharp')) {
+      sharpLayerModules ??= path.join(
+        buildSharpLayer(process.arch === 'arm64' ? 'arm64' : 'x86_64'),
+        'nodejs',
+        'node_modules',
+      );
+      // Beside the bundle, so its imports find the layer's packages first (as /opt/nodejs/node_modules).
+      fs.symlinkSync(sharpLayerModules, path.join(WORK, fn.step, 'node_modules'), 'dir');
+    }
     const runs: { wallMs: number; cpuMs: number }[] = [];
     // One after another: parallel processes on a small machine would measure each other.
     for (let i = 0; i < options.runs; i++) runs.push(await coldInit(fn.step, file));

@@ -16,6 +16,15 @@ sharp({ create: { width: 64, height: 48, channels: 3, background: '#c33' } })
   .then((png) => process.stdout.write(JSON.stringify({ vips: sharp.versions.vips, png: png.subarray(1, 4).toString() })));
 `;
 
+/** Imports the layer's sharp as the functions' ES modules do, and lists the CommonJS files that came with it. */
+const IMPORT_FROM_LAYER = `
+const { createRequire } = await import('node:module');
+const sharp = (await import(process.argv[1])).default;
+const png = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#c33' } }).resize(16).png().toBuffer();
+const loaded = Object.keys(createRequire(import.meta.url).cache);
+process.stdout.write(JSON.stringify({ png: png.subarray(1, 4).toString(), loaded }));
+`;
+
 describe('Lambda layers', () => {
   it('the x86_64 sharp layer is self-contained: sharp and its libvips load from it alone and resize', () => {
     // Prepare
@@ -36,6 +45,27 @@ describe('Lambda layers', () => {
     expect(existsSync(join(dir, 'nodejs', 'node_modules', '@img', 'sharp-linux-x64'))).toBe(true);
     expect(existsSync(join(dir, 'nodejs', 'node_modules', '@img', 'sharp-libvips-linux-x64'))).toBe(true);
     expect(JSON.parse(out)).toMatchObject({ png: 'PNG' });
+  });
+
+  it("the sharp layer's ES module entry is one file: it resizes without loading sharp's dependencies", () => {
+    // Prepare
+    const dir = buildSharpLayer('x86_64');
+    const empty = mkdtempSync(join(tmpdir(), 'layer-import-'));
+    const entry = join(dir, 'nodejs', 'node_modules', 'sharp', 'dist', 'index.mjs');
+    // Act
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', IMPORT_FROM_LAYER, entry], {
+      cwd: empty,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '' },
+    });
+    rmSync(empty, { recursive: true, force: true });
+    // Assess: only the addon and libvips' manifest are required at run time.
+    const { png, loaded } = JSON.parse(out) as { png: string; loaded: string[] };
+    expect(png).toBe('PNG');
+    expect(loaded.filter((file) => /node_modules\/(semver|detect-libc|@img\/colour)\//.test(file))).toEqual(
+      [],
+    );
+    expect(loaded.every((file) => file.startsWith(join(dir, 'nodejs', 'node_modules', '@img')))).toBe(true);
   });
 
   it('the x86_64 ffmpeg layer binary runs with the arguments validation uses', () => {
