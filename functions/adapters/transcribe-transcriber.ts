@@ -15,7 +15,7 @@ import type {
   TranscribeClient,
   TranscriptionJob,
 } from '@aws-sdk/client-transcribe';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { PermanentStepError, TranscriptionPendingError } from '../pipeline/reasons.js';
 import type { BlobStore, Transcriber, TranscriptionRequest } from '../ports.js';
 
@@ -59,8 +59,8 @@ export interface TranscribeTranscriberOptions {
 const transcriptFile = z.object({
   results: z.object({
     transcripts: z.array(z.object({ transcript: z.string() })),
-    items: z.array(z.object({ end_time: z.string().optional() })).optional(),
-    language_code: z.string().optional(),
+    items: z.optional(z.array(z.object({ end_time: z.optional(z.string()) }))),
+    language_code: z.optional(z.string()),
   }),
 });
 

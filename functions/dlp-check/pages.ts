@@ -3,12 +3,12 @@
  * the pages' outcomes become the item's: every finding tagged with its page, the strictest decision, and
  * every billed request.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { DlpOutcome } from '../dlp/scan.js';
 import { reject } from '../pipeline/reasons.js';
 import type { OcrResult } from '../ports.js';
 
-const fraction = z.number().min(-0.01).max(1.01);
+const fraction = z.number().check(z.gte(-0.01), z.lte(1.01));
 const textLayerFile = z.object({
   pages: z.array(
     z.object({
@@ -16,7 +16,7 @@ const textLayerFile = z.object({
       lines: z.array(
         z.object({
           text: z.string(),
-          start: z.number().int().min(0),
+          start: z.int().check(z.gte(0)),
           box: z.object({ left: fraction, top: fraction, width: fraction, height: fraction }),
         }),
       ),

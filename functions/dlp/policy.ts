@@ -4,7 +4,7 @@
  * `version` changes whenever one of its rules does and is recorded with every decision, so an audit
  * can tell which rules applied.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { PiiEntityType } from '../ports.js';
 import policiesJson from './policies.json' with { type: 'json' };
 
@@ -65,28 +65,25 @@ const ENTITY_TYPES = [
 
 const rule = z.strictObject({
   action: z.enum(['allow', 'redact', 'block']),
-  minScore: z.number().min(0).max(1),
+  minScore: z.number().check(z.gte(0), z.lte(1)),
 });
 
 const policyEntry = z.strictObject({
-  extends: z.string().optional(),
-  version: z.string().min(1),
-  description: z.string().optional(),
-  defaultRule: rule.optional(),
-  unscannedAudio: z.enum(['block', 'allow']).optional(),
-  language: z.enum(['en', 'es', 'auto']).optional(),
-  phoneRegions: z
-    .array(z.string().regex(/^[A-Z]{2}$/))
-    .min(1)
-    .optional(),
-  rules: z.partialRecord(z.enum(ENTITY_TYPES), rule).optional(),
-  acceptPdf: z.boolean().optional(),
-  acceptHeic: z.boolean().optional(),
+  extends: z.optional(z.string()),
+  version: z.string().check(z.minLength(1)),
+  description: z.optional(z.string()),
+  defaultRule: z.optional(rule),
+  unscannedAudio: z.optional(z.enum(['block', 'allow'])),
+  language: z.optional(z.enum(['en', 'es', 'auto'])),
+  phoneRegions: z.optional(z.array(z.string().check(z.regex(/^[A-Z]{2}$/))).check(z.minLength(1))),
+  rules: z.optional(z.partialRecord(z.enum(ENTITY_TYPES), rule)),
+  acceptPdf: z.optional(z.boolean()),
+  acceptHeic: z.optional(z.boolean()),
 });
 
 const policyFile = z.strictObject({
-  notes: z.string().optional(),
-  defaultPolicy: z.string().min(1),
+  notes: z.optional(z.string()),
+  defaultPolicy: z.string().check(z.minLength(1)),
   policies: z.record(z.string(), policyEntry),
   tenants: z.record(z.string(), z.string()),
 });

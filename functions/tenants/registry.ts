@@ -8,7 +8,7 @@
  * a tenant with no record gets the seed's entry for it, or else the default tier. Readers cache a resolved
  * tenant for a short time (`cacheMs`, 30 s in AWS), so a change reaches the next item without a deploy.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { isDlpPolicyName } from '../dlp/policy.js';
 import { findTask } from '../model/tasks.js';
 import budgetsJson from '../money/budgets.json' with { type: 'json' };
@@ -16,36 +16,40 @@ import type { TenantRecord, TenantRegistryStore } from '../ports.js';
 
 export const TENANT_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
+const microUsd = () => z.int().check(z.nonnegative());
+
 const tierSchema = z.object({
-  dailyCapMicroUsd: z.number().int().nonnegative(),
-  monthlyCapMicroUsd: z.number().int().nonnegative(),
-  requestsPerMinute: z.number().positive().optional(),
-  modelTokensPerMinute: z.number().positive().optional(),
+  dailyCapMicroUsd: microUsd(),
+  monthlyCapMicroUsd: microUsd(),
+  requestsPerMinute: z.optional(z.number().check(z.positive())),
+  modelTokensPerMinute: z.optional(z.number().check(z.positive())),
 });
 
 const seedSchema = z
   .object({
-    version: z.string().min(1),
-    effectiveDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
-    thresholdsPercent: z.array(z.number().int().min(1).max(100)).min(1),
-    reservationTtlSeconds: z.number().int().min(1),
-    defaultTier: z.string().min(1),
+    version: z.string().check(z.minLength(1)),
+    effectiveDate: z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/)),
+    thresholdsPercent: z.array(z.int().check(z.gte(1), z.lte(100))).check(z.minLength(1)),
+    reservationTtlSeconds: z.int().check(z.gte(1)),
+    defaultTier: z.string().check(z.minLength(1)),
     tiers: z.record(z.string(), tierSchema),
     tenants: z.record(
       z.string(),
       z.object({
-        tier: z.string().optional(),
-        dailyCapMicroUsd: z.number().int().nonnegative().optional(),
-        monthlyCapMicroUsd: z.number().int().nonnegative().optional(),
+        tier: z.optional(z.string()),
+        dailyCapMicroUsd: z.optional(microUsd()),
+        monthlyCapMicroUsd: z.optional(microUsd()),
       }),
     ),
   })
-  .superRefine((seed, ctx) => {
-    for (const tier of [seed.defaultTier, ...Object.values(seed.tenants).map((t) => t.tier)]) {
-      if (tier !== undefined && !Object.hasOwn(seed.tiers, tier))
-        ctx.addIssue({ code: 'custom', message: `unknown tier ${tier}` });
-    }
-  });
+  .check(
+    z.superRefine((seed, ctx) => {
+      for (const tier of [seed.defaultTier, ...Object.values(seed.tenants).map((t) => t.tier)]) {
+        if (tier !== undefined && !Object.hasOwn(seed.tiers, tier))
+          ctx.addIssue({ code: 'custom', message: `unknown tier ${tier}` });
+      }
+    }),
+  );
 
 /** The tier defaults and the seed tenants (functions/money/budgets.json): code, changed by a deploy. */
 export type TenantSeed = z.infer<typeof seedSchema>;
