@@ -28,7 +28,7 @@ import { type AdmissionDeps, admitToModel } from '../tenants/admission.js';
 export interface ModelStepDeps {
   readonly blobs: BlobStore;
   readonly buckets: { readonly ingest: string; readonly processed: string; readonly results: string };
-  readonly budget: Pick<BudgetGuard, 'reserve' | 'release' | 'reclaimExpired'>;
+  readonly budget: Pick<BudgetGuard, 'reserve' | 'release'>;
   /** The tenant registry and the shared rate buckets admission reads (functions/tenants/admission.ts). */
   readonly admission: Pick<AdmissionDeps, 'tenants' | 'buckets' | 'timeScale' | 'now'>;
   readonly invoke: InvokeDeps;
@@ -48,9 +48,6 @@ export async function runModelStep(
   const task = state.task ? findTask(state.task) : undefined;
   if (!task) return rejected(state, reject('UNKNOWN_TASK', 'the task is not in the catalogue'));
 
-  // The tenant's expired reservations are released while the media is read, ready for the reservation.
-  const reclaimed = deps.budget.reclaimExpired(state.tenant);
-  reclaimed.catch(() => undefined);
   const pageKeys = state.dlp.modelInputKeys ?? [state.dlp.modelInputKey];
   const [media, prompt, cacheKey, ...morePages] = await Promise.all([
     deps.blobs.get(deps.buckets.processed, state.dlp.modelInputKey),
@@ -91,10 +88,7 @@ export async function runModelStep(
     const admitted = await admitToModel(
       {
         ...deps.admission,
-        budget: {
-          reserve: (tenant, amount, id, expiresAt) =>
-            deps.budget.reserve(tenant, amount, id, expiresAt, { reclaimed }),
-        },
+        budget: deps.budget,
         ...(deps.onBudgetExceeded ? { onBudgetExceeded: deps.onBudgetExceeded } : {}),
       },
       {

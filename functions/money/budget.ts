@@ -4,9 +4,10 @@
  * Before a model call the pre-flight estimate is **reserved** against the tenant's daily and monthly hard
  * caps (one conditional write: refused when spent + reserved + estimate would pass a cap); after the call
  * the reservation is **settled** to the actual cost, or **released** when no call was billed. A
- * reservation whose execution died is released by expiry: every reserve for the tenant first reclaims the
- * tenant's expired reservations, so a killed execution cannot block a tenant for longer than the
- * reservation TTL. Settled spend crossing a soft threshold (50/80/100 % by default) emits exactly one
+ * reservation whose execution died is released by expiry: a reserve the caps refuse first reclaims the
+ * tenant's expired reservations and asks again, so a killed execution cannot block a tenant for longer than
+ * the reservation TTL (the sweeper also reclaims them on its schedule). A reserve with room reads nothing
+ * else: no query of the tenant's reservations on every model call. Settled spend crossing a soft threshold (50/80/100 % by default) emits exactly one
  * `Budget Threshold Crossed` event per tenant, period and threshold (a conditional write claims it).
  *
  * Guarantee: at reservation time committed (spent + reserved) ≤ cap. Settling replaces an estimate with
@@ -76,17 +77,16 @@ export type ReserveResult =
 
 export interface BudgetGuard {
   /**
-   * Reserves the estimate against the caps, after releasing the tenant's expired reservations (so a killed
-   * execution's hold never blocks the tenant); `reclaimed`, when given, is that release already under way.
+   * Reserves the estimate against the caps; when they refuse, releases the tenant's expired reservations
+   * and asks once more, so a killed execution's hold never blocks the tenant.
    */
   reserve(
     tenant: string,
     estimateMicroUsd: number,
     reservationId: string,
     expiresAt?: string,
-    options?: { readonly reclaimed?: Promise<unknown> },
   ): Promise<ReserveResult>;
-  /** Releases the tenant's expired reservations now (what `reserve` does first); returns how many. */
+  /** Releases the tenant's expired reservations now (what a refused `reserve` does); returns how many. */
   reclaimExpired(tenant: string): Promise<number>;
   settle(
     tenant: string,
@@ -166,7 +166,7 @@ export function createBudgetGuard(deps: {
   }
 
   return {
-    async reserve(tenant, estimateMicroUsd, reservationId, expiresAt, options) {
+    async reserve(tenant, estimateMicroUsd, reservationId, expiresAt) {
       microUsd('estimateMicroUsd', estimateMicroUsd);
       const at = now();
       const budget = await deps.budgetOf(tenant);
@@ -185,15 +185,19 @@ export function createBudgetGuard(deps: {
       });
       const hopeless = periods.find((p) => estimateMicroUsd > p.capMicroUsd);
       if (hopeless) return refuse(hopeless);
-      await (options?.reclaimed ?? deps.store.reclaimExpired({ tenant, now: at.toISOString() }));
-      const outcome = await deps.store.reserve({
+      const request = {
         tenant,
         reservationId,
         amountMicroUsd: estimateMicroUsd,
         expiresAt: new Date(expiry).toISOString(),
         caps: periods,
         now: at.toISOString(),
-      });
+      };
+      let outcome = await deps.store.reserve(request);
+      // Refused: holds of executions that died may be what fills the cap. Released, they leave room.
+      if (!outcome.ok && (await deps.store.reclaimExpired({ tenant, now: at.toISOString() })) > 0) {
+        outcome = await deps.store.reserve(request);
+      }
       if (!outcome.ok) {
         const period = periods.find((p) => p.period === outcome.period);
         if (!period) throw new Error(`store refused an unknown period ${outcome.period}`);

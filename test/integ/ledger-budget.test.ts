@@ -250,7 +250,7 @@ describe('budgets on the local DynamoDB', () => {
     });
   });
 
-  it('reserves after a release of expired reservations started earlier, without a second one', async () => {
+  it('queries the reservations only when the caps refuse: an expired hold is then released and the reserve fits', async () => {
     // Prepare: a killed execution's hold fills the cap, and a client that counts the requests
     const table = await freshTable();
     const clock = new Clock(Date.parse('2026-11-24T10:00:00Z'));
@@ -259,17 +259,20 @@ describe('budgets on the local DynamoDB', () => {
       config({ acme: { dailyCapMicroUsd: 1000 } }),
       clock,
     );
-    await guard.reserve('acme', 900, 'killed');
+    sent.length = 0;
+    const withRoom = await guard.reserve('acme', 100, 'with-room');
+    const queriesWithRoom = sent.filter((command) => command === 'QueryCommand').length;
+    await guard.reserve('acme', 800, 'killed');
     clock.advance(61_000);
 
-    // Act: InvokeModel starts the release while it reads the media, and reserves after it
+    // Act
     sent.length = 0;
-    const reclaimed = guard.reclaimExpired('acme');
-    const held = await guard.reserve('acme', 800, 'next', undefined, { reclaimed });
+    const held = await guard.reserve('acme', 800, 'next');
 
-    // Assess: the hold was released once, and the reservation fits
+    // Assess: no query while there was room; once refused, the expired holds were released and it fits
     counted.destroy();
-    expect(await reclaimed).toBe(1);
+    expect(withRoom.ok).toBe(true);
+    expect(queriesWithRoom).toBe(0);
     expect(held.ok).toBe(true);
     expect(sent.filter((command) => command === 'QueryCommand')).toHaveLength(1);
     expect(counter(await scan(table), 'acme', 'DAY#2026-11-24')).toMatchObject({ reservedMicroUsd: 800 });
@@ -485,7 +488,8 @@ describe('budgets on the local DynamoDB', () => {
     // Act
     await Promise.all(plans.map(execute));
     clock.advance(61_000);
-    await Promise.all(tenants.map((t) => guard.reserve(t, 0, `${t}-after-expiry`)));
+    // The sweeper's run: the killed executions' holds are released once they expire.
+    await Promise.all(tenants.map((t) => guard.reclaimExpired(t)));
 
     // Assess
     const items = await scan(table);
@@ -510,7 +514,7 @@ describe('budgets on the local DynamoDB', () => {
         tenant !== 'initech',
       );
     }
-    expect(items.filter((i) => i.type === 'reservation' && i.state === 'reserved')).toHaveLength(3);
+    expect(items.filter((i) => i.type === 'reservation' && i.state === 'reserved')).toHaveLength(0);
     expect(items.filter((i) => i.type === 'reservation' && i.state === 'expired').length).toBeGreaterThan(0);
   });
 
