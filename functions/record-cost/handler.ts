@@ -39,6 +39,9 @@ export const handler = pipelineStep(
     const { ledger, budget, tenants } = storesFor(state.tenant);
     const entries = modelLedgerEntries(state, new Date().toISOString());
     const costMicroUsd = entries.reduce((sum, entry) => sum + entry.costMicroUsd, 0);
+    // A charge's spend metric is labelled with the tenant's tier: read beside the ledger write, not after it.
+    const tier = costMicroUsd > 0 ? tenants.resolve(state.tenant).then((tenant) => tenant.tier) : undefined;
+    tier?.catch(() => undefined);
     const reservation = state.model.reservation;
     // Independent and each idempotent, so a retry after a partial failure finishes whichever did not land.
     const settled = reservation
@@ -46,10 +49,10 @@ export const handler = pipelineStep(
       : undefined;
     settled?.catch(() => undefined);
     const written = await Promise.all(entries.map((entry) => ledger.record(entry)));
-    if (written.some((w) => w.written) && costMicroUsd > 0) {
+    if (tier && written.some((w) => w.written)) {
       // Feeds the per-tier hourly-spend alarm (infra/constructs/budget-alarms.ts); counted once per item.
       const metric = metrics.singleMetric();
-      metric.addDimension('tier', (await tenants.resolve(state.tenant)).tier);
+      metric.addDimension('tier', await tier);
       metric.addMetric('SpendMicroUsd', MetricUnit.Count, costMicroUsd);
     }
     const [main] = entries;

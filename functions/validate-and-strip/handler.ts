@@ -41,12 +41,15 @@ if (config.dedicatedStep === 'validate-and-strip') restrictSharpLoaders();
 export const handler = pipelineStep(
   'ValidateAndStrip',
   async (state) => {
-    // The registry first: a suspended tenant's item costs nothing further (not quarantined: the bytes are not at fault).
+    // The registry and the upload are read side by side (no round trip waits for a registry refresh); a
+    // suspended tenant's item stops before anything is done with it (not quarantined: the bytes are not at fault).
+    const blobs = blobsFor(state.tenant);
+    const reading = blobs.get(config.buckets.ingest, state.key, state.versionId);
+    reading.catch(() => undefined);
     const tenant = await tenantsFor(state.tenant).resolve(state.tenant);
     if (tenant.status === 'suspended')
       return rejected(state, reject('TENANT_SUSPENDED', 'the tenant is suspended'));
-    const blobs = blobsFor(state.tenant);
-    const original = await blobs.get(config.buckets.ingest, state.key, state.versionId);
+    const original = await reading;
     const task = original.metadata.task || DEFAULT_TASK_ID;
     const declaredType = original.contentType;
     const quarantine = (rejection: Rejection) =>
