@@ -18,7 +18,6 @@ import {
 } from '../model/breaker.js';
 import { priceOfEstimate } from '../model/estimate.js';
 import type { InvokeDeps, RetryPolicy } from '../model/invoke.js';
-import { DEFAULT_RETRY_POLICY } from '../model/retry-policy.js';
 import type { RouteDefinition } from '../model/routes.js';
 import { compressMs, compressPolicy, compressTimeoutMs } from '../pipeline/time-scale.js';
 import type { EventPublisher, ModelClient } from '../ports.js';
