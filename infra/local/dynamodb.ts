@@ -352,9 +352,13 @@ class TransactionFront {
       authorization: `AWS4-HMAC-SHA256 Credential=local/${date.slice(0, 8)}/us-east-1/dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=0`,
     };
     return new Promise((resolve, reject) => {
-      const answer = new CollectedAnswer((status, raw) =>
-        resolve({ status, body: raw ? (JSON.parse(raw) as Json) : {} }),
-      );
+      const answer = new CollectedAnswer((status, raw) => {
+        try {
+          resolve({ status, body: raw ? (JSON.parse(raw) as Json) : {} });
+        } catch (error) {
+          reject(error);
+        }
+      });
       try {
         this.dispatch('POST', '/', headers, Buffer.from(JSON.stringify(payload)), answer);
       } catch (error) {
