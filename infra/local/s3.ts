@@ -3,7 +3,7 @@
  * are reshaped into the EventBridge "Object Created" events that S3 sends in AWS.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, request as httpRequest } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import S3rver from 's3rver';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './local-account.js';
@@ -83,7 +83,7 @@ export async function startLocalS3(options: {
     }
   });
   const address = (await server.run()) as AddressInfo;
-  const front = await startPostPolicyFront(address.port);
+  const front = await startPostPolicyFront(address.port, server.callback());
   return {
     endpoint: front.endpoint,
     close: async () => {
@@ -95,13 +95,16 @@ export async function startLocalS3(options: {
 
 /**
  * A loopback front for s3rver: POST uploads are checked against their policy (as S3 does) before they are
- * passed on; every other request is forwarded untouched.
+ * passed on; every other request goes to s3rver's own request handler in this thread, untouched, without
+ * a second HTTP round trip.
  */
 async function startPostPolicyFront(
   s3rverPort: number,
+  s3rverHandler: (request: IncomingMessage, response: ServerResponse) => unknown,
 ): Promise<{ endpoint: string; close(): Promise<void> }> {
   const front = createServer((request, response) => {
-    const forward = (body?: Buffer) => {
+    // A checked upload is passed on over HTTP: its body has been read, and s3rver reads it from the socket.
+    const forward = (body: Buffer) => {
       const upstream = httpRequest(
         {
           host: '127.0.0.1',
@@ -116,13 +119,12 @@ async function startPostPolicyFront(
         },
       );
       upstream.on('error', () => response.destroy());
-      if (body) upstream.end(body);
-      else request.pipe(upstream);
+      upstream.end(body);
     };
     const contentType = String(request.headers['content-type'] ?? '');
     const bucket = /^\/([^/?]+)\/?(\?.*)?$/.exec(request.url ?? '')?.[1];
     if (request.method !== 'POST' || !bucket || !contentType.startsWith('multipart/form-data')) {
-      forward();
+      s3rverHandler(request, response);
       return;
     }
     const chunks: Buffer[] = [];

@@ -1,5 +1,6 @@
 declare module 's3rver' {
   import type { EventEmitter } from 'node:events';
+  import type { IncomingMessage, ServerResponse } from 'node:http';
 
   interface S3rverOptions {
     address?: string;
@@ -15,5 +16,7 @@ declare module 's3rver' {
     run(): Promise<unknown>;
     close(): Promise<void>;
     middleware: unknown[];
+    /** Koa's request handler for this app (s3rver is a Koa application). */
+    callback(): (request: IncomingMessage, response: ServerResponse) => Promise<void>;
   }
 }
