@@ -54,6 +54,11 @@ export async function startLocalS3(options: {
     silent: true,
     configureBuckets: options.buckets.map((name) => ({ name, configs: [] })),
   });
+  // Its request log (koa-logger into winston) formats two lines per request even when silent; nothing
+  // reads them. Koa composes the middleware when the handler is made, so dropping it here is enough.
+  server.middleware = server.middleware.filter(
+    (middleware) => (middleware as { name?: string }).name !== 'logger',
+  );
   server.on('event', (event: { Records: S3rverRecord[] }) => {
     for (const record of event.Records) {
       if (!record.eventName.startsWith('ObjectCreated:')) continue;
