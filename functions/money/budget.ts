@@ -7,8 +7,9 @@
  * reservation whose execution died is released by expiry: a reserve the caps refuse first reclaims the
  * tenant's expired reservations and asks again, so a killed execution cannot block a tenant for longer than
  * the reservation TTL (the sweeper also reclaims them on its schedule). A reserve with room reads nothing
- * else: no query of the tenant's reservations on every model call. Settled spend crossing a soft threshold (50/80/100 % by default) emits exactly one
- * `Budget Threshold Crossed` event per tenant, period and threshold (a conditional write claims it).
+ * else: no query of the tenant's reservations on every model call. Settled spend crossing a soft threshold
+ * (50/80/100 % by default) emits exactly one `Budget Threshold Crossed` event per tenant, period and
+ * threshold (a conditional write claims it).
  *
  * Guarantee: at reservation time committed (spent + reserved) ≤ cap. Settling replaces an estimate with
  * the actual figure, so spent can pass the cap only by the amount by which the actual cost of the calls in
