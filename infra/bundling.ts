@@ -39,6 +39,10 @@ export const RUNTIME_PROVIDED_MODULES = ['@aws-sdk/*'] as const;
  */
 export const LAMBDA_BUNDLE_DEFINE = { MEDIAGATE_LAMBDA_BUNDLE: 'true' } as const;
 
+/** Some dependencies still call require(); an ES module bundle of them needs it defined. */
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
+
 export function lambdaBundling(extraExternalModules: readonly string[] = []): LambdaBundling {
   return {
     format: 'esm',
@@ -48,8 +52,7 @@ export function lambdaBundling(extraExternalModules: readonly string[] = []): La
     sourcesContent: false,
     // ESM builds first: the SDK, zod and Powertools ship both, and only the ESM one tree-shakes.
     mainFields: ['module', 'main'],
-    // Some dependencies still call require(); ESM bundles need it defined.
-    banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+    banner: ESM_REQUIRE_BANNER,
     define: LAMBDA_BUNDLE_DEFINE,
     externalModules: [...RUNTIME_PROVIDED_MODULES, ...extraExternalModules],
   };

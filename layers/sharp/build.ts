@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildSync } from 'esbuild';
+import { ESM_REQUIRE_BANNER } from '../../infra/bundling.js';
 import { packageDir } from '../node-packages.js';
 
 const LAYER_ROOT = import.meta.dirname;
@@ -66,10 +67,8 @@ function bundleEsmEntry(sharpDir: string): void {
     minify: true,
     // The prebuilt binaries: packages of their own in the layer, loaded with require() as sharp does.
     external: ['@img/sharp-*'],
-    // sharp calls require() for its addon; an ES module has none unless it makes one.
-    banner: {
-      js: "import { createRequire as sharpLayerCreateRequire } from 'node:module'; const require = sharpLayerCreateRequire(import.meta.url);",
-    },
+    // sharp calls require() for its addon, detect-libc for Node's own modules.
+    banner: { js: ESM_REQUIRE_BANNER },
     outfile: entry,
     allowOverwrite: true,
     logLevel: 'silent',
