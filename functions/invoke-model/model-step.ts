@@ -7,7 +7,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { priceOfEstimate, type TokenEstimate, usageOfEstimate } from '../model/estimate.js';
-import { type InvokeDeps, invokeModel, type TranscriptionStep } from '../model/invoke.js';
+import { type InvokeDeps, invokeModel, startAdmission, type TranscriptionStep } from '../model/invoke.js';
 import { questionCacheKey, storeAnswer } from '../model/item-answer.js';
 import { findTask } from '../model/tasks.js';
 import type { BudgetGuard } from '../money/budget.js';
@@ -48,6 +48,14 @@ export async function runModelStep(
   const task = state.task ? findTask(state.task) : undefined;
   if (!task) return rejected(state, reject('UNKNOWN_TASK', 'the task is not in the catalogue'));
 
+  // What admission reads (the tenant's record, the first route's breaker and organisation bucket) is read
+  // beside the media and the prompt: only the tokens an attempt takes wait for the prompt. A transcribing
+  // task calls its transcription route first, a while later: nothing is read ahead for it.
+  const transcribesFirst = state.media.kind === 'audio' && task.audioMode === 'transcribe';
+  const firstRoute = task.routes[0];
+  const admissionStarted =
+    firstRoute && !transcribesFirst ? startAdmission(deps.invoke, firstRoute) : undefined;
+  deps.admission.tenants.resolve(state.tenant).catch(() => undefined);
   const pageKeys = state.dlp.modelInputKeys ?? [state.dlp.modelInputKey];
   const [media, prompt, cacheKey, ...morePages] = await Promise.all([
     deps.blobs.get(deps.buckets.processed, state.dlp.modelInputKey),
@@ -150,6 +158,7 @@ export async function runModelStep(
       mediaSha256: state.processed.sha256,
       cacheKey,
       ...(state.media.cacheMissed ? { cacheMissed: true } : {}),
+      ...(admissionStarted ? { admissionStarted } : {}),
     },
   ).catch(async (error: unknown) => {
     await giveBack();

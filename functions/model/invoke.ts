@@ -125,6 +125,8 @@ export interface InvokeInput {
   cacheKey?: string;
   /** The cache was read for this key moments ago and missed: skip the read, still store the answer. */
   cacheMissed?: boolean;
+  /** The first route's admission, read beside the caller's own reads (`startAdmission`). */
+  admissionStarted?: StartedAdmission;
 }
 
 export interface SkippedRoute {
@@ -299,20 +301,48 @@ interface PreparedAdmission {
 }
 
 /**
- * The first route's admission, started now: its breaker state is read, and the organisation's tokens for
- * its first attempt are taken, while the budget is reserved. A reservation the budget then refuses has
- * cost the organisation's bucket one attempt's tokens, which the provider's next headers put right.
+ * A route's breaker state and organisation bucket, being read: started by the caller beside its own reads
+ * (the media and the prompt), before the tokens an attempt takes are known.
  */
-function prepareAdmission(deps: InvokeDeps, first: Candidate | undefined): PreparedAdmission | undefined {
+export interface StartedAdmission {
+  readonly route: string;
+  readonly org?: (tokens: number) => Promise<{ ok: true } | { ok: false; retryAfterMs: number }>;
+  readonly breaker?: () => Promise<Admission>;
+}
+
+/** Starts reading what admitting `route` needs; `invokeModel` uses it if the route comes first. */
+export function startAdmission(
+  deps: Pick<InvokeDeps, 'orgLimits' | 'breaker'>,
+  route: string,
+): StartedAdmission {
+  const org = deps.orgLimits?.prepareAdmit?.(route);
+  const breaker = deps.breaker?.prepareAdmit?.(route);
+  return { route, ...(org ? { org } : {}), ...(breaker ? { breaker } : {}) };
+}
+
+/**
+ * The first route's admission: its breaker state is read, and the organisation's tokens for its first
+ * attempt are taken, while the budget is reserved (on what the caller started reading, if it did). A
+ * reservation the budget then refuses has cost the organisation's bucket one attempt's tokens, which the
+ * provider's next headers put right.
+ */
+function prepareAdmission(
+  deps: InvokeDeps,
+  first: Candidate | undefined,
+  started: StartedAdmission | undefined,
+): PreparedAdmission | undefined {
   if (!first) return undefined;
   const route = first.route.name;
-  const orgFor = deps.orgLimits?.prepareAdmit?.(route);
-  const taken = orgFor?.(attemptTokens(first.estimate));
+  const reads = started?.route === route ? started : startAdmission(deps, route);
+  const taken = reads.org?.(attemptTokens(first.estimate));
   // Held until the chain awaits it; a failure then surfaces there, never as an unhandled rejection.
   taken?.catch(() => undefined);
-  const breaker = deps.breaker?.prepareAdmit?.(route);
   // The chain's first attempt on this route is for the same candidate, so the same tokens: taken already.
-  return { route, ...(taken ? { org: () => taken } : {}), ...(breaker ? { breaker } : {}) };
+  return {
+    route,
+    ...(taken ? { org: () => taken } : {}),
+    ...(reads.breaker ? { breaker: reads.breaker } : {}),
+  };
 }
 
 /** What one attempt takes from the organisation's token bucket: the prompt, the media and the answer. */
@@ -589,7 +619,7 @@ export async function invokeModel(deps: InvokeDeps, input: InvokeInput): Promise
     : undefined;
   // The first route's breaker and organisation bucket are read while the budget is reserved (not for audio:
   // transcription comes first and takes a while).
-  const prepared = audio ? undefined : prepareAdmission(deps, candidates[0]);
+  const prepared = audio ? undefined : prepareAdmission(deps, candidates[0], input.admissionStarted);
   if (deps.reserveBudget && preflightMicroUsd !== undefined) {
     const held = await deps.reserveBudget(preflightMicroUsd, preflightTokens(candidates, sttCandidates));
     if (!held.ok) return { ok: false, rejection: held.rejection, requestIds: [] };

@@ -36,8 +36,9 @@ function budget(refuse = false) {
   };
 }
 
-async function setup(script: Step[], options: { refuse?: boolean } = {}) {
+async function setup(script: Step[], options: { refuse?: boolean; log?: string[] } = {}) {
   const blobs = memoryBlobs();
+  const log = options.log;
   await blobs.put('processed', 'processed/acme/mg-1', Buffer.from('jpeg bytes'), {
     contentType: 'image/jpeg',
   });
@@ -84,7 +85,12 @@ async function setup(script: Step[], options: { refuse?: boolean } = {}) {
     buckets: { ingest: 'ingest', processed: 'processed', results: 'results' },
     budget: held,
     admission: {
-      tenants: { resolve: async (tenant: string) => resolveTenant(TENANT_SEED, tenant, undefined) },
+      tenants: {
+        resolve: async (tenant: string) => {
+          log?.push('tenant read');
+          return resolveTenant(TENANT_SEED, tenant, undefined);
+        },
+      },
       buckets: memoryRateBuckets(),
       timeScale: 1,
     },
@@ -94,10 +100,42 @@ async function setup(script: Step[], options: { refuse?: boolean } = {}) {
       priceOf: () => 1_000,
       retry: { maxAttempts: 1 },
       routeAvailable: (route: { endpoint: string }) => route.endpoint === 'primary',
+      ...(log ? loggedGates(log) : {}),
     },
   };
+  if (log) {
+    const get = blobs.get.bind(blobs);
+    blobs.get = async (...args: Parameters<typeof get>) => {
+      const got = await get(...args);
+      log.push(`read ${args[1]}`);
+      return got;
+    };
+  }
   const limits = { deadlineMs: Number.MAX_SAFE_INTEGER, attemptTimeoutMs: 0 };
   return { run: () => runModelStep(deps, state, limits), model, held, tiers, blobs, ledger };
+}
+
+/** A closed breaker and roomy organisation limits that log their reads. */
+function loggedGates(log: string[]) {
+  const admitted = { allowed: true, probe: false, state: 'closed' } as const;
+  return {
+    breaker: {
+      admit: async () => admitted,
+      prepareAdmit: (route: string) => {
+        log.push(`breaker read ${route}`);
+        return async () => admitted;
+      },
+      record: async () => {},
+    },
+    orgLimits: {
+      admit: async () => ({ ok: true }) as const,
+      observe: async () => {},
+      prepareAdmit: (route: string) => {
+        log.push(`org read ${route}`);
+        return async () => ({ ok: true }) as const;
+      },
+    },
+  };
 }
 
 const schemaAnswer = JSON.stringify({ documentType: 'claim form', fields: [] });
@@ -159,6 +197,26 @@ describe('the InvokeModel step', () => {
       },
     ]);
     expect(ledger.entries[0]?.exposureMicroUsd).toBeGreaterThan(0);
+  });
+
+  it("reads the tenant's record and the first route's breaker and organisation bucket beside the media", async () => {
+    // Prepare: every read logged as it starts (gates) or ends (objects)
+    const log: string[] = [];
+    const { run } = await setup([{ ok: schemaAnswer }], { log });
+
+    // Act
+    const next = await run();
+
+    // Assess: admission's reads started before the media and the prompt had been read, once each
+    expect(next.status).toBe('in_progress');
+    const firstObject = log.findIndex((entry) => entry.startsWith('read '));
+    expect(log.slice(0, firstObject).sort()).toEqual([
+      'breaker read gpt-4o-primary',
+      'org read gpt-4o-primary',
+      'tenant read',
+    ]);
+    expect(log.filter((entry) => entry.startsWith('org read'))).toHaveLength(1);
+    expect(log.filter((entry) => entry.startsWith('breaker read'))).toHaveLength(1);
   });
 
   it('stores the answer and fills in the model section', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type RouteBreaker, SharedCircuitBreaker } from '../../../functions/model/breaker.js';
-import { type InvokeInput, invokeModel } from '../../../functions/model/invoke.js';
+import { type InvokeInput, invokeModel, startAdmission } from '../../../functions/model/invoke.js';
 import { findTask, type TaskDefinition } from '../../../functions/model/tasks.js';
 import { estimateMicroUsd } from '../../../functions/money/prices.js';
 import { ModelUnavailableError, PermanentStepError } from '../../../functions/pipeline/reasons.js';
@@ -41,6 +41,43 @@ const priceOf = (
 const fixedRandom = () => 0.5;
 /** `describe` without its gpt-4o-mini fallback, for tests about exhausting gpt-4o routes. */
 const gpt4oOnly = () => ({ ...task('describe'), routes: ['gpt-4o-primary', 'gpt-4o-secondary'] });
+
+/** A closed breaker and roomy organisation limits that log each read and each admission. */
+function loggingAdmission() {
+  const log: string[] = [];
+  const admitted = { allowed: true, probe: false, state: 'closed' } as const;
+  const breaker = {
+    admit: async () => {
+      log.push('breaker read and admit');
+      return admitted;
+    },
+    prepareAdmit: (route: string) => {
+      log.push(`breaker read ${route}`);
+      return async () => {
+        log.push('breaker admit');
+        return admitted;
+      };
+    },
+    record: async () => {},
+  };
+  const orgLimits = {
+    admit: async () => ({ ok: true }) as const,
+    observe: async () => {},
+    prepareAdmit: (route: string) => {
+      log.push(`org read ${route}`);
+      return async () => {
+        log.push('org admit');
+        return { ok: true } as const;
+      };
+    },
+  };
+  return { log, breaker, orgLimits };
+}
+
+const reserveLogged = (log: string[]) => async () => {
+  log.push('reserve');
+  return { ok: true } as const;
+};
 
 describe('invokeModel', () => {
   it('returns the answer with its request id, usage and pre-flight estimate', async () => {
@@ -444,46 +481,11 @@ describe('invokeModel', () => {
     it("reads the first route's breaker and takes its organisation tokens while the budget is reserved", async () => {
       // Prepare: a breaker and org limits that log when they read and when they admit
       const model = scriptedModel({ 'gpt-4o-primary': [{ ok: 'a cat' }] });
-      const log: string[] = [];
-      const admitted = { allowed: true, probe: false, state: 'closed' } as const;
-      const breaker = {
-        admit: async () => {
-          log.push('breaker read and admit');
-          return admitted;
-        },
-        prepareAdmit: (route: string) => {
-          log.push(`breaker read ${route}`);
-          return async () => {
-            log.push('breaker admit');
-            return admitted;
-          };
-        },
-        record: async () => {},
-      };
-      const orgLimits = {
-        admit: async () => ({ ok: true }) as const,
-        observe: async () => {},
-        prepareAdmit: (route: string) => {
-          log.push(`org read ${route}`);
-          return async () => {
-            log.push('org admit');
-            return { ok: true } as const;
-          };
-        },
-      };
+      const { log, breaker, orgLimits } = loggingAdmission();
 
       // Act
       const outcome = await invokeModel(
-        {
-          clientFor: model.clientFor,
-          priceOf,
-          breaker,
-          orgLimits,
-          reserveBudget: async () => {
-            log.push('reserve');
-            return { ok: true };
-          },
-        },
+        { clientFor: model.clientFor, priceOf, breaker, orgLimits, reserveBudget: reserveLogged(log) },
         input({ task: gpt4oOnly() }),
       );
 
@@ -491,8 +493,58 @@ describe('invokeModel', () => {
       expect(outcome.ok).toBe(true);
       expect(log).toEqual([
         'org read gpt-4o-primary',
-        'org admit',
         'breaker read gpt-4o-primary',
+        'org admit',
+        'reserve',
+        'breaker admit',
+      ]);
+    });
+
+    it('admits the first route on the reads its caller started, and reads nothing again', async () => {
+      // Prepare: admission reads that log, started before invokeModel is called
+      const model = scriptedModel({ 'gpt-4o-primary': [{ ok: 'a cat' }] });
+      const { log, breaker, orgLimits } = loggingAdmission();
+      const admissionStarted = startAdmission({ breaker, orgLimits }, 'gpt-4o-primary');
+      log.push('caller reads the media');
+
+      // Act
+      const outcome = await invokeModel(
+        { clientFor: model.clientFor, priceOf, breaker, orgLimits, reserveBudget: reserveLogged(log) },
+        { ...input({ task: gpt4oOnly() }), admissionStarted },
+      );
+
+      // Assess: one read of each, before the media; the tokens taken once the prompt was known
+      expect(outcome.ok).toBe(true);
+      expect(log).toEqual([
+        'org read gpt-4o-primary',
+        'breaker read gpt-4o-primary',
+        'caller reads the media',
+        'org admit',
+        'reserve',
+        'breaker admit',
+      ]);
+    });
+
+    it('reads the first route itself when its caller started another', async () => {
+      // Prepare: reads started for a route that is not the task's first
+      const model = scriptedModel({ 'gpt-4o-primary': [{ ok: 'a cat' }] });
+      const { log, breaker, orgLimits } = loggingAdmission();
+      const admissionStarted = startAdmission({ breaker, orgLimits }, 'gpt-4o-mini');
+
+      // Act
+      const outcome = await invokeModel(
+        { clientFor: model.clientFor, priceOf, breaker, orgLimits, reserveBudget: reserveLogged(log) },
+        { ...input({ task: gpt4oOnly() }), admissionStarted },
+      );
+
+      // Assess: the other route's reads go unused; the first route is read and admitted as usual
+      expect(outcome.ok).toBe(true);
+      expect(log).toEqual([
+        'org read gpt-4o-mini',
+        'breaker read gpt-4o-mini',
+        'org read gpt-4o-primary',
+        'breaker read gpt-4o-primary',
+        'org admit',
         'reserve',
         'breaker admit',
       ]);
