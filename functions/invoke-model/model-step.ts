@@ -7,14 +7,20 @@
 
 import { randomUUID } from 'node:crypto';
 import { priceOfEstimate, type TokenEstimate, usageOfEstimate } from '../model/estimate.js';
-import { type InvokeDeps, invokeModel, startAdmission, type TranscriptionStep } from '../model/invoke.js';
+import {
+  type AnsweredOutcome,
+  type InvokeDeps,
+  invokeModel,
+  startAdmission,
+  type TranscriptionStep,
+} from '../model/invoke.js';
 import { questionCacheKey, storeAnswer } from '../model/item-answer.js';
 import { findTask } from '../model/tasks.js';
 import type { BudgetGuard } from '../money/budget.js';
 import { unconfirmedAttemptEntry } from '../money/ledger-entries.js';
 import type { ModelSection, PipelineState } from '../pipeline/document.js';
 import { reject } from '../pipeline/reasons.js';
-import { rejected } from '../pipeline/step.js';
+import { objectKeys, queueDecisionNow, rejected } from '../pipeline/step.js';
 import {
   type BlobStore,
   type HeldReservation,
@@ -130,11 +136,38 @@ export async function runModelStep(
     );
   };
 
-  // The answer is stored as soon as the model gives it, beside invokeModel's own writes (breaker, cache).
+  const reservation = () =>
+    reservedMicroUsd !== undefined
+      ? { reservation: { id: reservationId, amountMicroUsd: reservedMicroUsd, ...(held ? { held } : {}) } }
+      : {};
   const answerStore = { blobs: deps.blobs, resultsBucket: deps.buckets.results };
-  let resultKey: string | undefined;
+  const answeredState = (outcome: AnsweredOutcome): PipelineState => ({
+    ...state,
+    ...admission,
+    model: {
+      taskId: task.id,
+      taskVersion: task.version,
+      ...reservation(),
+      route: outcome.route,
+      model: outcome.model,
+      requestIds: outcome.requestIds,
+      resultKey: objectKeys.result(state),
+      cached: outcome.cached,
+      attempts: outcome.attempts,
+      ...billedUsage(outcome.usage, outcome.usageMissing, outcome.estimate),
+      estimateMicroUsd: priceOfEstimate(outcome.model, outcome.estimate),
+      ...(outcome.skipped ? { skipped: outcome.skipped } : {}),
+      ...transcriptionSection(outcome.transcription),
+    },
+  });
+  // The answer is stored, and the step's decision queued for the audit trail, as soon as the model gives
+  // it, beside invokeModel's own writes (breaker, cache): a failed write fails the step, whose retry
+  // queues the same decision id again.
   const onAnswer: InvokeDeps['onAnswer'] = async (answer) => {
-    resultKey = await storeAnswer(answerStore, state, task, answer);
+    await Promise.all([
+      storeAnswer(answerStore, state, task, answer),
+      queueDecisionNow(answeredState(answer)),
+    ]);
   };
   const outcome = await invokeModel(
     { ...deps.invoke, reserveBudget, onUnconfirmedAttempt, onAnswer, ...limits },
@@ -164,11 +197,7 @@ export async function runModelStep(
     await giveBack();
     throw error;
   });
-  const reservation =
-    reservedMicroUsd !== undefined
-      ? { reservation: { id: reservationId, amountMicroUsd: reservedMicroUsd, ...(held ? { held } : {}) } }
-      : {};
-  const common = { taskId: task.id, taskVersion: task.version, ...reservation };
+  const common = { taskId: task.id, taskVersion: task.version, ...reservation() };
 
   if (!outcome.ok) {
     if (!outcome.billed && !outcome.transcription) {
@@ -194,24 +223,8 @@ export async function runModelStep(
   }
 
   // A cached answer was not given to onAnswer: it is stored here.
-  resultKey ??= await storeAnswer(answerStore, state, task, { model: outcome.model, text: outcome.text });
-  return {
-    ...state,
-    ...admission,
-    model: {
-      ...common,
-      route: outcome.route,
-      model: outcome.model,
-      requestIds: outcome.requestIds,
-      resultKey,
-      cached: outcome.cached,
-      attempts: outcome.attempts,
-      ...billedUsage(outcome.usage, outcome.usageMissing, outcome.estimate),
-      estimateMicroUsd: priceOfEstimate(outcome.model, outcome.estimate),
-      ...(outcome.skipped ? { skipped: outcome.skipped } : {}),
-      ...transcriptionSection(outcome.transcription),
-    },
-  };
+  if (outcome.cached) await storeAnswer(answerStore, state, task, outcome);
+  return answeredState(outcome);
 }
 
 function transcriptionSection(stt: TranscriptionStep | undefined): Pick<ModelSection, 'transcription'> {

@@ -90,11 +90,11 @@ export interface InvokeDeps {
    */
   onUnconfirmedAttempt?: (attempt: UnconfirmedAttempt) => Promise<void>;
   /**
-   * Given the answer the model call accepted (not one from the cache), beside the breaker record and the
-   * cache write, so the caller's own write of it (the result object) waits for neither. Its failure fails
-   * the call, as theirs would.
+   * Given the outcome of an answer the model call accepted (not one from the cache), beside the breaker
+   * record and the cache write, so the caller's own writes (the result object, its audit decision) wait
+   * for neither. Its failure fails the call, as theirs would.
    */
-  onAnswer?: (answer: { readonly model: string; readonly text: string }) => Promise<void>;
+  onAnswer?: (answer: AnsweredOutcome) => Promise<void>;
 }
 
 export interface UnconfirmedAttempt {
@@ -179,6 +179,9 @@ export type InvokeOutcome =
       billed?: BilledAnswer;
       transcription?: TranscriptionStep;
     };
+
+/** An answer, from the model or the cache. */
+export type AnsweredOutcome = Extract<InvokeOutcome, { ok: true }>;
 
 /** A call that was billed although its answer is not used. */
 export interface BilledAnswer {
@@ -728,12 +731,7 @@ export async function invokeModel(deps: InvokeDeps, input: InvokeInput): Promise
       )
       .catch((error: unknown) => deps.log?.('result cache write failed', { error: String(error) }));
   };
-  await Promise.all([
-    answer.breakerRecorded,
-    cached(),
-    deps.onAnswer?.({ model: answer.result.model, text: answer.result.text }),
-  ]);
-  return {
+  const answered: AnsweredOutcome = {
     ok: true,
     text: answer.result.text,
     model: answer.result.model,
@@ -748,6 +746,8 @@ export async function invokeModel(deps: InvokeDeps, input: InvokeInput): Promise
     ...(transcription ? { transcription } : {}),
     ...withPreflight,
   };
+  await Promise.all([answer.breakerRecorded, cached(), deps.onAnswer?.(answered)]);
+  return answered;
 }
 
 /** Tokens a transcript adds to the text call's prompt: a fast speaker's ~4 tokens a second, rounded up. */

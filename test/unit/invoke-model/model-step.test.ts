@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import type { AuditDecision } from '../../../functions/audit/record.js';
 import { runModelStep } from '../../../functions/invoke-model/model-step.js';
 import type { ReserveResult } from '../../../functions/money/budget.js';
 import type { PipelineState } from '../../../functions/pipeline/document.js';
 import { ModelUnavailableError } from '../../../functions/pipeline/reasons.js';
+import { pipelineStep } from '../../../functions/pipeline/step.js';
 import { resolveTenant, TENANT_SEED } from '../../../functions/tenants/registry.js';
 import { memoryBlobs } from '../../fixtures/memory-blobs.js';
 import { memoryRateBuckets } from '../../fixtures/memory-rate-buckets.js';
@@ -112,7 +114,17 @@ async function setup(script: Step[], options: { refuse?: boolean; log?: string[]
     };
   }
   const limits = { deadlineMs: Number.MAX_SAFE_INTEGER, attemptTimeoutMs: 0 };
-  return { run: () => runModelStep(deps, state, limits), model, held, tiers, blobs, ledger };
+  return {
+    run: () => runModelStep(deps, state, limits),
+    model,
+    held,
+    tiers,
+    blobs,
+    ledger,
+    deps,
+    state,
+    limits,
+  };
 }
 
 /** A closed breaker and roomy organisation limits that log their reads. */
@@ -217,6 +229,46 @@ describe('the InvokeModel step', () => {
     ]);
     expect(log.filter((entry) => entry.startsWith('org read'))).toHaveLength(1);
     expect(log.filter((entry) => entry.startsWith('breaker read'))).toHaveLength(1);
+  });
+
+  it("queues its audit decision beside the answer's writes, once", async () => {
+    // Prepare: the result object's write waits (up to 200 ms) for the decision to be queued
+    const { deps, state, limits, blobs } = await setup([{ ok: schemaAnswer }]);
+    const log: string[] = [];
+    const queued: AuditDecision[] = [];
+    let decisionQueued = () => {};
+    const queuedNow = new Promise<void>((resolve) => {
+      decisionQueued = resolve;
+    });
+    const audit = {
+      append: async (decision: AuditDecision) => {
+        queued.push(decision);
+        log.push('decision queued');
+        decisionQueued();
+      },
+    };
+    const put = blobs.put.bind(blobs);
+    blobs.put = async (...args: Parameters<typeof put>) => {
+      if (args[0] === 'results') {
+        await Promise.race([queuedNow, new Promise((resolve) => setTimeout(resolve, 200))]);
+        log.push('answer stored');
+      }
+      return put(...args);
+    };
+    const step = pipelineStep('InvokeModel', (s) => runModelStep(deps, s, limits), { audit });
+
+    // Act
+    const next = await step(state);
+
+    // Assess: queued while the answer was being stored, not after; one record, which the result bears out
+    expect(next.model?.resultKey).toBeDefined();
+    expect(log).toEqual(['decision queued', 'answer stored']);
+    expect(queued).toHaveLength(1);
+    expect(queued[0]?.detail).toMatchObject({
+      kind: 'model_call',
+      verdict: 'answered',
+      route: 'gpt-4o-primary',
+    });
   });
 
   it('stores the answer and fills in the model section', async () => {

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { type RouteBreaker, SharedCircuitBreaker } from '../../../functions/model/breaker.js';
-import { type InvokeInput, invokeModel, startAdmission } from '../../../functions/model/invoke.js';
+import {
+  type AnsweredOutcome,
+  type InvokeInput,
+  invokeModel,
+  startAdmission,
+} from '../../../functions/model/invoke.js';
 import { findTask, type TaskDefinition } from '../../../functions/model/tasks.js';
 import { estimateMicroUsd } from '../../../functions/money/prices.js';
 import { ModelUnavailableError, PermanentStepError } from '../../../functions/pipeline/reasons.js';
@@ -386,10 +391,10 @@ describe('invokeModel', () => {
     expect(model.calls[0]?.request.responseSchema?.name).toBe('classification');
   });
 
-  it('hands the accepted answer to onAnswer once, and no answer the task schema refuses', async () => {
+  it('hands the accepted answer to onAnswer once, as invokeModel returns it, and no answer the task schema refuses', async () => {
     // Prepare
-    const given: { model: string; text: string }[] = [];
-    const onAnswer = async (answer: { model: string; text: string }) => {
+    const given: AnsweredOutcome[] = [];
+    const onAnswer = async (answer: AnsweredOutcome) => {
       given.push(answer);
     };
     const accepted = scriptedModel({ 'gpt-4o-primary': [{ ok: 'a cat' }] });
@@ -405,7 +410,8 @@ describe('invokeModel', () => {
     // Assess
     expect(ok.ok).toBe(true);
     expect(invalid.ok).toBe(false);
-    expect(given).toEqual([{ model: 'gpt-4o', text: 'a cat' }]);
+    expect(given).toEqual([ok]);
+    expect(given[0]).toMatchObject({ model: 'gpt-4o', text: 'a cat', cached: false });
   });
 
   it('rejects audio for a task with no audio-capable route', async () => {
