@@ -1,12 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DockerImage } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage } from 'aws-cdk-lib';
 import { Architecture, Code, LayerVersion } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { buildDocumentsLayer } from '../../layers/documents/build.js';
-import { buildFfmpegLayer } from '../../layers/ffmpeg/build.js';
-import { buildSharpLayer } from '../../layers/sharp/build.js';
-import { buildTokenizerLayer } from '../../layers/tokenizer/build.js';
+import { buildDocumentsLayer, documentsLayer } from '../../layers/documents/build.js';
+import { buildFfmpegLayer, ffmpegLayer } from '../../layers/ffmpeg/build.js';
+import { type LayerRecipe, layerFingerprint } from '../../layers/layer-build.js';
+import { buildSharpLayer, sharpLayer } from '../../layers/sharp/build.js';
+import { buildTokenizerLayer, tokenizerLayer } from '../../layers/tokenizer/build.js';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
 
@@ -38,29 +39,35 @@ export class MediaLayers extends Construct {
     this.sharp = new LayerVersion(this, 'Sharp', {
       description: `sharp and libvips for linux-${arch}`,
       compatibleArchitectures: [props.architecture],
-      code: localLayerCode('sharp', () => buildSharpLayer(arch)),
+      code: localLayerCode('sharp', sharpLayer(arch), () => buildSharpLayer(arch)),
     });
     this.ffmpeg = new LayerVersion(this, 'Ffmpeg', {
       description: `static ffmpeg for linux-${arch} at /opt/bin/ffmpeg`,
       compatibleArchitectures: [props.architecture],
-      code: localLayerCode('ffmpeg', () => buildFfmpegLayer(arch)),
+      code: localLayerCode('ffmpeg', ffmpegLayer(arch), () => buildFfmpegLayer(arch)),
     });
     this.tokenizer = new LayerVersion(this, 'Tokenizer', {
       description: 'gpt-tokenizer o200k encoder (gpt-tokenizer/model/gpt-4o) as one ES module',
       compatibleArchitectures: [props.architecture],
-      code: localLayerCode('tokenizer', buildTokenizerLayer),
+      code: localLayerCode('tokenizer', tokenizerLayer(), buildTokenizerLayer),
     });
     this.documents = new LayerVersion(this, 'Documents', {
       description: 'MuPDF (mupdf) and libheif (libheif-js) WebAssembly builds, for PDF and HEIC uploads',
       compatibleArchitectures: [props.architecture],
-      code: localLayerCode('documents', buildDocumentsLayer),
+      code: localLayerCode('documents', documentsLayer(), buildDocumentsLayer),
     });
   }
 }
 
-/** Asset code whose bundling runs locally (copying a directory built from node_modules); Docker is never used. */
-function localLayerCode(name: string, build: () => string): Code {
+/**
+ * Asset code whose bundling runs locally (copying a layer built from node_modules); Docker is never used.
+ * Its hash is the layer's fingerprint (what the layer is made of, layers/layer-build.ts), not a walk of
+ * the layer's directory, where other synths may be building at the same moment.
+ */
+function localLayerCode(name: string, recipe: LayerRecipe, build: () => string): Code {
   return Code.fromAsset(path.join(REPO_ROOT, 'layers', name), {
+    assetHash: layerFingerprint(recipe),
+    assetHashType: AssetHashType.CUSTOM,
     bundling: {
       image: DockerImage.fromRegistry('local-bundling-only'),
       local: {

@@ -7,6 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { buildLayer, type LayerRecipe, packageInput, scriptInput } from '../layer-build.js';
 import { packageDir } from '../node-packages.js';
 
 const LAYER_ROOT = import.meta.dirname;
@@ -17,22 +18,30 @@ export const DOCUMENT_LAYER_FILES: Readonly<Record<string, readonly string[]>> =
   'libheif-js': ['package.json', 'LICENSE', 'wasm-bundle.js', 'libheif-wasm/libheif-bundle.js'],
 };
 
-export function buildDocumentsLayer(): string {
-  const out = path.join(LAYER_ROOT, 'build');
-  fs.rmSync(out, { recursive: true, force: true });
-  for (const [name, files] of Object.entries(DOCUMENT_LAYER_FILES)) {
-    const source = packageDir(name);
-    if (!source) throw new Error(`${name} is not installed; run npm ci`);
-    for (const file of files) {
-      const from = path.join(source, file);
-      if (!fs.existsSync(from)) {
-        if (file === 'LICENSE') continue;
-        throw new Error(`${name}/${file} is missing: the package layout changed`);
+/** The documents layer: MuPDF's and libheif's versions, the files taken and this script. */
+export function documentsLayer(): LayerRecipe {
+  return {
+    name: 'documents',
+    inputs: [scriptInput(import.meta.filename), ...Object.keys(DOCUMENT_LAYER_FILES).map(packageInput)],
+    assemble(out) {
+      for (const [name, files] of Object.entries(DOCUMENT_LAYER_FILES)) {
+        const source = packageDir(name);
+        if (!source) throw new Error(`${name} is not installed; run npm ci`);
+        for (const file of files) {
+          const from = path.join(source, file);
+          if (!fs.existsSync(from)) {
+            if (file === 'LICENSE') continue;
+            throw new Error(`${name}/${file} is missing: the package layout changed`);
+          }
+          const to = path.join(out, 'nodejs', 'node_modules', name, file);
+          fs.mkdirSync(path.dirname(to), { recursive: true });
+          fs.copyFileSync(from, to);
+        }
       }
-      const to = path.join(out, 'nodejs', 'node_modules', name, file);
-      fs.mkdirSync(path.dirname(to), { recursive: true });
-      fs.copyFileSync(from, to);
-    }
-  }
-  return out;
+    },
+  };
+}
+
+export function buildDocumentsLayer(): string {
+  return buildLayer(LAYER_ROOT, documentsLayer());
 }

@@ -5,15 +5,20 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { buildLayer, type LayerRecipe, packageInput, scriptInput } from '../layer-build.js';
 import { packageDir } from '../node-packages.js';
 
 const LAYER_ROOT = import.meta.dirname;
 
 export type LayerArchitecture = 'x86_64' | 'arm64';
 
+function ffmpegPackage(arch: LayerArchitecture): string {
+  return arch === 'arm64' ? '@ffmpeg-installer/linux-arm64' : '@ffmpeg-installer/linux-x64';
+}
+
 export function ffmpegBinaryFor(arch: LayerArchitecture, env: NodeJS.ProcessEnv = process.env): string {
   if (env.MEDIAGATE_FFMPEG_BINARY) return env.MEDIAGATE_FFMPEG_BINARY;
-  const pkg = arch === 'arm64' ? '@ffmpeg-installer/linux-arm64' : '@ffmpeg-installer/linux-x64';
+  const pkg = ffmpegPackage(arch);
   const dir = packageDir(pkg);
   if (dir) return path.join(dir, 'ffmpeg');
   throw new Error(
@@ -22,13 +27,25 @@ export function ffmpegBinaryFor(arch: LayerArchitecture, env: NodeJS.ProcessEnv 
   );
 }
 
+/** The ffmpeg layer for `arch`: the binary (its package's version, or a given file's size and time) and this script. */
+export function ffmpegLayer(arch: LayerArchitecture): LayerRecipe {
+  const given = process.env.MEDIAGATE_FFMPEG_BINARY;
+  const binary = given
+    ? `${given} ${fs.statSync(given, { throwIfNoEntry: false })?.size ?? 'missing'} ${fs.statSync(given, { throwIfNoEntry: false })?.mtimeMs ?? ''}`
+    : packageInput(ffmpegPackage(arch));
+  return {
+    name: `ffmpeg-${arch}`,
+    inputs: [scriptInput(import.meta.filename), binary],
+    assemble(out) {
+      const source = ffmpegBinaryFor(arch);
+      if (!fs.existsSync(source)) throw new Error(`ffmpeg binary not found at ${source}`);
+      fs.mkdirSync(path.join(out, 'bin'), { recursive: true });
+      fs.copyFileSync(source, path.join(out, 'bin', 'ffmpeg'));
+      fs.chmodSync(path.join(out, 'bin', 'ffmpeg'), 0o755);
+    },
+  };
+}
+
 export function buildFfmpegLayer(arch: LayerArchitecture): string {
-  const source = ffmpegBinaryFor(arch);
-  if (!fs.existsSync(source)) throw new Error(`ffmpeg binary not found at ${source}`);
-  const out = path.join(LAYER_ROOT, 'build', arch);
-  fs.rmSync(out, { recursive: true, force: true });
-  fs.mkdirSync(path.join(out, 'bin'), { recursive: true });
-  fs.copyFileSync(source, path.join(out, 'bin', 'ffmpeg'));
-  fs.chmodSync(path.join(out, 'bin', 'ffmpeg'), 0o755);
-  return out;
+  return buildLayer(LAYER_ROOT, ffmpegLayer(arch));
 }

@@ -5,8 +5,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { buildSync } from 'esbuild';
+import { buildSync, version as esbuildVersion } from 'esbuild';
 import { ESM_REQUIRE_BANNER } from '../../infra/bundling.js';
+import { buildLayer, type LayerRecipe, packageInput, scriptInput } from '../layer-build.js';
 import { packageDir } from '../node-packages.js';
 
 const LAYER_ROOT = import.meta.dirname;
@@ -29,25 +30,42 @@ export function sharpLayerPackages(arch: LayerArchitecture): string[] {
   ];
 }
 
+/** The sharp layer for `arch`: sharp's packages (by version), its bundled ES entry and this script. */
+export function sharpLayer(arch: LayerArchitecture): LayerRecipe {
+  const packages = sharpLayerPackages(arch);
+  return {
+    name: `sharp-${arch}`,
+    inputs: [
+      scriptInput(import.meta.filename),
+      ESM_REQUIRE_BANNER,
+      `esbuild@${esbuildVersion}`,
+      ...packages.map(packageInput),
+    ],
+    assemble(out) {
+      // Every package is located before anything is copied, so a missing one leaves no half-built layer.
+      const sources = packages.map((name) => {
+        const dir = packageDir(name);
+        if (!dir) {
+          throw new Error(
+            `${name} is not installed, so the sharp layer cannot be built for ${arch}. ` +
+              `Install it with: npm install --no-save --cpu=${arch === 'arm64' ? 'arm64' : 'x64'} --os=linux --libc=glibc sharp`,
+          );
+        }
+        return { name, dir };
+      });
+      for (const { name, dir } of sources) {
+        fs.cpSync(dir, path.join(out, 'nodejs', 'node_modules', name), {
+          recursive: true,
+          dereference: true,
+        });
+      }
+      bundleEsmEntry(path.join(out, 'nodejs', 'node_modules', 'sharp'));
+    },
+  };
+}
+
 export function buildSharpLayer(arch: LayerArchitecture): string {
-  const out = path.join(LAYER_ROOT, 'build', arch);
-  // Every package is located before anything is copied, so a missing one leaves no half-built layer.
-  const sources = sharpLayerPackages(arch).map((name) => {
-    const dir = packageDir(name);
-    if (!dir) {
-      throw new Error(
-        `${name} is not installed, so the sharp layer cannot be built for ${arch}. ` +
-          `Install it with: npm install --no-save --cpu=${arch === 'arm64' ? 'arm64' : 'x64'} --os=linux --libc=glibc sharp`,
-      );
-    }
-    return { name, dir };
-  });
-  fs.rmSync(out, { recursive: true, force: true });
-  for (const { name, dir } of sources) {
-    fs.cpSync(dir, path.join(out, 'nodejs', 'node_modules', name), { recursive: true, dereference: true });
-  }
-  bundleEsmEntry(path.join(out, 'nodejs', 'node_modules', 'sharp'));
-  return out;
+  return buildLayer(LAYER_ROOT, sharpLayer(arch));
 }
 
 /**

@@ -6,29 +6,38 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { buildSync } from 'esbuild';
+import { buildSync, version as esbuildVersion } from 'esbuild';
+import { buildLayer, type LayerRecipe, packageInput, scriptInput } from '../layer-build.js';
 
 const LAYER_ROOT = import.meta.dirname;
 /** The one entry point functions import; the layer's package.json exports nothing else. */
 export const TOKENIZER_ENTRY = 'gpt-tokenizer/model/gpt-4o';
 
+/** The tokenizer layer: gpt-tokenizer's version, esbuild's and this script. */
+export function tokenizerLayer(): LayerRecipe {
+  return {
+    name: 'tokenizer',
+    inputs: [scriptInput(import.meta.filename), `esbuild@${esbuildVersion}`, packageInput('gpt-tokenizer')],
+    assemble(out) {
+      const pkg = path.join(out, 'nodejs', 'node_modules', 'gpt-tokenizer');
+      buildSync({
+        stdin: { contents: `export * from '${TOKENIZER_ENTRY}';`, resolveDir: LAYER_ROOT, loader: 'js' },
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        target: 'node24',
+        minify: true,
+        outfile: path.join(pkg, 'model', 'gpt-4o.js'),
+        logLevel: 'silent',
+      });
+      fs.writeFileSync(
+        path.join(pkg, 'package.json'),
+        `${JSON.stringify({ name: 'gpt-tokenizer', type: 'module', exports: { './model/gpt-4o': './model/gpt-4o.js' } }, null, 2)}\n`,
+      );
+    },
+  };
+}
+
 export function buildTokenizerLayer(): string {
-  const out = path.join(LAYER_ROOT, 'build');
-  const pkg = path.join(out, 'nodejs', 'node_modules', 'gpt-tokenizer');
-  fs.rmSync(out, { recursive: true, force: true });
-  buildSync({
-    stdin: { contents: `export * from '${TOKENIZER_ENTRY}';`, resolveDir: LAYER_ROOT, loader: 'js' },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node24',
-    minify: true,
-    outfile: path.join(pkg, 'model', 'gpt-4o.js'),
-    logLevel: 'silent',
-  });
-  fs.writeFileSync(
-    path.join(pkg, 'package.json'),
-    `${JSON.stringify({ name: 'gpt-tokenizer', type: 'module', exports: { './model/gpt-4o': './model/gpt-4o.js' } }, null, 2)}\n`,
-  );
-  return out;
+  return buildLayer(LAYER_ROOT, tokenizerLayer());
 }

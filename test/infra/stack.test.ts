@@ -1,5 +1,9 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Architecture } from 'aws-cdk-lib/aws-lambda';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildLambdaBundle, bundleLimitBytes } from '../../infra/bundling.js';
@@ -503,5 +507,46 @@ describe('MediagateStack', () => {
     expect(() => synthesizeMediagate({ stackProps: { settings: { MEDIAGATE_OCR: 'none' } } })).toThrow(
       /not a deployment setting/,
     );
+  });
+});
+
+describe('the media layers as assets', () => {
+  /** The S3 key of each layer's asset, synthesized as the local stack does (bundling skipped). */
+  function layerKeys(): Record<string, unknown> {
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'layers-synth-'));
+    try {
+      const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
+      const stack = new Stack(app, 'Layers');
+      new MediaLayers(stack, 'Layers', { architecture: Architecture.X86_64 });
+      const layers = Template.fromStack(stack).findResources('AWS::Lambda::LayerVersion');
+      return Object.fromEntries(
+        Object.entries(layers).map(([id, layer]) => [id, layer.Properties.Content.S3Key]),
+      );
+    } finally {
+      fs.rmSync(outdir, { recursive: true, force: true });
+    }
+  }
+
+  it('hashes each layer by what it is made of, not by what lies in its build directory', () => {
+    // Prepare: the keys now, then a stray file in every layer's build directory (another synth building)
+    const before = layerKeys();
+    const strays = ['sharp', 'ffmpeg', 'tokenizer', 'documents'].map((name) =>
+      path.resolve(import.meta.dirname, '..', '..', 'layers', name, 'build', '.stray-from-a-test'),
+    );
+    try {
+      for (const stray of strays) {
+        fs.mkdirSync(path.dirname(stray), { recursive: true });
+        fs.writeFileSync(stray, String(Math.random()));
+      }
+
+      // Act
+      const after = layerKeys();
+
+      // Assess
+      expect(Object.keys(before)).toHaveLength(4);
+      expect(after).toEqual(before);
+    } finally {
+      for (const stray of strays) fs.rmSync(stray, { force: true });
+    }
   });
 });
