@@ -2,7 +2,8 @@
  * The real-time path: `POST /v1/analyze` (what `mediagate serve` exposes) on the local stack, the
  * simulator answering in a fixed 300 ms, N requests k at a time, at 0 % and 70 % repeats. Prints p50/p99
  * of the request latency and of the overhead: the latency less the time spent waiting for the model
- * (300 ms per model attempt; none for a cache hit).
+ * (300 ms per model attempt; none for a cache hit), and the process's CPU per request (on 2 cores the
+ * overhead follows it: docs/model-call.md, "The real-time path: figures").
  *
  *   npx tsx bench/realtime.ts [--items 60] [--concurrency 4] [--json]
  */
@@ -22,6 +23,8 @@ export interface RealtimeBenchResult {
   readonly statuses: Readonly<Record<number, number>>;
   readonly latencyMs: LatencySummary;
   readonly overheadMs: LatencySummary;
+  /** CPU of the whole process (stack, stand-ins and this client) over the measured requests, per request. */
+  readonly cpuMsPerRequest: number;
 }
 
 async function analyzeOnce(
@@ -62,7 +65,9 @@ export async function runRealtimeBench(options: {
         options.concurrency,
         (id) => analyzeOnce(stack, get(id)),
       );
+      const cpuBefore = process.cpuUsage();
       const samples = await pool(plan.measured, options.concurrency, (id) => analyzeOnce(stack, get(id)));
+      const cpu = process.cpuUsage(cpuBefore);
       const statuses: Record<number, number> = {};
       for (const sample of samples) statuses[sample.status] = (statuses[sample.status] ?? 0) + 1;
       results.push({
@@ -71,6 +76,7 @@ export async function runRealtimeBench(options: {
         statuses,
         latencyMs: summarize(samples.map((s) => s.ms)),
         overheadMs: summarize(samples.map((s) => s.ms - s.attempts * MODEL_MS)),
+        cpuMsPerRequest: Math.round((cpu.user + cpu.system) / 1000 / samples.length),
       });
     } finally {
       await stack.stop();
@@ -92,6 +98,7 @@ export function renderRealtimeBench(results: readonly RealtimeBenchResult[]): st
       'p99 ms': r.latencyMs.p99,
       'overhead p50 ms': r.overheadMs.p50,
       'overhead p99 ms': r.overheadMs.p99,
+      'CPU ms/request': r.cpuMsPerRequest,
     })),
   );
 }
