@@ -3,11 +3,11 @@ import * as path from 'node:path';
 import { AssetHashType, DockerImage } from 'aws-cdk-lib';
 import { Architecture, Code, LayerVersion } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { buildDocumentsLayer, documentsLayer } from '../../layers/documents/build.js';
-import { buildFfmpegLayer, ffmpegLayer } from '../../layers/ffmpeg/build.js';
-import { type LayerRecipe, layerFingerprint } from '../../layers/layer-build.js';
-import { buildSharpLayer, sharpLayer } from '../../layers/sharp/build.js';
-import { buildTokenizerLayer, tokenizerLayer } from '../../layers/tokenizer/build.js';
+import { documentsLayer } from '../../layers/documents/build.js';
+import { ffmpegLayer } from '../../layers/ffmpeg/build.js';
+import { buildLayer, type LayerRecipe, layerFingerprint } from '../../layers/layer-build.js';
+import { sharpLayer } from '../../layers/sharp/build.js';
+import { tokenizerLayer } from '../../layers/tokenizer/build.js';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
 
@@ -39,22 +39,22 @@ export class MediaLayers extends Construct {
     this.sharp = new LayerVersion(this, 'Sharp', {
       description: `sharp and libvips for linux-${arch}`,
       compatibleArchitectures: [props.architecture],
-      code: localLayerCode('sharp', sharpLayer(arch), () => buildSharpLayer(arch)),
+      code: localLayerCode('sharp', sharpLayer(arch)),
     });
     this.ffmpeg = new LayerVersion(this, 'Ffmpeg', {
       description: `static ffmpeg for linux-${arch} at /opt/bin/ffmpeg`,
       compatibleArchitectures: [props.architecture],
-      code: localLayerCode('ffmpeg', ffmpegLayer(arch), () => buildFfmpegLayer(arch)),
+      code: localLayerCode('ffmpeg', ffmpegLayer(arch)),
     });
     this.tokenizer = new LayerVersion(this, 'Tokenizer', {
       description: 'gpt-tokenizer o200k encoder (gpt-tokenizer/model/gpt-4o) as one ES module',
       compatibleArchitectures: [props.architecture],
-      code: localLayerCode('tokenizer', tokenizerLayer(), buildTokenizerLayer),
+      code: localLayerCode('tokenizer', tokenizerLayer()),
     });
     this.documents = new LayerVersion(this, 'Documents', {
       description: 'MuPDF (mupdf) and libheif (libheif-js) WebAssembly builds, for PDF and HEIC uploads',
       compatibleArchitectures: [props.architecture],
-      code: localLayerCode('documents', documentsLayer(), buildDocumentsLayer),
+      code: localLayerCode('documents', documentsLayer()),
     });
   }
 }
@@ -64,15 +64,16 @@ export class MediaLayers extends Construct {
  * Its hash is the layer's fingerprint (what the layer is made of, layers/layer-build.ts), not a walk of
  * the layer's directory, where other synths may be building at the same moment.
  */
-function localLayerCode(name: string, recipe: LayerRecipe, build: () => string): Code {
-  return Code.fromAsset(path.join(REPO_ROOT, 'layers', name), {
+function localLayerCode(name: string, recipe: LayerRecipe): Code {
+  const layerDir = path.join(REPO_ROOT, 'layers', name);
+  return Code.fromAsset(layerDir, {
     assetHash: layerFingerprint(recipe),
     assetHashType: AssetHashType.CUSTOM,
     bundling: {
       image: DockerImage.fromRegistry('local-bundling-only'),
       local: {
         tryBundle(outputDir: string) {
-          fs.cpSync(build(), outputDir, { recursive: true, dereference: true });
+          fs.cpSync(buildLayer(layerDir, recipe), outputDir, { recursive: true, dereference: true });
           return true;
         },
       },

@@ -30,8 +30,9 @@ export function ffmpegBinaryFor(arch: LayerArchitecture, env: NodeJS.ProcessEnv 
 /** The ffmpeg layer for `arch`: the binary (its package's version, or a given file's size and time) and this script. */
 export function ffmpegLayer(arch: LayerArchitecture): LayerRecipe {
   const given = process.env.MEDIAGATE_FFMPEG_BINARY;
+  const givenFile = given ? fs.statSync(given, { throwIfNoEntry: false }) : undefined;
   const binary = given
-    ? `${given} ${fs.statSync(given, { throwIfNoEntry: false })?.size ?? 'missing'} ${fs.statSync(given, { throwIfNoEntry: false })?.mtimeMs ?? ''}`
+    ? `${given} ${givenFile ? `${givenFile.size} ${givenFile.mtimeMs}` : 'missing'}`
     : packageInput(ffmpegPackage(arch));
   return {
     name: `ffmpeg-${arch}`,

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildSync, version as esbuildVersion } from 'esbuild';
-import { buildLayer, type LayerRecipe, packageInput, scriptInput } from '../layer-build.js';
+import { type LayerRecipe, packageInput, scriptInput } from '../layer-build.js';
 
 const LAYER_ROOT = import.meta.dirname;
 /** The one entry point functions import; the layer's package.json exports nothing else. */
@@ -36,8 +36,4 @@ export function tokenizerLayer(): LayerRecipe {
       );
     },
   };
-}
-
-export function buildTokenizerLayer(): string {
-  return buildLayer(LAYER_ROOT, tokenizerLayer());
 }
