@@ -136,18 +136,20 @@ export async function runModelStep(
     );
   };
 
-  const reservation = () =>
-    reservedMicroUsd !== undefined
+  // What every model section says of the task and the budget held for it (set once admission reserved).
+  const common = () => ({
+    taskId: task.id,
+    taskVersion: task.version,
+    ...(reservedMicroUsd !== undefined
       ? { reservation: { id: reservationId, amountMicroUsd: reservedMicroUsd, ...(held ? { held } : {}) } }
-      : {};
+      : {}),
+  });
   const answerStore = { blobs: deps.blobs, resultsBucket: deps.buckets.results };
   const answeredState = (outcome: AnsweredOutcome): PipelineState => ({
     ...state,
     ...admission,
     model: {
-      taskId: task.id,
-      taskVersion: task.version,
-      ...reservation(),
+      ...common(),
       route: outcome.route,
       model: outcome.model,
       requestIds: outcome.requestIds,
@@ -197,8 +199,6 @@ export async function runModelStep(
     await giveBack();
     throw error;
   });
-  const common = { taskId: task.id, taskVersion: task.version, ...reservation() };
-
   if (!outcome.ok) {
     if (!outcome.billed && !outcome.transcription) {
       await giveBack();
@@ -208,7 +208,7 @@ export async function runModelStep(
     return rejected(state, outcome.rejection, {
       ...admission,
       model: {
-        ...common,
+        ...common(),
         route: billed?.route ?? outcome.transcription?.route ?? '',
         model: billed?.model ?? outcome.transcription?.model ?? '',
         modelCallBilled: billed !== undefined,
